@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/linkrecovery/linkrecovery/emulator"
+	"github.com/linkrecovery/linkrecovery/flows"
+)
+
+// runEmulator serves only the emulator, so a developer can point their own app's Plaid client at it.
+// Its first two lines ("base URL …", "client id …") are read by scripts: keep their shape.
+func runEmulator(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("linkrecovery emulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8790", "`ADDR` to listen on (host:port; port 0 picks a free one)")
+	publicURL := fs.String("public-url", "", "base `URL` to put in hosted_link_url and e-mail links (default: http://ADDR)")
+	keysFile := fs.String("keys-file", "", "write PLAID_CLIENT_ID and PLAID_SECRET to `FILE` (mode 0600), e.g. for a made-up secret")
+	quiet := fs.Bool("quiet", false, "do not log requests and webhook deliveries")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: linkrecovery emulator [--addr ADDR] [--public-url URL] [--keys-file FILE]\n\n"+
+			"Serves a local Plaid Sandbox emulator. Keys come from PLAID_CLIENT_ID/PLAID_SECRET when set, else they are made up.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+
+	logf := func(format string, a ...any) {
+		fmt.Fprintf(stderr, time.Now().Format("15:04:05 ")+format+"\n", a...)
+	}
+	if *quiet {
+		logf = nil
+	}
+	emu, err := emulator.New(emulator.Config{
+		ClientID: getenv("PLAID_CLIENT_ID"),
+		Secret:   getenv("PLAID_SECRET"),
+		Logf:     logf,
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "linkrecovery emulator:", err)
+		return 1
+	}
+	defer emu.Close()
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "linkrecovery emulator: cannot listen on %s: %v (choose another --addr, or port 0 for any free port)\n", *addr, err)
+		return 1
+	}
+	base := strings.TrimRight(*publicURL, "/")
+	if base == "" {
+		base = "http://" + ln.Addr().String()
+	}
+	emu.SetBaseURL(base)
+
+	if *keysFile != "" {
+		keys := fmt.Sprintf("PLAID_CLIENT_ID=%s\nPLAID_SECRET=%s\nPLAID_BASE_URL=%s\n", emu.ClientID(), emu.Secret(), base)
+		if err := writePrivateFile(*keysFile, []byte(keys)); err != nil {
+			fmt.Fprintln(stderr, "linkrecovery emulator:", err)
+			return 1
+		}
+	}
+
+	fmt.Fprintf(stdout, "base URL   %s\n", base)
+	fmt.Fprintf(stdout, "client id  %s\n", emu.ClientID())
+	secretFrom := "made up; set PLAID_SECRET to choose it, or use --keys-file"
+	if getenv("PLAID_SECRET") != "" {
+		secretFrom = "from PLAID_SECRET"
+	}
+	if *keysFile != "" {
+		secretFrom += ", written to " + *keysFile
+	}
+	fmt.Fprintf(stdout, "secret     %s (%s)\n", flows.Mask(emu.Secret()), secretFrom)
+	fmt.Fprintf(stdout, "inbox      %s/emulator/inbox\n", base)
+
+	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+		return 0
+	case err := <-errc:
+		fmt.Fprintln(stderr, "linkrecovery emulator:", err)
+		return 1
+	}
+}
+
+// writePrivateFile writes data readable by the owner only, also when the file already existed.
+func writePrivateFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

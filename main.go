@@ -1,0 +1,223 @@
+// Command linkrecovery walks a developer through testing Plaid's Link Recovery in the Plaid Sandbox,
+// or, with no Plaid keys, against a built-in local emulator of the Sandbox that can also finish the
+// flow end to end.
+//
+//	linkrecovery [flags]                  the walk-through (TUI; --no-tui for JSON lines)
+//	linkrecovery emulator --addr ADDR     only the emulator, for your own app's Plaid client
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/linkrecovery/linkrecovery/flows"
+	"github.com/linkrecovery/linkrecovery/tui"
+)
+
+func main() {
+	// SIGINT/SIGTERM end the context: the TUI and the headless run close the tunnel on their way out.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is main without the process: it returns the exit code, so it can be tested.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "emulator" {
+		return runEmulator(ctx, args[1:], getenv, stdout, stderr)
+	}
+	opts, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "linkrecovery:", err)
+		return 2
+	}
+	cfg, err := flows.LoadConfig(getenv, opts.envFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "linkrecovery:", err)
+		return 2
+	}
+	opts.apply(&cfg)
+	if opts.auto && cfg.Mode() != flows.ModeDemo {
+		fmt.Fprintln(stderr, "linkrecovery: --auto only works in demo mode (the emulator can finish a session by itself; the real Sandbox needs you). Unset PLAID_CLIENT_ID/PLAID_SECRET or drop --auto.")
+		return 2
+	}
+
+	var transcript *flows.Transcript
+	if opts.transcript != "" {
+		if transcript, err = flows.OpenTranscript(opts.transcript); err != nil {
+			fmt.Fprintln(stderr, "linkrecovery:", err)
+			return 1
+		}
+		defer transcript.Close()
+	}
+
+	env, err := flows.NewEnv(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "linkrecovery:", err)
+		return 1
+	}
+	defer env.Close()
+
+	if opts.noTUI {
+		return runHeadless(ctx, env, opts, transcript, stdout, stderr)
+	}
+	return runTUI(ctx, cfg, env, opts, transcript, getenv, stderr)
+}
+
+// runHeadless prints one JSON object per line and exits 0 only when the half passed.
+func runHeadless(ctx context.Context, env *flows.Env, opts options, transcript *flows.Transcript, stdout, stderr io.Writer) int {
+	half := flows.Half(opts.half)
+	if half == 0 {
+		half = flows.HalfSession
+	}
+	enc := json.NewEncoder(stdout)
+	emit := func(r flows.Record) {
+		if err := enc.Encode(r); err != nil {
+			fmt.Fprintln(stderr, "linkrecovery: writing output:", err)
+		}
+		if transcript != nil {
+			if err := transcript.Write(r); err != nil {
+				fmt.Fprintln(stderr, "linkrecovery: writing transcript:", err)
+			}
+		}
+	}
+	if flows.RunHeadless(ctx, env, flows.HalfOptions{Half: half, Auto: opts.auto}, emit) {
+		return 0
+	}
+	return 1
+}
+
+func runTUI(ctx context.Context, cfg flows.Config, env *flows.Env, opts options, transcript *flows.Transcript, getenv func(string) string, stderr io.Writer) int {
+	// Decide the background ourselves: lipgloss would otherwise ask the terminal (OSC 11) on first use
+	// of an adaptive colour, and a terminal that never answers stalls start-up for 5 s.
+	lipgloss.SetHasDarkBackground(darkBackground(opts.theme, getenv("COLORFGBG")))
+
+	if getenv("LINKRECOVERY_DEBUG") != "" {
+		// The TUI owns stdout, so debug logs go to a file.
+		f, err := tea.LogToFile("linkrecovery-debug.log", "linkrecovery")
+		if err == nil {
+			defer f.Close()
+		}
+	} else {
+		log.SetOutput(io.Discard)
+	}
+
+	m := tui.New(tui.Options{
+		Config:     cfg,
+		Env:        env,
+		Half:       flows.Half(opts.half),
+		Auto:       opts.auto,
+		Transcript: transcript,
+	})
+	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx))
+	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+		fmt.Fprintln(stderr, "linkrecovery:", err)
+		return 1
+	}
+	return 0
+}
+
+// darkBackground picks the theme without querying the terminal: --theme wins, then COLORFGBG
+// ("fg;bg", set by rxvt, Konsole and others; a bg of 7 or 15 means light), else dark.
+func darkBackground(theme, colorfgbg string) bool {
+	switch theme {
+	case "light":
+		return false
+	case "dark":
+		return true
+	}
+	if i := strings.LastIndex(colorfgbg, ";"); i >= 0 {
+		switch colorfgbg[i+1:] {
+		case "7", "15":
+			return false
+		}
+	}
+	return true
+}
+
+// options are the command-line flags of the walk-through.
+type options struct {
+	half           int
+	noTUI          bool
+	auto           bool
+	transcript     string
+	envFile        string
+	theme          string
+	webhookURL     string
+	listen         string
+	forwardTo      string
+	publicHost     string
+	redirectURI    string
+	webhookTimeout time.Duration
+	tunnelTimeout  time.Duration
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("linkrecovery", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&o.half, "half", 0, "open half `N` directly and create its token (1: sign-up, 2: session); default: the home screen")
+	fs.BoolVar(&o.noTUI, "no-tui", false, "run headless: one JSON object per line on stdout; exit 0 only if the half passed")
+	fs.BoolVar(&o.auto, "auto", false, "demo mode only: complete the Hosted Link session(s) without a browser")
+	fs.StringVar(&o.transcript, "transcript", "", "record the run as JSON lines in `FILE` (mode 0600)")
+	fs.StringVar(&o.envFile, "env-file", ".env", "read PLAID_* and NGROK_AUTHTOKEN from this `FILE` when not in the environment")
+	fs.StringVar(&o.theme, "theme", "auto", "terminal background: auto (from COLORFGBG, else dark), dark or light")
+	fs.StringVar(&o.webhookURL, "webhook-url", "", "your own public `URL` (e.g. your own tunnel) forwarding to --listen, instead of ngrok")
+	fs.StringVar(&o.listen, "listen", "", "`ADDR` the webhook receiver listens on (with --webhook-url)")
+	fs.StringVar(&o.forwardTo, "forward-to", "", "relay every webhook, body and Plaid-Verification header, to your app at `URL`")
+	fs.StringVar(&o.publicHost, "public-host", "", "demo mode: listen on all interfaces and build URLs with `HOST` (e.g. your LAN address) so a phone can scan the QR code")
+	fs.StringVar(&o.redirectURI, "redirect-uri", "", "completion_redirect_uri for Hosted Link (default: the receiver's /complete page)")
+	fs.DurationVar(&o.webhookTimeout, "webhook-timeout", 3*time.Minute, "how long to wait for SESSION_FINISHED before falling back to /link/token/get")
+	fs.DurationVar(&o.tunnelTimeout, "tunnel-timeout", 15*time.Second, "how long to try to open the ngrok tunnel")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage:\n  linkrecovery [flags]               walk through both halves of Link Recovery testing\n  linkrecovery emulator --addr ADDR  run only the local Plaid Sandbox emulator\n\nFlags:\n")
+		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\nEnvironment: PLAID_CLIENT_ID, PLAID_SECRET (both set: real Sandbox; else demo), PLAID_ENV (sandbox only),\nPLAID_BASE_URL (point at an emulator), NGROK_AUTHTOKEN, LINKRECOVERY_DEBUG (log to linkrecovery-debug.log).\n")
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q (run with -h for help)", fs.Arg(0))
+	}
+	if o.half < 0 || o.half > 2 {
+		return o, fmt.Errorf("--half must be 1 (sign-up) or 2 (session), not %d", o.half)
+	}
+	switch o.theme {
+	case "auto", "dark", "light":
+	default:
+		return o, fmt.Errorf("--theme must be auto, dark or light, not %q", o.theme)
+	}
+	if (o.webhookURL == "") != (o.listen == "") {
+		return o, errors.New("--webhook-url and --listen go together: your tunnel's public URL, and the local address it forwards to")
+	}
+	return o, nil
+}
+
+// apply copies the flags that belong to the flows' configuration.
+func (o options) apply(c *flows.Config) {
+	c.WebhookURL = o.webhookURL
+	c.Listen = o.listen
+	c.ForwardTo = o.forwardTo
+	c.PublicHost = o.publicHost
+	c.RedirectURI = o.redirectURI
+	c.WebhookTimeout = o.webhookTimeout
+	c.TunnelDeadline = o.tunnelTimeout
+}
