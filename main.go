@@ -21,9 +21,9 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 
 	"github.com/linkrecovery/linkrecovery/flows"
+	"github.com/linkrecovery/linkrecovery/internal/termbg"
 	"github.com/linkrecovery/linkrecovery/tui"
 )
 
@@ -105,9 +105,11 @@ func runHeadless(ctx context.Context, env *flows.Env, opts options, transcript *
 }
 
 func runTUI(ctx context.Context, cfg flows.Config, env *flows.Env, opts options, transcript *flows.Transcript, getenv func(string) string, stderr io.Writer) int {
-	// Decide the background ourselves: lipgloss would otherwise ask the terminal (OSC 11) on first use
-	// of an adaptive colour, and a terminal that never answers stalls start-up for 5 s.
-	lipgloss.SetHasDarkBackground(darkBackground(opts.theme, getenv("COLORFGBG")))
+	// termbg already decided the background before Bubble Tea's init could ask the terminal; a
+	// --theme flag refines it.
+	if opts.theme != "auto" {
+		termbg.Set(opts.theme)
+	}
 
 	if getenv("LINKRECOVERY_DEBUG") != "" {
 		// The TUI owns stdout, so debug logs go to a file.
@@ -132,24 +134,6 @@ func runTUI(ctx context.Context, cfg flows.Config, env *flows.Env, opts options,
 		return 1
 	}
 	return 0
-}
-
-// darkBackground picks the theme without querying the terminal: --theme wins, then COLORFGBG
-// ("fg;bg", set by rxvt, Konsole and others; a bg of 7 or 15 means light), else dark.
-func darkBackground(theme, colorfgbg string) bool {
-	switch theme {
-	case "light":
-		return false
-	case "dark":
-		return true
-	}
-	if i := strings.LastIndex(colorfgbg, ";"); i >= 0 {
-		switch colorfgbg[i+1:] {
-		case "7", "15":
-			return false
-		}
-	}
-	return true
 }
 
 // options are the command-line flags of the walk-through.

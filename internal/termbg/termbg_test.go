@@ -1,0 +1,23 @@
+package termbg
+
+import "testing"
+
+func TestDark(t *testing.T) {
+	tests := []struct {
+		theme, colorfgbg string
+		want             bool
+	}{
+		{"auto", "", true},
+		{"auto", "0;15", false},
+		{"auto", "0;7", false},
+		{"auto", "15;0", true},
+		{"auto", "15;default;0", true},
+		{"light", "15;0", false},
+		{"dark", "0;15", true},
+	}
+	for _, tt := range tests {
+		if got := Dark(tt.theme, tt.colorfgbg); got != tt.want {
+			t.Errorf("Dark(%q, %q) = %v, want %v", tt.theme, tt.colorfgbg, got, tt.want)
+		}
+	}
+}
