@@ -2,19 +2,19 @@
 // user's own, or loopback for the emulator), and the receiver that verifies what arrives there.
 // It knows nothing of the TUI: it reports through return values and a channel of Events.
 //
-// CONTRACT STUB: the exported API is fixed so that flows/, tui/ and main.go build against it; the
-// tunnel's owner fills in the bodies.
+// Files: tunnel.go (providers Local and Own), ngrok.go (the ngrok provider), verify.go (Plaid
+// webhook verification and key cache), receiver.go (the http.Handler and its Events), forward.go
+// (--forward-to relaying).
 package tunnel
 
 import (
-	"context"
-	"crypto/ecdsa"
 	"errors"
+	"fmt"
 	"net"
-	"net/http"
-	"time"
-
-	"github.com/plaid/plaid-go/v29/plaid"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
 )
 
 // Provider names where the public URL comes from.
@@ -31,6 +31,11 @@ type Tunnel struct {
 	Provider Provider
 	URL      string // public base URL, no trailing slash
 	Listener net.Listener
+
+	// closeExtra releases what the provider holds besides the listener (the ngrok session).
+	closeExtra func() error
+	closeOnce  sync.Once
+	closeErr   error
 }
 
 // WebhookURL is where Plaid should POST webhooks.
@@ -39,8 +44,27 @@ func (t *Tunnel) WebhookURL() string { return t.URL + "/webhook" }
 // CompleteURL is the default completion_redirect_uri.
 func (t *Tunnel) CompleteURL() string { return t.URL + "/complete" }
 
-// Close closes the listener (and the ngrok session).
-func (t *Tunnel) Close() error { return nil }
+// Close closes the listener (and the ngrok session). It is safe to call more than once.
+func (t *Tunnel) Close() error {
+	if t == nil {
+		return nil
+	}
+	t.closeOnce.Do(func() {
+		var errs []error
+		if t.Listener != nil {
+			if err := t.Listener.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+				errs = append(errs, err)
+			}
+		}
+		if t.closeExtra != nil {
+			if err := t.closeExtra(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		t.closeErr = errors.Join(errs...)
+	})
+	return t.closeErr
+}
 
 // Error is a tunnel failure a person can act on.
 type Error struct {
@@ -53,135 +77,93 @@ type Error struct {
 func (e *Error) Error() string { return string(e.Provider) + ": " + e.Cause + "; " + e.Next }
 func (e *Error) Unwrap() error { return e.Err }
 
+// DefaultLocalAddr is where Local listens when addr is empty: loopback only, any free port.
+const DefaultLocalAddr = "127.0.0.1:0"
+
 // Local listens on addr (default 127.0.0.1:0). publicHost, if set, replaces the host in URL (for
 // phones on the LAN; then addr should listen on all interfaces).
 func Local(addr, publicHost string) (*Tunnel, error) {
-	return nil, errors.New("tunnel: not implemented yet")
+	if addr == "" {
+		addr = DefaultLocalAddr
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, &Error{
+			Provider: ProviderLocal,
+			Cause:    fmt.Sprintf("cannot listen on %s: %v", addr, errText(err)),
+			Next:     "pick another address with --listen (for example 127.0.0.1:0 for any free port)",
+			Err:      err,
+		}
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	host := publicHost
+	if host == "" {
+		host = ln.Addr().(*net.TCPAddr).IP.String()
+		// A wildcard listen address is not somewhere a browser can go; loopback is.
+		if ip := ln.Addr().(*net.TCPAddr).IP; ip.IsUnspecified() {
+			host = "127.0.0.1"
+		}
+	}
+	// publicHost may carry a port the user wants in URLs (e.g. a LAN proxy); otherwise use ours.
+	if h, p, err := net.SplitHostPort(host); err == nil {
+		host, port = h, p
+	}
+	return &Tunnel{
+		Provider: ProviderLocal,
+		URL:      "http://" + net.JoinHostPort(strings.Trim(host, "[]"), port),
+		Listener: ln,
+	}, nil
 }
 
 // Own uses a public URL the user runs themselves (e.g. their own ngrok or cloudflared) forwarding to listen.
 func Own(publicURL, listen string) (*Tunnel, error) {
-	return nil, errors.New("tunnel: not implemented yet")
+	next := "pass --webhook-url https://your-tunnel.example and --listen 127.0.0.1:8080 (the address your tunnel forwards to)"
+	if publicURL == "" {
+		return nil, &Error{Provider: ProviderURL, Cause: "no --webhook-url given", Next: next}
+	}
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, &Error{
+			Provider: ProviderURL,
+			Cause:    fmt.Sprintf("--webhook-url %q is not an absolute http(s) URL", publicURL),
+			Next:     next,
+			Err:      err,
+		}
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, &Error{
+			Provider: ProviderURL,
+			Cause:    fmt.Sprintf("--webhook-url %q must be a plain base URL (no user, query or fragment)", publicURL),
+			Next:     next,
+		}
+	}
+	// Users paste either the base or the full webhook URL; both mean the same base.
+	path := strings.TrimSuffix(strings.TrimRight(u.Path, "/"), "/webhook")
+	base := u.Scheme + "://" + u.Host + path
+	if listen == "" {
+		return nil, &Error{
+			Provider: ProviderURL,
+			Cause:    "--webhook-url needs --listen too (the local address your tunnel forwards to)",
+			Next:     next,
+		}
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return nil, &Error{
+			Provider: ProviderURL,
+			Cause:    fmt.Sprintf("cannot listen on %s: %v", listen, errText(err)),
+			Next:     "check that nothing else uses that port, or choose another --listen address and point your tunnel at it",
+			Err:      err,
+		}
+	}
+	return &Tunnel{Provider: ProviderURL, URL: base, Listener: ln}, nil
 }
 
-// NgrokOptions configures the ngrok provider.
-type NgrokOptions struct {
-	Authtoken  string        // NGROK_AUTHTOKEN; empty is an *Error naming the variable
-	ServerAddr string        // ngrok server (tests point it at a local listener); "" means ngrok's default
-	Deadline   time.Duration // how long to try before giving up (default 15 s)
-	AllowCIDRs []string      // optional: only these source addresses may reach the tunnel
+// errText is err's message without the "listen tcp 1.2.3.4:5:" prefix that the address already says.
+func errText(err error) string {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err.Error()
+	}
+	return err.Error()
 }
-
-// Ngrok opens an ngrok HTTP endpoint. The first connection error is returned at once as an *Error.
-func Ngrok(ctx context.Context, o NgrokOptions) (*Tunnel, error) {
-	return nil, errors.New("tunnel: not implemented yet")
-}
-
-// Key is a webhook verification key as /webhook_verification_key/get returns it.
-type Key struct {
-	KID       string
-	Public    *ecdsa.PublicKey
-	CreatedAt time.Time
-	ExpiredAt *time.Time // nil: not expired
-}
-
-// KeySource looks a key up by kid (PlaidKeySource does it through plaid-go).
-type KeySource interface {
-	WebhookKey(ctx context.Context, kid string) (Key, error)
-}
-
-// Verifier checks Plaid-Verification headers as Plaid documents it.
-type Verifier struct{}
-
-// NewVerifier returns a verifier that caches keys from src.
-func NewVerifier(src KeySource) *Verifier { return &Verifier{} }
-
-// Verify checks the JWT in header against body. A *VerifyError names the reason.
-func (v *Verifier) Verify(ctx context.Context, header string, body []byte) error {
-	return errors.New("tunnel: not implemented yet")
-}
-
-// EventKind says what an Event is about.
-type EventKind int
-
-const (
-	EventWebhook  EventKind = iota + 1 // a POST /webhook that parsed (verified or not, maybe a duplicate)
-	EventRejected                      // a request refused before it was a webhook (method, size, JSON)
-	EventComplete                      // the /complete page was opened: the phone reached the end
-	EventForward                       // the --forward-to target answered (or failed)
-)
-
-// Webhook is the part of a Plaid LINK webhook the app acts on.
-type Webhook struct {
-	WebhookType   string   `json:"webhook_type"`
-	WebhookCode   string   `json:"webhook_code"`
-	Status        string   `json:"status,omitempty"`
-	LinkSessionID string   `json:"link_session_id,omitempty"`
-	LinkToken     string   `json:"link_token,omitempty"`
-	PublicToken   string   `json:"public_token,omitempty"`
-	PublicTokens  []string `json:"public_tokens,omitempty"`
-	Environment   string   `json:"environment,omitempty"`
-}
-
-// Event is one thing the receiver saw.
-type Event struct {
-	Kind      EventKind
-	Seq       int64 // 1, 2, 3... in arrival order
-	At        time.Time
-	Webhook   *Webhook // nil unless Kind == EventWebhook
-	Body      []byte   // raw body (truncated for rejected oversize bodies)
-	Status    int      // HTTP status the receiver answered
-	Verified  bool
-	Reason    string // why not verified, or why rejected
-	Duplicate bool
-	Forward   *ForwardResult // Kind == EventForward
-}
-
-// ForwardResult is the --forward-to target's answer for the event with Seq.
-type ForwardResult struct {
-	Seq        int64
-	URL        string
-	StatusCode int
-	Latency    time.Duration
-	Err        string
-}
-
-// ReceiverConfig configures a Receiver.
-type ReceiverConfig struct {
-	Verifier  *Verifier // nil: nothing verifies (every event says so)
-	ForwardTo string    // relay target, optional
-	Keep      int       // how many recent events Recent keeps (default 200)
-}
-
-// Receiver serves POST /webhook and GET /complete, and streams Events.
-type Receiver struct{}
-
-// NewReceiver returns a receiver; call Serve or mount it as an http.Handler and call Close.
-func NewReceiver(cfg ReceiverConfig) *Receiver { return &Receiver{} }
-
-// ServeHTTP serves /webhook and /complete.
-func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	http.Error(w, "tunnel: not implemented yet", http.StatusNotImplemented)
-}
-
-// Events is closed when the receiver stops.
-func (r *Receiver) Events() <-chan Event { return nil }
-
-// Recent returns the latest events, newest first.
-func (r *Receiver) Recent() []Event { return nil }
-
-// Serve serves on ln until ctx ends, then closes Events.
-func (r *Receiver) Serve(ctx context.Context, ln net.Listener) error {
-	return errors.New("tunnel: not implemented yet")
-}
-
-// Close stops the receiver and closes Events (for receivers mounted without Serve).
-func (r *Receiver) Close() error { return nil }
-
-// PlaidKeySource fetches keys with /webhook_verification_key/get through plaid-go.
-func PlaidKeySource(c *plaid.APIClient) KeySource { return nil }
-
-// VerifyError says why a webhook was not verified.
-type VerifyError struct{ Reason string }
-
-func (e *VerifyError) Error() string { return "webhook not verified: " + e.Reason }

@@ -1,0 +1,495 @@
+package tunnel
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// EventKind says what an Event is about.
+type EventKind int
+
+const (
+	EventWebhook  EventKind = iota + 1 // a POST /webhook that parsed (verified or not, maybe a duplicate)
+	EventRejected                      // a request refused before it was a webhook (method, size, JSON)
+	EventComplete                      // the /complete page was opened: the phone reached the end
+	EventForward                       // the --forward-to target answered (or failed)
+)
+
+// String names the kind for logs.
+func (k EventKind) String() string {
+	switch k {
+	case EventWebhook:
+		return "webhook"
+	case EventRejected:
+		return "rejected"
+	case EventComplete:
+		return "complete"
+	case EventForward:
+		return "forward"
+	}
+	return "EventKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Webhook is the part of a Plaid LINK webhook the app acts on.
+type Webhook struct {
+	WebhookType   string   `json:"webhook_type"`
+	WebhookCode   string   `json:"webhook_code"`
+	Status        string   `json:"status,omitempty"`
+	LinkSessionID string   `json:"link_session_id,omitempty"`
+	LinkToken     string   `json:"link_token,omitempty"`
+	PublicToken   string   `json:"public_token,omitempty"`
+	PublicTokens  []string `json:"public_tokens,omitempty"`
+	Environment   string   `json:"environment,omitempty"`
+}
+
+// Event is one thing the receiver saw.
+type Event struct {
+	Kind      EventKind
+	Seq       int64 // 1, 2, 3... in arrival order
+	At        time.Time
+	Webhook   *Webhook // nil unless Kind == EventWebhook
+	Body      []byte   // raw body (truncated for rejected oversize bodies)
+	Status    int      // HTTP status the receiver answered
+	Verified  bool
+	Reason    string // why not verified, or why rejected
+	Duplicate bool
+	Forward   *ForwardResult // Kind == EventForward
+}
+
+// Actionable says whether the app should act on the event (exchange its public tokens): a verified
+// webhook (or any well-formed one when verification is off) that is not a duplicate.
+func (e Event) Actionable() bool {
+	return e.Kind == EventWebhook && e.Webhook != nil && !e.Duplicate && (e.Verified || e.Reason == ReasonNoVerifier)
+}
+
+// ForwardResult is the --forward-to target's answer for the event with Seq.
+type ForwardResult struct {
+	Seq        int64
+	URL        string
+	StatusCode int
+	Latency    time.Duration
+	Err        string
+}
+
+// ReceiverConfig configures a Receiver.
+type ReceiverConfig struct {
+	Verifier  *Verifier // nil: nothing verifies (every event says so)
+	ForwardTo string    // relay target, optional
+	Keep      int       // how many recent events Recent keeps (default 200)
+
+	// Buffer is the Events channel's capacity (default 256).
+	Buffer int
+	// SendWait is how long a request waits on a full Events channel before the event is dropped from
+	// the channel (it stays in Recent and Dropped counts it). Default 100 ms: a stuck UI must not make
+	// Plaid time out and retry.
+	SendWait time.Duration
+	// ForwardClient relays to ForwardTo (default: a client with a 10 s timeout).
+	ForwardClient *http.Client
+	// Now is the clock (tests); nil means time.Now.
+	Now func() time.Time
+}
+
+// Limits of the receiver.
+const (
+	MaxBodyBytes    = 1 << 20 // Plaid webhooks are a few hundred bytes; 1 MiB is generous
+	DefaultKeep     = 200
+	DefaultBuffer   = 256
+	dedupeCap       = 8192 // delivery keys remembered for duplicate detection (FIFO)
+	rejectedBodyCap = 4 << 10
+	// ForwardedHeader marks requests we relayed, so a --forward-to that points back at us cannot loop.
+	ForwardedHeader = "Linkrecovery-Forwarded"
+)
+
+// Receiver serves POST /webhook and GET /complete, and streams Events. It is safe for concurrent use.
+type Receiver struct {
+	cfg     ReceiverConfig
+	now     func() time.Time
+	events  chan Event
+	done    chan struct{}
+	dropped atomic.Int64
+
+	// sendMu is held for reading while an event is being sent, and for writing to close events, so
+	// the channel is never sent on after it is closed.
+	sendMu sync.RWMutex
+	closed bool
+
+	mu       sync.Mutex
+	seq      int64
+	ring     []Event // Keep slots, ring[head] is the next to overwrite
+	head     int
+	count    int
+	seen     map[string]struct{}
+	seenFIFO []string
+	seenNext int
+	stopping bool // set by Close: no new forwards
+
+	closeOnce sync.Once
+	fwd       *forwarder
+	fwdWG     sync.WaitGroup
+	fwdCtx    context.Context
+	fwdCancel context.CancelFunc
+}
+
+// NewReceiver returns a receiver; call Serve or mount it as an http.Handler and call Close.
+func NewReceiver(cfg ReceiverConfig) *Receiver {
+	if cfg.Keep <= 0 {
+		cfg.Keep = DefaultKeep
+	}
+	if cfg.Buffer <= 0 {
+		cfg.Buffer = DefaultBuffer
+	}
+	if cfg.SendWait <= 0 {
+		cfg.SendWait = 100 * time.Millisecond
+	}
+	r := &Receiver{
+		cfg:    cfg,
+		now:    cfg.Now,
+		events: make(chan Event, cfg.Buffer),
+		done:   make(chan struct{}),
+		ring:   make([]Event, cfg.Keep),
+		seen:   make(map[string]struct{}),
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	r.fwdCtx, r.fwdCancel = context.WithCancel(context.Background())
+	if cfg.ForwardTo != "" {
+		r.fwd = newForwarder(cfg.ForwardTo, cfg.ForwardClient)
+	}
+	return r
+}
+
+// ServeHTTP serves /webhook and /complete.
+func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	switch req.URL.Path {
+	case "/webhook", "/webhook/":
+		r.serveWebhook(w, req)
+	case "/complete", "/complete/":
+		r.serveComplete(w, req)
+	default:
+		// Not an event: the public URL attracts scanners and favicon requests, which are noise.
+		http.NotFound(w, req)
+	}
+}
+
+func (r *Receiver) reject(w http.ResponseWriter, req *http.Request, status int, reason string, body []byte) {
+	if len(body) > rejectedBodyCap {
+		body = body[:rejectedBodyCap]
+	}
+	writeJSON(w, status, false, reason)
+	r.emit(req.Context(), Event{Kind: EventRejected, Status: status, Reason: reason, Body: body})
+}
+
+func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		r.reject(w, req, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed (use POST)", printable(req.Method)), nil)
+		return
+	}
+	ct := req.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+		if ct == "" {
+			ct = "none"
+		}
+		r.reject(w, req, http.StatusUnsupportedMediaType, fmt.Sprintf("content type %s not accepted (need application/json)", printable(ct)), nil)
+		return
+	}
+	if req.ContentLength > MaxBodyBytes {
+		r.reject(w, req, http.StatusRequestEntityTooLarge, fmt.Sprintf("body over 1 MiB (Content-Length %d)", req.ContentLength), nil)
+		return
+	}
+	body, err := readBody(req)
+	if err != nil {
+		if len(body) > MaxBodyBytes {
+			r.reject(w, req, http.StatusRequestEntityTooLarge, "body over 1 MiB", body)
+			return
+		}
+		r.reject(w, req, http.StatusBadRequest, "body could not be read ("+printable(err.Error())+")", body)
+		return
+	}
+	var wh Webhook
+	if err := json.Unmarshal(body, &wh); err != nil {
+		r.reject(w, req, http.StatusBadRequest, "body is not a JSON object ("+printable(jsonErrText(err))+")", body)
+		return
+	}
+	if wh.WebhookType == "" || wh.WebhookCode == "" {
+		r.reject(w, req, http.StatusBadRequest, "not a Plaid webhook (no webhook_type or webhook_code)", body)
+		return
+	}
+
+	ev := Event{Kind: EventWebhook, Webhook: &wh, Body: body}
+	header := req.Header.Get("Plaid-Verification")
+	switch {
+	case r.cfg.Verifier == nil:
+		ev.Reason = ReasonNoVerifier
+		ev.Status = http.StatusOK
+	default:
+		err := r.cfg.Verifier.Verify(req.Context(), header, body)
+		var fe *KeyFetchError
+		var ve *VerifyError
+		switch {
+		case err == nil:
+			ev.Verified = true
+			ev.Status = http.StatusOK
+		case errors.As(err, &fe):
+			// Our fault, not the sender's: 503 makes Plaid retry once the key is reachable.
+			ev.Reason = fe.Reason
+			ev.Status = http.StatusServiceUnavailable
+		case errors.As(err, &ve):
+			ev.Reason = ve.Reason
+			ev.Status = http.StatusUnauthorized
+		default:
+			ev.Reason = printable(err.Error())
+			ev.Status = http.StatusUnauthorized
+		}
+	}
+	if ev.Status == http.StatusOK {
+		ev.Duplicate = r.markSeen(deliveryKey(&wh, header, body))
+	}
+	writeJSON(w, ev.Status, ev.Status == http.StatusOK, ev.Reason)
+	ev = r.emit(req.Context(), ev)
+	if r.fwd != nil && req.Header.Get(ForwardedHeader) == "" {
+		r.forward(ev, header)
+	}
+}
+
+// readBody reads at most MaxBodyBytes+1 bytes; more than MaxBodyBytes is an error.
+func readBody(req *http.Request) ([]byte, error) {
+	if req.Body == nil {
+		return nil, nil
+	}
+	if n := req.ContentLength; n >= 0 && n <= MaxBodyBytes {
+		// The common case: size known, one exact allocation. A short body is io.ErrUnexpectedEOF.
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(req.Body, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(req.Body, MaxBodyBytes+1))
+	if err != nil {
+		return b, err
+	}
+	if len(b) > MaxBodyBytes {
+		return b, errors.New("body over 1 MiB")
+	}
+	return b, nil
+}
+
+// deliveryKey identifies one delivery across Plaid's retries: the Link session and webhook code when
+// there is a session (retries are re-signed, so the JWT differs), else the body itself.
+func deliveryKey(wh *Webhook, header string, body []byte) string {
+	if wh.LinkSessionID != "" {
+		return "s\x00" + wh.WebhookType + "\x00" + wh.WebhookCode + "\x00" + wh.LinkSessionID
+	}
+	sum := sha256.Sum256(body)
+	return "b\x00" + string(sum[:])
+}
+
+// markSeen records key and says whether it was already there. Memory is bounded: the oldest keys
+// are forgotten first.
+func (r *Receiver) markSeen(key string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.seen[key]; ok {
+		return true
+	}
+	if len(r.seenFIFO) < dedupeCap {
+		r.seenFIFO = append(r.seenFIFO, key)
+	} else {
+		delete(r.seen, r.seenFIFO[r.seenNext])
+		r.seenFIFO[r.seenNext] = key
+		r.seenNext = (r.seenNext + 1) % dedupeCap
+	}
+	r.seen[key] = struct{}{}
+	return false
+}
+
+const completePage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>linkrecovery: done</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;text-align:center}</style>
+</head><body>
+<h1>You're done &mdash; return to your terminal</h1>
+<p>Plaid Link finished. The linkrecovery app has been told and will carry on from here.
+You can close this page.</p>
+</body></html>
+`
+
+func (r *Receiver) serveComplete(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		r.reject(w, req, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed on /complete (use GET)", printable(req.Method)), nil)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	w.WriteHeader(http.StatusOK)
+	if req.Method == http.MethodGet {
+		io.WriteString(w, completePage)
+	}
+	// The query (e.g. a link session id Plaid appends) is kept for the UI to show.
+	var q []byte
+	if req.URL.RawQuery != "" {
+		q = []byte(req.URL.RawQuery)
+		if len(q) > rejectedBodyCap {
+			q = q[:rejectedBodyCap]
+		}
+	}
+	r.emit(req.Context(), Event{Kind: EventComplete, Status: http.StatusOK, Body: q})
+}
+
+// writeJSON answers with a tiny JSON body; the sender (Plaid, curl) sees why in plain words.
+func writeJSON(w http.ResponseWriter, status int, ok bool, reason string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	var b bytes.Buffer
+	b.WriteString(`{"ok":`)
+	b.WriteString(strconv.FormatBool(ok))
+	if reason != "" {
+		b.WriteString(`,"reason":`)
+		q, _ := json.Marshal(reason)
+		b.Write(q)
+	}
+	b.WriteString("}\n")
+	w.Write(b.Bytes())
+}
+
+func jsonErrText(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s at byte %d", se.Error(), se.Offset)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field == "" {
+			return "top level is " + te.Value + ", want an object"
+		}
+		return fmt.Sprintf("field %s is %s", te.Field, te.Value)
+	}
+	return err.Error()
+}
+
+// emit numbers ev, keeps it in Recent and offers it on Events without ever blocking for long.
+func (r *Receiver) emit(ctx context.Context, ev Event) Event {
+	r.mu.Lock()
+	r.seq++
+	ev.Seq = r.seq
+	if ev.At.IsZero() {
+		ev.At = r.now()
+	}
+	r.ring[r.head] = ev
+	r.head = (r.head + 1) % len(r.ring)
+	if r.count < len(r.ring) {
+		r.count++
+	}
+	r.mu.Unlock()
+
+	r.sendMu.RLock()
+	defer r.sendMu.RUnlock()
+	if r.closed {
+		return ev
+	}
+	select {
+	case r.events <- ev:
+		return ev
+	default:
+	}
+	t := time.NewTimer(r.cfg.SendWait)
+	defer t.Stop()
+	select {
+	case r.events <- ev:
+	case <-ctx.Done():
+		r.dropped.Add(1)
+	case <-r.done:
+		r.dropped.Add(1)
+	case <-t.C:
+		r.dropped.Add(1)
+	}
+	return ev
+}
+
+// Events is closed when the receiver stops.
+func (r *Receiver) Events() <-chan Event { return r.events }
+
+// Dropped says how many events did not fit on Events because nobody was reading (they are still in Recent).
+func (r *Receiver) Dropped() int64 { return r.dropped.Load() }
+
+// Recent returns the latest events, newest first.
+func (r *Receiver) Recent() []Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Event, 0, r.count)
+	for i := 1; i <= r.count; i++ {
+		out = append(out, r.ring[(r.head-i+len(r.ring))%len(r.ring)])
+	}
+	return out
+}
+
+// Serve serves on ln until ctx ends (or Close is called), then closes Events. It returns nil on a
+// clean stop, or the listener's error if serving failed.
+func (r *Receiver) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           r,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		// net/http logs TLS and header noise to stderr, which would tear through the TUI.
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case <-r.done:
+	case err = <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	_ = srv.Shutdown(sctx)
+	cancel()
+	r.Close()
+	if err != nil {
+		return fmt.Errorf("webhook receiver stopped: %w", err)
+	}
+	return nil
+}
+
+// Close stops the receiver and closes Events (for receivers mounted without Serve). Pending
+// forwards are cancelled. It is safe to call more than once.
+func (r *Receiver) Close() error {
+	r.closeOnce.Do(func() {
+		r.mu.Lock()
+		r.stopping = true
+		r.mu.Unlock()
+		close(r.done)
+		r.fwdCancel()
+		r.fwdWG.Wait()
+		r.sendMu.Lock()
+		r.closed = true
+		close(r.events)
+		r.sendMu.Unlock()
+	})
+	return nil
+}
