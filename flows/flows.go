@@ -2,20 +2,14 @@
 // create a Hosted Link token, follow its session, take SESSION_FINISHED, exchange the public token and
 // read the Item. The TUI calls these steps from tea.Cmds; RunHeadless chains them for --no-tui.
 //
-// CONTRACT STUB: the exported API is fixed so that tui/ and main.go build against it; the flows owner
-// fills in the bodies.
+// Files: config.go (Config, LoadConfig), env.go (Env: Plaid client, emulator, tunnel, receiver),
+// link.go (link tokens, sessions, progress, webhook helpers), exchange.go (public token → Item),
+// errors.go (PlaidError, hints, Mask), headless.go (RunHeadless), transcript.go (JSON lines, 0600).
 package flows
 
 import (
-	"context"
-	"errors"
-	"io"
-	"net/http"
+	"strconv"
 	"time"
-
-	"github.com/linkrecovery/linkrecovery/emulator"
-	"github.com/linkrecovery/linkrecovery/tunnel"
-	"github.com/plaid/plaid-go/v29/plaid"
 )
 
 // Mode is where the app's Plaid calls go.
@@ -47,12 +41,6 @@ type Config struct {
 	WebhookTimeout time.Duration // how long half 2 waits for SESSION_FINISHED before polling (default 3 min)
 }
 
-// LoadConfig reads PLAID_CLIENT_ID, PLAID_SECRET, PLAID_ENV, PLAID_BASE_URL and NGROK_AUTHTOKEN from
-// getenv, falling back to a .env file at dotenvPath (ignored when absent). It refuses production.
-func LoadConfig(getenv func(string) string, dotenvPath string) (Config, error) {
-	return Config{}, errors.New("flows: not implemented yet")
-}
-
 // Mode says which mode a Config selects: sandbox when both keys are set, else demo.
 func (c Config) Mode() Mode {
 	if c.ClientID != "" && c.Secret != "" {
@@ -60,32 +48,6 @@ func (c Config) Mode() Mode {
 	}
 	return ModeDemo
 }
-
-// Env is a running set-up: the Plaid client, the emulator (demo mode), the tunnel and the receiver.
-type Env struct {
-	Mode     Mode
-	PlaidURL string
-	Plaid    *plaid.APIClient
-	Emulator *emulator.Emulator // nil outside demo mode
-	Tunnel   *tunnel.Tunnel     // nil until OpenTunnel succeeds
-	Receiver *tunnel.Receiver
-}
-
-// NewEnv builds the Plaid client and, in demo mode, starts the emulator on loopback. It is fast (no
-// tunnel yet) so the first frame is not delayed.
-func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
-	return nil, errors.New("flows: not implemented yet")
-}
-
-// OpenTunnel opens the tunnel the Config asks for (local in demo mode; --webhook-url, else ngrok, in
-// sandbox mode) and starts the receiver on it. A tunnel failure is a *tunnel.Error with a next step;
-// the Env stays usable (polling /link/token/get still works).
-func (e *Env) OpenTunnel(ctx context.Context) (*tunnel.Tunnel, error) {
-	return nil, errors.New("flows: not implemented yet")
-}
-
-// Close closes the tunnel, the receiver and the emulator.
-func (e *Env) Close() error { return nil }
 
 // Half names the two halves of Link Recovery testing.
 type Half int
@@ -95,6 +57,17 @@ const (
 	HalfSession Half = 2 // finish a Hosted Link session and receive SESSION_FINISHED
 )
 
+// String names the half as the records and screens do.
+func (h Half) String() string {
+	switch h {
+	case HalfSignup:
+		return "signup"
+	case HalfSession:
+		return "session"
+	}
+	return "half(" + strconv.Itoa(int(h)) + ")"
+}
+
 // LinkToken is a created Hosted Link token.
 type LinkToken struct {
 	Token         string
@@ -103,12 +76,6 @@ type LinkToken struct {
 	RequestID     string
 	Webhook       string
 	RedirectURI   string
-}
-
-// CreateHostedLinkToken calls /link/token/create with webhook and hosted_link (completion_redirect_uri
-// included) for the half.
-func (e *Env) CreateHostedLinkToken(ctx context.Context, half Half) (LinkToken, error) {
-	return LinkToken{}, errors.New("flows: not implemented yet")
 }
 
 // LinkEvent is one Link event of a session.
@@ -134,19 +101,11 @@ type TokenStatus struct {
 	Sessions []Session
 }
 
-// GetLinkToken calls /link/token/get.
-func (e *Env) GetLinkToken(ctx context.Context, token string) (TokenStatus, error) {
-	return TokenStatus{}, errors.New("flows: not implemented yet")
-}
-
 // SignupProgress is the sign-up half's checklist, derived from Link events.
 type SignupProgress struct {
 	InstitutionDown bool // an ERROR event with INSTITUTION_DOWN (or SELECT_DOWN_INSTITUTION)
 	OptedIn         bool // ISSUE_FOLLOWED: the user asked to be told when it is back
 }
-
-// Progress derives the checklist from events.
-func Progress(events []LinkEvent) SignupProgress { return SignupProgress{} }
 
 // Account is one account of the exchanged Item.
 type Account struct {
@@ -162,30 +121,6 @@ type Item struct {
 	Accounts      []Account
 }
 
-// Exchange calls /item/public_token/exchange, then /item/get and /accounts/get.
-func (e *Env) Exchange(ctx context.Context, publicToken string) (Item, error) {
-	return Item{}, errors.New("flows: not implemented yet")
-}
-
-// PlaidError is a Plaid error response, with what to do about it.
-type PlaidError struct {
-	HTTPStatus     int
-	Type           string
-	Code           string
-	Message        string
-	DisplayMessage string
-	RequestID      string
-	Endpoint       string
-}
-
-func (e *PlaidError) Error() string { return e.Endpoint + ": " + e.Code + ": " + e.Message }
-
-// Hint says what the user should do next for this error.
-func (e *PlaidError) Hint() string { return "" }
-
-// Mask shows the start and end of a secret: "acce…1234".
-func Mask(secret string) string { return "" }
-
 // Record is one line of --no-tui output and of a transcript: an object with an "event" field.
 type Record map[string]any
 
@@ -193,24 +128,7 @@ type Record map[string]any
 type HalfOptions struct {
 	Half Half
 	Auto bool // demo mode: complete the Hosted Link session(s) with the emulator, no browser needed
+	// PollInterval is how often /link/token/get is polled while following a session (0: 250 ms in
+	// demo mode, 2 s against Plaid, which rate-limits).
+	PollInterval time.Duration
 }
-
-// RunHeadless runs a half and emits one Record per step (ready, link_token_created, webhook,
-// public_token_exchanged, error, done). It reports whether the half passed.
-func RunHeadless(ctx context.Context, env *Env, o HalfOptions, emit func(Record)) bool { return false }
-
-// Transcript writes Records as JSON lines to a 0600 file.
-type Transcript struct{ w io.WriteCloser }
-
-// OpenTranscript creates (or truncates) path with mode 0600.
-func OpenTranscript(path string) (*Transcript, error) {
-	return nil, errors.New("flows: not implemented yet")
-}
-
-// Write appends one record.
-func (t *Transcript) Write(r Record) error { return nil }
-
-// Close closes the file.
-func (t *Transcript) Close() error { return nil }
-
-var _ = http.StatusOK

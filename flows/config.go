@@ -1,0 +1,178 @@
+package flows
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/joho/godotenv"
+)
+
+// Defaults for the timings a Config leaves at zero.
+const (
+	DefaultWebhookTimeout = 3 * time.Minute
+	DefaultTunnelDeadline = 15 * time.Second
+)
+
+// The environment variables LoadConfig reads (as Plaid's Quickstart names them).
+const (
+	EnvClientID       = "PLAID_CLIENT_ID"
+	EnvSecret         = "PLAID_SECRET"
+	EnvPlaidEnv       = "PLAID_ENV"
+	EnvPlaidBaseURL   = "PLAID_BASE_URL"
+	EnvNgrokAuthtoken = "NGROK_AUTHTOKEN"
+)
+
+// LoadConfig reads PLAID_CLIENT_ID, PLAID_SECRET, PLAID_ENV, PLAID_BASE_URL and NGROK_AUTHTOKEN from
+// getenv, falling back to a .env file at dotenvPath (ignored when absent). It refuses production.
+// A nil getenv means os.Getenv; an empty dotenvPath means no .env file. Values in the environment
+// win over the .env file, as in Plaid's Quickstart. Flags are set on the result by the caller, who
+// then calls Validate.
+func LoadConfig(getenv func(string) string, dotenvPath string) (Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	var dot map[string]string
+	if dotenvPath != "" {
+		m, err := godotenv.Read(dotenvPath)
+		switch {
+		case err == nil:
+			dot = m
+		case errors.Is(err, fs.ErrNotExist):
+			// No .env is the normal case (demo mode, or keys in the environment).
+		default:
+			return Config{}, fmt.Errorf("cannot read %s: %v; fix or remove that file (lines look like PLAID_CLIENT_ID=...)", dotenvPath, err)
+		}
+	}
+	get := func(k string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return strings.TrimSpace(dot[k])
+	}
+
+	cfg := Config{
+		ClientID:       get(EnvClientID),
+		Secret:         get(EnvSecret),
+		PlaidEnv:       strings.ToLower(get(EnvPlaidEnv)),
+		PlaidURL:       strings.TrimRight(get(EnvPlaidBaseURL), "/"),
+		NgrokAuthtoken: get(EnvNgrokAuthtoken),
+		TunnelDeadline: DefaultTunnelDeadline,
+		WebhookTimeout: DefaultWebhookTimeout,
+	}
+	switch cfg.PlaidEnv {
+	case "", "sandbox":
+		cfg.PlaidEnv = "sandbox"
+	case "production", "development":
+		return Config{}, fmt.Errorf("%s=%s is refused: this tool is for the Plaid Sandbox only; set %s=sandbox and use your Sandbox keys",
+			EnvPlaidEnv, cfg.PlaidEnv, EnvPlaidEnv)
+	default:
+		return Config{}, fmt.Errorf("%s=%q is not an environment this tool knows; set %s=sandbox (or leave it unset)",
+			EnvPlaidEnv, cfg.PlaidEnv, EnvPlaidEnv)
+	}
+	switch {
+	case cfg.ClientID != "" && cfg.Secret == "":
+		return Config{}, fmt.Errorf("%s is set but %s is not: set both (Sandbox keys from https://dashboard.plaid.com/team/keys), or neither for the local demo",
+			EnvClientID, EnvSecret)
+	case cfg.ClientID == "" && cfg.Secret != "":
+		return Config{}, fmt.Errorf("%s is set but %s is not: set both (Sandbox keys from https://dashboard.plaid.com/team/keys), or neither for the local demo",
+			EnvSecret, EnvClientID)
+	}
+	if err := cfg.validateBaseURL(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// Validate checks a Config once flags are applied, naming the bad value and what to do.
+func (c Config) Validate() error {
+	if (c.ClientID == "") != (c.Secret == "") {
+		missing := EnvSecret
+		if c.ClientID == "" {
+			missing = EnvClientID
+		}
+		return fmt.Errorf("%s is missing: set both %s and %s, or neither for the local demo", missing, EnvClientID, EnvSecret)
+	}
+	switch strings.ToLower(c.PlaidEnv) {
+	case "", "sandbox":
+	default:
+		return fmt.Errorf("%s=%s is refused: this tool is for the Plaid Sandbox only; set %s=sandbox", EnvPlaidEnv, c.PlaidEnv, EnvPlaidEnv)
+	}
+	if err := c.validateBaseURL(); err != nil {
+		return err
+	}
+	if c.WebhookURL != "" {
+		if err := checkURL("--webhook-url", c.WebhookURL, true); err != nil {
+			return err
+		}
+		if c.Listen == "" {
+			return errors.New("--webhook-url needs --listen: say where your tunnel forwards to (e.g. --listen 127.0.0.1:8080)")
+		}
+	}
+	if c.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+			return fmt.Errorf("--listen %q is not host:port (%v); use e.g. --listen 127.0.0.1:8080", c.Listen, err)
+		}
+	}
+	if c.ForwardTo != "" {
+		if err := checkURL("--forward-to", c.ForwardTo, false); err != nil {
+			return err
+		}
+	}
+	if c.RedirectURI != "" {
+		if err := checkURL("--redirect-uri", c.RedirectURI, false); err != nil {
+			return err
+		}
+	}
+	if c.PublicHost != "" {
+		h := c.PublicHost
+		if strings.ContainsAny(h, "/ ") || (strings.Contains(h, ":") && net.ParseIP(h) == nil) {
+			return fmt.Errorf("--public-host %q must be a bare host name or IP address (no scheme, port or path), e.g. --public-host 192.168.1.20", h)
+		}
+	}
+	if c.WebhookTimeout < 0 || c.TunnelDeadline < 0 {
+		return errors.New("timeouts must not be negative")
+	}
+	return nil
+}
+
+func (c Config) validateBaseURL() error {
+	if c.PlaidURL == "" {
+		return nil
+	}
+	if err := checkURL(EnvPlaidBaseURL, c.PlaidURL, false); err != nil {
+		return err
+	}
+	if c.ClientID == "" {
+		// The override only means something with keys: without them the app runs its own emulator.
+		return fmt.Errorf("%s is set but the keys are not: set %s and %s too (an emulator started with `linkrecovery emulator` prints its keys), or unset %s for the local demo",
+			EnvPlaidBaseURL, EnvClientID, EnvSecret, EnvPlaidBaseURL)
+	}
+	return nil
+}
+
+// checkURL says clearly what is wrong with a URL-valued setting.
+func checkURL(name, raw string, httpsOnly bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("%s %q is not an http(s) URL; give it as https://host[:port]", name, raw)
+	}
+	if httpsOnly && u.Scheme != "https" && !isLoopbackHost(u.Hostname()) {
+		return fmt.Errorf("%s %q must be https: Plaid only delivers webhooks to public https URLs", name, raw)
+	}
+	return nil
+}
+
+// isLoopbackHost says whether host is this machine (the emulator standing in for Plaid).
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

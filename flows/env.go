@@ -1,0 +1,267 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/linkrecovery/linkrecovery/emulator"
+	"github.com/linkrecovery/linkrecovery/tunnel"
+	"github.com/plaid/plaid-go/v29/plaid"
+)
+
+// plaidHTTPTimeout bounds every Plaid call, so a dead network becomes an error, not a hang.
+const plaidHTTPTimeout = 30 * time.Second
+
+// Env is a running set-up: the Plaid client, the emulator (demo mode), the tunnel and the receiver.
+//
+// Tunnel and Receiver are nil until OpenTunnel succeeds; OpenTunnel sets them once. Code that may
+// run concurrently with OpenTunnel (a TUI View while a Cmd opens the tunnel) should read them with
+// CurrentTunnel and CurrentReceiver, which lock.
+type Env struct {
+	Mode     Mode
+	PlaidURL string
+	Plaid    *plaid.APIClient
+	Emulator *emulator.Emulator // nil outside demo mode
+	Tunnel   *tunnel.Tunnel     // nil until OpenTunnel succeeds
+	Receiver *tunnel.Receiver   // nil until OpenTunnel succeeds
+
+	cfg Config
+
+	mu         sync.Mutex
+	emuServer  *http.Server // serves the emulator in demo mode
+	stopRecv   context.CancelFunc
+	recvDone   chan struct{} // closed when Receiver.Serve returns
+	closed     bool
+	openTunnel sync.Mutex // serialises OpenTunnel calls (one tunnel per Env)
+}
+
+// NewEnv builds the Plaid client and, in demo mode, starts the emulator on loopback. It is fast (no
+// tunnel yet) so the first frame is not delayed.
+func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.WebhookTimeout == 0 {
+		cfg.WebhookTimeout = DefaultWebhookTimeout
+	}
+	if cfg.TunnelDeadline == 0 {
+		cfg.TunnelDeadline = DefaultTunnelDeadline
+	}
+	e := &Env{Mode: cfg.Mode(), cfg: cfg}
+	if e.Mode == ModeSandbox {
+		e.PlaidURL = string(plaid.Sandbox)
+		if cfg.PlaidURL != "" {
+			e.PlaidURL = cfg.PlaidURL
+		}
+		e.Plaid = newPlaidClient(e.PlaidURL, cfg.ClientID, cfg.Secret)
+		return e, nil
+	}
+
+	emu, err := emulator.New(emulator.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("cannot start the local demo emulator: %w", err)
+	}
+	// With --public-host a phone on the LAN must reach the Hosted Link pages, so listen everywhere;
+	// otherwise loopback only, so the demo is not exposed to the network by default.
+	addr, host := "127.0.0.1:0", "127.0.0.1"
+	if cfg.PublicHost != "" {
+		addr, host = ":0", cfg.PublicHost
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		emu.Close()
+		return nil, fmt.Errorf("cannot listen on %s for the local demo emulator: %w; free a port or check --public-host", addr, err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	e.PlaidURL = "http://" + net.JoinHostPort(host, port)
+	emu.SetBaseURL(e.PlaidURL)
+	e.Emulator = emu
+	e.emuServer = &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
+	go func(srv *http.Server) { _ = srv.Serve(ln) }(e.emuServer)
+	e.Plaid = newPlaidClient(e.PlaidURL, emu.ClientID(), emu.Secret())
+	return e, nil
+}
+
+// newPlaidClient is plaid-go pointed at baseURL with the keys as default headers.
+func newPlaidClient(baseURL, clientID, secret string) *plaid.APIClient {
+	c := plaid.NewConfiguration()
+	c.AddDefaultHeader("PLAID-CLIENT-ID", clientID)
+	c.AddDefaultHeader("PLAID-SECRET", secret)
+	c.UseEnvironment(plaid.Environment(baseURL))
+	c.HTTPClient = &http.Client{Timeout: plaidHTTPTimeout}
+	c.UserAgent = "linkrecovery (plaid-go v29)"
+	return plaid.NewAPIClient(c)
+}
+
+// Config returns the Config the Env was built from (defaults filled in).
+func (e *Env) Config() Config { return e.cfg }
+
+// CurrentTunnel returns the tunnel, or nil before OpenTunnel succeeds. Safe concurrently with OpenTunnel.
+func (e *Env) CurrentTunnel() *tunnel.Tunnel {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.Tunnel
+}
+
+// CurrentReceiver returns the receiver, or nil before OpenTunnel succeeds. Safe concurrently with OpenTunnel.
+func (e *Env) CurrentReceiver() *tunnel.Receiver {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.Receiver
+}
+
+// WebhookURL is the webhook URL link tokens carry, or "" before the tunnel is open.
+func (e *Env) WebhookURL() string {
+	if t := e.CurrentTunnel(); t != nil {
+		return t.WebhookURL()
+	}
+	return ""
+}
+
+// TunnelProvider says which provider OpenTunnel uses for this Env's Config (for the header before
+// and while it opens).
+func (e *Env) TunnelProvider() tunnel.Provider {
+	switch {
+	case e.Mode == ModeDemo:
+		return tunnel.ProviderLocal
+	case e.cfg.WebhookURL != "":
+		return tunnel.ProviderURL
+	case plaidIsLocal(e.PlaidURL):
+		return tunnel.ProviderLocal
+	}
+	return tunnel.ProviderNgrok
+}
+
+// OpenTunnel opens the tunnel the Config asks for (local in demo mode; --webhook-url, else ngrok, in
+// sandbox mode) and starts the receiver on it. A tunnel failure is a *tunnel.Error with a next step;
+// the Env stays usable (polling /link/token/get still works) and OpenTunnel may be called again.
+// Once open, later calls return the same tunnel. The receiver runs until Close (not until ctx
+// ends: ctx only bounds the opening).
+func (e *Env) OpenTunnel(ctx context.Context) (*tunnel.Tunnel, error) {
+	e.openTunnel.Lock()
+	defer e.openTunnel.Unlock()
+	if t := e.CurrentTunnel(); t != nil {
+		return t, nil
+	}
+	e.mu.Lock()
+	closed := e.closed
+	e.mu.Unlock()
+	if closed {
+		return nil, errors.New("the environment is closed; start a new one")
+	}
+
+	var (
+		t   *tunnel.Tunnel
+		err error
+	)
+	switch e.TunnelProvider() {
+	case tunnel.ProviderURL:
+		t, err = tunnel.Own(e.cfg.WebhookURL, e.cfg.Listen)
+	case tunnel.ProviderLocal:
+		addr := e.cfg.Listen
+		if addr == "" {
+			addr = "127.0.0.1:0"
+			if e.Mode == ModeDemo && e.cfg.PublicHost != "" {
+				addr = ":0" // all interfaces, so the phone can reach /complete
+			}
+		}
+		publicHost := ""
+		if e.Mode == ModeDemo {
+			publicHost = e.cfg.PublicHost
+		}
+		t, err = tunnel.Local(addr, publicHost)
+	default:
+		t, err = tunnel.Ngrok(ctx, tunnel.NgrokOptions{
+			Authtoken:  e.cfg.NgrokAuthtoken,
+			ServerAddr: e.cfg.NgrokServer,
+			Deadline:   e.cfg.TunnelDeadline,
+		})
+	}
+	if err != nil {
+		return nil, err // a *tunnel.Error: its Cause and Next are shown as they are
+	}
+	if t == nil || t.Listener == nil {
+		return nil, &tunnel.Error{Provider: e.TunnelProvider(), Cause: "the tunnel gave no listener",
+			Next: "this is a bug in linkrecovery; please report it"}
+	}
+
+	rcv := tunnel.NewReceiver(tunnel.ReceiverConfig{
+		Verifier:  tunnel.NewVerifier(tunnel.PlaidKeySource(e.Plaid)),
+		ForwardTo: e.cfg.ForwardTo,
+	})
+	serveCtx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = rcv.Serve(serveCtx, t.Listener)
+	}()
+
+	e.mu.Lock()
+	e.Tunnel, e.Receiver, e.stopRecv, e.recvDone = t, rcv, stop, done
+	e.mu.Unlock()
+	return t, nil
+}
+
+// plaidIsLocal says whether the Plaid base URL is this machine: an emulator standing in for Plaid,
+// which can deliver webhooks to loopback, so no public tunnel is needed.
+func plaidIsLocal(base string) bool {
+	u, err := url.Parse(base)
+	return err == nil && isLoopbackHost(u.Hostname())
+}
+
+// Close closes the tunnel, the receiver and the emulator. It is safe to call more than once.
+func (e *Env) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	t, stop, done, srv, emu := e.Tunnel, e.stopRecv, e.recvDone, e.emuServer, e.Emulator
+	e.mu.Unlock()
+
+	var errs []error
+	if stop != nil {
+		stop()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			errs = append(errs, errors.New("the webhook receiver did not stop within 5 s"))
+		}
+	}
+	if t != nil {
+		if err := t.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, fmt.Errorf("closing the tunnel: %w", err))
+		}
+	}
+	if emu != nil {
+		// Stop webhook deliveries first: they would otherwise retry against a closed receiver.
+		if err := emu.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing the emulator: %w", err))
+		}
+	}
+	if srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := srv.Shutdown(ctx); err != nil {
+			srv.Close()
+		}
+		cancel()
+	}
+	return errors.Join(errs...)
+}
+
+// tunnelNext is the next step of a *tunnel.Error, or "".
+func tunnelNext(err error) string {
+	var te *tunnel.Error
+	if errors.As(err, &te) {
+		return te.Next
+	}
+	return ""
+}

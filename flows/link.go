@@ -1,0 +1,237 @@
+package flows
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/linkrecovery/linkrecovery/tunnel"
+	"github.com/plaid/plaid-go/v29/plaid"
+)
+
+// hostedLinkLifetime is how long the Hosted Link URL stays usable (Plaid's url_lifetime_seconds):
+// long enough to read the recovery e-mail and come back to it.
+const hostedLinkLifetime = 1800
+
+// ErrNoWebhook means a link token was asked for before the tunnel was open: Link Recovery reports
+// its result only by webhook, so a token without one would be useless.
+var ErrNoWebhook = errors.New("no webhook URL yet: the tunnel is not open; open it first (see the tunnel's error for what to do)")
+
+// CreateHostedLinkToken calls /link/token/create with webhook and hosted_link (completion_redirect_uri
+// included) for the half. The token is the same for both halves: the half changes what the user
+// does in Link, not the token.
+func (e *Env) CreateHostedLinkToken(ctx context.Context, half Half) (LinkToken, error) {
+	const endpoint = "/link/token/create"
+	if half != HalfSignup && half != HalfSession {
+		return LinkToken{}, errors.New("unknown half: use 1 (sign-up) or 2 (session)")
+	}
+	t := e.CurrentTunnel()
+	if t == nil {
+		return LinkToken{}, ErrNoWebhook
+	}
+	redirect := e.cfg.RedirectURI
+	if redirect == "" {
+		redirect = t.CompleteURL()
+	}
+	user := plaid.NewLinkTokenCreateRequestUser("linkrecovery-" + randomHex(8))
+	req := plaid.NewLinkTokenCreateRequest("linkrecovery", "en", []plaid.CountryCode{plaid.COUNTRYCODE_US}, *user)
+	req.SetProducts([]plaid.Products{plaid.PRODUCTS_TRANSACTIONS})
+	req.SetWebhook(t.WebhookURL())
+	hl := plaid.NewLinkTokenCreateHostedLink()
+	hl.SetCompletionRedirectUri(redirect)
+	hl.SetUrlLifetimeSeconds(hostedLinkLifetime)
+	req.SetHostedLink(*hl)
+
+	resp, httpResp, err := e.Plaid.PlaidApi.LinkTokenCreate(ctx).LinkTokenCreateRequest(*req).Execute()
+	if err != nil {
+		return LinkToken{}, asPlaidError(err, httpResp, endpoint, e.PlaidURL)
+	}
+	lt := LinkToken{
+		Token:         resp.LinkToken,
+		HostedLinkURL: resp.GetHostedLinkUrl(),
+		Expiration:    resp.Expiration,
+		RequestID:     resp.RequestId,
+		Webhook:       t.WebhookURL(),
+		RedirectURI:   redirect,
+	}
+	if lt.HostedLinkURL == "" {
+		return lt, &CallError{Endpoint: endpoint, URL: e.PlaidURL,
+			Cause: "Plaid created the token but returned no hosted_link_url",
+			Next:  "Hosted Link may not be enabled for your client: ask Plaid support to enable it (request_id " + resp.RequestId + ")"}
+	}
+	return lt, nil
+}
+
+// GetLinkToken calls /link/token/get.
+func (e *Env) GetLinkToken(ctx context.Context, token string) (TokenStatus, error) {
+	const endpoint = "/link/token/get"
+	resp, httpResp, err := e.Plaid.PlaidApi.LinkTokenGet(ctx).LinkTokenGetRequest(*plaid.NewLinkTokenGetRequest(token)).Execute()
+	if err != nil {
+		return TokenStatus{}, asPlaidError(err, httpResp, endpoint, e.PlaidURL)
+	}
+	var st TokenStatus
+	for _, s := range resp.GetLinkSessions() {
+		st.Sessions = append(st.Sessions, sessionFrom(s))
+	}
+	return st, nil
+}
+
+// sessionFrom maps one link_sessions entry. Plaid reports the result in several places across API
+// versions (results.item_add_results, on_success, exit, on_exit); read them all.
+func sessionFrom(s plaid.LinkTokenGetSessionsResponse) Session {
+	out := Session{ID: s.LinkSessionId}
+	if fin := s.FinishedAt.Get(); s.FinishedAt.IsSet() && fin != nil {
+		out.Finished = true
+	}
+	seen := map[string]bool{}
+	addToken := func(tok string) {
+		if tok != "" && !seen[tok] {
+			seen[tok] = true
+			out.PublicTokens = append(out.PublicTokens, tok)
+		}
+	}
+	if r := s.Results.Get(); r != nil {
+		for _, res := range r.GetItemAddResults() {
+			addToken(res.PublicToken)
+		}
+	}
+	if ok := s.OnSuccess.Get(); ok != nil {
+		addToken(ok.PublicToken)
+	}
+	for _, ex := range []*plaid.LinkSessionExit{s.Exit.Get(), exitFromDeprecated(s.OnExit.Get())} {
+		if ex == nil {
+			continue
+		}
+		if pe := ex.Error.Get(); pe != nil && out.ExitCode == "" {
+			out.ExitCode = pe.ErrorCode
+		}
+		if md := ex.Metadata.Get(); md != nil && out.Status == "" && md.GetStatus() != "" {
+			out.Status = md.GetStatus()
+		}
+		if out.Status == "" {
+			out.Status = "EXITED"
+		}
+		out.Finished = true
+	}
+	if len(out.PublicTokens) > 0 {
+		out.Status = "SUCCESS"
+		out.Finished = true
+	}
+	for _, ev := range s.GetEvents() {
+		out.Events = append(out.Events, eventFrom(ev))
+	}
+	return out
+}
+
+func exitFromDeprecated(d *plaid.LinkSessionExitDeprecated) *plaid.LinkSessionExit {
+	if d == nil {
+		return nil
+	}
+	return &plaid.LinkSessionExit{Error: d.Error, Metadata: d.Metadata}
+}
+
+func eventFrom(ev plaid.LinkEvent) LinkEvent {
+	out := LinkEvent{
+		Name:      ev.EventName,
+		ErrorCode: ev.EventMetadata.GetErrorCode(),
+		ViewName:  ev.EventMetadata.GetViewName(),
+	}
+	if t, err := time.Parse(time.RFC3339Nano, ev.Timestamp); err == nil {
+		out.At = t
+	}
+	return out
+}
+
+// Progress derives the checklist from events.
+func Progress(events []LinkEvent) SignupProgress {
+	var p SignupProgress
+	for _, ev := range events {
+		switch {
+		case ev.Name == "ERROR" && (ev.ErrorCode == "INSTITUTION_DOWN" || ev.ErrorCode == "INSTITUTION_NOT_RESPONDING"):
+			p.InstitutionDown = true
+		case ev.ViewName == "SELECT_DOWN_INSTITUTION":
+			// Link showed the "institution is down" picker view before any ERROR event.
+			p.InstitutionDown = true
+		case ev.Name == "ISSUE_FOLLOWED":
+			p.OptedIn = true
+		}
+	}
+	return p
+}
+
+// Merge is the union of two checklists (webhooks and polling each see part of the story).
+func (p SignupProgress) Merge(q SignupProgress) SignupProgress {
+	return SignupProgress{InstitutionDown: p.InstitutionDown || q.InstitutionDown, OptedIn: p.OptedIn || q.OptedIn}
+}
+
+// Done says whether the sign-up half has seen both steps.
+func (p SignupProgress) Done() bool { return p.InstitutionDown && p.OptedIn }
+
+// AllEvents flattens the events of every session, in order.
+func (st TokenStatus) AllEvents() []LinkEvent {
+	var evs []LinkEvent
+	for _, s := range st.Sessions {
+		evs = append(evs, s.Events...)
+	}
+	return evs
+}
+
+// FirstPublicToken is the first public token of any finished session, or "".
+func (st TokenStatus) FirstPublicToken() string {
+	for _, s := range st.Sessions {
+		if len(s.PublicTokens) > 0 {
+			return s.PublicTokens[0]
+		}
+	}
+	return ""
+}
+
+// SessionFinished says whether ev is a LINK SESSION_FINISHED webhook (verified or not: check
+// ev.Verified before trusting it).
+func SessionFinished(ev tunnel.Event) bool {
+	return ev.Kind == tunnel.EventWebhook && ev.Webhook != nil &&
+		(ev.Webhook.WebhookType == "LINK" || ev.Webhook.WebhookType == "") &&
+		ev.Webhook.WebhookCode == "SESSION_FINISHED"
+}
+
+// PublicTokens are the public tokens a SESSION_FINISHED webhook carries (public_tokens, or the
+// older single public_token), first one first.
+func PublicTokens(ev tunnel.Event) []string {
+	if ev.Webhook == nil {
+		return nil
+	}
+	toks := append([]string(nil), ev.Webhook.PublicTokens...)
+	if len(toks) == 0 && ev.Webhook.PublicToken != "" {
+		toks = []string{ev.Webhook.PublicToken}
+	}
+	return toks
+}
+
+// WebhookEvents are the Link events an EVENTS webhook carries (nil for other webhooks). They feed
+// Progress as the session happens, before /link/token/get shows them.
+func WebhookEvents(ev tunnel.Event) []LinkEvent {
+	if ev.Kind != tunnel.EventWebhook || ev.Webhook == nil || ev.Webhook.WebhookCode != "EVENTS" {
+		return nil
+	}
+	var body struct {
+		Events []plaid.LinkEvent `json:"events"`
+	}
+	if err := json.Unmarshal(ev.Body, &body); err != nil {
+		return nil
+	}
+	out := make([]LinkEvent, 0, len(body.Events))
+	for _, le := range body.Events {
+		out = append(out, eventFrom(le))
+	}
+	return out
+}
+
+// randomHex is n random bytes in hex (client_user_id must be unique per user, not secret).
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,170 @@
+package flows
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Transcript writes Records as JSON lines to a 0600 file.
+type Transcript struct {
+	mu sync.Mutex
+	w  io.WriteCloser
+}
+
+// OpenTranscript creates (or truncates) path with mode 0600.
+func OpenTranscript(path string) (*Transcript, error) {
+	if path == "" {
+		return nil, errors.New("--transcript needs a file name")
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the transcript %s: %w; pick a writable path", path, err)
+	}
+	// OpenFile's mode only applies to new files: tighten one that existed with looser permissions.
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cannot make the transcript %s private (0600): %w; pick another path", path, err)
+	}
+	return &Transcript{w: f}, nil
+}
+
+// Write appends one record (secrets redacted; a "time" added if missing). Safe for concurrent use.
+func (t *Transcript) Write(r Record) error {
+	if t == nil {
+		return nil
+	}
+	line, err := encodeRecord(r)
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.w == nil {
+		return errors.New("transcript is closed")
+	}
+	_, err = t.w.Write(line)
+	return err
+}
+
+// Close closes the file.
+func (t *Transcript) Close() error {
+	if t == nil {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.w == nil {
+		return nil
+	}
+	err := t.w.Close()
+	t.w = nil
+	return err
+}
+
+// JSONLines returns an emit func that prints records as JSON lines on w (stdout in --no-tui mode),
+// redacted like a transcript. Write errors are dropped: a closed stdout must not end the flow.
+func JSONLines(w io.Writer) func(Record) {
+	var mu sync.Mutex
+	return func(r Record) {
+		line, err := encodeRecord(r)
+		if err != nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		_, _ = w.Write(line)
+	}
+}
+
+// Tee returns an emit func that hands every record to each of emits in turn (nil ones skipped).
+func Tee(emits ...func(Record)) func(Record) {
+	return func(r Record) {
+		for _, emit := range emits {
+			if emit != nil {
+				emit(r)
+			}
+		}
+	}
+}
+
+// Emit is Write as an emit func for RunHeadless (errors ignored, see Write).
+func (t *Transcript) Emit(r Record) { _ = t.Write(r) }
+
+func encodeRecord(r Record) ([]byte, error) {
+	clean := Redact(r)
+	if _, ok := clean["time"]; !ok {
+		clean["time"] = time.Now().UTC().Format(time.RFC3339Nano)
+	}
+	b, err := json.Marshal(clean)
+	if err != nil {
+		return nil, fmt.Errorf("cannot encode record %v: %w", r["event"], err)
+	}
+	return append(b, '\n'), nil
+}
+
+// secretKeys are record fields whose values are masked wherever they appear, in case a caller
+// passes one: the flows themselves never put them in a record.
+var secretKeys = map[string]bool{
+	"access_token": true, "secret": true, "plaid_secret": true, "client_secret": true,
+	"authtoken": true, "ngrok_authtoken": true, "public_token": true, "public_tokens": true,
+	"password": true,
+}
+
+// Redact returns a copy of r with secret-named fields masked (see Mask), at any depth.
+func Redact(r Record) Record {
+	out := make(Record, len(r))
+	for k, v := range r {
+		out[k] = redactValue(k, v)
+	}
+	return out
+}
+
+func redactValue(key string, v any) any {
+	if secretKeys[strings.ToLower(key)] {
+		switch x := v.(type) {
+		case string:
+			return Mask(x)
+		case []string:
+			m := make([]string, len(x))
+			for i, s := range x {
+				m[i] = Mask(s)
+			}
+			return m
+		case nil:
+			return nil
+		default:
+			return "****"
+		}
+	}
+	switch x := v.(type) {
+	case Record:
+		return Redact(x)
+	case map[string]any:
+		return map[string]any(Redact(Record(x)))
+	case []Record:
+		m := make([]Record, len(x))
+		for i, r := range x {
+			m[i] = Redact(r)
+		}
+		return m
+	case []map[string]any:
+		m := make([]map[string]any, len(x))
+		for i, r := range x {
+			m[i] = map[string]any(Redact(Record(r)))
+		}
+		return m
+	case []any:
+		m := make([]any, len(x))
+		for i, e := range x {
+			m[i] = redactValue("", e)
+		}
+		return m
+	}
+	return v
+}
