@@ -1,0 +1,142 @@
+package flows
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// envMap is a getenv over a fixed map, so tests never read the real environment.
+func envMap(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func writeDotenv(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), ".env")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadConfigEnvWinsOverDotenv(t *testing.T) {
+	dot := writeDotenv(t, "PLAID_CLIENT_ID=from_file\nPLAID_SECRET=file_secret_0123456789\nNGROK_AUTHTOKEN=file_ngrok\n")
+	cfg, err := LoadConfig(envMap(map[string]string{"PLAID_CLIENT_ID": "from_env", "PLAID_SECRET": "env_secret_0123456789"}), dot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ClientID != "from_env" || cfg.Secret != "env_secret_0123456789" {
+		t.Errorf("keys = %q/%q, want the environment's", cfg.ClientID, Mask(cfg.Secret))
+	}
+	if cfg.NgrokAuthtoken != "file_ngrok" {
+		t.Errorf("NGROK_AUTHTOKEN = %q, want the .env fallback", cfg.NgrokAuthtoken)
+	}
+	if cfg.Mode() != ModeSandbox || cfg.PlaidEnv != "sandbox" {
+		t.Errorf("mode %s env %q, want sandbox", cfg.Mode(), cfg.PlaidEnv)
+	}
+	if cfg.WebhookTimeout != DefaultWebhookTimeout || cfg.TunnelDeadline != DefaultTunnelDeadline {
+		t.Errorf("defaults not set: %v %v", cfg.WebhookTimeout, cfg.TunnelDeadline)
+	}
+}
+
+func TestLoadConfigDotenvOnly(t *testing.T) {
+	dot := writeDotenv(t, "# quickstart style\nPLAID_CLIENT_ID=abc\nPLAID_SECRET=\"def_0123456789abcdef\"\nPLAID_ENV=sandbox\nPLAID_BASE_URL=http://127.0.0.1:9999/\n")
+	cfg, err := LoadConfig(envMap(nil), dot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ClientID != "abc" || cfg.Secret != "def_0123456789abcdef" {
+		t.Errorf("keys from .env not read: %q", cfg.ClientID)
+	}
+	if cfg.PlaidURL != "http://127.0.0.1:9999" {
+		t.Errorf("PlaidURL = %q, want trailing slash trimmed", cfg.PlaidURL)
+	}
+}
+
+func TestLoadConfigNoKeysIsDemo(t *testing.T) {
+	cfg, err := LoadConfig(envMap(nil), filepath.Join(t.TempDir(), "absent.env"))
+	if err != nil {
+		t.Fatalf("absent .env must be ignored: %v", err)
+	}
+	if cfg.Mode() != ModeDemo {
+		t.Errorf("mode = %s, want demo", cfg.Mode())
+	}
+}
+
+func TestLoadConfigRefusals(t *testing.T) {
+	cases := []struct {
+		name string
+		env  map[string]string
+		want []string // all must appear in the error
+	}{
+		{"production", map[string]string{"PLAID_ENV": "production"}, []string{"production", "Sandbox only", "PLAID_ENV=sandbox"}},
+		{"development", map[string]string{"PLAID_ENV": "Development"}, []string{"development", "refused"}},
+		{"unknown env", map[string]string{"PLAID_ENV": "staging"}, []string{"staging", "PLAID_ENV=sandbox"}},
+		{"secret missing", map[string]string{"PLAID_CLIENT_ID": "id"}, []string{"PLAID_SECRET is not"}},
+		{"client id missing", map[string]string{"PLAID_SECRET": "s"}, []string{"PLAID_CLIENT_ID is not"}},
+		{"base url without keys", map[string]string{"PLAID_BASE_URL": "http://127.0.0.1:1"}, []string{"PLAID_BASE_URL", "keys"}},
+		{"bad base url", map[string]string{"PLAID_CLIENT_ID": "a", "PLAID_SECRET": "b", "PLAID_BASE_URL": "sandbox.plaid.com"}, []string{"PLAID_BASE_URL", "not an http(s) URL"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := LoadConfig(envMap(c.env), "")
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			if s := c.env["PLAID_SECRET"]; s != "" && len(s) > 4 && strings.Contains(err.Error(), s) {
+				t.Errorf("error shows the secret")
+			}
+		})
+	}
+}
+
+func TestLoadConfigBrokenDotenv(t *testing.T) {
+	dir := t.TempDir() // a directory where a file is expected: unreadable as .env
+	_, err := LoadConfig(envMap(nil), dir)
+	if err == nil || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("want an error naming %s, got %v", dir, err)
+	}
+}
+
+func TestValidateFlags(t *testing.T) {
+	keys := Config{ClientID: "id", Secret: "secret"}
+	cases := []struct {
+		name string
+		mod  func(*Config)
+		want string // "" means valid
+	}{
+		{"ok", func(*Config) {}, ""},
+		{"webhook url without listen", func(c *Config) { c.WebhookURL = "https://x.example" }, "--listen"},
+		{"webhook url http public", func(c *Config) { c.WebhookURL = "http://x.example"; c.Listen = "127.0.0.1:1" }, "https"},
+		{"webhook url ok", func(c *Config) { c.WebhookURL = "https://x.example"; c.Listen = "127.0.0.1:8080" }, ""},
+		{"bad listen", func(c *Config) { c.Listen = "8080" }, "host:port"},
+		{"bad forward", func(c *Config) { c.ForwardTo = "localhost:3000" }, "--forward-to"},
+		{"public host with scheme", func(c *Config) { c.PublicHost = "http://192.168.1.2" }, "--public-host"},
+		{"public host with port", func(c *Config) { c.PublicHost = "192.168.1.2:80" }, "--public-host"},
+		{"public host ipv6", func(c *Config) { c.PublicHost = "fe80::1" }, ""},
+		{"production", func(c *Config) { c.PlaidEnv = "production" }, "Sandbox only"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := keys
+			c.mod(&cfg)
+			err := cfg.Validate()
+			if c.want == "" {
+				if err != nil {
+					t.Fatalf("want valid, got %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("want an error mentioning %q, got %v", c.want, err)
+			}
+		})
+	}
+}

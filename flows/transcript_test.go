@@ -1,0 +1,97 @@
+package flows
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestTranscriptModeAndContent(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "run.jsonl")
+	// An existing, world-readable file must end up 0600 too.
+	if err := os.WriteFile(p, []byte("old content that must go\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := OpenTranscript(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := "access-sandbox-de3ce8ef-33f8-452c-a685-8671031fc0f6"
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if err := tr.Write(Record{"event": "webhook", "seq": i, "access_token": secret,
+				"nested": map[string]any{"secret": "plaid_secret_value_0123456789"}}); err != nil {
+				t.Error(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Write(Record{"event": "late"}); err == nil {
+		t.Error("write after close must fail")
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode = %v, want 0600", fi.Mode().Perm())
+	}
+	data, _ := os.ReadFile(p)
+	if bytes.Contains(data, []byte("old content")) {
+		t.Error("transcript not truncated")
+	}
+	if bytes.Contains(data, []byte(secret)) || bytes.Contains(data, []byte("plaid_secret_value")) {
+		t.Error("transcript holds a secret")
+	}
+	seen := map[float64]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		var r map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("line %q is not JSON: %v", sc.Text(), err)
+		}
+		if r["event"] != "webhook" || r["time"] == nil || r["access_token"] != Mask(secret) {
+			t.Errorf("bad line %v", r)
+		}
+		seen[r["seq"].(float64)] = true
+	}
+	if len(seen) != 20 {
+		t.Errorf("got %d distinct lines, want 20 (interleaved writes?)", len(seen))
+	}
+}
+
+func TestOpenTranscriptErrors(t *testing.T) {
+	if _, err := OpenTranscript(""); err == nil {
+		t.Error("empty path must fail")
+	}
+	p := filepath.Join(t.TempDir(), "no", "such", "dir", "t.jsonl")
+	if _, err := OpenTranscript(p); err == nil || !strings.Contains(err.Error(), p) {
+		t.Errorf("want an error naming the path, got %v", err)
+	}
+}
+
+func TestJSONLinesAndTee(t *testing.T) {
+	var a, b bytes.Buffer
+	emit := Tee(JSONLines(&a), nil, JSONLines(&b))
+	emit(Record{"event": "public_token_exchanged", "item_id": "it", "public_tokens": []string{"public-sandbox-0123456789abcdef"}})
+	for _, buf := range []*bytes.Buffer{&a, &b} {
+		line := buf.String()
+		if !strings.HasSuffix(line, "\n") || strings.Count(line, "\n") != 1 {
+			t.Errorf("want one line, got %q", line)
+		}
+		if strings.Contains(line, "0123456789abcdef") || !strings.Contains(line, `"item_id":"it"`) {
+			t.Errorf("bad line %q", line)
+		}
+	}
+}
