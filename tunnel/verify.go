@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -226,12 +227,13 @@ func (v *Verifier) verify(ctx context.Context, header string, body []byte) (time
 		return time.Time{}, fail(ReasonNoIAT)
 	}
 	iat := claims.IssuedAt.Time
-	now := v.now()
-	if age := now.Sub(iat); age > v.maxAge {
-		return iat, fail(fmt.Sprintf("iat too old (%s > %s)", age.Round(time.Second), shortDur(v.maxAge)))
+	// iat has whole seconds, so compare whole seconds: a token signed 6 minutes ago is "6m0s" old.
+	age := time.Duration(v.now().Unix()-iat.Unix()) * time.Second
+	if age > v.maxAge {
+		return iat, fail(fmt.Sprintf("iat too old (%s > %s)", age, shortDur(v.maxAge)))
 	}
-	if ahead := iat.Sub(now); ahead > v.maxSkew {
-		return iat, fail(fmt.Sprintf("iat in the future (%s ahead)", ahead.Round(time.Second)))
+	if -age > v.maxSkew {
+		return iat, fail(fmt.Sprintf("iat in the future (%s ahead)", -age))
 	}
 	if claims.RequestBodySHA256 == "" {
 		return iat, fail(ReasonNoBodyHash)
@@ -324,11 +326,14 @@ func printable(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "?")
 	}
-	q := strconv.Quote(s)
-	if q[1:len(q)-1] == s && !strings.ContainsAny(s, " ") {
-		return s
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			// Control characters would garble a terminal: show them escaped instead.
+			q := strconv.QuoteToASCII(s)
+			return q[1 : len(q)-1]
+		}
 	}
-	return q
+	return s
 }
 
 // KeyFromJWK converts a JWK from /webhook_verification_key/get to a Key, checking that it is an
@@ -434,4 +439,20 @@ func plaidKeyError(resp *http.Response, err error) error {
 		return fmt.Errorf("/webhook_verification_key/get: HTTP %d %s", resp.StatusCode, code)
 	}
 	return fmt.Errorf("/webhook_verification_key/get: %w", err)
+}
+
+// Sign makes a Plaid-Verification header for body as Plaid does: an ES256 JWT whose header names kid
+// and whose claims are iat and request_body_sha256. The emulator signs its webhooks with it, and
+// tests make hostile variants of it.
+func Sign(priv *ecdsa.PrivateKey, kid string, body []byte, iat time.Time) (string, error) {
+	if priv == nil || priv.Curve != elliptic.P256() {
+		return "", errors.New("sign: need a P-256 private key")
+	}
+	sum := sha256.Sum256(body)
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
+		"iat":                 iat.Unix(),
+		"request_body_sha256": hex.EncodeToString(sum[:]),
+	})
+	tok.Header["kid"] = kid
+	return tok.SignedString(priv)
 }
