@@ -1,0 +1,240 @@
+package tunnel
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/plaid/plaid-go/v29/plaid"
+)
+
+func TestKeyFromJWKRoundTripAndRejects(t *testing.T) {
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	exp := time.Unix(1700000000, 0)
+	k := Key{KID: "k1", Public: &priv.PublicKey, CreatedAt: time.Unix(1600000000, 0), ExpiredAt: &exp}
+	j := JWKFromKey(k)
+	back, err := KeyFromJWK(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !back.Public.Equal(&priv.PublicKey) || back.KID != "k1" || back.ExpiredAt == nil || !back.ExpiredAt.Equal(exp) ||
+		!back.CreatedAt.Equal(k.CreatedAt) {
+		t.Fatalf("round trip lost something: %+v", back)
+	}
+	j.ExpiredAt = *plaid.NewNullableInt32(nil)
+	if back, _ := KeyFromJWK(j); back.ExpiredAt != nil {
+		t.Fatal("null expired_at must mean not expired")
+	}
+
+	// Plaid's documented example key is a valid P-256 point.
+	doc := plaid.JWKPublicKey{Alg: "ES256", Crv: "P-256", Kid: "bfbd5111-8e33-4643-8ced-b2e642a72f3c", Kty: "EC", Use: "sig",
+		X: "hKXLGIjWvCBv-cP5euCTxl8g9GLG9zHo_3pO5NN1DwQ", Y: "shhexqPB7YffGn6fR6h2UhTSuCtPmfzQJ6ENVIoO4Ys", CreatedAt: 1560466150}
+	if _, err := KeyFromJWK(doc); err != nil {
+		t.Fatalf("Plaid's documented key: %v", err)
+	}
+
+	offCurve := doc
+	y, _ := base64.RawURLEncoding.DecodeString(doc.Y)
+	y[31] ^= 1
+	offCurve.Y = base64.RawURLEncoding.EncodeToString(y)
+	short := doc
+	short.X = base64.RawURLEncoding.EncodeToString(make([]byte, 31))
+	for name, tc := range map[string]struct {
+		jwk  plaid.JWKPublicKey
+		want string
+	}{
+		"point off the curve": {offCurve, "not a valid P-256 point"},
+		"short coordinate":    {short, "31 bytes, want 32"},
+		"not base64":          {func() plaid.JWKPublicKey { j := doc; j.X = "***"; return j }(), "not base64url"},
+		"wrong curve":         {func() plaid.JWKPublicKey { j := doc; j.Crv = "P-384"; return j }(), `crv "P-384" is not P-256`},
+		"wrong kty":           {func() plaid.JWKPublicKey { j := doc; j.Kty = "RSA"; return j }(), `kty "RSA" is not EC`},
+		"wrong alg":           {func() plaid.JWKPublicKey { j := doc; j.Alg = "HS256"; return j }(), `alg "HS256" is not ES256`},
+	} {
+		if _, err := KeyFromJWK(tc.jwk); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err %v, want %q", name, err, tc.want)
+		}
+	}
+}
+
+// TestVerifierSharesOneFetch: many concurrent first webhooks with the same kid cause one key lookup.
+func TestVerifierSharesOneFetch(t *testing.T) {
+	kr := newKeyring(t)
+	release := make(chan struct{})
+	var calls atomic.Int64
+	src := KeySourceFunc(func(ctx context.Context, kid string) (Key, error) {
+		calls.Add(1)
+		<-release
+		return kr.WebhookKey(ctx, kid)
+	})
+	v := NewVerifier(src)
+	body := sessionFinished("s")
+	h := kr.sign(t, "kid-good", body, time.Now())
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for range 20 {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- v.Verify(context.Background(), h, body) }()
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls.Load() != 1 || v.KeyFetches() != 1 {
+		t.Fatalf("lookups = %d (fetches %d), want 1", calls.Load(), v.KeyFetches())
+	}
+}
+
+// TestVerifierUnknownKidFloodAndRefresh: a forged kid is looked up once per backoff window, and a
+// key that appears later (Plaid rotated keys) is found after the window.
+func TestVerifierUnknownKidFloodAndRefresh(t *testing.T) {
+	kr := newKeyring(t)
+	var mu sync.Mutex
+	clock := time.Now()
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	v := NewVerifier(kr, WithClock(now))
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	body := sessionFinished("s")
+	h, _ := Sign(priv, "kid-new", body, clock)
+	for range 100 {
+		var ve *VerifyError
+		if err := v.Verify(context.Background(), h, body); !errors.As(err, &ve) || ve.Reason != ReasonUnknownKID {
+			t.Fatalf("err %v, want %q", err, ReasonUnknownKID)
+		}
+	}
+	if n := kr.lookups.Load(); n != 1 {
+		t.Fatalf("100 webhooks with one unknown kid caused %d lookups, want 1", n)
+	}
+	// Plaid publishes the new key; after the backoff the verifier asks again and accepts.
+	kr.keys["kid-new"] = Key{KID: "kid-new", Public: &priv.PublicKey}
+	mu.Lock()
+	clock = clock.Add(unknownKIDBackoff + time.Second)
+	mu.Unlock()
+	h, _ = Sign(priv, "kid-new", body, now())
+	if err := v.Verify(context.Background(), h, body); err != nil {
+		t.Fatalf("after the key appeared: %v", err)
+	}
+	if n := kr.lookups.Load(); n != 2 {
+		t.Fatalf("lookups = %d, want 2", n)
+	}
+}
+
+// TestVerifierKeyExpiresWhileCached: expired_at is honoured for a key already in the cache.
+func TestVerifierKeyExpiresWhileCached(t *testing.T) {
+	kr := newKeyring(t)
+	exp := time.Now().Add(time.Minute)
+	k := kr.keys["kid-good"]
+	k.ExpiredAt = &exp
+	kr.keys["kid-good"] = k
+	clock := time.Now()
+	v := NewVerifier(kr, WithClock(func() time.Time { return clock }))
+	body := sessionFinished("s")
+	if err := v.Verify(context.Background(), kr.sign(t, "kid-good", body, clock), body); err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(2 * time.Minute)
+	err := v.Verify(context.Background(), kr.sign(t, "kid-good", body, clock), body)
+	var ve *VerifyError
+	if !errors.As(err, &ve) || ve.Reason != ReasonKeyExpired {
+		t.Fatalf("err %v, want %q", err, ReasonKeyExpired)
+	}
+}
+
+// fakePlaid serves /webhook_verification_key/get as Plaid does, for PlaidKeySource.
+func fakePlaid(t *testing.T, kr *keyring, fail *atomic.Int32) *plaid.APIClient {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/webhook_verification_key/get" {
+			http.NotFound(w, r)
+			return
+		}
+		if r.Header.Get("PLAID-CLIENT-ID") != "cid" || r.Header.Get("PLAID-SECRET") != "sec" {
+			t.Errorf("credentials not sent")
+		}
+		var req struct {
+			KeyID string `json:"key_id"`
+		}
+		b, _ := io.ReadAll(r.Body)
+		json.Unmarshal(b, &req)
+		w.Header().Set("Content-Type", "application/json")
+		if fail.Load() > 0 {
+			fail.Add(-1)
+			w.WriteHeader(500)
+			io.WriteString(w, `{"error_type":"API_ERROR","error_code":"INTERNAL_SERVER_ERROR","error_message":"boom","request_id":"r"}`)
+			return
+		}
+		k, ok := kr.keys[req.KeyID]
+		if !ok {
+			w.WriteHeader(400)
+			io.WriteString(w, `{"error_type":"INVALID_INPUT","error_code":"INVALID_WEBHOOK_VERIFICATION_KEY_ID","error_message":"invalid key_id provided","request_id":"r"}`)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"key": JWKFromKey(k), "request_id": "r"})
+	}))
+	t.Cleanup(srv.Close)
+	cfg := plaid.NewConfiguration()
+	cfg.UseEnvironment(plaid.Environment(srv.URL))
+	cfg.AddDefaultHeader("PLAID-CLIENT-ID", "cid")
+	cfg.AddDefaultHeader("PLAID-SECRET", "sec")
+	return plaid.NewAPIClient(cfg)
+}
+
+// TestPlaidKeySource: through plaid-go against a fake Plaid: good key, unknown kid, and a 500 that
+// makes the receiver answer 503 (so Plaid retries) and then recovers.
+func TestPlaidKeySource(t *testing.T) {
+	kr := newKeyring(t)
+	var fail atomic.Int32
+	src := PlaidKeySource(fakePlaid(t, kr, &fail))
+	k, err := src.WebhookKey(context.Background(), "kid-good")
+	if err != nil || !k.Public.Equal(kr.keys["kid-good"].Public) {
+		t.Fatalf("good kid: %v", err)
+	}
+	if _, err := src.WebhookKey(context.Background(), "nope"); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("unknown kid: %v, want ErrUnknownKey", err)
+	}
+
+	r := NewReceiver(ReceiverConfig{Verifier: NewVerifier(src)})
+	base := serve(t, r)
+	body := sessionFinished("s503")
+	fail.Store(1)
+	if st := post(t, base+"/webhook", "application/json", kr.sign(t, "kid-good", body, time.Now()), body); st != 503 {
+		t.Fatalf("key service down: status %d, want 503", st)
+	}
+	ev := nextEvent(t, r)
+	if ev.Verified || !strings.HasPrefix(ev.Reason, "cannot fetch verification key") || ev.Status != 503 {
+		t.Fatalf("key service down: %+v", ev)
+	}
+	// Plaid retries; the key service is back.
+	if st := post(t, base+"/webhook", "application/json", kr.sign(t, "kid-good", body, time.Now()), body); st != 200 {
+		t.Fatalf("retry: status %d", st)
+	}
+	if ev := nextEvent(t, r); !ev.Verified || ev.Duplicate {
+		t.Fatalf("retry after 503 must be the first accepted delivery, not a duplicate: %+v", ev)
+	}
+}
+
+func TestSignRejectsNonP256(t *testing.T) {
+	if _, err := Sign(nil, "k", nil, time.Now()); err == nil {
+		t.Fatal("nil key accepted")
+	}
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if _, err := Sign(p384, "k", nil, time.Now()); err == nil {
+		t.Fatal("P-384 key accepted")
+	}
+}
