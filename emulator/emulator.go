@@ -2,14 +2,22 @@
 // touches. The real plaid-go client talks to it as if it were Plaid; it also does what the real Sandbox
 // cannot: it "sends" the Link Recovery e-mail, so the whole flow can be tested end to end offline.
 //
-// CONTRACT STUB: the exported API below is fixed so that flows/, tui/ and main.go can build against it
-// while the emulator is written. Bodies are filled in by the emulator's owner.
+// It serves three things from one http.Handler:
+//   - the Plaid API subset (POST /link/token/create, ...), with Plaid's request, response and error shapes;
+//   - the Hosted Link pages (/hosted-link/{id}), server-rendered HTML that works without JavaScript;
+//   - control endpoints under /emulator/ (restore an institution, the recovery inbox, fault injection).
+//
+// All state lives in one mutex-guarded store. Hosted Link pages and CompleteSession drive the same
+// transition functions (flow.go), so a scripted run produces exactly the events and webhooks a person
+// with a browser would. Webhooks are signed like Plaid's and delivered by goroutines that Close waits for.
 package emulator
 
 import (
 	"context"
-	"errors"
+	"crypto/ecdsa"
 	"net/http"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -27,6 +35,15 @@ const (
 	PassLinkRecovery    = "{}"
 	RecoveryEmail       = "example@plaid.com"
 	RecoveryCode        = "123456"
+)
+
+// Lifetimes, as Plaid's Sandbox uses them.
+const (
+	LinkTokenLifetime      = 4 * time.Hour
+	DefaultHostedURLLife   = 30 * time.Minute
+	PublicTokenLifetime    = 30 * time.Minute
+	defaultWebhookAttempts = 5
+	defaultWebhookBackoff  = 250 * time.Millisecond
 )
 
 // Config configures an Emulator. The zero value is usable.
@@ -52,98 +69,139 @@ type Config struct {
 
 // Emulator is an http.Handler serving the Plaid API subset, the Hosted Link pages and the control
 // endpoints (/emulator/...). It is safe for concurrent use.
-type Emulator struct{}
+type Emulator struct {
+	clientID   string
+	secret     string
+	httpClient *http.Client
+	attempts   int
+	backoff    time.Duration
+	logf       func(format string, args ...any)
+	now        func() time.Time
+
+	// ctx is cancelled by Close; webhook goroutines watch it and wg counts them.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu           sync.Mutex // guards everything below
+	closed       bool
+	baseURL      string
+	linkTokens   map[string]*linkToken
+	hosted       map[string]*hostedLink
+	publicTokens map[string]*publicToken
+	items        map[string]*item // by item id
+	accessTokens map[string]*item
+	keys         []*signingKey // oldest first; the last one signs
+	down         map[string]bool
+	optIns       []*optIn
+	inbox        []Email // oldest first
+	faults       map[string][]Fault
+	whFault      WebhookFault
+	deliveries   []*delivery
+	queues       map[string]*deliveryQueue
+}
 
 // New returns an emulator ready to serve.
-func New(cfg Config) (*Emulator, error) { return nil, errors.New("emulator: not implemented yet") }
+func New(cfg Config) (*Emulator, error) {
+	e := &Emulator{
+		clientID:     cfg.ClientID,
+		secret:       cfg.Secret,
+		httpClient:   cfg.HTTPClient,
+		attempts:     cfg.WebhookAttempts,
+		backoff:      cfg.WebhookBackoff,
+		logf:         cfg.Logf,
+		now:          cfg.Now,
+		baseURL:      strings.TrimRight(cfg.BaseURL, "/"),
+		linkTokens:   map[string]*linkToken{},
+		hosted:       map[string]*hostedLink{},
+		publicTokens: map[string]*publicToken{},
+		items:        map[string]*item{},
+		accessTokens: map[string]*item{},
+		down:         map[string]bool{},
+		faults:       map[string][]Fault{},
+		queues:       map[string]*deliveryQueue{},
+	}
+	if e.clientID == "" {
+		e.clientID = randomHex(24) // Plaid client ids are 24 hex characters
+	}
+	if e.secret == "" {
+		e.secret = randomHex(30) // and secrets 30
+	}
+	if e.httpClient == nil {
+		e.httpClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if e.attempts <= 0 {
+		e.attempts = defaultWebhookAttempts
+	}
+	if e.backoff <= 0 {
+		e.backoff = defaultWebhookBackoff
+	}
+	if e.logf == nil {
+		e.logf = func(string, ...any) {}
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	key, err := newSigningKey(e.now())
+	if err != nil {
+		return nil, err
+	}
+	e.keys = []*signingKey{key}
+	e.ctx, e.cancel = context.WithCancel(context.Background())
+	return e, nil
+}
 
 // ServeHTTP serves the Plaid API, the Hosted Link pages and the control endpoints.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	http.Error(w, "emulator: not implemented yet", http.StatusNotImplemented)
+	p := r.URL.Path
+	switch {
+	case p == "/emulator" || strings.HasPrefix(p, "/emulator/"):
+		e.serveControl(w, r)
+	case strings.HasPrefix(p, "/hosted-link/"):
+		e.servePage(w, r)
+	default:
+		e.serveAPI(w, r)
+	}
 }
 
 // ClientID returns the client id the emulator accepts.
-func (e *Emulator) ClientID() string { return "" }
+func (e *Emulator) ClientID() string { return e.clientID }
 
 // Secret returns the secret the emulator accepts. Callers must never print it in full.
-func (e *Emulator) Secret() string { return "" }
+func (e *Emulator) Secret() string { return e.secret }
 
 // SetBaseURL sets the public base URL used in hosted_link_url and e-mail links.
-func (e *Emulator) SetBaseURL(u string) {}
+func (e *Emulator) SetBaseURL(u string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.baseURL = strings.TrimRight(u, "/")
+}
 
 // BaseURL returns the public base URL.
-func (e *Emulator) BaseURL() string { return "" }
-
-// Close stops pending webhook deliveries and waits for their goroutines.
-func (e *Emulator) Close() error { return nil }
-
-// Email is a Link Recovery notification the emulator "sent".
-type Email struct {
-	ID              string
-	To              string
-	Subject         string
-	Text            string
-	URL             string // opens a new Hosted Link session (the recovery session)
-	InstitutionID   string
-	InstitutionName string
-	LinkToken       string // the original link token whose webhook gets SESSION_FINISHED
-	SentAt          time.Time
+func (e *Emulator) BaseURL() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.baseURL
 }
 
-// RestoreInstitution marks an institution as back up ("" means every institution that is down) and
-// sends a recovery e-mail for every opt-in waiting on it. It returns the e-mails sent.
-// HTTP: POST /emulator/institutions/restore {"institution_id": "..."}.
-func (e *Emulator) RestoreInstitution(institutionID string) ([]Email, error) {
-	return nil, errors.New("emulator: not implemented yet")
+// Close stops pending webhook deliveries and waits for their goroutines. The handler keeps
+// answering API calls afterwards, but no further webhooks are sent.
+func (e *Emulator) Close() error {
+	e.mu.Lock()
+	e.closed = true
+	e.mu.Unlock()
+	e.cancel()
+	e.wg.Wait()
+	return nil
 }
 
-// Inbox returns every recovery e-mail sent so far, newest first.
-// HTTP: GET /emulator/inbox (HTML) or GET /emulator/inbox.json.
-func (e *Emulator) Inbox() []Email { return nil }
-
-// OptIns returns how many Link Recovery opt-ins are waiting for an institution to come back.
-func (e *Emulator) OptIns() int { return 0 }
-
-// Credentials drive a Hosted Link session without a browser (CompleteSession).
-type Credentials struct {
-	InstitutionID string // "" means DefaultInstitutionID
-	Username      string
-	Password      string
-	// Email and Code complete the Link Recovery opt-in when the password is error_INSTITUTION_DOWN
-	// (or the user is user_link_recovery).
-	Email string
-	Code  string
+// signingKey is one webhook verification key (an ES256 / P-256 key pair).
+type signingKey struct {
+	KID       string
+	Private   *ecdsa.PrivateKey
+	CreatedAt time.Time
+	ExpiredAt time.Time // zero while current
 }
 
-// CompleteSession walks the Hosted Link session at hostedLinkURL through the same state machine the
-// HTML pages use, as a user would (select institution, log in, pick all accounts, finish; or log in,
-// see the outage and opt in). It is for --auto demos and smoke tests.
-func (e *Emulator) CompleteSession(ctx context.Context, hostedLinkURL string, c Credentials) error {
-	return errors.New("emulator: not implemented yet")
-}
-
-// Fault makes the next Count calls to an API path fail or slow down.
-// HTTP: POST /emulator/faults with the same fields in snake_case.
-type Fault struct {
-	Path         string // e.g. "/link/token/create"
-	Count        int    // how many calls it applies to (0 means 1)
-	HTTPStatus   int    // if set with no ErrorCode, a bare status with a Plaid API_ERROR body
-	ErrorType    string // Plaid error_type, e.g. "API_ERROR"
-	ErrorCode    string // Plaid error_code, e.g. "INTERNAL_SERVER_ERROR"
-	ErrorMessage string
-	Delay        time.Duration // added before the response (or the error)
-}
-
-// InjectFault queues a fault.
-func (e *Emulator) InjectFault(f Fault) {}
-
-// WebhookFault changes how the next webhooks are delivered.
-// HTTP: POST /emulator/webhook_faults {"drop": N, "duplicate": N, "delay_ms": N}.
-type WebhookFault struct {
-	Drop      int           // the next Drop webhooks are not sent at all
-	Duplicate int           // the next Duplicate webhooks are sent twice
-	Delay     time.Duration // every webhook waits this long first
-}
-
-// SetWebhookFault sets the webhook fault (replacing any earlier one).
-func (e *Emulator) SetWebhookFault(f WebhookFault) {}
+// timestamp formats t as Plaid does in JSON (RFC 3339, UTC, whole seconds).
+func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

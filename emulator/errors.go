@@ -1,0 +1,135 @@
+package emulator
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+)
+
+// plaidError is an API error in Plaid's shape. It is also a Go error so the transition functions and
+// handlers can return it and let one place write it out.
+type plaidError struct {
+	Status         int
+	ErrorType      string
+	ErrorCode      string
+	ErrorMessage   string
+	DisplayMessage string // "" is rendered as null, as Plaid does for developer-facing errors
+}
+
+func (e *plaidError) Error() string {
+	return fmt.Sprintf("%s (%s): %s", e.ErrorCode, e.ErrorType, e.ErrorMessage)
+}
+
+// body renders the error as Plaid's API does: the required fields plus the documentation link, with
+// the nullable ones present as null. (Plaid puts "status" in the body only for webhook errors.)
+func (e *plaidError) body(requestID string) map[string]any {
+	m := map[string]any{
+		"error_type":        e.ErrorType,
+		"error_code":        e.ErrorCode,
+		"error_code_reason": nil,
+		"error_message":     e.ErrorMessage,
+		"display_message":   nil,
+		"documentation_url": "https://plaid.com/docs/errors/" + docSection(e.ErrorType),
+		"suggested_action":  nil,
+	}
+	if e.DisplayMessage != "" {
+		m["display_message"] = e.DisplayMessage
+	}
+	if requestID != "" {
+		m["request_id"] = requestID
+	}
+	return m
+}
+
+// docSection maps an error type to the page of Plaid's error docs that describes it.
+func docSection(errorType string) string {
+	switch errorType {
+	case "INVALID_REQUEST":
+		return "invalid-request/"
+	case "INVALID_INPUT":
+		return "invalid-input/"
+	case "INSTITUTION_ERROR":
+		return "institution/"
+	case "ITEM_ERROR":
+		return "item/"
+	case "RATE_LIMIT_EXCEEDED":
+		return "rate-limit-exceeded/"
+	case "API_ERROR":
+		return "api/"
+	case "SANDBOX_ERROR":
+		return "sandbox/"
+	}
+	return ""
+}
+
+// statusForType is the HTTP status Plaid pairs with an error_type when no better one is known.
+func statusForType(errorType string) int {
+	switch errorType {
+	case "RATE_LIMIT_EXCEEDED":
+		return http.StatusTooManyRequests
+	case "API_ERROR":
+		return http.StatusInternalServerError
+	case "":
+		return http.StatusInternalServerError
+	}
+	return http.StatusBadRequest
+}
+
+func errInvalidAPIKeys(msg string) *plaidError {
+	return &plaidError{Status: 400, ErrorType: "INVALID_INPUT", ErrorCode: "INVALID_API_KEYS", ErrorMessage: msg}
+}
+
+func errInvalidField(msg string) *plaidError {
+	return &plaidError{Status: 400, ErrorType: "INVALID_REQUEST", ErrorCode: "INVALID_FIELD", ErrorMessage: msg}
+}
+
+func errMissingField(field string) *plaidError {
+	return errInvalidField(fmt.Sprintf("%s must be provided and non-empty; add it to the request body", field))
+}
+
+func errInvalidBody(msg string) *plaidError {
+	return &plaidError{Status: 400, ErrorType: "INVALID_REQUEST", ErrorCode: "INVALID_BODY", ErrorMessage: msg}
+}
+
+func errInvalidInput(code, msg string) *plaidError {
+	return &plaidError{Status: 400, ErrorType: "INVALID_INPUT", ErrorCode: code, ErrorMessage: msg}
+}
+
+func errNotFound(path string) *plaidError {
+	return &plaidError{Status: 404, ErrorType: "INVALID_REQUEST", ErrorCode: "NOT_FOUND",
+		ErrorMessage: fmt.Sprintf("%s is not an endpoint this emulator serves; see GET /emulator for the list", path)}
+}
+
+func errInstitutionDown(name string) *plaidError {
+	return &plaidError{Status: 400, ErrorType: "INSTITUTION_ERROR", ErrorCode: "INSTITUTION_DOWN",
+		ErrorMessage:   "this institution is not currently responding to this request. Please try again soon",
+		DisplayMessage: fmt.Sprintf("%s is currently unavailable. Please try again later.", name)}
+}
+
+func errInvalidCredentials() *plaidError {
+	return &plaidError{Status: 400, ErrorType: "ITEM_ERROR", ErrorCode: "INVALID_CREDENTIALS",
+		ErrorMessage:   "the provided credentials were not correct",
+		DisplayMessage: "The credentials you provided were incorrect. Check that your credentials are the same that you use for this institution"}
+}
+
+// writeJSON writes v as the response body with Plaid's content type.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only emulator bugs get here; answer in Plaid's shape anyway so clients still decode it.
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal((&plaidError{Status: 500, ErrorType: "API_ERROR", ErrorCode: "INTERNAL_SERVER_ERROR",
+			ErrorMessage: "the emulator could not encode its response: " + err.Error()}).body(""))
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func writeError(w http.ResponseWriter, e *plaidError, requestID string) {
+	status := e.Status
+	if status == 0 {
+		status = statusForType(e.ErrorType)
+	}
+	writeJSON(w, status, e.body(requestID))
+}
