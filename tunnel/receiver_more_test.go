@@ -1,0 +1,224 @@
+package tunnel
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestCompletePage(t *testing.T) {
+	r := NewReceiver(ReceiverConfig{})
+	base := serve(t, r)
+	resp, err := http.Get(base + "/complete?link_session_id=abc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "return to your terminal") ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("status %d, type %q, page %q", resp.StatusCode, resp.Header.Get("Content-Type"), page)
+	}
+	ev := nextEvent(t, r)
+	if ev.Kind != EventComplete || string(ev.Body) != "link_session_id=abc" || ev.Seq != 1 {
+		t.Fatalf("event %+v", ev)
+	}
+	// An unknown path is a 404 and not an event (scanners and favicons are noise).
+	if resp, _ := http.Get(base + "/favicon.ico"); resp.StatusCode != 404 {
+		t.Fatalf("favicon: %d", resp.StatusCode)
+	}
+	if st := post(t, base+"/complete", "application/json", "", []byte("{}")); st != 405 {
+		t.Fatalf("POST /complete: %d", st)
+	}
+	if ev := nextEvent(t, r); ev.Kind != EventRejected || ev.Seq != 2 {
+		t.Fatalf("after 404 and POST /complete: %+v (the 404 must not be an event)", ev)
+	}
+}
+
+func TestNoVerifierStillDedupes(t *testing.T) {
+	r := NewReceiver(ReceiverConfig{})
+	base := serve(t, r)
+	body := sessionFinished("nv")
+	for i, wantDup := range []bool{false, true} {
+		if st := post(t, base+"/webhook", "application/json", "", body); st != 200 {
+			t.Fatalf("#%d status %d", i, st)
+		}
+		ev := nextEvent(t, r)
+		if ev.Verified || ev.Reason != ReasonNoVerifier || ev.Duplicate != wantDup || ev.Actionable() == wantDup {
+			t.Fatalf("#%d: %+v", i, ev)
+		}
+	}
+}
+
+// TestForwardTo relays the original body and Plaid-Verification header and reports status and latency.
+func TestForwardTo(t *testing.T) {
+	kr := newKeyring(t)
+	type got struct {
+		body, verification, ctype string
+	}
+	gotc := make(chan got, 4)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		gotc <- got{string(b), r.Header.Get("Plaid-Verification"), r.Header.Get("Content-Type")}
+		time.Sleep(20 * time.Millisecond)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer app.Close()
+	r := NewReceiver(ReceiverConfig{Verifier: NewVerifier(kr), ForwardTo: app.URL + "/plaid"})
+	base := serve(t, r)
+	body := sessionFinished("fw")
+	h := kr.sign(t, "kid-good", body, time.Now())
+	post(t, base+"/webhook", "application/json", h, body)
+	wh := nextEvent(t, r, EventWebhook)
+	fw := nextEvent(t, r, EventForward)
+	g := <-gotc
+	if g.body != string(body) || g.verification != h || g.ctype != "application/json" {
+		t.Fatalf("relayed %+v", g)
+	}
+	if fw.Forward == nil || fw.Forward.Seq != wh.Seq || fw.Forward.StatusCode != 202 || fw.Forward.Err != "" ||
+		fw.Forward.Latency < 20*time.Millisecond || fw.Forward.URL != app.URL+"/plaid" {
+		t.Fatalf("forward result %+v", fw.Forward)
+	}
+	// Unverified webhooks are relayed too: the developer's app must refuse them itself.
+	post(t, base+"/webhook", "application/json", "", sessionFinished("fw2"))
+	if fw := nextEvent(t, r, EventForward); fw.Forward.StatusCode != 202 {
+		t.Fatalf("unverified relay %+v", fw.Forward)
+	}
+	if g := <-gotc; g.verification != "" {
+		t.Fatalf("relayed a header that was not there: %q", g.verification)
+	}
+}
+
+func TestForwardToDeadTargetIsNotFatal(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := "http://" + ln.Addr().String() + "/webhook"
+	ln.Close()
+	r := NewReceiver(ReceiverConfig{ForwardTo: dead})
+	base := serve(t, r)
+	for i := range 2 {
+		if st := post(t, base+"/webhook", "application/json", "", sessionFinished("dead"+string(rune('a'+i)))); st != 200 {
+			t.Fatalf("status %d", st)
+		}
+		fw := nextEvent(t, r, EventForward)
+		if fw.Forward.StatusCode != 0 || !strings.Contains(fw.Forward.Err, "connection refused") {
+			t.Fatalf("dead target: %+v", fw.Forward)
+		}
+	}
+}
+
+func TestForwardToBadURLAndLoopGuard(t *testing.T) {
+	if err := ValidateForwardURL("localhost:3000"); err == nil || !strings.Contains(err.Error(), "http://localhost:3000") {
+		t.Fatalf("ValidateForwardURL: %v", err)
+	}
+	r := NewReceiver(ReceiverConfig{ForwardTo: "ftp://x"})
+	base := serve(t, r)
+	post(t, base+"/webhook", "application/json", "", sessionFinished("bad"))
+	if fw := nextEvent(t, r, EventForward); !strings.Contains(fw.Forward.Err, "not an absolute http(s) URL") {
+		t.Fatalf("bad URL: %+v", fw.Forward)
+	}
+
+	// A receiver forwarding to itself relays once, not forever.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	self := NewReceiver(ReceiverConfig{ForwardTo: "http://" + ln.Addr().String() + "/webhook"})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- self.Serve(ctx, ln) }()
+	post(t, "http://"+ln.Addr().String()+"/webhook", "application/json", "", sessionFinished("loop"))
+	nextEvent(t, self, EventForward)
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	<-done
+	var webhooks, forwards int
+	for _, ev := range self.Recent() {
+		switch ev.Kind {
+		case EventWebhook:
+			webhooks++
+		case EventForward:
+			forwards++
+		}
+	}
+	if webhooks != 2 || forwards != 1 {
+		t.Fatalf("self-forward: %d webhooks, %d forwards; want 2 and 1", webhooks, forwards)
+	}
+}
+
+// TestSlowReaderNeverBlocksPlaid: with nobody reading Events, webhooks are still answered at once;
+// the overflow is counted and kept in Recent.
+func TestSlowReaderNeverBlocksPlaid(t *testing.T) {
+	r := NewReceiver(ReceiverConfig{Buffer: 2, SendWait: 10 * time.Millisecond, Keep: 5})
+	base := serve(t, r)
+	for i := range 8 {
+		if st := post(t, base+"/webhook", "application/json", "", sessionFinished("slow"+string(rune('a'+i)))); st != 200 {
+			t.Fatalf("status %d", st)
+		}
+	}
+	if d := r.Dropped(); d != 6 {
+		t.Fatalf("dropped %d, want 6 (8 sent, buffer 2)", d)
+	}
+	rec := r.Recent()
+	if len(rec) != 5 || rec[0].Seq != 8 || rec[4].Seq != 4 {
+		t.Fatalf("recent: %d events, first seq %d", len(rec), rec[0].Seq)
+	}
+	for i := range 2 {
+		if ev := <-r.Events(); ev.Seq != int64(i+1) {
+			t.Fatalf("buffered event %d has seq %d", i, ev.Seq)
+		}
+	}
+}
+
+// TestEventsClosedOnce: Serve's return and Close both close Events, exactly once, and a handler
+// still running afterwards does not panic.
+func TestEventsClosedOnce(t *testing.T) {
+	r := NewReceiver(ReceiverConfig{})
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.Serve(ctx, ln) }()
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := httptest.NewRequest("POST", "/webhook", strings.NewReader(string(sessionFinished("c"+string(rune('a'+i))))))
+			req.Header.Set("Content-Type", "application/json")
+			r.ServeHTTP(httptest.NewRecorder(), req)
+		}()
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	wg.Wait()
+	for range r.Events() {
+	}
+	if _, ok := <-r.Events(); ok {
+		t.Fatal("events not closed")
+	}
+	// Close alone (mounted without Serve) closes too.
+	r2 := NewReceiver(ReceiverConfig{})
+	r2.Close()
+	r2.Close()
+	if _, ok := <-r2.Events(); ok {
+		t.Fatal("events not closed by Close")
+	}
+}
+
+func TestServeReportsListenerFailure(t *testing.T) {
+	r := NewReceiver(ReceiverConfig{})
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	ln.Close()
+	err := r.Serve(context.Background(), ln)
+	if err == nil || !strings.Contains(err.Error(), "webhook receiver stopped") {
+		t.Fatalf("err %v", err)
+	}
+	if _, ok := <-r.Events(); ok {
+		t.Fatal("events not closed")
+	}
+}
