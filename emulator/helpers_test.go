@@ -1,0 +1,321 @@
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	plaid "github.com/plaid/plaid-go/v29/plaid"
+)
+
+// exchange is one API call the recording transport saw.
+type exchange struct {
+	Method, Path string
+	Status       int
+	Body         []byte
+}
+
+// recorder is an http.RoundTripper that keeps every raw response body, so tests can check the
+// bytes on the wire against the OpenAPI spec and not only what plaid-go decoded.
+type recorder struct {
+	mu   sync.Mutex
+	next http.RoundTripper
+	log  []exchange
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	r.mu.Lock()
+	r.log = append(r.log, exchange{req.Method, req.URL.Path, resp.StatusCode, body})
+	r.mu.Unlock()
+	return resp, nil
+}
+
+func (r *recorder) all() []exchange {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]exchange(nil), r.log...)
+}
+
+// last returns the latest exchange for path.
+func (r *recorder) last(t *testing.T, path string) exchange {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := len(r.log) - 1; i >= 0; i-- {
+		if r.log[i].Path == path {
+			return r.log[i]
+		}
+	}
+	t.Fatalf("no recorded call to %s", path)
+	return exchange{}
+}
+
+// hook is a received webhook.
+type hook struct {
+	Header http.Header
+	Body   []byte
+}
+
+func (h hook) code() string {
+	var m struct {
+		WebhookCode string `json:"webhook_code"`
+	}
+	_ = json.Unmarshal(h.Body, &m)
+	return m.WebhookCode
+}
+
+// receiver is a webhook endpoint on loopback. fail, when set, picks the status to answer with for
+// the n-th request (1-based); 0 means 200.
+type receiver struct {
+	srv   *httptest.Server
+	mu    sync.Mutex
+	hooks []hook
+	tries int
+	fail  func(n int) int
+	got   chan struct{}
+}
+
+func newReceiver(t *testing.T) *receiver {
+	rc := &receiver{got: make(chan struct{}, 1000)}
+	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.tries++
+		n, fail := rc.tries, rc.fail
+		rc.mu.Unlock()
+		if fail != nil {
+			if st := fail(n); st != 0 {
+				w.WriteHeader(st)
+				return
+			}
+		}
+		rc.mu.Lock()
+		rc.hooks = append(rc.hooks, hook{r.Header.Clone(), body})
+		rc.mu.Unlock()
+		rc.got <- struct{}{}
+	}))
+	t.Cleanup(rc.srv.Close)
+	return rc
+}
+
+func (rc *receiver) all() []hook {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]hook(nil), rc.hooks...)
+}
+
+func (rc *receiver) attempts() int {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.tries
+}
+
+// waitFor waits until a webhook with the given code has arrived (count times) and returns all so far.
+func (rc *receiver) waitFor(t *testing.T, code string, count int) []hook {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		n := 0
+		for _, h := range rc.all() {
+			if h.code() == code {
+				n++
+			}
+		}
+		if n >= count {
+			return rc.all()
+		}
+		select {
+		case <-rc.got:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %d %s webhook(s); got %s", count, code, codes(rc.all()))
+		}
+	}
+}
+
+func codes(hs []hook) string {
+	var s []string
+	for _, h := range hs {
+		s = append(s, h.code())
+	}
+	return "[" + strings.Join(s, " ") + "]"
+}
+
+// env is an emulator on loopback plus a plaid-go client pointed at it.
+type env struct {
+	emu    *Emulator
+	srv    *httptest.Server
+	client *plaid.APIClient
+	rec    *recorder
+	ctx    context.Context
+	logs   *logSink
+}
+
+type logSink struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logSink) logf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+}
+
+func (l *logSink) text() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
+
+func newEnv(t *testing.T, cfg Config) *env {
+	t.Helper()
+	logs := &logSink{}
+	if cfg.Logf == nil {
+		cfg.Logf = logs.logf
+	}
+	if cfg.WebhookBackoff == 0 {
+		cfg.WebhookBackoff = 5 * time.Millisecond // keep retry tests quick; the schedule is what they check
+	}
+	emu, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	srv := httptest.NewServer(emu)
+	emu.SetBaseURL(srv.URL)
+	t.Cleanup(func() {
+		srv.Close()
+		if err := emu.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		// The secret must never reach the log, whatever the test did.
+		if strings.Contains(logs.text(), emu.Secret()) {
+			t.Errorf("the secret appears in the log")
+		}
+	})
+	rec := &recorder{next: http.DefaultTransport}
+	pc := plaid.NewConfiguration()
+	pc.AddDefaultHeader("PLAID-CLIENT-ID", emu.ClientID())
+	pc.AddDefaultHeader("PLAID-SECRET", emu.Secret())
+	pc.UseEnvironment(plaid.Environment(srv.URL))
+	pc.HTTPClient = &http.Client{Transport: rec, Timeout: 30 * time.Second}
+	return &env{emu: emu, srv: srv, client: plaid.NewAPIClient(pc), rec: rec, ctx: context.Background(), logs: logs}
+}
+
+// linkToken creates a hosted-link token with the given webhook through plaid-go.
+func (v *env) linkToken(t *testing.T, webhook, redirect string) plaid.LinkTokenCreateResponse {
+	t.Helper()
+	req := plaid.NewLinkTokenCreateRequest("Emulator Test", "en", []plaid.CountryCode{plaid.COUNTRYCODE_US},
+		*plaid.NewLinkTokenCreateRequestUser("user-1"))
+	req.SetProducts([]plaid.Products{plaid.PRODUCTS_TRANSACTIONS})
+	if webhook != "" {
+		req.SetWebhook(webhook)
+	}
+	hl := plaid.NewLinkTokenCreateHostedLink()
+	if redirect != "" {
+		hl.SetCompletionRedirectUri(redirect)
+	}
+	req.SetHostedLink(*hl)
+	resp, _, err := v.client.PlaidApi.LinkTokenCreate(v.ctx).LinkTokenCreateRequest(*req).Execute()
+	if err != nil {
+		t.Fatalf("/link/token/create: %v %s", err, errBody(err))
+	}
+	return resp
+}
+
+func errBody(err error) string {
+	if ge, ok := err.(plaid.GenericOpenAPIError); ok {
+		return string(ge.Body())
+	}
+	return ""
+}
+
+// plaidErr decodes err as the Plaid error plaid-go returned, failing the test if it is not one.
+func plaidErr(t *testing.T, err error) plaid.PlaidError {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("expected a Plaid error, got success")
+	}
+	pe, perr := plaid.ToPlaidError(err)
+	if perr != nil {
+		t.Fatalf("error %v is not a Plaid error: %v (body %s)", err, perr, errBody(err))
+	}
+	return pe
+}
+
+// verifyWebhook checks a webhook's Plaid-Verification JWT the way Plaid tells receivers to: ES256,
+// the kid's key fetched from /webhook_verification_key/get, iat recent, and the body hash.
+func (v *env) verifyWebhook(t *testing.T, h hook) {
+	t.Helper()
+	sig := h.Header.Get("Plaid-Verification")
+	if sig == "" {
+		t.Fatalf("webhook %s has no Plaid-Verification header", h.code())
+	}
+	if ct := h.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("webhook Content-Type = %q, want application/json", ct)
+	}
+	var claims jwt.MapClaims
+	tok, err := jwt.ParseWithClaims(sig, &claims, func(tok *jwt.Token) (any, error) {
+		kid, _ := tok.Header["kid"].(string)
+		if kid == "" {
+			return nil, fmt.Errorf("no kid in the JWT header")
+		}
+		resp, _, err := v.client.PlaidApi.WebhookVerificationKeyGet(v.ctx).
+			WebhookVerificationKeyGetRequest(*plaid.NewWebhookVerificationKeyGetRequest(kid)).Execute()
+		if err != nil {
+			return nil, fmt.Errorf("fetching key %s: %v", kid, err)
+		}
+		return jwkToECDSA(t, resp.GetKey()), nil
+	}, jwt.WithValidMethods([]string{"ES256"}), jwt.WithIssuedAt())
+	if err != nil || !tok.Valid {
+		t.Fatalf("webhook %s signature does not verify: %v", h.code(), err)
+	}
+	if typ, _ := tok.Header["typ"].(string); typ != "JWT" {
+		t.Errorf("JWT typ = %q, want JWT", typ)
+	}
+	iat, err := claims.GetIssuedAt()
+	if err != nil || iat == nil || time.Since(iat.Time) > 5*time.Minute {
+		t.Errorf("iat claim missing or stale: %v %v", iat, err)
+	}
+	sum := sha256.Sum256(h.Body)
+	if got := claims["request_body_sha256"]; got != hex.EncodeToString(sum[:]) {
+		t.Errorf("request_body_sha256 = %v, want the body's hash %x", got, sum)
+	}
+}
+
+func jwkToECDSA(t *testing.T, k plaid.JWKPublicKey) *ecdsa.PublicKey {
+	t.Helper()
+	if k.Alg != "ES256" || k.Crv != "P-256" || k.Kty != "EC" || k.Use != "sig" {
+		t.Fatalf("unexpected JWK %+v", k)
+	}
+	x, err1 := base64.RawURLEncoding.DecodeString(k.X)
+	y, err2 := base64.RawURLEncoding.DecodeString(k.Y)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("JWK x/y are not base64url: %v %v", err1, err2)
+	}
+	return &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
+}
