@@ -1,0 +1,522 @@
+package flows
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/linkrecovery/linkrecovery/emulator"
+	"github.com/linkrecovery/linkrecovery/tunnel"
+)
+
+// recorder collects emitted records, and lets a test wait for one.
+type recorder struct {
+	mu   sync.Mutex
+	recs []Record
+	out  bytes.Buffer // the same records as JSON lines, as --no-tui prints them
+	line func(Record)
+	cond chan struct{}
+}
+
+func newRecorder() *recorder {
+	r := &recorder{cond: make(chan struct{}, 1)}
+	r.line = JSONLines(&lockedWriter{mu: &r.mu, w: &r.out})
+	return r
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (r *recorder) emit(rec Record) {
+	r.line(rec) // takes r.mu through lockedWriter
+	r.mu.Lock()
+	r.recs = append(r.recs, rec)
+	r.mu.Unlock()
+	select {
+	case r.cond <- struct{}{}:
+	default:
+	}
+}
+
+func (r *recorder) all() []Record {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Record(nil), r.recs...)
+}
+
+func (r *recorder) text() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.out.String()
+}
+
+// waitFor returns the first record matching pred, waiting up to d.
+func (r *recorder) waitFor(t *testing.T, d time.Duration, pred func(Record) bool) Record {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		for _, rec := range r.all() {
+			if pred(rec) {
+				return rec
+			}
+		}
+		select {
+		case <-r.cond:
+		case <-deadline:
+			t.Fatalf("no matching record within %s; got:\n%s", d, r.text())
+			return nil
+		}
+	}
+}
+
+func events(recs []Record) []string {
+	var out []string
+	for _, r := range recs {
+		out = append(out, r["event"].(string))
+	}
+	return out
+}
+
+func find(recs []Record, event string) []Record {
+	var out []Record
+	for _, r := range recs {
+		if r["event"] == event {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func isEvent(name string) func(Record) bool { return func(r Record) bool { return r["event"] == name } }
+
+// assertOrder checks that want appear in recs in this order (other records may come between).
+func assertOrder(t *testing.T, recs []Record, want ...string) {
+	t.Helper()
+	i := 0
+	for _, r := range recs {
+		if i < len(want) && r["event"] == want[i] {
+			i++
+		}
+	}
+	if i != len(want) {
+		t.Fatalf("records %v do not contain %v in order", events(recs), want)
+	}
+}
+
+func newDemoEnv(t testing.TB, cfg Config) *Env {
+	t.Helper()
+	env, err := NewEnv(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { env.Close() })
+	return env
+}
+
+// emulatorServer is an emulator standing in for Plaid at a loopback URL, as in sandbox-mode tests.
+func emulatorServer(t *testing.T) (*emulator.Emulator, *httptest.Server) {
+	t.Helper()
+	emu, err := emulator.New(emulator.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu)
+	emu.SetBaseURL(srv.URL)
+	t.Cleanup(func() {
+		emu.Close()
+		srv.Close()
+	})
+	return emu, srv
+}
+
+func checkNoSecrets(t *testing.T, out string, secrets ...string) {
+	t.Helper()
+	for _, s := range secrets {
+		if s != "" && strings.Contains(out, s) {
+			t.Errorf("output holds a secret (%s)", Mask(s))
+		}
+	}
+	if strings.Contains(out, "access-sandbox-") {
+		t.Error("output holds an access token")
+	}
+	if strings.Contains(out, `"public-sandbox-`) {
+		t.Error("output holds a public token")
+	}
+}
+
+func TestHalf2AutoDemo(t *testing.T) {
+	env := newDemoEnv(t, Config{})
+	rec := newRecorder()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if !RunHeadless(ctx, env, HalfOptions{Half: HalfSession, Auto: true}, rec.emit) {
+		t.Fatalf("half 2 did not pass:\n%s", rec.text())
+	}
+	recs := rec.all()
+	assertOrder(t, recs, "ready", "link_token_created", "webhook", "public_token_exchanged", "done")
+	ready := find(recs, "ready")[0]
+	if ready["mode"] != "demo" || ready["plaid_url"] != env.PlaidURL || !strings.HasPrefix(ready["webhook_url"].(string), "http://127.0.0.1:") {
+		t.Errorf("ready = %v", ready)
+	}
+	lt := find(recs, "link_token_created")[0]
+	if !strings.HasPrefix(lt["hosted_link_url"].(string), env.PlaidURL) || lt["link_token"] == "" || lt["half"] != 2 {
+		t.Errorf("link_token_created = %v", lt)
+	}
+	var finished bool
+	for _, w := range find(recs, "webhook") {
+		if w["webhook_code"] == "SESSION_FINISHED" && w["verified"] == true {
+			finished = true
+		}
+		if w["verified"] != true {
+			t.Errorf("emulator webhook not verified: %v", w)
+		}
+	}
+	if !finished {
+		t.Error("no verified SESSION_FINISHED record")
+	}
+	ex := find(recs, "public_token_exchanged")[0]
+	if ex["item_id"] == "" || ex["institution_id"] != emulator.DefaultInstitutionID || len(ex["accounts"].([]Record)) == 0 {
+		t.Errorf("public_token_exchanged = %v", ex)
+	}
+	done := recs[len(recs)-1]
+	if done["event"] != "done" || done["passed"] != true || done["via"] != "webhook" {
+		t.Errorf("last record = %v", done)
+	}
+	for _, r := range recs {
+		if _, err := time.Parse(time.RFC3339Nano, fmt.Sprint(r["time"])); err != nil {
+			t.Errorf("record %v has no RFC3339Nano time", r["event"])
+		}
+	}
+	checkNoSecrets(t, rec.text(), env.Emulator.Secret())
+}
+
+func TestHalf1AutoDemoThroughRecovery(t *testing.T) {
+	env := newDemoEnv(t, Config{})
+	rec := newRecorder()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if !RunHeadless(ctx, env, HalfOptions{Half: HalfSignup, Auto: true}, rec.emit) {
+		t.Fatalf("half 1 did not pass:\n%s", rec.text())
+	}
+	recs := rec.all()
+	assertOrder(t, recs, "ready", "link_token_created", "progress", "recovery_email", "public_token_exchanged", "done")
+	last := find(recs, "progress")
+	if p := last[len(last)-1]; p["institution_down"] != true || p["opted_in"] != true {
+		t.Errorf("final progress = %v", p)
+	}
+	mail := find(recs, "recovery_email")[0]
+	if mail["to"] != emulator.RecoveryEmail || !strings.HasPrefix(mail["url"].(string), env.PlaidURL) {
+		t.Errorf("recovery_email = %v", mail)
+	}
+	// The sign-up session itself ends EXITED with no Item; the Item comes from the recovery session.
+	var exited, succeeded bool
+	for _, w := range find(recs, "webhook") {
+		if w["webhook_code"] == "SESSION_FINISHED" {
+			exited = exited || w["status"] == "EXITED"
+			succeeded = succeeded || (w["status"] == "SUCCESS" && w["verified"] == true)
+		}
+	}
+	if !succeeded {
+		t.Errorf("no verified successful SESSION_FINISHED: %v", events(recs))
+	}
+	_ = exited // delivery of the EXITED one may race with the end of the run
+	if env.Emulator.OptIns() != 0 {
+		t.Errorf("opt-in still waiting after the restore: %d", env.Emulator.OptIns())
+	}
+	checkNoSecrets(t, rec.text(), env.Emulator.Secret())
+}
+
+func TestHalf2WebhooksDroppedFallsBackToPolling(t *testing.T) {
+	env := newDemoEnv(t, Config{WebhookTimeout: 300 * time.Millisecond})
+	env.Emulator.SetWebhookFault(emulator.WebhookFault{Drop: 10})
+	rec := newRecorder()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	passed := RunHeadless(ctx, env, HalfOptions{Half: HalfSession, Auto: true, PollInterval: 50 * time.Millisecond}, rec.emit)
+	recs := rec.all()
+	if passed {
+		t.Fatalf("a half with no webhook must not pass:\n%s", rec.text())
+	}
+	assertOrder(t, recs, "ready", "link_token_created", "error", "public_token_exchanged", "done")
+	if n := len(find(recs, "webhook")); n != 0 {
+		t.Errorf("%d webhook records, but all webhooks were dropped", n)
+	}
+	e := find(recs, "error")[0]
+	if e["step"] != "webhook" || !strings.Contains(e["message"].(string), "falling back to polling /link/token/get") || e["hint"] == "" {
+		t.Errorf("fallback not reported: %v", e)
+	}
+	if ex := find(recs, "public_token_exchanged")[0]; ex["via"] != "polling" || ex["item_id"] == "" {
+		t.Errorf("exchange after fallback = %v", ex)
+	}
+	done := recs[len(recs)-1]
+	if done["passed"] != false || !strings.Contains(fmt.Sprint(done["reason"]), "webhook") {
+		t.Errorf("done = %v", done)
+	}
+}
+
+// An unverified SESSION_FINISHED (forged: no Plaid-Verification header) is reported and ignored;
+// the half passes only on the real, verified one.
+func TestHalf2UnverifiedWebhookIgnored(t *testing.T) {
+	env := newDemoEnv(t, Config{})
+	rec := newRecorder()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	result := make(chan bool, 1)
+	go func() { result <- RunHeadless(ctx, env, HalfOptions{Half: HalfSession}, rec.emit) }()
+
+	lt := rec.waitFor(t, 10*time.Second, isEvent("link_token_created"))
+	forged, _ := json.Marshal(map[string]any{"webhook_type": "LINK", "webhook_code": "SESSION_FINISHED", "status": "SUCCESS",
+		"link_token": lt["link_token"], "public_tokens": []string{"public-sandbox-forged"}})
+	resp, err := http.Post(env.WebhookURL(), "application/json", bytes.NewReader(forged))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	bad := rec.waitFor(t, 10*time.Second, func(r Record) bool { return r["event"] == "webhook" && r["verified"] == false })
+	if bad["reason"] == "" || bad["webhook_code"] != "SESSION_FINISHED" {
+		t.Errorf("unverified webhook record = %v", bad)
+	}
+	if len(find(rec.all(), "public_token_exchanged")) != 0 {
+		t.Fatal("exchanged on an unverified webhook")
+	}
+	if err := env.Emulator.CompleteSession(ctx, lt["hosted_link_url"].(string), AutoSessionCredentials); err != nil {
+		t.Fatal(err)
+	}
+	if !<-result {
+		t.Fatalf("did not pass on the verified webhook:\n%s", rec.text())
+	}
+	if ex := find(rec.all(), "public_token_exchanged"); len(ex) != 1 || ex[0]["via"] != "webhook" {
+		t.Errorf("exchanges = %v", ex)
+	}
+}
+
+// Sandbox mode against an emulator standing in for Plaid at a configurable base URL: the same
+// flow, with a person (here the test) finishing the Hosted Link session.
+func TestSandboxModeAgainstEmulator(t *testing.T) {
+	emu, srv := emulatorServer(t)
+	cfg := Config{ClientID: emu.ClientID(), Secret: emu.Secret(), PlaidURL: srv.URL, WebhookTimeout: 20 * time.Second}
+	env := newDemoEnv(t, cfg)
+	if env.Mode != ModeSandbox || env.Emulator != nil || env.TunnelProvider() != tunnel.ProviderLocal {
+		t.Fatalf("mode %s emulator %v provider %s", env.Mode, env.Emulator != nil, env.TunnelProvider())
+	}
+	rec := newRecorder()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	if RunHeadless(ctx, env, HalfOptions{Half: HalfSession, Auto: true}, rec.emit) {
+		t.Fatal("--auto must be refused outside demo mode")
+	}
+	if e := find(rec.all(), "error"); len(e) != 1 || e[0]["step"] != "start" {
+		t.Fatalf("want a start error, got %v", rec.text())
+	}
+
+	rec = newRecorder()
+	result := make(chan bool, 1)
+	go func() { result <- RunHeadless(ctx, env, HalfOptions{Half: HalfSession}, rec.emit) }()
+	lt := rec.waitFor(t, 10*time.Second, isEvent("link_token_created"))
+	if err := emu.CompleteSession(ctx, lt["hosted_link_url"].(string), AutoSessionCredentials); err != nil {
+		t.Fatal(err)
+	}
+	if !<-result {
+		t.Fatalf("sandbox half 2 did not pass:\n%s", rec.text())
+	}
+	recs := rec.all()
+	assertOrder(t, recs, "ready", "link_token_created", "waiting", "webhook", "public_token_exchanged", "done")
+	if r := find(recs, "ready")[0]; r["mode"] != "sandbox" || r["plaid_url"] != srv.URL {
+		t.Errorf("ready = %v", r)
+	}
+	checkNoSecrets(t, rec.text(), emu.Secret())
+}
+
+func TestSandboxWrongKeys(t *testing.T) {
+	_, srv := emulatorServer(t)
+	wrong := "wrong-secret-0123456789abcdef"
+	env := newDemoEnv(t, Config{ClientID: "not-a-client", Secret: wrong, PlaidURL: srv.URL})
+	rec := newRecorder()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if RunHeadless(ctx, env, HalfOptions{Half: HalfSession}, rec.emit) {
+		t.Fatal("wrong keys passed")
+	}
+	recs := rec.all()
+	assertOrder(t, recs, "ready", "error", "done")
+	e := find(recs, "error")[0]
+	if e["code"] != "INVALID_API_KEYS" || e["step"] != "link_token_create" || e["request_id"] == nil ||
+		!strings.Contains(fmt.Sprint(e["hint"]), "PLAID_CLIENT_ID") {
+		t.Errorf("error record = %v", e)
+	}
+	checkNoSecrets(t, rec.text(), wrong)
+}
+
+func TestPlaidErrorsFromEmulatorFaults(t *testing.T) {
+	env := newDemoEnv(t, Config{})
+	ctx := context.Background()
+	if _, err := env.CreateHostedLinkToken(ctx, HalfSession); !errors.Is(err, ErrNoWebhook) {
+		t.Fatalf("token before the tunnel: %v", err)
+	}
+	if _, err := env.OpenTunnel(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	env.Emulator.InjectFault(emulator.Fault{Path: "/link/token/create", ErrorType: "RATE_LIMIT_EXCEEDED",
+		ErrorCode: "RATE_LIMIT_EXCEEDED", ErrorMessage: "too many requests", HTTPStatus: 429})
+	_, err := env.CreateHostedLinkToken(ctx, HalfSession)
+	var pe *PlaidError
+	if !errors.As(err, &pe) || pe.Code != "RATE_LIMIT_EXCEEDED" || pe.HTTPStatus != 429 || pe.Endpoint != "/link/token/create" ||
+		pe.RequestID == "" || !strings.Contains(pe.Hint(), "wait") {
+		t.Fatalf("rate limit: %T %+v", err, pe)
+	}
+
+	env.Emulator.InjectFault(emulator.Fault{Path: "/link/token/create", HTTPStatus: 500})
+	_, err = env.CreateHostedLinkToken(ctx, HalfSession)
+	if !errors.As(err, &pe) || pe.HTTPStatus != 500 || pe.Type != "API_ERROR" || pe.Hint() == "" {
+		t.Fatalf("bare 500: %T %+v", err, pe)
+	}
+
+	// The fault is used up: the next call works.
+	lt, err := env.CreateHostedLinkToken(ctx, HalfSession)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lt.Webhook != env.WebhookURL() || lt.RedirectURI != env.CurrentTunnel().CompleteURL() {
+		t.Errorf("token = %+v", lt)
+	}
+	st, err := env.GetLinkToken(ctx, lt.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.FirstPublicToken() != "" {
+		t.Errorf("fresh token has a result: %+v", st)
+	}
+
+	_, err = env.Exchange(ctx, "public-sandbox-00000000-0000-0000-0000-000000000000")
+	if !errors.As(err, &pe) || pe.Code != "INVALID_PUBLIC_TOKEN" || !strings.Contains(pe.Hint(), "30 minutes") {
+		t.Fatalf("bad public token: %T %v", err, err)
+	}
+	_, err = env.GetLinkToken(ctx, "link-sandbox-00000000-0000-0000-0000-000000000000")
+	if !errors.As(err, &pe) || pe.Code == "" || pe.Hint() == "" {
+		t.Fatalf("bad link token: %T %v", err, err)
+	}
+
+	// A slow Plaid and a cancelled ctx: the call returns promptly with a context error.
+	env.Emulator.InjectFault(emulator.Fault{Path: "/link/token/get", Delay: 5 * time.Second})
+	cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = env.GetLinkToken(cctx, lt.Token)
+	if err == nil || time.Since(start) > 4*time.Second {
+		t.Fatalf("slow call: err %v after %s", err, time.Since(start))
+	}
+}
+
+func TestHalf2WaitsOnlyAsLongAsCtx(t *testing.T) {
+	env := newDemoEnv(t, Config{})
+	rec := newRecorder()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	if RunHeadless(ctx, env, HalfOptions{Half: HalfSession}, rec.emit) {
+		t.Fatal("passed with nobody finishing the session")
+	}
+	recs := rec.all()
+	assertOrder(t, recs, "ready", "link_token_created", "waiting", "error", "done")
+	if e := find(recs, "error")[0]; e["step"] != "wait" || !strings.Contains(fmt.Sprint(e["message"]), "timed out") {
+		t.Errorf("error = %v", e)
+	}
+}
+
+// In sandbox mode without --webhook-url and with a real (non-loopback) Plaid URL, the tunnel is
+// ngrok; with no NGROK_AUTHTOKEN it fails at once, clearly, and the Env stays usable.
+func TestTunnelErrorIsReported(t *testing.T) {
+	env := newDemoEnv(t, Config{ClientID: "id", Secret: "secret-0123456789abcdef", PlaidURL: "https://sandbox.invalid"})
+	if env.TunnelProvider() != tunnel.ProviderNgrok {
+		t.Fatalf("provider = %s", env.TunnelProvider())
+	}
+	_, err := env.OpenTunnel(context.Background())
+	var te *tunnel.Error
+	if !errors.As(err, &te) || !strings.Contains(te.Error(), "NGROK_AUTHTOKEN") {
+		t.Fatalf("want a *tunnel.Error naming NGROK_AUTHTOKEN, got %T %v", err, err)
+	}
+	if env.CurrentTunnel() != nil || env.CurrentReceiver() != nil {
+		t.Error("a failed tunnel left state behind")
+	}
+	rec := newRecorder()
+	if RunHeadless(context.Background(), env, HalfOptions{Half: HalfSession}, rec.emit) {
+		t.Fatal("passed without a tunnel")
+	}
+	e := find(rec.all(), "error")
+	if len(e) != 1 || e[0]["step"] != "tunnel" || e[0]["hint"] != te.Next {
+		t.Errorf("errors = %v", e)
+	}
+	if _, err := env.CreateHostedLinkToken(context.Background(), HalfSession); !errors.Is(err, ErrNoWebhook) {
+		t.Errorf("token without tunnel: %v", err)
+	}
+}
+
+func TestCloseTwiceAndOpenAfterClose(t *testing.T) {
+	env, err := NewEnv(context.Background(), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.OpenTunnel(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := <-env.Receiver.Events(); ok {
+		t.Error("receiver events still open after Close")
+	}
+	env2, err := NewEnv(context.Background(), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env2.Close()
+	if _, err := env2.OpenTunnel(context.Background()); err == nil {
+		t.Error("OpenTunnel after Close must fail")
+	}
+}
+
+func BenchmarkHalf2Auto(b *testing.B) {
+	for b.Loop() {
+		env, err := NewEnv(context.Background(), Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		var last Record
+		if !RunHeadless(ctx, env, HalfOptions{Half: HalfSession, Auto: true}, func(r Record) { last = r }) {
+			b.Fatalf("half 2 failed: %v", last)
+		}
+		cancel()
+		env.Close()
+	}
+}
+
+func BenchmarkNewEnv(b *testing.B) {
+	for b.Loop() {
+		env, err := NewEnv(context.Background(), Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		env.Close()
+	}
+}
