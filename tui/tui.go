@@ -1,11 +1,19 @@
 // Package tui is the Bubble Tea walk-through of both halves of Link Recovery testing.
 //
-// CONTRACT STUB: New's signature is fixed so main.go builds; the TUI owner fills it in.
+// One package, a file per part: app.go routes, header/home/signup/session/inspector/inbox/qr.go are
+// the parts, cmds.go is every piece of I/O (as tea.Cmds over flows/, tunnel/ and the emulator),
+// msgs.go every message, keys.go and styles.go the keys and styles.
 package tui
 
 import (
+	"context"
+	"io"
+	"os"
+	"time"
+
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/linkrecovery/linkrecovery/emulator"
 	"github.com/linkrecovery/linkrecovery/flows"
 )
 
@@ -17,7 +25,88 @@ type Options struct {
 	Auto       bool       // demo mode: complete Hosted Link sessions without a browser
 	Transcript *flows.Transcript
 	Dark       bool // terminal background, decided by main.go without querying the terminal
+
+	// Context bounds every call the TUI makes (nil: context.Background()). Quitting cancels what
+	// is still running.
+	Context context.Context
+	// Now is the clock for elapsed times (nil: time.Now); tests fix it so views are reproducible.
+	Now func() time.Time
+	// Clipboard receives the OSC 52 sequences that copy a credential (nil: os.Stdout, the terminal).
+	Clipboard io.Writer
+}
+
+// common is what every part of the TUI shares, by pointer (habit 9 of STYLE.md): the environment,
+// the styles, the size and the clock. Only Update writes it; Cmds get copies of what they need.
+type common struct {
+	ctx            context.Context
+	env            *flows.Env
+	em             *emulator.Emulator // nil outside demo mode
+	cfg            flows.Config
+	mode           flows.Mode
+	auto           bool
+	webhookTimeout time.Duration
+	styles         Styles
+	width, height  int
+	nowFn          func() time.Time
+	now            time.Time // nowFn() at the start of the current Update
 }
 
 // New returns the root model.
-func New(o Options) tea.Model { return nil }
+func New(o Options) tea.Model { return newModel(o) }
+
+func newModel(o Options) model {
+	parent := o.Context
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithCancel(parent)
+	nowFn := o.Now
+	if nowFn == nil {
+		nowFn = time.Now
+	}
+	cfg := o.Config
+	mode := cfg.Mode()
+	var em *emulator.Emulator
+	if o.Env != nil {
+		// Read once here, before the program runs, so no Cmd and Update ever race on the Env.
+		cfg = o.Env.Config()
+		mode = o.Env.Mode
+		em = o.Env.Emulator
+	}
+	c := &common{
+		ctx: ctx, env: o.Env, em: em, cfg: cfg, mode: mode, auto: o.Auto && em != nil,
+		webhookTimeout: cfg.WebhookTimeout, styles: defaultStyles(), nowFn: nowFn, now: nowFn(),
+	}
+	if c.webhookTimeout <= 0 {
+		c.webhookTimeout = defaultWebhookTimeout
+	}
+	clip := o.Clipboard
+	if clip == nil {
+		clip = os.Stdout
+	}
+	m := model{
+		c:          c,
+		cancel:     cancel,
+		keys:       defaultKeyMap(),
+		help:       newHelp(),
+		spinner:    newSpinner(c.styles),
+		header:     headerModel{mode: mode},
+		home:       newHomeModel(c),
+		signup:     newSignupModel(c),
+		session:    newSessionModel(c),
+		inspector:  newInspectorModel(c),
+		transcript: o.Transcript,
+		clipboard:  clip,
+		tmux:       os.Getenv("TMUX") != "",
+	}
+	if o.Env != nil {
+		m.header.provider = o.Env.TunnelProvider()
+	}
+	if o.Half == flows.HalfSignup || o.Half == flows.HalfSession {
+		// --half: open it now; its token is created as soon as the tunnel has settled.
+		m, _ = m.openHalf(o.Half)
+	}
+	m.spinning = m.needsSpinner()
+	m.updateKeys()
+	return m
+}

@@ -1,0 +1,690 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/linkrecovery/linkrecovery/flows"
+	"github.com/linkrecovery/linkrecovery/tunnel"
+)
+
+// state is the screen the body shows.
+type state int
+
+const (
+	stateHome state = iota
+	stateSignup
+	stateSession
+)
+
+func (s state) String() string {
+	switch s {
+	case stateHome:
+		return "home"
+	case stateSignup:
+		return "signup"
+	case stateSession:
+		return "session"
+	}
+	return fmt.Sprintf("state(%d)", int(s))
+}
+
+// Smallest terminal with a real layout; below it a "make the window bigger" screen shows.
+const (
+	tinyW, tinyH = 40, 12
+	wantW, wantH = 60, 20
+)
+
+// errEntry is a failed step still worth showing (it goes away when the step later succeeds).
+type errEntry struct {
+	step  string
+	half  flows.Half
+	err   error
+	count int
+}
+
+// model is the root: it routes messages to the parts, owns the layout, and records the transcript.
+type model struct {
+	c      *common
+	cancel context.CancelFunc
+
+	state         state
+	showInspector bool
+	showQR        bool
+
+	header    headerModel
+	home      homeModel
+	signup    signupModel
+	session   sessionModel
+	inspector inspectorModel
+
+	spinner  spinner.Model
+	spinning bool
+	help     help.Model
+	keys     keyMap
+
+	errs   []errEntry
+	status string // a short confirmation (copied, opened) until the next key
+
+	tunnelSettled bool
+	pending       []flows.Half // halves whose token waits for the tunnel to settle
+	events        <-chan tunnel.Event
+
+	transcript     *flows.Transcript
+	records        []flows.Record // not yet written
+	transcriptBusy bool
+	doneRecorded   map[flows.Half]bool
+
+	clipboard io.Writer
+	tmux      bool
+}
+
+func newHelp() help.Model {
+	h := help.New()
+	h.ShortSeparator = " · "
+	return h
+}
+
+func newSpinner(s Styles) spinner.Model {
+	return spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(s.Spinner))
+}
+
+// Init opens the tunnel; everything else waits for it (or for a key).
+func (m model) Init() tea.Cmd {
+	cmds := []tea.Cmd{openTunnelCmd(m.c.ctx, m.c.env)}
+	if m.spinning {
+		cmds = append(cmds, m.spinner.Tick)
+	}
+	return tea.Batch(cmds...)
+}
+
+// Update routes each message to its owner, then settles the shared state (finalize).
+func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m.c.now = m.c.nowFn()
+	var cmds []tea.Cmd
+	add := func(c tea.Cmd) { cmds = append(cmds, c) }
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.c.width, m.c.height = msg.Width, msg.Height
+		m.help.Width = msg.Width
+	case tea.KeyMsg:
+		var cmd tea.Cmd
+		m, cmd = m.handleKey(msg)
+		add(cmd)
+	case spinner.TickMsg:
+		if !m.needsSpinner() {
+			m.spinning = false // let the tick chain end
+			return m.finalize(cmds)
+		}
+		var cmd tea.Cmd
+		m.spinner, cmd = m.spinner.Update(msg)
+		add(cmd)
+	case tunnelOpenedMsg:
+		m.header.state, m.header.provider, m.header.webhookURL = tunnelUp, msg.provider, msg.webhookURL
+		m.clearErr("tunnel", 0)
+		m.events = msg.events
+		add(waitForEventCmd(msg.events))
+		add(m.settleTunnel())
+	case tunnelFailedMsg:
+		m.header.state, m.header.err = tunnelFailed, msg.err
+		m.addErr(stepErrMsg{step: "tunnel", err: msg.err})
+		add(m.settleTunnel())
+	case webhookReceivedMsg:
+		m.inspector = m.inspector.add(msg.ev)
+		m.header.webhooks = m.inspector.count()
+		m.recordEvent(msg.ev)
+		add(m.routeHalf(flows.HalfSignup, msg))
+		add(m.routeHalf(flows.HalfSession, msg))
+		add(waitForEventCmd(m.events))
+	case receiverClosedMsg:
+		m.header.receiverStopped = true
+		m.events = nil
+		m.addErr(stepErrMsg{step: "receiver", err: errors.New("the webhook receiver stopped; following sessions by polling /link/token/get (restart to receive webhooks again)")})
+	case linkTokenCreatedMsg:
+		m.clearErr("create link token", msg.half)
+		m.record(flows.Record{"event": "link_token_created", "half": int(msg.half), "link_token": msg.token.Token,
+			"hosted_link_url": msg.token.HostedLinkURL, "webhook": msg.token.Webhook,
+			"completion_redirect_uri": msg.token.RedirectURI, "request_id": msg.token.RequestID})
+		add(m.routeHalf(msg.half, msg))
+	case tokenPolledMsg:
+		m.clearErr("poll /link/token/get", msg.half)
+		add(m.routeHalf(msg.half, msg))
+	case pollTickMsg:
+		add(m.routeHalf(msg.half, msg))
+	case webhookTimeoutMsg:
+		add(m.routeHalf(msg.half, msg))
+	case autoCompletedMsg:
+		m.clearErr("auto-complete the Hosted Link session", msg.half)
+		add(m.routeHalf(msg.half, msg))
+	case institutionRestoredMsg:
+		m.clearErr("bring the institution back", flows.HalfSignup)
+		add(m.routeHalf(flows.HalfSignup, msg))
+	case exchangedMsg:
+		m.clearErr("exchange public token", msg.half)
+		add(m.routeHalf(msg.half, msg))
+		m.recordExchange(msg)
+	case stepErrMsg:
+		m.addErr(msg)
+		rec := flows.ErrorRecord(msg.step, msg.err)
+		if msg.half != 0 {
+			rec["half"] = int(msg.half)
+		}
+		m.record(rec)
+		add(m.routeHalf(msg.half, msg))
+	case browserOpenedMsg:
+		m.clearErr("open the browser", 0)
+		m.status = "Opened in the browser."
+	case copiedMsg:
+		m.status = fmt.Sprintf("Copied the %s (%s) to the clipboard (OSC 52).", msg.label, msg.value)
+	case transcriptWrittenMsg:
+		m.transcriptBusy = false
+		if msg.err != nil {
+			// One failure is enough to know: stop writing rather than fail on every step.
+			m.addErr(stepErrMsg{step: "write the transcript", err: fmt.Errorf("%w; the run goes on without it", msg.err)})
+			m.transcript, m.records = nil, nil
+		}
+	}
+	return m.finalize(cmds)
+}
+
+// routeHalf hands msg to the half it belongs to.
+func (m *model) routeHalf(h flows.Half, msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	switch h {
+	case flows.HalfSignup:
+		m.signup, cmd = m.signup.update(msg, m.state == stateSignup)
+	case flows.HalfSession:
+		m.session, cmd = m.session.update(msg, m.state == stateSession)
+	}
+	return cmd
+}
+
+// settleTunnel creates the tokens that waited for the tunnel (up or failed: both are settled, and
+// without a tunnel polling still follows the session).
+func (m *model) settleTunnel() tea.Cmd {
+	m.tunnelSettled = true
+	var cmds []tea.Cmd
+	for _, h := range m.pending {
+		cmds = append(cmds, createTokenCmd(m.c.ctx, m.c.env, h))
+	}
+	m.pending = nil
+	return tea.Batch(cmds...)
+}
+
+// openHalf shows a half, creating its token the first time (or after a failure).
+func (m model) openHalf(h flows.Half) (model, tea.Cmd) {
+	m.showQR = false
+	var cmd tea.Cmd
+	switch h {
+	case flows.HalfSignup:
+		m.state = stateSignup
+		if m.signup.token == nil && !m.signup.creating {
+			return m.newToken(h)
+		}
+		m.signup, cmd = m.signup.resume()
+	case flows.HalfSession:
+		m.state = stateSession
+		if m.session.token == nil && !m.session.creating {
+			return m.newToken(h)
+		}
+		m.session, cmd = m.session.resume()
+	}
+	return m, cmd
+}
+
+// newToken starts a half over with a new token (held back until the tunnel has settled, so the
+// token carries the webhook URL).
+func (m model) newToken(h flows.Half) (model, tea.Cmd) {
+	var cmd tea.Cmd
+	switch h {
+	case flows.HalfSignup:
+		m.signup, cmd = m.signup.create()
+	case flows.HalfSession:
+		m.session, cmd = m.session.create()
+	default:
+		return m, nil
+	}
+	m.showQR = false
+	delete(m.doneRecorded, h)
+	if !m.tunnelSettled {
+		m.pending = append(m.pending, h)
+		return m, nil
+	}
+	return m, cmd
+}
+
+// currentHalf is the half on screen (0 on the home screen).
+func (m model) currentHalf() flows.Half {
+	switch m.state {
+	case stateSignup:
+		return flows.HalfSignup
+	case stateSession:
+		return flows.HalfSession
+	}
+	return 0
+}
+
+// currentURL is what o opens and v shows.
+func (m model) currentURL() string {
+	switch m.state {
+	case stateSignup:
+		return m.signup.url()
+	case stateSession:
+		return m.session.url()
+	}
+	return ""
+}
+
+func (m model) currentQR() qrCode {
+	switch m.state {
+	case stateSignup:
+		return m.signup.currentQR()
+	case stateSession:
+		return m.session.qr
+	}
+	return qrCode{}
+}
+
+func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
+	k := m.keys
+	m.status = ""
+	switch {
+	case key.Matches(msg, k.Quit):
+		m.cancel()
+		return m, tea.Quit
+	case m.tiny():
+		return m, nil // only q works on the "make the window bigger" screen
+	case key.Matches(msg, k.Help):
+		m.help.ShowAll = !m.help.ShowAll
+		return m, nil
+	case key.Matches(msg, k.Inspector):
+		m.showInspector = !m.showInspector
+		return m, nil
+	case key.Matches(msg, k.Back):
+		switch {
+		case m.showInspector:
+			m.showInspector = false
+		case m.showQR:
+			m.showQR = false
+		default:
+			m.state = stateHome
+		}
+		return m, nil
+	}
+	if m.showInspector {
+		var cmd tea.Cmd
+		m.inspector, cmd = m.inspector.update(msg, k)
+		return m, cmd
+	}
+	if key.Matches(msg, k.QR) {
+		m.showQR = !m.showQR
+		return m, nil
+	}
+	var cmd tea.Cmd
+	switch m.state {
+	case stateHome:
+		var h flows.Half
+		m.home, h = m.home.update(msg, k)
+		if h != 0 {
+			return m.openHalf(h)
+		}
+	case stateSignup, stateSession:
+		switch {
+		case key.Matches(msg, k.Open):
+			cmd = openBrowserCmd(m.c.ctx, m.currentURL())
+		case key.Matches(msg, k.NewToken):
+			return m.newToken(m.currentHalf())
+		case key.Matches(msg, k.Auto) && m.state == stateSignup:
+			m.signup, cmd = m.signup.autoComplete()
+		case key.Matches(msg, k.Auto):
+			m.session, cmd = m.session.autoComplete()
+		case key.Matches(msg, k.NextCard):
+			m.signup = m.signup.moveFocus(1)
+		case key.Matches(msg, k.PrevCard):
+			m.signup = m.signup.moveFocus(-1)
+		case key.Matches(msg, k.Copy):
+			c := m.signup.focused()
+			cmd = copyCmd(m.clipboard, m.tmux, c.label, c.value)
+		case key.Matches(msg, k.Restore):
+			m.signup, cmd = m.signup.restore()
+		case key.Matches(msg, k.Mark):
+			m.signup = m.signup.mark()
+		}
+	}
+	return m, cmd
+}
+
+// needsSpinner says whether anything on screen is in flight.
+func (m model) needsSpinner() bool {
+	return m.signup.needsSpinner() || m.session.needsSpinner() || m.header.state == tunnelOpening
+}
+
+// finalize runs after every Update: record the end of a half, keep the spinner going while
+// something is in flight, write the transcript, size the inspector, and keep the keys honest.
+func (m model) finalize(cmds []tea.Cmd) (tea.Model, tea.Cmd) {
+	for _, h := range []flows.Half{flows.HalfSignup, flows.HalfSession} {
+		if m.halfDone(h) && !m.doneRecorded[h] {
+			if m.doneRecorded == nil {
+				m.doneRecorded = map[flows.Half]bool{}
+			}
+			m.doneRecorded[h] = true
+			m.record(m.doneRecord(h))
+		}
+	}
+	if !m.spinning && m.needsSpinner() {
+		m.spinning = true
+		cmds = append(cmds, m.spinner.Tick)
+	}
+	if m.transcript != nil && !m.transcriptBusy && len(m.records) > 0 {
+		m.transcriptBusy = true
+		cmds = append(cmds, writeRecordsCmd(m.transcript, m.records))
+		m.records = nil
+	}
+	if bw, bh := m.bodySize(); bw != m.inspector.w || bh != m.inspector.h {
+		m.inspector.setSize(bw, bh)
+	}
+	m.updateKeys()
+	return m, tea.Batch(cmds...)
+}
+
+func (m model) halfDone(h flows.Half) bool {
+	switch h {
+	case flows.HalfSignup:
+		return m.signup.done()
+	case flows.HalfSession:
+		return m.session.done()
+	}
+	return false
+}
+
+// doneRecord is the transcript's "done" for a half: it passed only if the Item came by a verified
+// webhook (or, against the Sandbox, the sign-up steps were seen), as the headless run judges it.
+func (m model) doneRecord(h flows.Half) flows.Record {
+	fin := m.session.fin
+	if h == flows.HalfSignup {
+		if m.c.em == nil {
+			return flows.Record{"event": "done", "half": int(h), "passed": true}
+		}
+		fin = m.signup.fin
+	}
+	r := flows.Record{"event": "done", "half": int(h), "passed": fin.source == "webhook", "via": fin.source}
+	if fin.source != "webhook" {
+		r["reason"] = "the session finished, but no verified SESSION_FINISHED webhook arrived: the webhook path is broken"
+	}
+	return r
+}
+
+// record queues a transcript record (written in order by finalize).
+func (m *model) record(r flows.Record) {
+	if m.transcript == nil {
+		return
+	}
+	m.records = append(m.records, r)
+}
+
+// recordEvent writes a receiver event as the headless run does (public tokens never in full).
+func (m *model) recordEvent(ev tunnel.Event) {
+	switch ev.Kind {
+	case tunnel.EventWebhook:
+		r := flows.Record{"event": "webhook", "seq": ev.Seq, "verified": ev.Verified, "duplicate": ev.Duplicate}
+		if w := ev.Webhook; w != nil {
+			r["webhook_type"], r["webhook_code"] = w.WebhookType, w.WebhookCode
+			if w.Status != "" {
+				r["status"] = w.Status
+			}
+			if w.LinkSessionID != "" {
+				r["link_session_id"] = w.LinkSessionID
+			}
+			if n := len(flows.PublicTokens(ev)); n > 0 {
+				r["public_token_count"] = n
+			}
+		}
+		if !ev.Verified {
+			r["reason"] = ev.Reason
+		}
+		m.record(r)
+	case tunnel.EventRejected:
+		m.record(flows.Record{"event": "error", "step": "receiver",
+			"message": fmt.Sprintf("the webhook receiver refused a request (HTTP %d): %s", ev.Status, ev.Reason)})
+	case tunnel.EventForward:
+		if f := ev.Forward; f != nil {
+			r := flows.Record{"event": "forwarded", "seq": f.Seq, "url": f.URL, "status_code": f.StatusCode,
+				"latency_ms": f.Latency.Milliseconds()}
+			if f.Err != "" {
+				r["error"] = f.Err
+			}
+			m.record(r)
+		}
+	}
+}
+
+func (m *model) recordExchange(msg exchangedMsg) {
+	via := m.session.fin.source
+	if msg.half == flows.HalfSignup {
+		via = m.signup.fin.source
+	}
+	accounts := make([]flows.Record, 0, len(msg.item.Accounts))
+	for _, a := range msg.item.Accounts {
+		acc := flows.Record{"account_id": a.ID, "name": a.Name, "mask": a.Mask, "type": a.Type, "subtype": a.Subtype}
+		if a.Balance != nil {
+			acc["balance_current"] = *a.Balance
+		}
+		accounts = append(accounts, acc)
+	}
+	m.record(flows.Record{"event": "public_token_exchanged", "half": int(msg.half), "item_id": msg.item.ItemID,
+		"institution_id": msg.item.InstitutionID, "accounts": accounts, "via": via})
+}
+
+// addErr shows a failed step; a repeat of the same step's failure counts up instead of piling up.
+func (m *model) addErr(e stepErrMsg) {
+	if errors.Is(e.err, context.Canceled) {
+		return // we are quitting
+	}
+	for i, x := range m.errs {
+		if x.step == e.step && x.half == e.half {
+			m.errs = append(m.errs[:i:i], m.errs[i+1:]...)
+			m.errs = append(m.errs, errEntry{step: e.step, half: e.half, err: e.err, count: x.count + 1})
+			return
+		}
+	}
+	m.errs = append(m.errs, errEntry{step: e.step, half: e.half, err: e.err, count: 1})
+}
+
+// clearErr drops a step's error once the step succeeded.
+func (m *model) clearErr(step string, half flows.Half) {
+	out := m.errs[:0:0]
+	for _, x := range m.errs {
+		if x.step != step || x.half != half {
+			out = append(out, x)
+		}
+	}
+	m.errs = out
+}
+
+// updateKeys enables exactly the keys that do something now, so help shows only those.
+func (m *model) updateKeys() {
+	k := &m.keys
+	home := m.state == stateHome && !m.showInspector
+	half := m.state != stateHome && !m.showInspector
+	signup := m.state == stateSignup && !m.showInspector
+	url := m.currentURL()
+	demo := m.c.em != nil
+
+	k.Half1.SetEnabled(home)
+	k.Half2.SetEnabled(home)
+	k.Select.SetEnabled(home)
+	k.Up.SetEnabled(home || m.showInspector)
+	k.Down.SetEnabled(home || m.showInspector)
+	k.PageUp.SetEnabled(m.showInspector)
+	k.PageDown.SetEnabled(m.showInspector)
+	k.Open.SetEnabled(half && url != "")
+	k.QR.SetEnabled(half && url != "")
+	cards := signup && m.signup.token != nil && !m.signup.restored
+	k.Copy.SetEnabled(cards)
+	k.NextCard.SetEnabled(cards)
+	k.PrevCard.SetEnabled(cards)
+	k.Restore.SetEnabled(signup && m.signup.canRestore())
+	k.Mark.SetEnabled(signup && m.signup.token != nil && !m.signup.progress().Done())
+	switch m.state {
+	case stateSignup:
+		k.Auto.SetEnabled(half && demo && m.signup.token != nil && !m.signup.auto && !m.signup.done())
+		k.NewToken.SetEnabled(half && !m.signup.creating)
+	case stateSession:
+		k.Auto.SetEnabled(half && demo && m.session.token != nil && !m.session.auto && !m.session.done())
+		k.NewToken.SetEnabled(half && !m.session.creating)
+	default:
+		k.Auto.SetEnabled(false)
+		k.NewToken.SetEnabled(false)
+	}
+	k.Back.SetEnabled(m.state != stateHome || m.showInspector || m.showQR)
+}
+
+// tiny says whether the terminal is below the smallest real layout.
+func (m model) tiny() bool { return m.c.width < tinyW || m.c.height < tinyH }
+
+// chrome renders the header, the error box and the footer for the current size.
+func (m model) chrome() (header, errs, footer string) {
+	w := m.c.width
+	header = m.header.View(m.c.styles, w)
+	errs = m.errorView(w)
+	footer = m.help.View(m.keys)
+	if m.status != "" {
+		footer = m.c.styles.OK.Render(ansi.Truncate(m.status, w, "…")) + "\n" + footer
+	}
+	return header, errs, footer
+}
+
+// bodySize is what is left for the body between the header and the error box and footer.
+func (m model) bodySize() (int, int) {
+	if m.c.width == 0 || m.tiny() {
+		return 0, 0
+	}
+	header, errs, footer := m.chrome()
+	h := m.c.height - lipgloss.Height(header) - 1 - lipgloss.Height(footer)
+	if errs != "" {
+		h -= lipgloss.Height(errs)
+	}
+	return m.c.width, max(1, h)
+}
+
+// errorView shows the newest unresolved error with what to do about it.
+func (m model) errorView(width int) string {
+	if len(m.errs) == 0 {
+		return ""
+	}
+	s := m.c.styles
+	e := m.errs[len(m.errs)-1]
+	text := errorText(e)
+	if e.count > 1 {
+		text += fmt.Sprintf(" (×%d)", e.count)
+	}
+	if n := len(m.errs) - 1; n > 0 {
+		text += fmt.Sprintf(" (+%d more)", n)
+	}
+	return s.ErrorBox.Render(ansi.Wrap(text, max(10, width-2), ""))
+}
+
+// errorText is an error as a person needs it: what failed, the Plaid code, message and request id,
+// and the next step.
+func errorText(e errEntry) string {
+	var pe *flows.PlaidError
+	var te *tunnel.Error
+	var h flows.Hinter
+	step := e.step
+	if e.half != 0 {
+		step = fmt.Sprintf("half %d: %s", int(e.half), e.step)
+	}
+	switch {
+	case errors.As(e.err, &pe):
+		t := fmt.Sprintf("✗ %s: %s — %s", step, pe.Code, pe.Message)
+		if pe.RequestID != "" {
+			t += " (request_id " + pe.RequestID + ")"
+		}
+		if hint := pe.Hint(); hint != "" {
+			t += "\n→ " + hint
+		}
+		return t
+	case errors.As(e.err, &te):
+		return fmt.Sprintf("✗ %s (%s): %s\n→ %s", step, te.Provider, te.Cause, te.Next)
+	case errors.As(e.err, &h) && h.Hint() != "":
+		return fmt.Sprintf("✗ %s: %s\n→ %s", step, h.Error(), h.Hint())
+	}
+	return fmt.Sprintf("✗ %s: %s", step, e.err)
+}
+
+// View lays out header, body, error box and help.
+func (m model) View() string {
+	w, h := m.c.width, m.c.height
+	if w == 0 {
+		return "linkrecovery: starting…"
+	}
+	if m.tiny() {
+		return m.tinyView()
+	}
+	header, errs, footer := m.chrome()
+	bw, bh := m.bodySize()
+	spin := m.spinner.View()
+	var body string
+	switch {
+	case m.showInspector:
+		body = m.inspector.View()
+	case m.showQR && m.state != stateHome:
+		body = m.qrOnlyView(bw, bh)
+	default:
+		switch m.state {
+		case stateHome:
+			body = m.home.View(bw, bh)
+		case stateSignup:
+			body = m.signup.View(bw, bh, spin)
+		case stateSession:
+			body = m.session.View(bw, bh, spin)
+		default:
+			body = m.c.styles.Bad.Render("Unknown state " + m.state.String() + " :/ this is a bug")
+		}
+	}
+	body = lipgloss.NewStyle().Height(bh).MaxHeight(bh).Render(clip(body, bw, bh))
+	parts := []string{header, "", body}
+	if errs != "" {
+		parts = append(parts, errs)
+	}
+	parts = append(parts, footer)
+	return clip(strings.Join(parts, "\n"), w, h)
+}
+
+// qrOnlyView is the QR code alone, for terminals where it does not fit beside the checklist.
+func (m model) qrOnlyView(w, h int) string {
+	s := m.c.styles
+	q := m.currentQR()
+	title := s.Title.Render("Scan with your phone (esc or v goes back)")
+	if q.url == "" {
+		return title + "\n" + s.Muted.Render("No URL yet.")
+	}
+	if q.w <= w && q.h+1 <= h {
+		block := title + "\n" + q.View()
+		if q.h+2+lipgloss.Height(wrapURL(q.url, w)) <= h {
+			block += "\n" + s.URL.Render(wrapURL(q.url, w))
+		}
+		return lipgloss.PlaceHorizontal(w, lipgloss.Center, block)
+	}
+	needW := max(q.w, tinyW)
+	needH := q.h + 1 + (m.c.height - h)
+	return title + "\n" + tooSmallView(s, q.url, needW, needH, m.c.width, m.c.height, w)
+}
+
+// tinyView is the designed screen for terminals below tinyW×tinyH.
+func (m model) tinyView() string {
+	s := m.c.styles
+	w := max(1, m.c.width)
+	text := fmt.Sprintf("Make the window bigger: needs ≥ %d×%d (now %d×%d).", wantW, wantH, m.c.width, m.c.height)
+	return clip(s.Title.Render("linkrecovery")+"\n"+s.Tiny.Render(ansi.Wrap(text, w, ""))+"\n"+s.Muted.Render("q quits"), w, m.c.height)
+}

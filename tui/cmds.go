@@ -1,0 +1,201 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/aymanbagabas/go-osc52/v2"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/linkrecovery/linkrecovery/emulator"
+	"github.com/linkrecovery/linkrecovery/flows"
+	"github.com/linkrecovery/linkrecovery/tunnel"
+)
+
+// Every Cmd here takes its inputs as arguments and never reads the model: it runs on another
+// goroutine while Update goes on changing the model.
+
+// pollInterval is how often an open half asks /link/token/get how its session is going.
+const pollInterval = 2 * time.Second
+
+var errNoEnv = errors.New("no Plaid environment was set up (tui.Options.Env is nil); start the app with `go run .`")
+
+var errNoEmulator = errors.New("this needs the local emulator, which only runs in demo mode (unset PLAID_CLIENT_ID/PLAID_SECRET)")
+
+// openTunnelCmd opens the tunnel and starts the receiver. The receiver's channel is read here, after
+// OpenTunnel returned, so that Update never touches env's fields.
+func openTunnelCmd(ctx context.Context, env *flows.Env) tea.Cmd {
+	return func() tea.Msg {
+		if env == nil {
+			return tunnelFailedMsg{err: errNoEnv}
+		}
+		t, err := env.OpenTunnel(ctx)
+		if err != nil {
+			return tunnelFailedMsg{err: err}
+		}
+		if t == nil {
+			return tunnelFailedMsg{err: errors.New("the tunnel opened but returned nothing (a bug in flows.OpenTunnel)")}
+		}
+		msg := tunnelOpenedMsg{provider: t.Provider, url: t.URL, webhookURL: t.WebhookURL()}
+		if rcv := env.CurrentReceiver(); rcv != nil {
+			msg.events = rcv.Events()
+		}
+		return msg
+	}
+}
+
+// waitForEventCmd takes the next receiver event; the handler re-arms it.
+func waitForEventCmd(ch <-chan tunnel.Event) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		ev, ok := <-ch
+		if !ok {
+			return receiverClosedMsg{}
+		}
+		return webhookReceivedMsg{ev: ev}
+	}
+}
+
+// createTokenCmd creates the half's Hosted Link token.
+func createTokenCmd(ctx context.Context, env *flows.Env, half flows.Half) tea.Cmd {
+	return func() tea.Msg {
+		if env == nil {
+			return stepErrMsg{step: "create link token", half: half, err: errNoEnv}
+		}
+		lt, err := env.CreateHostedLinkToken(ctx, half)
+		if err != nil {
+			return stepErrMsg{step: "create link token", half: half, err: err}
+		}
+		return linkTokenCreatedMsg{half: half, token: lt}
+	}
+}
+
+// pollTickCmd waits pollInterval, then asks for a poll of token.
+func pollTickCmd(half flows.Half, token string) tea.Cmd {
+	return tea.Tick(pollInterval, func(time.Time) tea.Msg { return pollTickMsg{half: half, token: token} })
+}
+
+// getLinkTokenCmd calls /link/token/get.
+func getLinkTokenCmd(ctx context.Context, env *flows.Env, half flows.Half, token string, now func() time.Time) tea.Cmd {
+	return func() tea.Msg {
+		if env == nil {
+			return stepErrMsg{step: "poll /link/token/get", half: half, err: errNoEnv}
+		}
+		st, err := env.GetLinkToken(ctx, token)
+		if err != nil {
+			return stepErrMsg{step: "poll /link/token/get", half: half, err: err}
+		}
+		return tokenPolledMsg{half: half, token: token, status: st, at: now()}
+	}
+}
+
+// webhookTimeoutCmd fires once d after a half began waiting for SESSION_FINISHED.
+func webhookTimeoutCmd(d time.Duration, half flows.Half, token string) tea.Cmd {
+	return tea.Tick(d, func(time.Time) tea.Msg { return webhookTimeoutMsg{half: half, token: token} })
+}
+
+// exchangeCmd exchanges the public token and reads the Item and its accounts.
+func exchangeCmd(ctx context.Context, env *flows.Env, half flows.Half, publicToken string) tea.Cmd {
+	return func() tea.Msg {
+		if env == nil {
+			return stepErrMsg{step: "exchange public token", half: half, err: errNoEnv}
+		}
+		item, err := env.Exchange(ctx, publicToken)
+		if err != nil {
+			return stepErrMsg{step: "exchange public token", half: half, err: err}
+		}
+		return exchangedMsg{half: half, item: item}
+	}
+}
+
+// restoreCmd brings every down institution back; the emulator then "sends" the recovery e-mails.
+func restoreCmd(em *emulator.Emulator) tea.Cmd {
+	return func() tea.Msg {
+		if em == nil {
+			return stepErrMsg{step: "bring the institution back", half: flows.HalfSignup, err: errNoEmulator}
+		}
+		sent, err := em.RestoreInstitution("")
+		if err != nil {
+			return stepErrMsg{step: "bring the institution back", half: flows.HalfSignup, err: err}
+		}
+		return institutionRestoredMsg{sent: sent, inbox: em.Inbox()}
+	}
+}
+
+// autoCompleteCmd walks a Hosted Link session with the emulator, as a user on a phone would.
+func autoCompleteCmd(ctx context.Context, em *emulator.Emulator, half flows.Half, recovery bool, url string, c emulator.Credentials) tea.Cmd {
+	return func() tea.Msg {
+		step := "auto-complete the Hosted Link session"
+		if em == nil {
+			return stepErrMsg{step: step, half: half, err: errNoEmulator}
+		}
+		if err := em.CompleteSession(ctx, url, c); err != nil {
+			return stepErrMsg{step: step, half: half, err: err}
+		}
+		return autoCompletedMsg{half: half, recovery: recovery, url: url}
+	}
+}
+
+// openBrowserCmd opens url with the platform's opener. Its output is captured, not printed, because
+// the TUI owns the terminal.
+func openBrowserCmd(ctx context.Context, url string) tea.Cmd {
+	return func() tea.Msg {
+		name, args := "xdg-open", []string{url}
+		switch runtime.GOOS {
+		case "darwin":
+			name = "open"
+		case "windows":
+			name, args = "rundll32", []string{"url.dll,FileProtocolHandler", url}
+		}
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		var out bytes.Buffer
+		cmd := exec.CommandContext(cctx, name, args...)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			detail := strings.TrimSpace(out.String())
+			if detail != "" {
+				err = fmt.Errorf("%w (%s)", err, detail)
+			}
+			return stepErrMsg{step: "open the browser", err: fmt.Errorf("%s %s failed: %w; open the URL by hand or scan the QR code", name, url, err)}
+		}
+		return browserOpenedMsg{url: url}
+	}
+}
+
+// copyCmd puts value on the clipboard with an OSC 52 sequence written in one Write, so it does not
+// interleave with the renderer's output. tmux needs the sequence wrapped to pass it on.
+func copyCmd(w io.Writer, tmux bool, label, value string) tea.Cmd {
+	return func() tea.Msg {
+		seq := osc52.New(value)
+		if tmux {
+			seq = seq.Tmux()
+		}
+		if _, err := io.WriteString(w, seq.String()); err != nil {
+			return stepErrMsg{step: "copy " + label, err: fmt.Errorf("%w; select the text with the mouse instead", err)}
+		}
+		return copiedMsg{label: label, value: value}
+	}
+}
+
+// writeRecordsCmd appends records to the transcript in order. Only one runs at a time (see
+// model.flushTranscript), so the file's order is the order things happened.
+func writeRecordsCmd(t *flows.Transcript, recs []flows.Record) tea.Cmd {
+	return func() tea.Msg {
+		for _, r := range recs {
+			if err := t.Write(r); err != nil {
+				return transcriptWrittenMsg{err: err}
+			}
+		}
+		return transcriptWrittenMsg{}
+	}
+}

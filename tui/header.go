@@ -1,0 +1,86 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/linkrecovery/linkrecovery/flows"
+	"github.com/linkrecovery/linkrecovery/tunnel"
+)
+
+// tunnelState is the header's view of the tunnel.
+type tunnelState int
+
+const (
+	tunnelOpening tunnelState = iota
+	tunnelUp
+	tunnelFailed
+)
+
+func (t tunnelState) String() string {
+	switch t {
+	case tunnelOpening:
+		return "opening"
+	case tunnelUp:
+		return "up"
+	case tunnelFailed:
+		return "failed"
+	}
+	return fmt.Sprintf("tunnelState(%d)", int(t))
+}
+
+// headerModel is the top of every screen: the mode, the webhook URL and the tunnel's state.
+type headerModel struct {
+	mode            flows.Mode
+	provider        tunnel.Provider
+	state           tunnelState
+	webhookURL      string
+	err             error // the tunnel failure
+	receiverStopped bool
+	webhooks        int
+}
+
+// View renders the header for a terminal width wide.
+func (h headerModel) View(s Styles, width int) string {
+	badge := s.SandboxBadge.Render("SANDBOX")
+	if h.mode != flows.ModeSandbox {
+		badge = s.DemoBadge.Render("DEMO — local emulator, no Plaid keys")
+	}
+	var st string
+	switch h.state {
+	case tunnelOpening:
+		st = s.Warn.Render("tunnel: opening…")
+		if h.provider != "" {
+			st = s.Warn.Render(fmt.Sprintf("tunnel: opening… (%s)", h.provider))
+		}
+	case tunnelUp:
+		st = s.OK.Render(fmt.Sprintf("tunnel: up (%s)", h.provider))
+		if h.receiverStopped {
+			st = s.Bad.Render("tunnel: up, receiver stopped")
+		}
+	case tunnelFailed:
+		st = s.Bad.Render("tunnel: failed")
+	default:
+		st = s.Bad.Render("tunnel: " + h.state.String())
+	}
+	line1 := badge + "  " + st + s.HeaderText.Render(fmt.Sprintf("  webhooks: %d", h.webhooks))
+	url := h.webhookURL
+	if url == "" {
+		url = "(none yet)"
+	}
+	lines := []string{ansi.Truncate(line1, width, "…"), ansi.Truncate(s.HeaderText.Render("webhook URL ")+s.URL.Render(url), width, "…")}
+	if h.state == tunnelFailed && h.err != nil {
+		cause, next := h.err.Error(), "Polling /link/token/get still works; restart to try the tunnel again."
+		var te *tunnel.Error
+		if errors.As(h.err, &te) {
+			cause, next = te.Cause, te.Next
+		}
+		lines = append(lines,
+			s.Bad.Render(ansi.Wrap("tunnel: "+cause, width, "")),
+			s.Warn.Render(ansi.Wrap("→ "+next, width, "")))
+	}
+	return lipgloss.JoinVertical(lipgloss.Left, lines...)
+}

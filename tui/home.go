@@ -1,0 +1,69 @@
+package tui
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/linkrecovery/linkrecovery/flows"
+)
+
+// homeModel lists the two halves; choosing one is an intent the root acts on.
+type homeModel struct {
+	c      *common
+	cursor int // 0: half 1, 1: half 2
+}
+
+func newHomeModel(c *common) homeModel { return homeModel{c: c} }
+
+var homeItems = []struct {
+	half  flows.Half
+	title string
+	about string
+}{
+	{flows.HalfSignup, "Half 1 · Sign-up", "log in while the bank is down and opt in to the recovery e-mail"},
+	{flows.HalfSession, "Half 2 · Session", "finish a Hosted Link session and receive SESSION_FINISHED, then exchange"},
+}
+
+// update handles a key and returns the chosen half, if any.
+func (m homeModel) update(msg tea.KeyMsg, k keyMap) (homeModel, flows.Half) {
+	switch {
+	case key.Matches(msg, k.Half1):
+		return m, flows.HalfSignup
+	case key.Matches(msg, k.Half2):
+		return m, flows.HalfSession
+	case key.Matches(msg, k.Up):
+		m.cursor = max(0, m.cursor-1)
+	case key.Matches(msg, k.Down):
+		m.cursor = min(len(homeItems)-1, m.cursor+1)
+	case key.Matches(msg, k.Select):
+		return m, homeItems[m.cursor].half
+	}
+	return m, 0
+}
+
+// View renders the home screen in a w×h body.
+func (m homeModel) View(w, h int) string {
+	s := m.c.styles
+	lines := []string{s.Title.Render("Test Plaid Link Recovery end to end"), ""}
+	for i, it := range homeItems {
+		marker, st := "  ", s.MenuItem
+		if i == m.cursor {
+			marker, st = "› ", s.MenuSelected
+		}
+		lines = append(lines, st.Render(marker+strconv.Itoa(int(it.half))+"  "+it.title), s.Muted.Render(ansi.Wrap("     "+it.about, w, "")))
+	}
+	lines = append(lines, "")
+	if m.c.mode == flows.ModeSandbox {
+		lines = append(lines, s.Text.Render(ansi.Wrap("Plaid Sandbox with your keys. Open the Hosted Link URL (or scan its QR code) and use the credentials shown.", w, "")))
+	} else {
+		lines = append(lines, s.Warn.Render(ansi.Wrap("This is a local demo: no Plaid keys are set, so the built-in emulator stands in for the Plaid Sandbox, on this machine. It can also send the recovery e-mail, so the whole flow runs here.", w, "")))
+		if m.c.auto {
+			lines = append(lines, s.Muted.Render(ansi.Wrap("--auto: the emulator completes each Hosted Link session by itself.", w, "")))
+		}
+	}
+	return clip(strings.Join(lines, "\n"), w, h)
+}

@@ -1,0 +1,249 @@
+package tui
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/linkrecovery/linkrecovery/flows"
+	"github.com/linkrecovery/linkrecovery/tunnel"
+)
+
+// inspectorModel lists every event the receiver reported, newest first, with the selected one's
+// full JSON in a scrollable viewport and the --forward-to target's answer beside it.
+type inspectorModel struct {
+	c        *common
+	items    []tunnel.Event // newest first; forward results are attached, not listed
+	forwards map[int64]tunnel.ForwardResult
+	sel      int
+	vp       viewport.Model
+	w, h     int
+}
+
+func newInspectorModel(c *common) inspectorModel {
+	return inspectorModel{c: c, forwards: map[int64]tunnel.ForwardResult{}, vp: viewport.New(0, 0)}
+}
+
+// add records a receiver event. The selection stays on the same event as new ones arrive on top.
+func (m inspectorModel) add(ev tunnel.Event) inspectorModel {
+	if ev.Kind == tunnel.EventForward {
+		if ev.Forward != nil {
+			fw := make(map[int64]tunnel.ForwardResult, len(m.forwards)+1)
+			for k, v := range m.forwards {
+				fw[k] = v
+			}
+			fw[ev.Forward.Seq] = *ev.Forward
+			m.forwards = fw
+		}
+		return m.refresh(false)
+	}
+	m.items = append([]tunnel.Event{ev}, m.items...)
+	if len(m.items) > 1 && m.sel > 0 {
+		m.sel++
+	}
+	return m.refresh(false)
+}
+
+// count is how many events are listed.
+func (m inspectorModel) count() int { return len(m.items) }
+
+// listWidth is the width of the event list column.
+func (m inspectorModel) listWidth() int { return min(44, m.w/2) }
+
+func (m *inspectorModel) setSize(w, h int) {
+	m.w, m.h = w, h
+	m.vp.Width = max(1, w-m.listWidth()-3)
+	m.vp.Height = max(1, h-3)
+	*m = m.refresh(false)
+}
+
+// refresh puts the selected event's JSON in the viewport (top, when the selection changed).
+func (m inspectorModel) refresh(top bool) inspectorModel {
+	if len(m.items) == 0 {
+		m.vp.SetContent(m.c.styles.Muted.Render("No webhooks yet."))
+		return m
+	}
+	m.sel = max(0, min(m.sel, len(m.items)-1))
+	m.vp.SetContent(ansi.Wrap(prettyBody(m.items[m.sel].Body), max(1, m.vp.Width), ""))
+	if top {
+		m.vp.GotoTop()
+	}
+	return m
+}
+
+func (m inspectorModel) update(msg tea.KeyMsg, k keyMap) (inspectorModel, tea.Cmd) {
+	switch {
+	case key.Matches(msg, k.Up):
+		if m.sel > 0 {
+			m.sel--
+			m = m.refresh(true)
+		}
+	case key.Matches(msg, k.Down):
+		if m.sel < len(m.items)-1 {
+			m.sel++
+			m = m.refresh(true)
+		}
+	case key.Matches(msg, k.PageUp):
+		m.vp.PageUp()
+	case key.Matches(msg, k.PageDown):
+		m.vp.PageDown()
+	}
+	return m, nil
+}
+
+// row is one line of the event list.
+func (m inspectorModel) row(ev tunnel.Event) string {
+	s := m.c.styles
+	what := "?"
+	switch ev.Kind {
+	case tunnel.EventWebhook:
+		if ev.Webhook != nil {
+			what = ev.Webhook.WebhookType + " " + ev.Webhook.WebhookCode
+		}
+	case tunnel.EventRejected:
+		what = "rejected request"
+	case tunnel.EventComplete:
+		what = "GET /complete"
+	}
+	mark := s.OK.Render("✓")
+	switch {
+	case ev.Kind == tunnel.EventRejected:
+		mark = s.Bad.Render("✗ rejected")
+	case ev.Kind == tunnel.EventComplete:
+		mark = s.Muted.Render("·")
+	case !ev.Verified:
+		mark = s.Bad.Render("✗ unverified")
+	case ev.Duplicate:
+		mark = s.Warn.Render("✓ dup")
+	}
+	fw := ""
+	if f, ok := m.forwards[ev.Seq]; ok {
+		fw = " " + forwardShort(f)
+	}
+	return fmt.Sprintf("#%d %s %s %s%s", ev.Seq, ev.At.UTC().Format("15:04:05"), what, mark, fw)
+}
+
+func forwardShort(f tunnel.ForwardResult) string {
+	if f.Err != "" {
+		return "→ failed"
+	}
+	return fmt.Sprintf("→%d", f.StatusCode)
+}
+
+// detail is the header above the JSON: verification and the forward target's answer.
+func (m inspectorModel) detail(ev tunnel.Event, width int) []string {
+	s := m.c.styles
+	var out []string
+	head := fmt.Sprintf("#%d · HTTP %d answered", ev.Seq, ev.Status)
+	switch {
+	case ev.Kind == tunnel.EventRejected:
+		out = append(out, s.Bad.Render(ansi.Truncate(head+" · rejected: "+ev.Reason, width, "…")))
+	case ev.Kind == tunnel.EventComplete:
+		out = append(out, s.Text.Render(ansi.Truncate(head+" · the completion page was opened", width, "…")))
+	case !ev.Verified:
+		out = append(out, s.Bad.Render(ansi.Truncate(head+" · NOT verified: "+ev.Reason, width, "…")))
+	case ev.Duplicate:
+		out = append(out, s.Warn.Render(ansi.Truncate(head+" · verified · duplicate (ignored)", width, "…")))
+	default:
+		out = append(out, s.OK.Render(ansi.Truncate(head+" · verified", width, "…")))
+	}
+	if f, ok := m.forwards[ev.Seq]; ok {
+		line := fmt.Sprintf("forwarded to %s: %d in %s", f.URL, f.StatusCode, f.Latency.Round(1e6))
+		st := s.OK
+		if f.Err != "" {
+			line = fmt.Sprintf("forward to %s failed: %s", f.URL, f.Err)
+			st = s.Bad
+		} else if f.StatusCode >= 300 {
+			st = s.Warn
+		}
+		out = append(out, st.Render(ansi.Truncate(line, width, "…")))
+	} else {
+		out = append(out, s.Muted.Render("not forwarded"))
+	}
+	return out
+}
+
+// View renders the inspector in its w×h area.
+func (m inspectorModel) View() string {
+	s := m.c.styles
+	lw := m.listWidth()
+	list := []string{s.Title.Render(fmt.Sprintf("Webhooks (%d), newest first", len(m.items)))}
+	// Keep the selected row on screen when the list is longer than the pane.
+	rows := max(1, m.h-1)
+	start := 0
+	if m.sel >= rows {
+		start = m.sel - rows + 1
+	}
+	for i := start; i < len(m.items) && i < start+rows; i++ {
+		r := ansi.Truncate(m.row(m.items[i]), lw-2, "…")
+		if i == m.sel {
+			list = append(list, s.ListSel.Render("› "+r))
+		} else {
+			list = append(list, s.ListItem.Render("  "+r))
+		}
+	}
+	if len(m.items) == 0 {
+		list = append(list, s.Muted.Render("  none yet"))
+	}
+	rw := max(1, m.w-lw-1)
+	var right []string
+	if len(m.items) > 0 {
+		right = append(right, m.detail(m.items[m.sel], rw)...)
+	} else {
+		right = append(right, "", "")
+	}
+	right = append(right, m.vp.View())
+	lblock := lipgloss.NewStyle().Width(lw).Render(strings.Join(list, "\n"))
+	return clip(lipgloss.JoinHorizontal(lipgloss.Top, lblock, " ", strings.Join(right, "\n")), m.w, m.h)
+}
+
+// prettyBody indents a webhook body and masks the public tokens in it (they can be exchanged for
+// an access token, so they are never shown in full). A body that is not JSON is shown as it came.
+func prettyBody(body []byte) string {
+	if len(body) == 0 {
+		return "(empty body)"
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return "(not JSON) " + string(body)
+	}
+	v = maskTokens("", v)
+	out, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return string(body)
+	}
+	return string(out)
+}
+
+func maskTokens(key string, v any) any {
+	secret := key == "public_token" || key == "public_tokens" || key == "access_token"
+	switch x := v.(type) {
+	case map[string]any:
+		for k, vv := range x {
+			x[k] = maskTokens(k, vv)
+		}
+		return x
+	case []any:
+		for i, vv := range x {
+			if secret {
+				if s, ok := vv.(string); ok {
+					x[i] = flows.Mask(s)
+					continue
+				}
+			}
+			x[i] = maskTokens("", vv)
+		}
+		return x
+	case string:
+		if secret {
+			return flows.Mask(x)
+		}
+	}
+	return v
+}

@@ -1,0 +1,71 @@
+package tui
+
+import "github.com/charmbracelet/bubbles/key"
+
+// keyMap is every key the TUI answers to, declared once. Bindings that make no sense in the
+// current state are disabled (updateKeys), so bubbles/help leaves them out and Update ignores them.
+type keyMap struct {
+	Half1     key.Binding
+	Half2     key.Binding
+	Up        key.Binding
+	Down      key.Binding
+	PageUp    key.Binding
+	PageDown  key.Binding
+	Select    key.Binding
+	Open      key.Binding
+	Copy      key.Binding
+	NextCard  key.Binding
+	PrevCard  key.Binding
+	Restore   key.Binding
+	Mark      key.Binding
+	Auto      key.Binding
+	QR        key.Binding
+	NewToken  key.Binding
+	Inspector key.Binding
+	Back      key.Binding
+	Help      key.Binding
+	Quit      key.Binding
+}
+
+func defaultKeyMap() keyMap {
+	return keyMap{
+		Half1:     key.NewBinding(key.WithKeys("1"), key.WithHelp("1", "half 1: sign-up")),
+		Half2:     key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "half 2: session")),
+		Up:        key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
+		Down:      key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
+		PageUp:    key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "scroll JSON up")),
+		PageDown:  key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "scroll JSON down")),
+		Select:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
+		Open:      key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open in browser")),
+		Copy:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy")),
+		NextCard:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next credential")),
+		PrevCard:  key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev credential")),
+		Restore:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "bring the institution back")),
+		Mark:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mark step done")),
+		Auto:      key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "auto-complete")),
+		QR:        key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "QR only")),
+		NewToken:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new token")),
+		Inspector: key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "webhooks")),
+		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
+		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+	}
+}
+
+// ShortHelp puts the current screen's keys first, then the global ones (help skips disabled keys).
+func (k keyMap) ShortHelp() []key.Binding {
+	return []key.Binding{
+		k.Half1, k.Half2, k.Select, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR,
+		k.Up, k.Down, k.Inspector, k.Back, k.Help, k.Quit,
+	}
+}
+
+// FullHelp groups the keys into columns: navigation, actions, screens.
+func (k keyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Half1, k.Half2, k.Select, k.Up, k.Down, k.PageUp, k.PageDown},
+		{k.Open, k.Copy, k.NextCard, k.PrevCard, k.Mark, k.Auto},
+		{k.Restore, k.NewToken, k.QR, k.Inspector},
+		{k.Back, k.Help, k.Quit},
+	}
+}

@@ -1,0 +1,91 @@
+package tui
+
+import (
+	"time"
+
+	"github.com/linkrecovery/linkrecovery/emulator"
+	"github.com/linkrecovery/linkrecovery/flows"
+	"github.com/linkrecovery/linkrecovery/tunnel"
+)
+
+// tunnelOpenedMsg fires when env.OpenTunnel succeeded. It carries copies of what the header shows and
+// the receiver's event channel, so Update never reads the Env's fields.
+type tunnelOpenedMsg struct {
+	provider   tunnel.Provider
+	url        string
+	webhookURL string
+	events     <-chan tunnel.Event
+}
+
+// tunnelFailedMsg fires when env.OpenTunnel failed; the app keeps going (polling still works).
+type tunnelFailedMsg struct{ err error }
+
+// linkTokenCreatedMsg fires when /link/token/create answered for a half.
+type linkTokenCreatedMsg struct {
+	half  flows.Half
+	token flows.LinkToken
+}
+
+// pollTickMsg fires every pollInterval while a half with a token is open; it starts a /link/token/get.
+type pollTickMsg struct {
+	half  flows.Half
+	token string
+}
+
+// tokenPolledMsg fires when /link/token/get answered.
+type tokenPolledMsg struct {
+	half   flows.Half
+	token  string
+	status flows.TokenStatus
+	at     time.Time
+}
+
+// webhookReceivedMsg fires for every event the receiver reports (webhooks, rejects, /complete hits,
+// forward results). Its handler re-arms the wait.
+type webhookReceivedMsg struct{ ev tunnel.Event }
+
+// receiverClosedMsg fires when the receiver's event channel closes (it stopped).
+type receiverClosedMsg struct{}
+
+// webhookTimeoutMsg fires Config.WebhookTimeout after a half began waiting for SESSION_FINISHED.
+type webhookTimeoutMsg struct {
+	half  flows.Half
+	token string
+}
+
+// exchangedMsg fires when the public token was exchanged and the Item read.
+type exchangedMsg struct {
+	half flows.Half
+	item flows.Item
+}
+
+// institutionRestoredMsg fires when the emulator brought the institution back and sent e-mails.
+type institutionRestoredMsg struct {
+	sent  []emulator.Email
+	inbox []emulator.Email
+}
+
+// autoCompletedMsg fires when the emulator walked a Hosted Link session by itself (--auto or a).
+type autoCompletedMsg struct {
+	half     flows.Half
+	recovery bool // the session of the recovery e-mail, not the half's own
+	url      string
+}
+
+// browserOpenedMsg fires when xdg-open/open returned without error.
+type browserOpenedMsg struct{ url string }
+
+// copiedMsg fires when the OSC 52 sequence for a credential was written.
+type copiedMsg struct{ label, value string }
+
+// transcriptWrittenMsg fires when a batch of records reached the transcript (err if not).
+type transcriptWrittenMsg struct{ err error }
+
+// stepErrMsg is any failed step; the UI shows it and keeps running.
+type stepErrMsg struct {
+	step string     // what was being done, e.g. "create link token"
+	half flows.Half // 0 when not about a half
+	err  error
+}
+
+func (e stepErrMsg) Error() string { return e.step + ": " + e.err.Error() }

@@ -1,0 +1,382 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/linkrecovery/linkrecovery/flows"
+	"github.com/linkrecovery/linkrecovery/tunnel"
+)
+
+// defaultWebhookTimeout is used when Config.WebhookTimeout is unset.
+const defaultWebhookTimeout = 3 * time.Minute
+
+// finishTracker follows one link token until its Item is in hand: a verified SESSION_FINISHED
+// webhook gives the public token; if none comes within the timeout, /link/token/get does, so a broken
+// webhook path is diagnosed instead of waited on forever. Both halves use it (half 1 for the session
+// opened from the recovery e-mail).
+type finishTracker struct {
+	token   string
+	waiting bool // started and not yet holding a public token
+	since   time.Time
+	timeout time.Duration
+
+	webhookSeq    int64  // the verified SESSION_FINISHED, 0 if none yet
+	webhookStatus string // its status (SUCCESS, EXITED...)
+	rejected      []string
+	completeSeen  bool // the /complete page was opened
+
+	polledFinished bool // /link/token/get shows a finished session with public tokens
+	polledToken    string
+	timedOut       bool
+
+	source      string // where the public token came from: "webhook" or "/link/token/get"
+	publicToken string
+	exchanging  bool
+	item        *flows.Item
+}
+
+func newFinishTracker(token string, now time.Time, timeout time.Duration) finishTracker {
+	if timeout <= 0 {
+		timeout = defaultWebhookTimeout
+	}
+	return finishTracker{token: token, waiting: true, since: now, timeout: timeout}
+}
+
+// isSessionFinished says whether ev is a SESSION_FINISHED webhook for token (one naming another
+// link token, e.g. from an earlier run, is not ours).
+func isSessionFinished(ev tunnel.Event, token string) bool {
+	return flows.SessionFinished(ev) && (ev.Webhook.LinkToken == "" || ev.Webhook.LinkToken == token)
+}
+
+// onEvent takes a receiver event; it returns a public token when it is time to exchange one.
+func (f finishTracker) onEvent(ev tunnel.Event) (finishTracker, string) {
+	if f.token == "" {
+		return f, ""
+	}
+	if ev.Kind == tunnel.EventComplete {
+		f.completeSeen = true
+		return f, ""
+	}
+	if !isSessionFinished(ev, f.token) {
+		return f, ""
+	}
+	if !ev.Verified {
+		// Anyone can POST to a public URL: an unverified SESSION_FINISHED is shown and ignored.
+		reason := ev.Reason
+		if reason == "" {
+			reason = "no reason given"
+		}
+		f.rejected = append(f.rejected, fmt.Sprintf("#%d: %s", ev.Seq, reason))
+		return f, ""
+	}
+	if ev.Duplicate || f.webhookSeq != 0 {
+		return f, ""
+	}
+	f.webhookSeq = ev.Seq
+	f.webhookStatus = ev.Webhook.Status
+	toks := flows.PublicTokens(ev)
+	if len(toks) == 0 || f.publicToken != "" {
+		return f, ""
+	}
+	return f.take(toks[0], "webhook")
+}
+
+// onPoll takes a /link/token/get answer; after the timeout its public token is used.
+func (f finishTracker) onPoll(st flows.TokenStatus) (finishTracker, string) {
+	if tok := st.FirstPublicToken(); tok != "" {
+		f.polledFinished = true
+		f.polledToken = tok
+	}
+	if f.waiting && f.timedOut && f.publicToken == "" && f.polledToken != "" {
+		return f.take(f.polledToken, "/link/token/get")
+	}
+	return f, ""
+}
+
+// onTimeout is the webhook deadline passing.
+func (f finishTracker) onTimeout() (finishTracker, string) {
+	if !f.waiting || f.webhookSeq != 0 {
+		return f, ""
+	}
+	f.timedOut = true
+	if f.publicToken == "" && f.polledToken != "" {
+		return f.take(f.polledToken, "/link/token/get")
+	}
+	return f, ""
+}
+
+func (f finishTracker) take(publicToken, source string) (finishTracker, string) {
+	f.publicToken, f.source = publicToken, source
+	f.waiting, f.exchanging = false, true
+	return f, publicToken
+}
+
+func (f finishTracker) onExchanged(item flows.Item) finishTracker {
+	f.exchanging = false
+	f.item = &item
+	return f
+}
+
+// needsSpinner says whether something is in flight.
+func (f finishTracker) needsSpinner() bool { return f.waiting || f.exchanging }
+
+// lines renders the tracker's checklist entries.
+func (f finishTracker) lines(c *common, spin string, width int) []string {
+	s := c.styles
+	var out []string
+	switch {
+	case f.webhookSeq != 0:
+		status := ""
+		if f.webhookStatus != "" {
+			status = ", status " + f.webhookStatus
+		}
+		out = append(out, check(s, true, fmt.Sprintf("SESSION_FINISHED received: verified (webhook #%d%s)", f.webhookSeq, status)))
+	case f.waiting:
+		el := c.now.Sub(f.since)
+		if el < 0 {
+			el = 0
+		}
+		out = append(out, s.Spinner.Render(spin)+" "+s.Text.Render(fmt.Sprintf("Waiting for SESSION_FINISHED  %s", clock(el))))
+		if !f.timedOut {
+			out = append(out, s.Muted.Render(fmt.Sprintf("  falls back to /link/token/get after %s", shortDur(f.timeout))))
+		}
+	default:
+		out = append(out, check(s, false, "SESSION_FINISHED received"))
+	}
+	if f.timedOut {
+		msg := fmt.Sprintf("No SESSION_FINISHED webhook after %s: the webhook path looks broken (check the tunnel/URL). Falling back to /link/token/get.", shortDur(f.timeout))
+		out = append(out, s.Warn.Render(ansi.Wrap("! "+msg, width, "")))
+	}
+	if f.polledFinished && f.webhookSeq == 0 && !f.timedOut {
+		out = append(out, s.Muted.Render(ansi.Wrap("  /link/token/get says the session finished; waiting for its webhook", width, "")))
+	}
+	for _, r := range f.rejected {
+		out = append(out, s.Bad.Render(ansi.Wrap("✗ unverified SESSION_FINISHED "+r+" (ignored)", width, "")))
+	}
+	if f.completeSeen {
+		out = append(out, s.OK.Render("✓ ")+s.Text.Render("completion page reached"))
+	}
+	switch {
+	case f.item != nil:
+		out = append(out, check(s, true, "Public token exchanged (from "+f.source+")"))
+	case f.exchanging:
+		out = append(out, s.Spinner.Render(spin)+" "+s.Text.Render("Exchanging the public token (from "+f.source+")…"))
+	default:
+		out = append(out, check(s, false, "Public token exchanged"))
+	}
+	return out
+}
+
+// itemView shows the exchanged Item; the access token only ever masked.
+func itemView(s Styles, it flows.Item, width int) string {
+	var b strings.Builder
+	b.WriteString(s.Title.Render("Item") + "\n")
+	b.WriteString(s.Label.Render("item_id      ") + s.Text.Render(it.ItemID) + "\n")
+	b.WriteString(s.Label.Render("institution  ") + s.Text.Render(it.InstitutionID) + "\n")
+	b.WriteString(s.Label.Render("access_token ") + s.Text.Render(flows.Mask(it.AccessToken)) + "\n")
+	b.WriteString(s.Title.Render(fmt.Sprintf("Accounts (%d)", len(it.Accounts))))
+	for _, a := range it.Accounts {
+		bal := "—"
+		if a.Balance != nil {
+			bal = fmt.Sprintf("%.2f", *a.Balance)
+		}
+		typ := a.Type
+		if a.Subtype != "" {
+			typ += "/" + a.Subtype
+		}
+		line := fmt.Sprintf("%-18s ••%-4s %-20s %10s", ansi.Truncate(a.Name, 18, "…"), a.Mask, ansi.Truncate(typ, 20, "…"), bal)
+		b.WriteString("\n" + s.Text.Render(ansi.Truncate(line, width, "…")))
+	}
+	return b.String()
+}
+
+func check(s Styles, done bool, text string) string {
+	if done {
+		return s.OK.Render("✓ ") + s.Text.Render(text)
+	}
+	return s.Muted.Render("○ " + text)
+}
+
+// clock formats an elapsed time as m:ss.
+func clock(d time.Duration) string {
+	d = d.Truncate(time.Second)
+	return fmt.Sprintf("%d:%02d", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+// shortDur writes whole minutes as "3m" and anything else as Go does.
+func shortDur(d time.Duration) string {
+	if d >= time.Minute && d%time.Minute == 0 {
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	}
+	return d.Round(time.Second).String()
+}
+
+// sessionModel is half 2: a Hosted Link session from token to Item.
+type sessionModel struct {
+	c        *common
+	creating bool
+	token    *flows.LinkToken
+	qr       qrCode
+	fin      finishTracker
+	polling  bool
+	auto     bool // an auto-complete is running
+}
+
+func newSessionModel(c *common) sessionModel { return sessionModel{c: c} }
+
+// create starts (or restarts) the half with a new token.
+func (m sessionModel) create() (sessionModel, tea.Cmd) {
+	m = sessionModel{c: m.c, creating: true}
+	return m, createTokenCmd(m.c.ctx, m.c.env, flows.HalfSession)
+}
+
+// done says the half reached its end.
+func (m sessionModel) done() bool { return m.fin.item != nil }
+
+func (m sessionModel) needsSpinner() bool { return m.creating || m.fin.needsSpinner() || m.auto }
+
+func (m sessionModel) update(msg tea.Msg, open bool) (sessionModel, tea.Cmd) {
+	c := m.c
+	switch msg := msg.(type) {
+	case linkTokenCreatedMsg:
+		m.creating = false
+		lt := msg.token
+		m.token = &lt
+		m.qr = newQRCode(lt.HostedLinkURL)
+		m.fin = newFinishTracker(lt.Token, c.now, c.webhookTimeout)
+		cmds := []tea.Cmd{webhookTimeoutCmd(m.fin.timeout, flows.HalfSession, lt.Token)}
+		if open {
+			m.polling = true
+			cmds = append(cmds, pollTickCmd(flows.HalfSession, lt.Token))
+		}
+		if c.auto {
+			m.auto = true
+			cmds = append(cmds, autoCompleteCmd(c.ctx, c.em, flows.HalfSession, false, lt.HostedLinkURL, flows.AutoSessionCredentials))
+		}
+		return m, tea.Batch(cmds...)
+	case pollTickMsg:
+		if m.token == nil || msg.token != m.token.Token || !open || m.done() {
+			m.polling = false
+			return m, nil
+		}
+		return m, getLinkTokenCmd(c.ctx, c.env, flows.HalfSession, msg.token, c.nowFn)
+	case tokenPolledMsg:
+		if m.token == nil || msg.token != m.token.Token {
+			return m, nil
+		}
+		var pt string
+		m.fin, pt = m.fin.onPoll(msg.status)
+		return m, tea.Batch(m.exchange(pt), pollTickCmd(flows.HalfSession, msg.token))
+	case webhookReceivedMsg:
+		var pt string
+		m.fin, pt = m.fin.onEvent(msg.ev)
+		return m, m.exchange(pt)
+	case webhookTimeoutMsg:
+		if m.token == nil || msg.token != m.token.Token {
+			return m, nil
+		}
+		var pt string
+		m.fin, pt = m.fin.onTimeout()
+		return m, m.exchange(pt)
+	case exchangedMsg:
+		m.fin = m.fin.onExchanged(msg.item)
+		return m, nil
+	case autoCompletedMsg:
+		m.auto = false
+		return m, nil
+	case stepErrMsg:
+		switch msg.step {
+		case "create link token":
+			m.creating = false
+		case "exchange public token":
+			m.fin.exchanging = false
+		case "poll /link/token/get":
+			// Keep polling through a transient failure; the error is shown once by the root.
+			if m.token != nil && open && !m.done() {
+				return m, pollTickCmd(flows.HalfSession, m.token.Token)
+			}
+			m.polling = false
+		default:
+			m.auto = false
+		}
+		return m, nil
+	}
+	return m, nil
+}
+
+func (m sessionModel) exchange(publicToken string) tea.Cmd {
+	if publicToken == "" {
+		return nil
+	}
+	return exchangeCmd(m.c.ctx, m.c.env, flows.HalfSession, publicToken)
+}
+
+// resume restarts polling when the half is opened again.
+func (m sessionModel) resume() (sessionModel, tea.Cmd) {
+	if m.token == nil || m.polling || m.done() {
+		return m, nil
+	}
+	m.polling = true
+	return m, pollTickCmd(flows.HalfSession, m.token.Token)
+}
+
+// autoComplete is the a key: walk this half's session with the emulator.
+func (m sessionModel) autoComplete() (sessionModel, tea.Cmd) {
+	if m.token == nil || m.auto || m.c.em == nil || m.done() {
+		return m, nil
+	}
+	m.auto = true
+	return m, autoCompleteCmd(m.c.ctx, m.c.em, flows.HalfSession, false, m.token.HostedLinkURL, flows.AutoSessionCredentials)
+}
+
+// url is what o opens and v shows.
+func (m sessionModel) url() string {
+	if m.token == nil {
+		return ""
+	}
+	return m.token.HostedLinkURL
+}
+
+// View renders the half in a w×h body.
+func (m sessionModel) View(w, h int, spin string) string {
+	s := m.c.styles
+	var left []string
+	left = append(left, s.Title.Render("Half 2 · Session: finish Hosted Link, receive SESSION_FINISHED"), "")
+	switch {
+	case m.creating:
+		left = append(left, s.Spinner.Render(spin)+" "+s.Text.Render("Creating a Hosted Link token…"))
+	case m.token == nil:
+		left = append(left, check(s, false, "Hosted Link token created"), s.Muted.Render("  press n to create one"))
+	default:
+		left = append(left, check(s, true, "Hosted Link token created"))
+		if m.auto {
+			left = append(left, s.Spinner.Render(spin)+" "+s.Text.Render("Completing the session with user_good / pass_good…"))
+		}
+	}
+	var right string
+	if m.token != nil {
+		colW := w
+		if m.fin.item == nil {
+			right = qrColumn(m.qr, w, h)
+			if right != "" {
+				colW = w - m.qr.w - columnGap
+			}
+		}
+		left = append(left, m.fin.lines(m.c, spin, colW)...)
+		switch {
+		case m.fin.item != nil:
+			left = append(left, "", itemView(s, *m.fin.item, w))
+		default:
+			left = append(left, urlBlock(m.c, "Hosted Link URL", m.qr, right != "", colW, w, h)...)
+			if m.token.RedirectURI != "" {
+				left = append(left, s.Label.Render("completion_redirect_uri:"), s.Muted.Render(wrapURL(m.token.RedirectURI, colW)))
+			}
+		}
+	}
+	return joinColumns(left, right, w, h)
+}
