@@ -1,0 +1,155 @@
+package tunnel
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const fakeToken = "2abcdefghijklmnopqrstuvwxyz_SECRETTOKENVALUE"
+
+// fakeNgrokServer is a local TCP listener that misbehaves as told: "close" hangs up at once, "hang"
+// accepts and never says a word.
+func fakeNgrokServer(t *testing.T, mode string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if mode == "close" {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	return ln.Addr().String()
+}
+
+func checkNgrokErr(t *testing.T, err error, wantCause string) *Error {
+	t.Helper()
+	var te *Error
+	if !errors.As(err, &te) {
+		t.Fatalf("err %v (%T), want *tunnel.Error", err, err)
+	}
+	if te.Provider != ProviderNgrok || !strings.Contains(te.Cause, wantCause) {
+		t.Fatalf("cause %q, want it to contain %q", te.Cause, wantCause)
+	}
+	// The next step offers the other providers.
+	for _, w := range []string{"NGROK_AUTHTOKEN", "--webhook-url", "without keys"} {
+		if !strings.Contains(te.Next, w) {
+			t.Errorf("next step %q does not mention %s", te.Next, w)
+		}
+	}
+	if strings.Contains(te.Error(), fakeToken) || strings.Contains(te.Error(), "SECRETTOKEN") {
+		t.Fatalf("the authtoken leaked into the error: %s", te.Error())
+	}
+	return te
+}
+
+func TestNgrokNoToken(t *testing.T) {
+	_, err := Ngrok(context.Background(), NgrokOptions{})
+	checkNgrokErr(t, err, "NGROK_AUTHTOKEN is not set")
+}
+
+func TestNgrokBadCIDR(t *testing.T) {
+	_, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, AllowCIDRs: []string{"52.21.26.131"}})
+	var te *Error
+	if !errors.As(err, &te) || !strings.Contains(te.Cause, `"52.21.26.131" is not a CIDR`) {
+		t.Fatalf("err %v", err)
+	}
+	for _, c := range PlaidWebhookCIDRs {
+		if _, _, err := net.ParseCIDR(c); err != nil {
+			t.Errorf("PlaidWebhookCIDRs: %v", err)
+		}
+	}
+}
+
+// The first connection error comes back at once, long before the deadline.
+func TestNgrokRefused(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	const deadline = 30 * time.Second
+	start := time.Now()
+	_, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: addr, Deadline: deadline})
+	checkNgrokErr(t, err, "refused the connection")
+	if took := time.Since(start); took >= deadline {
+		t.Fatalf("took %s: the first error must end the start, not the deadline", took)
+	}
+}
+
+func TestNgrokServerHangsUp(t *testing.T) {
+	const deadline = 30 * time.Second
+	start := time.Now()
+	_, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: fakeNgrokServer(t, "close"), Deadline: deadline})
+	checkNgrokErr(t, err, "closed the connection before the session started")
+	if took := time.Since(start); took >= deadline {
+		t.Fatalf("took %s", took)
+	}
+}
+
+// A server that accepts and never answers: the deadline ends it with a clear message.
+func TestNgrokServerHangs(t *testing.T) {
+	const deadline = 1500 * time.Millisecond
+	start := time.Now()
+	addr := fakeNgrokServer(t, "hang")
+	_, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: addr, Deadline: deadline})
+	te := checkNgrokErr(t, err, "no answer from the ngrok service at "+addr+" within 1.5s")
+	if !errors.Is(te, context.DeadlineExceeded) {
+		t.Errorf("err does not wrap DeadlineExceeded: %v", te.Err)
+	}
+	// Generous bound: this asserts that the deadline ends the attempt, not how fast.
+	if took := time.Since(start); took > deadline+10*time.Second {
+		t.Fatalf("took %s with a %s deadline", took, deadline)
+	}
+}
+
+func TestNgrokCallerCancels(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	_, err := Ngrok(ctx, NgrokOptions{Authtoken: fakeToken, ServerAddr: fakeNgrokServer(t, "hang"), Deadline: time.Minute})
+	checkNgrokErr(t, err, "cancelled while starting")
+}
+
+func TestNgrokErrorMapping(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&net.DNSError{Err: "no such host", Name: "connect.ngrok-agent.com"}, "cannot resolve the ngrok server"},
+		{errors.New("authentication failed: The authtoken you specified is " + fakeToken), "ngrok rejected the authtoken"},
+		{errors.New("tls: first record does not look like a TLS handshake"), "TLS handshake"},
+		{errors.New("something else"), "could not start the ngrok tunnel: something else"},
+	} {
+		e := ngrokError(tc.err, "connect.ngrok-agent.com:443", fakeToken)
+		if !strings.Contains(e.Cause, tc.want) || strings.Contains(e.Cause, fakeToken) {
+			t.Errorf("%v -> %q, want %q and no token", tc.err, e.Cause, tc.want)
+		}
+	}
+	if Redact(fakeToken) != "2abc…ALUE" || Redact("short") != "…" {
+		t.Errorf("Redact: %q", Redact(fakeToken))
+	}
+}
