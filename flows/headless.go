@@ -235,56 +235,80 @@ func (r *run) followSignup(ctx context.Context, token string) (bool, string) {
 	return true, ""
 }
 
-// finishAndExchange waits for a verified SESSION_FINISHED for one of tokens (falling back to
-// polling /link/token/get after WebhookTimeout), then exchanges the first public token. With
-// failOnExit, a session that finished without an Item fails the half at once.
+// finishAndExchange waits for a verified SESSION_FINISHED for one of tokens, then exchanges the
+// first public token. It also polls /link/token/get: once that shows the session finished, the
+// webhook has WebhookTimeout to arrive; if it does not, the run says so and falls back to the
+// token from /link/token/get (and does not pass: the webhook path is what is under test). The
+// clock starts at the finish, not at token creation, so a person slow in Link is not mistaken for
+// a broken webhook path. With failOnExit, a session that ended without an Item fails the half.
 func (r *run) finishAndExchange(ctx context.Context, tokens []string, failOnExit bool) (bool, string) {
 	timeout := r.env.cfg.WebhookTimeout
 	if timeout <= 0 {
 		timeout = DefaultWebhookTimeout
 	}
-	fallback := time.NewTimer(timeout)
-	defer fallback.Stop()
-	var pollC <-chan time.Time // nil until we fall back to polling
-	var poll *time.Ticker
-	defer func() {
-		if poll != nil {
-			poll.Stop()
+	poll := time.NewTicker(r.o.PollInterval)
+	defer poll.Stop()
+	var (
+		fallbackC   <-chan time.Time // runs once /link/token/get shows the session finished
+		fellBack    bool             // the webhook did not come: take /link/token/get's token
+		polledToken string           // the public token /link/token/get reported
+		publicToken string
+		lastPollErr string
+	)
+	fallBack := func(why string) {
+		if fellBack {
+			return
 		}
-	}()
-	startPolling := func() {
-		if poll == nil {
-			poll = time.NewTicker(r.o.PollInterval)
-			pollC = poll.C
+		fellBack = true
+		r.emit(Record{"event": "error", "step": "webhook", "message": why,
+			"hint": "check the webhook path: is the tunnel up, does the webhook URL reach this app, do the webhooks verify? (see the webhook records)"})
+		if polledToken != "" {
+			publicToken, r.via = polledToken, "polling"
 		}
 	}
-	// pollNow asks /link/token/get; it returns a public token, or done=true with the outcome.
-	pollNow := func() (tok string, done bool, passed bool, reason string) {
+	// pollNow asks /link/token/get; done=true ends the half with passed/reason.
+	pollNow := func() (done, passed bool, reason string) {
 		st, err := r.env.GetLinkToken(ctx, tokens[0])
 		if err != nil {
 			if ctx.Err() != nil {
 				passed, reason = r.stopped(ctx, "SESSION_FINISHED")
-				return "", true, passed, reason
+				return true, passed, reason
 			}
-			passed, reason = r.fail("link_token_get", err)
-			return "", true, passed, reason
+			if !transient(err) {
+				passed, reason = r.fail("link_token_get", err)
+				return true, passed, reason
+			}
+			// A blip while the webhook may still come: say so once, keep going.
+			if err.Error() != lastPollErr {
+				lastPollErr = err.Error()
+				r.emit(ErrorRecord("link_token_get", err))
+			}
+			return false, false, ""
 		}
+		lastPollErr = ""
 		if tok := st.FirstPublicToken(); tok != "" {
-			return tok, false, false, ""
+			if polledToken == "" {
+				polledToken = tok
+				t := time.NewTimer(timeout)
+				fallbackC = t.C
+			}
+			if fellBack {
+				publicToken, r.via = tok, "polling"
+			}
+			return false, false, ""
 		}
 		if failOnExit {
 			for _, s := range st.Sessions {
 				if s.Finished && s.Status != "SUCCESS" {
 					passed, reason = r.fail("session", fmt.Errorf("the Link session ended without an Item (status %s, error %s)",
 						orDash(s.Status), orDash(s.ExitCode)))
-					return "", true, passed, reason
+					return true, passed, reason
 				}
 			}
 		}
-		return "", false, false, ""
+		return false, false, ""
 	}
 
-	var publicToken string
 	for publicToken == "" {
 		select {
 		case <-ctx.Done():
@@ -298,7 +322,7 @@ func (r *run) finishAndExchange(ctx context.Context, tokens []string, failOnExit
 			if !ok {
 				r.events = nil
 				r.receiverStopped()
-				startPolling()
+				fallBack("the webhook receiver stopped before SESSION_FINISHED; falling back to polling /link/token/get")
 				continue
 			}
 			if !r.handleEvent(ev, tokens) || !SessionFinished(ev) || !ev.Verified || ev.Duplicate {
@@ -310,25 +334,12 @@ func (r *run) finishAndExchange(ctx context.Context, tokens []string, failOnExit
 				return r.fail("session", fmt.Errorf("the Link session finished without an Item (status %s)",
 					orDash(ev.Webhook.Status)))
 			}
-		case <-fallback.C:
-			r.emit(Record{"event": "error", "step": "webhook",
-				"message": fmt.Sprintf("no verified SESSION_FINISHED webhook within %s; falling back to polling /link/token/get", timeout),
-				"hint":    "check the webhook path: is the tunnel up, does the webhook URL reach this app, do the webhooks verify? (see the webhook records)"})
-			startPolling()
-			tok, done, passed, reason := pollNow()
-			if done {
+		case <-fallbackC:
+			fallbackC = nil
+			fallBack(fmt.Sprintf("/link/token/get shows the session finished, but no verified SESSION_FINISHED webhook came within %s; falling back to polling /link/token/get", timeout))
+		case <-poll.C:
+			if done, passed, reason := pollNow(); done {
 				return passed, reason
-			}
-			if tok != "" {
-				publicToken, r.via = tok, "polling"
-			}
-		case <-pollC:
-			tok, done, passed, reason := pollNow()
-			if done {
-				return passed, reason
-			}
-			if tok != "" {
-				publicToken, r.via = tok, "polling"
 			}
 		}
 	}
@@ -401,6 +412,20 @@ func (r *run) handleEvent(ev tunnel.Event, tokens []string) bool {
 		}
 	}
 	return false
+}
+
+// transient says whether a polling error may go away by itself (network, rate limit, Plaid hiccup).
+func transient(err error) bool {
+	var pe *PlaidError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "RATE_LIMIT_EXCEEDED", "INTERNAL_SERVER_ERROR", "PLANNED_MAINTENANCE":
+			return true
+		}
+		return pe.HTTPStatus >= 500
+	}
+	var ce *CallError
+	return errors.As(err, &ce) && ce.HTTPStatus == 0
 }
 
 // receiverStopped reports that no more webhooks can come.

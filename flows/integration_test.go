@@ -520,3 +520,48 @@ func BenchmarkNewEnv(b *testing.B) {
 		env.Close()
 	}
 }
+
+// A person slower in Link than WebhookTimeout is not mistaken for a broken webhook path: the clock
+// starts when /link/token/get shows the session finished.
+func TestHalf2SlowPersonIsNotAWebhookFailure(t *testing.T) {
+	env := newDemoEnv(t, Config{WebhookTimeout: 200 * time.Millisecond})
+	rec := newRecorder()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	result := make(chan bool, 1)
+	go func() {
+		result <- RunHeadless(ctx, env, HalfOptions{Half: HalfSession, PollInterval: 20 * time.Millisecond}, rec.emit)
+	}()
+	lt := rec.waitFor(t, 10*time.Second, isEvent("link_token_created"))
+	time.Sleep(600 * time.Millisecond) // three timeouts' worth of "reading the bank's page"
+	if err := env.Emulator.CompleteSession(ctx, lt["hosted_link_url"].(string), AutoSessionCredentials); err != nil {
+		t.Fatal(err)
+	}
+	if !<-result {
+		t.Fatalf("did not pass:\n%s", rec.text())
+	}
+	if e := find(rec.all(), "error"); len(e) != 0 {
+		t.Errorf("spurious errors: %v", e)
+	}
+}
+
+// A passing /link/token/get failure while following the session is reported, not fatal.
+func TestHalf2TransientPollErrorIsNotFatal(t *testing.T) {
+	env := newDemoEnv(t, Config{WebhookTimeout: 200 * time.Millisecond})
+	env.Emulator.SetWebhookFault(emulator.WebhookFault{Drop: 10})
+	env.Emulator.InjectFault(emulator.Fault{Path: "/link/token/get", Count: 2, ErrorType: "API_ERROR",
+		ErrorCode: "INTERNAL_SERVER_ERROR", ErrorMessage: "an unexpected error occurred", HTTPStatus: 500})
+	rec := newRecorder()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	RunHeadless(ctx, env, HalfOptions{Half: HalfSession, Auto: true, PollInterval: 20 * time.Millisecond}, rec.emit)
+	recs := rec.all()
+	errs := find(recs, "error")
+	if len(errs) != 2 || errs[0]["step"] != "link_token_get" || errs[0]["code"] != "INTERNAL_SERVER_ERROR" ||
+		errs[0]["request_id"] == nil || errs[1]["step"] != "webhook" {
+		t.Fatalf("errors = %v", errs)
+	}
+	if len(find(recs, "public_token_exchanged")) != 1 {
+		t.Errorf("no exchange after the blip:\n%s", rec.text())
+	}
+}
