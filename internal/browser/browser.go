@@ -5,6 +5,7 @@ package browser
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -296,4 +297,44 @@ func runInt(ctx context.Context, expr string) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	return chromedp.Run(ctx, chromedp.Evaluate[int](expr))
+}
+
+// Count returns how many elements match the CSS selector sel (0 when none; it does not wait).
+func Count(ctx context.Context, sel string) (int, error) {
+	b, err := json.Marshal(sel)
+	if err != nil {
+		return 0, err
+	}
+	return runInt(ctx, fmt.Sprintf(`document.querySelectorAll(%s).length`, b))
+}
+
+// phoneCheck is evaluated in the page; it returns a list of problems a phone user would hit.
+const phoneCheck = `(() => {
+  const out = [];
+  const vp = document.querySelector('meta[name="viewport"]');
+  if (!vp || !/width=device-width/.test(vp.content)) out.push('no <meta name="viewport" content="width=device-width…">: phones render it zoomed out');
+  const de = document.documentElement, over = de.scrollWidth - de.clientWidth;
+  if (over > 1) out.push('page is ' + over + 'px wider than the ' + de.clientWidth + 'px screen: it scrolls sideways');
+  for (const el of document.querySelectorAll('button, input[type=submit], a#continue, a#exit, a.email-link')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue; // hidden
+    if (r.height < 32) out.push((el.id ? '#' + el.id : el.tagName.toLowerCase()) + ' "' + el.textContent.trim().slice(0, 30) + '" is ' + Math.round(r.height) + 'px tall: too small to tap');
+  }
+  return out;
+})()`
+
+// CheckPhoneLayout reports what makes the current page hard to use on a 390px phone: no viewport
+// meta, sideways scrolling, or buttons and key links shorter than 32 CSS pixels.
+func CheckPhoneLayout(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](phoneCheck))
+	if err != nil {
+		return fmt.Errorf("phone layout check: %w", err)
+	}
+	if len(problems) > 0 {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		return fmt.Errorf("%s is hard to use on a phone: %s", redact(loc), strings.Join(problems, "; "))
+	}
+	return nil
 }

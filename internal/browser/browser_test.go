@@ -32,6 +32,16 @@ func pages() http.Handler {
 		page(w, "success", `<p id="status">Success</p><a id="continue" href="/done">Continue</a>`)
 	})
 	mux.HandleFunc("GET /done", func(w http.ResponseWriter, r *http.Request) { page(w, "done", "bye") })
+	// Pages a phone user would struggle with: a 900px-wide block and a tiny button; ?nometa also
+	// drops the viewport meta.
+	mux.HandleFunc("GET /bad", func(w http.ResponseWriter, r *http.Request) {
+		meta := `<meta name="viewport" content="width=device-width, initial-scale=1">`
+		if r.URL.Query().Has("nometa") {
+			meta = ""
+		}
+		fmt.Fprintf(w, `<!doctype html>%s<main id="step" data-step="bad"><div style="width:900px">wide</div><button id="submit" style="height:14px;font-size:8px">go</button></main>`, meta)
+	})
+
 	return mux
 }
 
@@ -92,6 +102,25 @@ func TestDrivesForms(t *testing.T) {
 	w, err := chromedpWidth(ctx)
 	if err != nil || w != PhoneWidth {
 		t.Fatalf("innerWidth = %d, %v; want %d", w, err, PhoneWidth)
+	}
+
+	if err := CheckPhoneLayout(ctx); err != nil {
+		t.Errorf("a simple page with a viewport meta failed the phone check: %v", err)
+	}
+	if err := Navigate(ctx, ts.URL+"/bad"); err != nil {
+		t.Fatal(err)
+	}
+	err = CheckPhoneLayout(ctx)
+	for _, want := range []string{"sideways", "#submit"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("phone check of a bad page: want a problem mentioning %q, got %v", want, err)
+		}
+	}
+	if err := Navigate(ctx, ts.URL+"/bad?nometa"); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckPhoneLayout(ctx); err == nil || !strings.Contains(err.Error(), "viewport") {
+		t.Errorf("phone check of a page without viewport meta: got %v", err)
 	}
 
 	p := filepath.Join(t.TempDir(), "shot.png")
