@@ -298,7 +298,8 @@ func (e *Emulator) pageLocked(s *session) pageView {
 		pv.Institutions = slices.Clone(institutions)
 	case stepAccounts:
 		pv.Accounts = slices.Clone(s.Offered)
-	case stepSuccess:
+	case stepSuccess, stepFollowed, stepExited:
+		// Hosted Link sends the user back to the app however the session ended.
 		pv.ContinueURL = s.Token.CompletionURI
 	}
 	return pv
