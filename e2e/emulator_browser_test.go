@@ -211,9 +211,11 @@ func TestLinkRecovery(t *testing.T) {
 	// Only example@plaid.com works in the Sandbox; anything else is refused on the same step.
 	must(t, browser.Fill(ctx, map[string]string{"email": "someone@example.com"}))
 	must(t, browser.Click(ctx, "#submit"))
-	step(t, ctx, "down")
-	if text, _ := browser.Text(ctx, "main#step"); !strings.Contains(text, emulator.RecoveryEmail) {
-		t.Errorf("refusing a wrong e-mail should name the one the Sandbox accepts (%s); page says %q", emulator.RecoveryEmail, text)
+	// The page already says INSTITUTION_DOWN; the refusal is a second coded message on the same step.
+	refusal := `main#step[data-step="down"] [data-code]:not([data-code="INSTITUTION_DOWN"])`
+	must(t, browser.WaitFor(ctx, refusal, "the wrong e-mail's refusal"))
+	if text, _ := browser.Text(ctx, refusal); !strings.Contains(text, emulator.RecoveryEmail) {
+		t.Errorf("refusing a wrong e-mail should name the one the Sandbox accepts (%s); it says %q", emulator.RecoveryEmail, text)
 	}
 
 	must(t, browser.Fill(ctx, map[string]string{"email": emulator.RecoveryEmail}))
@@ -356,6 +358,21 @@ func TestLoginErrors(t *testing.T) {
 	step(t, ctx, "down")
 	if code := errorCode(t, ctx); code != "INSTITUTION_DOWN" {
 		t.Errorf("user_link_recovery: #error data-code %q, want INSTITUTION_DOWN", code)
+	}
+	// Leaving without opting in ends the session as EXITED, with an EXIT event.
+	must(t, browser.Click(ctx, "#exit"))
+	step(t, ctx, "exited")
+	exited := h.hooks.waitFor("SESSION_FINISHED after #exit", func(w webhook) bool {
+		return w.Path == "/hook/recovery-user" && w.code() == "SESSION_FINISHED"
+	})
+	if st := exited.str("status"); st != "EXITED" || len(exited.strings("public_tokens")) != 0 {
+		t.Errorf("after #exit: SESSION_FINISHED status %q with %d public tokens; want EXITED and none", st, len(exited.strings("public_tokens")))
+	}
+	h.hooks.waitFor("EVENTS with EXIT", func(w webhook) bool {
+		return w.code() == "EVENTS" && w.str("link_session_id") == exited.str("link_session_id") && slices.Contains(w.eventNames(), "EXIT")
+	})
+	if n := h.em.OptIns(); n != 0 {
+		t.Errorf("leaving without opting in left %d opt-ins", n)
 	}
 	h.hooks.checkAll()
 }
