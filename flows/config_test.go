@@ -114,7 +114,7 @@ func TestValidateFlags(t *testing.T) {
 	}{
 		{"ok", func(*Config) {}, ""},
 		{"webhook url without listen", func(c *Config) { c.WebhookURL = "https://x.example" }, "--listen"},
-		{"webhook url http public", func(c *Config) { c.WebhookURL = "http://x.example"; c.Listen = "127.0.0.1:1" }, "https"},
+		{"webhook url not a url", func(c *Config) { c.WebhookURL = "x.example/hook"; c.Listen = "127.0.0.1:1" }, "--webhook-url"},
 		{"webhook url ok", func(c *Config) { c.WebhookURL = "https://x.example"; c.Listen = "127.0.0.1:8080" }, ""},
 		{"bad listen", func(c *Config) { c.Listen = "8080" }, "host:port"},
 		{"bad forward", func(c *Config) { c.ForwardTo = "localhost:3000" }, "--forward-to"},

@@ -15,6 +15,10 @@ import (
 	"github.com/plaid/plaid-go/v29/plaid"
 )
 
+// listenAll is where demo servers listen with --public-host: every interface, so a phone on the
+// LAN can reach them. Tests replace it with loopback (they must not listen on the network).
+var listenAll = ":0"
+
 // plaidHTTPTimeout bounds every Plaid call, so a dead network becomes an error, not a hang.
 const plaidHTTPTimeout = 30 * time.Second
 
@@ -71,7 +75,7 @@ func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
 	// otherwise loopback only, so the demo is not exposed to the network by default.
 	addr, host := "127.0.0.1:0", "127.0.0.1"
 	if cfg.PublicHost != "" {
-		addr, host = ":0", cfg.PublicHost
+		addr, host = listenAll, cfg.PublicHost
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
@@ -169,7 +173,7 @@ func (e *Env) OpenTunnel(ctx context.Context) (*tunnel.Tunnel, error) {
 		if addr == "" {
 			addr = "127.0.0.1:0"
 			if e.Mode == ModeDemo && e.cfg.PublicHost != "" {
-				addr = ":0" // all interfaces, so the phone can reach /complete
+				addr = listenAll // so the phone can reach /complete
 			}
 		}
 		publicHost := ""

@@ -565,3 +565,63 @@ func TestHalf2TransientPollErrorIsNotFatal(t *testing.T) {
 		t.Errorf("no exchange after the blip:\n%s", rec.text())
 	}
 }
+
+// --public-host builds every URL a phone sees (Hosted Link, e-mail link, webhook, /complete) with
+// that host. The test keeps to loopback by resolving "localhost" and listening on 127.0.0.1 only.
+func TestPublicHostBuildsURLs(t *testing.T) {
+	old := listenAll
+	listenAll = "127.0.0.1:0"
+	t.Cleanup(func() { listenAll = old })
+
+	env := newDemoEnv(t, Config{PublicHost: "localhost"})
+	if !strings.HasPrefix(env.PlaidURL, "http://localhost:") {
+		t.Fatalf("PlaidURL = %s", env.PlaidURL)
+	}
+	rec := newRecorder()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if !RunHeadless(ctx, env, HalfOptions{Half: HalfSignup, Auto: true}, rec.emit) {
+		t.Fatalf("did not pass:\n%s", rec.text())
+	}
+	recs := rec.all()
+	ready := find(recs, "ready")[0]
+	lt := find(recs, "link_token_created")[0]
+	mail := find(recs, "recovery_email")[0]
+	for name, u := range map[string]any{"webhook_url": ready["webhook_url"], "hosted_link_url": lt["hosted_link_url"],
+		"completion_redirect_uri": lt["completion_redirect_uri"], "recovery url": mail["url"]} {
+		if !strings.HasPrefix(fmt.Sprint(u), "http://localhost:") {
+			t.Errorf("%s = %v, want the public host", name, u)
+		}
+	}
+}
+
+// --webhook-url with --listen: the user's own tunnel. The webhook URL is theirs; the receiver
+// listens where their tunnel forwards to.
+func TestOwnWebhookURL(t *testing.T) {
+	_, srv := emulatorServer(t)
+	env := newDemoEnv(t, Config{ClientID: "id", Secret: "secret-0123456789abcdef", PlaidURL: srv.URL,
+		WebhookURL: "https://hooks.example.com/", Listen: "127.0.0.1:0"})
+	if env.TunnelProvider() != tunnel.ProviderURL {
+		t.Fatalf("provider = %s", env.TunnelProvider())
+	}
+	tn, err := env.OpenTunnel(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env.WebhookURL() != "https://hooks.example.com/webhook" || tn.CompleteURL() != "https://hooks.example.com/complete" {
+		t.Errorf("urls = %s %s", env.WebhookURL(), tn.CompleteURL())
+	}
+	// The receiver answers on the local address.
+	resp, err := http.Get("http://" + tn.Listener.Addr().String() + "/complete")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/complete answered %d", resp.StatusCode)
+	}
+	// A second OpenTunnel returns the same tunnel rather than a second listener.
+	if again, err := env.OpenTunnel(context.Background()); err != nil || again != tn {
+		t.Errorf("second OpenTunnel: %v %v", again, err)
+	}
+}
