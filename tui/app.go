@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
@@ -95,8 +96,15 @@ func newHelp() help.Model {
 	return h
 }
 
+// spinnerFrames are bubbles' Dot frames without their trailing space, so a spinner takes exactly
+// the cell a ✓ or ○ takes in the checklist.
+var spinnerFrames = spinner.Spinner{
+	Frames: []string{"⣾", "⣽", "⣻", "⢿", "⡿", "⣟", "⣯", "⣷"},
+	FPS:    time.Second / 10,
+}
+
 func newSpinner(s Styles) spinner.Model {
-	return spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(s.Spinner))
+	return spinner.New(spinner.WithSpinner(spinnerFrames), spinner.WithStyle(s.Spinner))
 }
 
 // Init opens the tunnel; everything else waits for it (or for a key).
@@ -131,13 +139,13 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		add(cmd)
 	case tunnelOpenedMsg:
 		m.header.state, m.header.provider, m.header.webhookURL = tunnelUp, msg.provider, msg.webhookURL
-		m.clearErr("tunnel", 0)
 		m.events = msg.events
 		add(waitForEventCmd(msg.events))
 		add(m.settleTunnel())
 	case tunnelFailedMsg:
+		// The header shows the cause and the next step; the error box would only repeat it.
 		m.header.state, m.header.err = tunnelFailed, msg.err
-		m.addErr(stepErrMsg{step: "tunnel", err: msg.err})
+		m.record(flows.ErrorRecord("tunnel", msg.err))
 		add(m.settleTunnel())
 	case webhookReceivedMsg:
 		m.inspector = m.inspector.add(msg.ev)
@@ -390,7 +398,9 @@ func (m model) finalize(cmds []tea.Cmd) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, writeRecordsCmd(m.transcript, m.records))
 		m.records = nil
 	}
-	if bw, bh := m.bodySize(); bw != m.inspector.w || bh != m.inspector.h {
+	bw, bh := m.bodySize()
+	m.c.bodyW, m.c.bodyH = bw, bh
+	if bw != m.inspector.w || bh != m.inspector.h {
 		m.inspector.setSize(bw, bh)
 	}
 	m.updateKeys()
@@ -518,6 +528,9 @@ func (m *model) updateKeys() {
 	half := m.state != stateHome && !m.showInspector
 	signup := m.state == stateSignup && !m.showInspector
 	url := m.currentURL()
+	if m.halfDone(m.currentHalf()) {
+		url = "" // nothing left to open or scan
+	}
 	demo := m.c.em != nil
 
 	k.Half1.SetEnabled(home)

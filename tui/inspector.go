@@ -97,36 +97,40 @@ func (m inspectorModel) update(msg tea.KeyMsg, k keyMap) (inspectorModel, tea.Cm
 	return m, nil
 }
 
-// row is one line of the event list.
+// row is one line of the event list: a mark first (✓ verified, ✗ not verified or rejected,
+// = duplicate, · not a webhook), so it survives truncation in a narrow list.
 func (m inspectorModel) row(ev tunnel.Event) string {
 	s := m.c.styles
 	what := "?"
 	switch ev.Kind {
 	case tunnel.EventWebhook:
-		if ev.Webhook != nil {
-			what = ev.Webhook.WebhookType + " " + ev.Webhook.WebhookCode
+		if w := ev.Webhook; w != nil {
+			what = w.WebhookCode
+			if w.WebhookType != "LINK" {
+				what = w.WebhookType + " " + w.WebhookCode
+			}
 		}
 	case tunnel.EventRejected:
-		what = "rejected request"
+		what = "rejected: " + ev.Reason
 	case tunnel.EventComplete:
 		what = "GET /complete"
 	}
 	mark := s.OK.Render("✓")
 	switch {
 	case ev.Kind == tunnel.EventRejected:
-		mark = s.Bad.Render("✗ rejected")
+		mark = s.Bad.Render("✗")
 	case ev.Kind == tunnel.EventComplete:
 		mark = s.Muted.Render("·")
 	case !ev.Verified:
-		mark = s.Bad.Render("✗ unverified")
+		mark = s.Bad.Render("✗")
 	case ev.Duplicate:
-		mark = s.Warn.Render("✓ dup")
+		mark = s.Warn.Render("=")
 	}
 	fw := ""
 	if f, ok := m.forwards[ev.Seq]; ok {
 		fw = " " + forwardShort(f)
 	}
-	return fmt.Sprintf("#%d %s %s %s%s", ev.Seq, ev.At.UTC().Format("15:04:05"), what, mark, fw)
+	return fmt.Sprintf("%s #%d %s %s%s", mark, ev.Seq, ev.At.UTC().Format("15:04:05"), what, fw)
 }
 
 func forwardShort(f tunnel.ForwardResult) string {
@@ -154,7 +158,7 @@ func (m inspectorModel) detail(ev tunnel.Event, width int) []string {
 		out = append(out, s.OK.Render(ansi.Truncate(head+" · verified", width, "…")))
 	}
 	if f, ok := m.forwards[ev.Seq]; ok {
-		line := fmt.Sprintf("forwarded to %s: %d in %s", f.URL, f.StatusCode, f.Latency.Round(1e6))
+		line := fmt.Sprintf("forwarded: %d in %s from %s", f.StatusCode, f.Latency.Round(1e6), f.URL)
 		st := s.OK
 		if f.Err != "" {
 			line = fmt.Sprintf("forward to %s failed: %s", f.URL, f.Err)
@@ -173,9 +177,12 @@ func (m inspectorModel) detail(ev tunnel.Event, width int) []string {
 func (m inspectorModel) View() string {
 	s := m.c.styles
 	lw := m.listWidth()
-	list := []string{s.Title.Render(fmt.Sprintf("Webhooks (%d), newest first", len(m.items)))}
+	list := []string{
+		s.Title.Render(fmt.Sprintf("Webhooks (%d), newest first", len(m.items))),
+		s.Muted.Render(ansi.Truncate("✓ verified ✗ not verified = duplicate", lw, "…")),
+	}
 	// Keep the selected row on screen when the list is longer than the pane.
-	rows := max(1, m.h-1)
+	rows := max(1, m.h-2)
 	start := 0
 	if m.sel >= rows {
 		start = m.sel - rows + 1

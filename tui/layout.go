@@ -18,40 +18,53 @@ func sideBySide(w int, q qrCode) bool {
 	return q.url != "" && w >= minLeftWidth+columnGap+q.w
 }
 
-// qrColumn is the QR code as the right column of a w×h body, or "" when it does not fit there (then
-// the caller shows urlBlock's fallback).
-func qrColumn(q qrCode, w, h int) string {
+// maxLeftWidth keeps the checklist column readable and the QR code near it on wide terminals.
+const maxLeftWidth = 72
+
+// layoutQR measures before it places: the checklist (built by build for a column width) goes left
+// and the QR code right when both fit in the w×h body; otherwise the checklist takes the full width
+// and build's URL block shows the "terminal too small" notice with the URL instead of the code.
+// needH is then the body height the side-by-side layout would have needed.
+func layoutQR(q qrCode, w, h int, build func(colW int, qrShown bool, needH int) []string) string {
+	needH := q.h
+	if q.url != "" && sideBySide(w, q) {
+		colW := min(w-q.w-columnGap, maxLeftWidth)
+		left := wrapBlock(build(colW, true, 0), colW)
+		lh := lipgloss.Height(left)
+		if q.h <= h && lh <= h {
+			return joinColumns(left, q.View(), colW, h)
+		}
+		needH = max(needH, lh)
+	}
+	return clip(wrapBlock(build(w, false, needH), w), w, h)
+}
+
+// wrapBlock joins lines and wraps them to w, so that its height can be measured.
+func wrapBlock(lines []string, w int) string {
+	return lipgloss.NewStyle().Width(w).Render(strings.Join(lines, "\n"))
+}
+
+// urlBlock is the URL under the checklist: with the QR beside it, the URL wrapped to the column;
+// without, the "terminal too small" notice, the URL in full, and the key for the QR-only view.
+func urlBlock(c *common, label string, q qrCode, qrShown bool, colW, needH int) []string {
+	s := c.styles
 	if q.url == "" {
-		return ""
+		return nil
 	}
-	if sideBySide(w, q) && q.h <= h {
-		return q.View()
+	head := s.Label.Render(ansi.Wrap(label+" (o opens it, v shows the QR alone):", colW, ""))
+	if qrShown {
+		return []string{"", head, s.URL.Render(wrapURL(q.url, colW))}
 	}
-	return ""
+	bw, bh := c.bodyW, c.bodyH
+	needW := c.width - bw + minLeftWidth + columnGap + q.w
+	needTermH := c.height - bh + needH
+	return []string{"", head, tooSmallView(s, q.url, needW, needTermH, c.width, c.height, colW)}
 }
 
-// qrFallback is the "terminal too small" block for a body w×h inside a c.width×c.height terminal:
-// the terminal size the side-by-side layout needs, then the URL in full.
-func qrFallback(c *common, q qrCode, w, h int) string {
-	chromeW, chromeH := c.width-w, c.height-h
-	needW := chromeW + minLeftWidth + columnGap + q.w
-	needH := chromeH + q.h
-	return tooSmallView(c.styles, q.url, needW, needH, c.width, c.height, w)
-}
-
-// joinColumns lays left (lines) and right (a block) side by side and clips the result to w×h.
-func joinColumns(left []string, right string, w, h int) string {
-	l := strings.Join(left, "\n")
-	if right == "" {
-		return clip(l, w, h)
-	}
-	rw := lipgloss.Width(right)
-	lw := w - rw - columnGap
-	if lw < 1 {
-		return clip(l, w, h)
-	}
-	lblock := lipgloss.NewStyle().Width(lw).MaxWidth(lw).Render(l)
-	return clip(lipgloss.JoinHorizontal(lipgloss.Top, lblock, strings.Repeat(" ", columnGap), right), w, h)
+// joinColumns lays left (a block lw wide) and right side by side and clips to h lines.
+func joinColumns(left string, right string, lw, h int) string {
+	out := lipgloss.JoinHorizontal(lipgloss.Top, left, strings.Repeat(" ", columnGap), right)
+	return clip(out, lw+columnGap+lipgloss.Width(right), h)
 }
 
 // clip cuts a block to at most w columns and h lines, so a long checklist never pushes the header
@@ -68,17 +81,4 @@ func clip(s string, w, h int) string {
 		lines[i] = strings.TrimRight(lines[i], " ")
 	}
 	return strings.Join(lines, "\n")
-}
-
-// urlBlock is the URL under the checklist: with the QR beside it, the URL wrapped to the column;
-// without, the "terminal too small" notice, the URL in full, and the key for the QR-only view.
-func urlBlock(c *common, label string, q qrCode, qrShown bool, colW, w, h int) []string {
-	s := c.styles
-	if q.url == "" {
-		return nil
-	}
-	if qrShown {
-		return []string{"", s.Label.Render(label + " (o opens it, v shows the QR alone):"), s.URL.Render(wrapURL(q.url, colW))}
-	}
-	return []string{"", s.Label.Render(label + " (o opens it, v shows the QR alone):"), qrFallback(c, q, w, h)}
 }

@@ -27,7 +27,9 @@ type finishTracker struct {
 
 	webhookSeq    int64  // the verified SESSION_FINISHED, 0 if none yet
 	webhookStatus string // its status (SUCCESS, EXITED...)
-	rejected      []string
+	rejected      []string // unverified SESSION_FINISHED webhooks, with the reason
+	quietExits    bool     // half 1: its own sign-up session ends without an Item by design
+	exits         []string // verified SESSION_FINISHED webhooks without a public token
 	completeSeen  bool // the /complete page was opened
 
 	polledFinished bool // /link/token/get shows a finished session with public tokens
@@ -77,11 +79,17 @@ func (f finishTracker) onEvent(ev tunnel.Event) (finishTracker, string) {
 	if ev.Duplicate || f.webhookSeq != 0 {
 		return f, ""
 	}
+	toks := flows.PublicTokens(ev)
+	if len(toks) == 0 {
+		// A session that ended without an Item (EXITED, e.g. the sign-up session itself, whose
+		// webhook may arrive late): worth showing, but the wait goes on.
+		f.exits = append(f.exits, fmt.Sprintf("#%d: status %s, no public token", ev.Seq, orDash(ev.Webhook.Status)))
+		return f, ""
+	}
 	f.webhookSeq = ev.Seq
 	f.webhookStatus = ev.Webhook.Status
-	toks := flows.PublicTokens(ev)
-	if len(toks) == 0 || f.publicToken != "" {
-		return f, ""
+	if f.publicToken != "" {
+		return f, "" // the fallback already took the polled token
 	}
 	return f.take(toks[0], "webhook")
 }
@@ -141,7 +149,11 @@ func (f finishTracker) lines(c *common, spin string, width int) []string {
 		if el < 0 {
 			el = 0
 		}
-		out = append(out, s.Spinner.Render(spin)+" "+s.Text.Render(fmt.Sprintf("Waiting for SESSION_FINISHED  %s", clock(el))))
+		what := "Waiting for SESSION_FINISHED"
+		if f.timedOut {
+			what = "Polling /link/token/get for the result"
+		}
+		out = append(out, s.Spinner.Render(spin)+" "+s.Text.Render(fmt.Sprintf("%s  %s", what, clock(el))))
 		if !f.timedOut {
 			out = append(out, s.Muted.Render(fmt.Sprintf("  falls back to /link/token/get after %s", shortDur(f.timeout))))
 		}
@@ -154,6 +166,12 @@ func (f finishTracker) lines(c *common, spin string, width int) []string {
 	}
 	if f.polledFinished && f.webhookSeq == 0 && !f.timedOut {
 		out = append(out, s.Muted.Render(ansi.Wrap("  /link/token/get says the session finished; waiting for its webhook", width, "")))
+	}
+	for _, e := range f.exits {
+		if f.quietExits {
+			break
+		}
+		out = append(out, s.Warn.Render(ansi.Wrap("! a session finished without an Item: "+e, width, "")))
 	}
 	for _, r := range f.rejected {
 		out = append(out, s.Bad.Render(ansi.Wrap("✗ unverified SESSION_FINISHED "+r+" (ignored)", width, "")))
@@ -344,9 +362,18 @@ func (m sessionModel) url() string {
 
 // View renders the half in a w×h body.
 func (m sessionModel) View(w, h int, spin string) string {
+	if m.token == nil || m.fin.item != nil {
+		return clip(strings.Join(m.lines(w, false, 0, spin), "\n"), w, h)
+	}
+	return layoutQR(m.qr, w, h, func(colW int, qrShown bool, needH int) []string {
+		return m.lines(colW, qrShown, needH, spin)
+	})
+}
+
+// lines is the checklist column at width colW.
+func (m sessionModel) lines(colW int, qrShown bool, needH int, spin string) []string {
 	s := m.c.styles
-	var left []string
-	left = append(left, s.Title.Render("Half 2 · Session: finish Hosted Link, receive SESSION_FINISHED"), "")
+	left := []string{s.Title.Render(ansi.Wrap("Half 2 · Session: finish Hosted Link, receive SESSION_FINISHED", colW, "")), ""}
 	switch {
 	case m.creating:
 		left = append(left, s.Spinner.Render(spin)+" "+s.Text.Render("Creating a Hosted Link token…"))
@@ -355,28 +382,26 @@ func (m sessionModel) View(w, h int, spin string) string {
 	default:
 		left = append(left, check(s, true, "Hosted Link token created"))
 		if m.auto {
-			left = append(left, s.Spinner.Render(spin)+" "+s.Text.Render("Completing the session with user_good / pass_good…"))
+			left = append(left, s.Spinner.Render(spin)+" "+s.Text.Render(ansi.Wrap("Completing the session with user_good / pass_good…", colW-2, "")))
 		}
 	}
-	var right string
-	if m.token != nil {
-		colW := w
-		if m.fin.item == nil {
-			right = qrColumn(m.qr, w, h)
-			if right != "" {
-				colW = w - m.qr.w - columnGap
-			}
-		}
-		left = append(left, m.fin.lines(m.c, spin, colW)...)
-		switch {
-		case m.fin.item != nil:
-			left = append(left, "", itemView(s, *m.fin.item, w))
-		default:
-			left = append(left, urlBlock(m.c, "Hosted Link URL", m.qr, right != "", colW, w, h)...)
-			if m.token.RedirectURI != "" {
-				left = append(left, s.Label.Render("completion_redirect_uri:"), s.Muted.Render(wrapURL(m.token.RedirectURI, colW)))
-			}
-		}
+	if m.token == nil {
+		return left
 	}
-	return joinColumns(left, right, w, h)
+	left = append(left, m.fin.lines(m.c, spin, colW)...)
+	if m.fin.item != nil {
+		return append(left, "", itemView(s, *m.fin.item, colW))
+	}
+	left = append(left, urlBlock(m.c, "Hosted Link URL", m.qr, qrShown, colW, needH)...)
+	if m.token.RedirectURI != "" {
+		left = append(left, s.Label.Render("completion_redirect_uri: ")+s.Muted.Render(wrapURL(m.token.RedirectURI, colW)))
+	}
+	return left
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -164,6 +164,7 @@ func (m signupModel) update(msg tea.Msg, open bool) (signupModel, tea.Cmd) {
 			token = mail.LinkToken
 		}
 		m.fin = newFinishTracker(token, c.now, c.webhookTimeout)
+		m.fin.quietExits = true
 		cmds := []tea.Cmd{webhookTimeoutCmd(m.fin.timeout, flows.HalfSignup, token)}
 		if c.auto {
 			m.auto = true
@@ -336,18 +337,19 @@ func padRight(s string, n int) string {
 
 // View renders the half in a w×h body.
 func (m signupModel) View(w, h int, spin string) string {
+	if m.token == nil || m.fin.item != nil {
+		return clip(strings.Join(m.lines(w, false, 0, spin), "\n"), w, h)
+	}
+	return layoutQR(m.currentQR(), w, h, func(colW int, qrShown bool, needH int) []string {
+		return m.lines(colW, qrShown, needH, spin)
+	})
+}
+
+// lines is the checklist column at width colW.
+func (m signupModel) lines(colW int, qrShown bool, needH int, spin string) []string {
 	s := m.c.styles
 	demo := m.c.em != nil
 	p := m.progress()
-	q := m.currentQR()
-	var right string
-	colW := w
-	if m.token != nil && m.fin.item == nil {
-		right = qrColumn(q, w, h)
-		if right != "" {
-			colW = w - q.w - columnGap
-		}
-	}
 	left := []string{s.Title.Render(ansi.Wrap("Half 1 · Sign-up: see the outage, opt in to the recovery e-mail", colW, "")), ""}
 	switch {
 	case m.creating:
@@ -389,17 +391,15 @@ func (m signupModel) View(w, h int, spin string) string {
 	}
 	switch {
 	case m.fin.item != nil:
-		left = append(left, "", itemView(s, *m.fin.item, w))
+		left = append(left, "", itemView(s, *m.fin.item, colW))
+	case m.token != nil && !m.restored:
+		left = append(left, "")
+		left = append(left, m.cardsView(colW)...)
+		left = append(left, urlBlock(m.c, "Hosted Link URL", m.currentQR(), qrShown, colW, needH)...)
 	case m.token != nil:
-		if !m.restored {
-			left = append(left, "")
-			left = append(left, m.cardsView(colW)...)
-			left = append(left, urlBlock(m.c, "Hosted Link URL", q, right != "", colW, w, h)...)
-		} else {
-			left = append(left, "")
-			left = append(left, m.inbox.View(s, colW)...)
-			left = append(left, urlBlock(m.c, "Its link", q, right != "", colW, w, h)...)
-		}
+		left = append(left, "")
+		left = append(left, m.inbox.View(s, colW)...)
+		left = append(left, urlBlock(m.c, "Its link", m.currentQR(), qrShown, colW, needH)...)
 	}
-	return joinColumns(left, right, w, h)
+	return left
 }

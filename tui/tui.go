@@ -46,7 +46,8 @@ type common struct {
 	auto           bool
 	webhookTimeout time.Duration
 	styles         Styles
-	width, height  int
+	width, height  int // the terminal
+	bodyW, bodyH   int // the body between header and footer (set by finalize)
 	nowFn          func() time.Time
 	now            time.Time // nowFn() at the start of the current Update
 }

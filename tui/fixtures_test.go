@@ -1,0 +1,136 @@
+package tui
+
+import (
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/linkrecovery/linkrecovery/emulator"
+	"github.com/linkrecovery/linkrecovery/flows"
+	"github.com/linkrecovery/linkrecovery/tunnel"
+)
+
+// Fixed inputs, so views are the same on every run.
+var (
+	t0          = time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
+	fixedHook   = "http://127.0.0.1:40000/webhook"
+	fixedURL1   = "http://127.0.0.1:41000/hosted-link/11111111-2222-4333-8444-555555555555"
+	fixedURL2   = "http://127.0.0.1:41000/hosted-link/66666666-7777-4888-9999-aaaaaaaaaaaa"
+	fixedMail   = "http://127.0.0.1:41000/hosted-link/bbbbbbbb-cccc-4ddd-8eee-ffffffffffff"
+	fixedToken1 = "link-sandbox-00000000-0000-4000-8000-000000000001"
+	fixedToken2 = "link-sandbox-00000000-0000-4000-8000-000000000002"
+)
+
+// clock is a settable time source for Options.Now.
+type testClock struct{ t time.Time }
+
+func (c *testClock) now() time.Time { return c.t }
+
+// fixture is a model without I/O: no Env (Cmds are returned, not run) and a fixed clock. demo
+// attaches an emulator object (never served) so demo-only steps show.
+type fixture struct {
+	t     *testing.T
+	m     model
+	clock *testClock
+}
+
+func newFixture(t *testing.T, demo bool, w, h int) *fixture {
+	t.Helper()
+	c := &testClock{t: t0}
+	m := newModel(Options{Now: c.now})
+	if demo {
+		em, err := emulator.New(emulator.Config{Now: c.now})
+		if err != nil {
+			t.Fatalf("emulator.New: %v", err)
+		}
+		t.Cleanup(func() { _ = em.Close() })
+		m.c.em = em
+	} else {
+		m.c.mode = flows.ModeSandbox
+		m.header.mode = flows.ModeSandbox
+	}
+	f := &fixture{t: t, m: m, clock: c}
+	f.send(tea.WindowSizeMsg{Width: w, Height: h})
+	return f
+}
+
+// send runs one Update and returns its Cmd (not run).
+func (f *fixture) send(msg tea.Msg) tea.Cmd {
+	f.t.Helper()
+	nm, cmd := f.m.Update(msg)
+	m, ok := nm.(model)
+	if !ok {
+		f.t.Fatalf("Update returned %T, want model", nm)
+	}
+	f.m = m
+	return cmd
+}
+
+func (f *fixture) key(k string) tea.Cmd { return f.send(keyMsg(k)) }
+
+func (f *fixture) tunnelUp() {
+	f.send(tunnelOpenedMsg{provider: tunnel.ProviderLocal, url: "http://127.0.0.1:40000", webhookURL: fixedHook})
+}
+
+func (f *fixture) token(h flows.Half) flows.LinkToken {
+	lt := flows.LinkToken{Token: fixedToken1, HostedLinkURL: fixedURL1, Webhook: fixedHook, RequestID: "req-fixed-1",
+		Expiration: t0.Add(4 * time.Hour)}
+	if h == flows.HalfSession {
+		lt = flows.LinkToken{Token: fixedToken2, HostedLinkURL: fixedURL2, Webhook: fixedHook, RequestID: "req-fixed-2",
+			RedirectURI: "http://127.0.0.1:40000/complete", Expiration: t0.Add(4 * time.Hour)}
+	}
+	return lt
+}
+
+// open picks a half on the home screen and delivers its token.
+func (f *fixture) open(h flows.Half) {
+	f.t.Helper()
+	f.tunnelUp()
+	f.key(string(rune('0' + int(h))))
+	f.send(linkTokenCreatedMsg{half: h, token: f.token(h)})
+}
+
+// webhook builds a receiver event.
+func webhook(seq int64, code string, verified bool, body string, w tunnel.Webhook) tunnel.Event {
+	w.WebhookType, w.WebhookCode = "LINK", code
+	ev := tunnel.Event{Kind: tunnel.EventWebhook, Seq: seq, At: t0.Add(time.Duration(seq) * time.Second),
+		Webhook: &w, Body: []byte(body), Status: 200, Verified: verified}
+	if !verified {
+		ev.Reason = "signature does not match the body"
+	}
+	return ev
+}
+
+func sessionFinished(seq int64, token string, verified bool) tunnel.Event {
+	body := `{"webhook_type":"LINK","webhook_code":"SESSION_FINISHED","status":"SUCCESS","link_token":"` + token +
+		`","public_tokens":["public-sandbox-12345678-aaaa-4bbb-8ccc-000000000000"],"environment":"sandbox"}`
+	return webhook(seq, "SESSION_FINISHED", verified, body, tunnel.Webhook{Status: "SUCCESS", LinkToken: token,
+		PublicTokens: []string{"public-sandbox-12345678-aaaa-4bbb-8ccc-000000000000"}})
+}
+
+func eventsWebhook(seq int64, token string, events string) tunnel.Event {
+	body := `{"webhook_type":"LINK","webhook_code":"EVENTS","link_token":"` + token + `","events":[` + events + `]}`
+	return webhook(seq, "EVENTS", true, body, tunnel.Webhook{LinkToken: token})
+}
+
+const (
+	evInstitutionDown = `{"event_name":"ERROR","event_id":"e1","timestamp":"2026-01-02T15:04:06Z","event_metadata":{"error_code":"INSTITUTION_DOWN","view_name":"ERROR","request_id":"r1"}}`
+	evIssueFollowed   = `{"event_name":"ISSUE_FOLLOWED","event_id":"e2","timestamp":"2026-01-02T15:04:07Z","event_metadata":{"view_name":"ISSUE_FOLLOWED","request_id":"r2"}}`
+)
+
+func fixedItem() flows.Item {
+	b1, b2 := 110.0, 210.5
+	return flows.Item{ItemID: "item-fixed-0001", InstitutionID: "ins_109508", AccessToken: "access-sandbox-abcdef01-2345-6789-abcd-ef0123456789",
+		Accounts: []flows.Account{
+			{ID: "a1", Name: "Plaid Checking", Mask: "0000", Type: "depository", Subtype: "checking", Balance: &b1},
+			{ID: "a2", Name: "Plaid Saving", Mask: "1111", Type: "depository", Subtype: "savings", Balance: &b2},
+			{ID: "a3", Name: "Plaid Credit Card", Mask: "3333", Type: "credit", Subtype: "credit card"},
+		}}
+}
+
+func fixedEmail() emulator.Email {
+	return emulator.Email{ID: "mail-1", To: emulator.RecoveryEmail, Subject: "First Platypus Bank is back",
+		URL: fixedMail, InstitutionID: "ins_109508", InstitutionName: "First Platypus Bank", LinkToken: fixedToken1,
+		SentAt: t0.Add(30 * time.Second)}
+}

@@ -1,0 +1,93 @@
+package tui
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/linkrecovery/linkrecovery/emulator"
+	"github.com/linkrecovery/linkrecovery/flows"
+	"github.com/linkrecovery/linkrecovery/tunnel"
+)
+
+// goldenScenarios are the screens worth pinning, each built from fixed messages (no I/O).
+var goldenScenarios = []struct {
+	name  string
+	demo  bool
+	build func(f *fixture)
+}{
+	{"home_demo_tunnel_opening", true, func(f *fixture) {}},
+	{"home_sandbox_tunnel_failed", false, func(f *fixture) {
+		f.send(tunnelFailedMsg{err: &tunnel.Error{Provider: tunnel.ProviderNgrok,
+			Cause: "NGROK_AUTHTOKEN is not set", Next: "get one at https://dashboard.ngrok.com and put it in .env, or pass --webhook-url"}})
+	}},
+	{"signup_demo_outage_seen", true, func(f *fixture) {
+		f.open(flows.HalfSignup)
+		f.clock.t = t0.Add(12 * time.Second)
+		f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown)})
+		f.key("tab")
+	}},
+	{"signup_demo_email_sent", true, func(f *fixture) {
+		f.open(flows.HalfSignup)
+		f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown+","+evIssueFollowed)})
+		f.clock.t = t0.Add(30 * time.Second)
+		mail := fixedEmail()
+		f.send(institutionRestoredMsg{sent: []emulator.Email{mail}, inbox: []emulator.Email{mail}})
+		f.clock.t = t0.Add(41 * time.Second)
+	}},
+	{"signup_sandbox_done", false, func(f *fixture) {
+		f.open(flows.HalfSignup)
+		f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown+","+evIssueFollowed)})
+	}},
+	{"session_waiting", true, func(f *fixture) {
+		f.open(flows.HalfSession)
+		f.clock.t = t0.Add(42 * time.Second)
+		f.send(webhookReceivedMsg{ev: tunnel.Event{Kind: tunnel.EventComplete, Seq: 1, At: t0.Add(40 * time.Second), Status: 200}})
+	}},
+	{"session_timeout_fallback", true, func(f *fixture) {
+		f.open(flows.HalfSession)
+		f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, false)})
+		f.clock.t = t0.Add(3 * time.Minute)
+		f.send(webhookTimeoutMsg{half: flows.HalfSession, token: fixedToken2})
+	}},
+	{"session_done", true, func(f *fixture) {
+		f.open(flows.HalfSession)
+		f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, true)})
+		f.send(exchangedMsg{half: flows.HalfSession, item: fixedItem()})
+	}},
+	{"session_plaid_error", false, func(f *fixture) {
+		f.tunnelUp()
+		f.key("2")
+		f.send(stepErrMsg{step: "create link token", half: flows.HalfSession, err: &flows.PlaidError{
+			HTTPStatus: 400, Type: "INVALID_REQUEST", Code: "INVALID_FIELD", Message: "webhook must be a valid https URL",
+			RequestID: "req-abc123", Endpoint: "/link/token/create"}})
+	}},
+	{"inspector", true, func(f *fixture) {
+		f.open(flows.HalfSession)
+		f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken2, evInstitutionDown)})
+		f.send(webhookReceivedMsg{ev: sessionFinished(2, fixedToken2, false)})
+		f.send(webhookReceivedMsg{ev: sessionFinished(3, fixedToken2, true)})
+		f.send(webhookReceivedMsg{ev: tunnel.Event{Kind: tunnel.EventForward, Seq: 3, At: t0,
+			Forward: &tunnel.ForwardResult{Seq: 3, URL: "http://127.0.0.1:3000/plaid", StatusCode: 204, Latency: 12 * time.Millisecond}}})
+		f.key("w")
+	}},
+	{"qr_only", true, func(f *fixture) {
+		f.open(flows.HalfSession)
+		f.key("v")
+	}},
+}
+
+// TestGolden pins each screen at 80×24, 120×40 and a tiny 30×10 (regenerate with -update).
+func TestGolden(t *testing.T) {
+	for _, sc := range goldenScenarios {
+		for _, size := range [][2]int{{80, 24}, {120, 40}, {30, 10}} {
+			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
+				f := newFixture(t, sc.demo, size[0], size[1])
+				sc.build(f)
+				golden.RequireEqual(t, f.m.View())
+			})
+		}
+	}
+}
