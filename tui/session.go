@@ -25,12 +25,12 @@ type finishTracker struct {
 	since   time.Time
 	timeout time.Duration
 
-	webhookSeq    int64  // the verified SESSION_FINISHED, 0 if none yet
-	webhookStatus string // its status (SUCCESS, EXITED...)
+	webhookSeq    int64    // the verified SESSION_FINISHED, 0 if none yet
+	webhookStatus string   // its status (SUCCESS, EXITED...)
 	rejected      []string // unverified SESSION_FINISHED webhooks, with the reason
 	quietExits    bool     // half 1: its own sign-up session ends without an Item by design
 	exits         []string // verified SESSION_FINISHED webhooks without a public token
-	completeSeen  bool // the /complete page was opened
+	completeSeen  bool     // the /complete page was opened
 
 	polledFinished bool // /link/token/get shows a finished session with public tokens
 	polledToken    string
