@@ -257,7 +257,7 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 		}
 	}
 	if ev.Status == http.StatusOK {
-		ev.Duplicate = r.markSeen(deliveryKey(&wh, header, body))
+		ev.Duplicate = r.markSeen(deliveryKey(&wh, body))
 	}
 	writeJSON(w, ev.Status, ev.Status == http.StatusOK, ev.Reason)
 	ev = r.emit(req.Context(), ev)
@@ -289,10 +289,12 @@ func readBody(req *http.Request) ([]byte, error) {
 	return b, nil
 }
 
-// deliveryKey identifies one delivery across Plaid's retries: the Link session and webhook code when
-// there is a session (retries are re-signed, so the JWT differs), else the body itself.
-func deliveryKey(wh *Webhook, header string, body []byte) string {
-	if wh.LinkSessionID != "" {
+// deliveryKey identifies one delivery across Plaid's retries (which are re-signed, so the JWT
+// differs). A session finishes once, so SESSION_FINISHED is keyed on its link_session_id and code,
+// the field the app acts on. Other webhooks can come several times per session with different
+// content (EVENTS batches, one ITEM_ADD_RESULT per Item), so for them the body itself is the key.
+func deliveryKey(wh *Webhook, body []byte) string {
+	if wh.LinkSessionID != "" && wh.WebhookCode == "SESSION_FINISHED" {
 		return "s\x00" + wh.WebhookType + "\x00" + wh.WebhookCode + "\x00" + wh.LinkSessionID
 	}
 	sum := sha256.Sum256(body)

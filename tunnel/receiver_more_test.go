@@ -222,3 +222,30 @@ func TestServeReportsListenerFailure(t *testing.T) {
 		t.Fatal("events not closed")
 	}
 }
+
+// TestDuplicateKeys: two EVENTS batches of one session are both new; a retried SESSION_FINISHED is
+// a duplicate even if its bytes differ (key order, a retry field), because a session finishes once.
+func TestDuplicateKeys(t *testing.T) {
+	r := NewReceiver(ReceiverConfig{})
+	base := serve(t, r)
+	send := func(body string) Event {
+		t.Helper()
+		post(t, base+"/webhook", "application/json", "", []byte(body))
+		return nextEvent(t, r)
+	}
+	for i, tc := range []struct {
+		body string
+		dup  bool
+	}{
+		{`{"webhook_type":"LINK","webhook_code":"EVENTS","link_session_id":"s1","events":[{"event_name":"OPEN"}]}`, false},
+		{`{"webhook_type":"LINK","webhook_code":"EVENTS","link_session_id":"s1","events":[{"event_name":"HANDOFF"}]}`, false},
+		{`{"webhook_type":"LINK","webhook_code":"EVENTS","link_session_id":"s1","events":[{"event_name":"HANDOFF"}]}`, true},
+		{`{"webhook_type":"LINK","webhook_code":"SESSION_FINISHED","link_session_id":"s1","status":"SUCCESS","public_tokens":["p1"]}`, false},
+		{`{"link_session_id":"s1","webhook_code":"SESSION_FINISHED","webhook_type":"LINK","status":"SUCCESS","public_tokens":["p1"]}`, true},
+		{`{"webhook_type":"LINK","webhook_code":"SESSION_FINISHED","link_session_id":"s2","status":"SUCCESS","public_tokens":["p2"]}`, false},
+	} {
+		if ev := send(tc.body); ev.Duplicate != tc.dup {
+			t.Errorf("#%d duplicate=%v, want %v", i, ev.Duplicate, tc.dup)
+		}
+	}
+}
