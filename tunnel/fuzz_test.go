@@ -41,7 +41,7 @@ func fuzzVerifier(tb testing.TB) *Verifier {
 		}
 		return Key{KID: kid, Public: &k.PublicKey}, nil
 	})
-	return NewVerifier(src, WithClock(func() time.Time { return fuzzNow }))
+	return NewVerifierWith(src, WithClock(func() time.Time { return fuzzNow }))
 }
 
 func fuzzSeeds(tb testing.TB) (headers []string, bodies [][]byte) {

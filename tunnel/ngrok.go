@@ -24,9 +24,6 @@ type NgrokOptions struct {
 	ServerAddr string        // ngrok server (tests point it at a local listener); "" means ngrok's default
 	Deadline   time.Duration // how long to try before giving up (default 15 s)
 	AllowCIDRs []string      // optional: only these source addresses may reach the tunnel
-
-	// TLSConfig, if set, adjusts the TLS connection to the ngrok server (tests with a local server).
-	TLSConfig func(*tls.Config)
 }
 
 // DefaultNgrokDeadline bounds the ngrok start: ngrok-go itself would retry forever.
@@ -83,9 +80,10 @@ func Ngrok(ctx context.Context, o NgrokOptions) (*Tunnel, error) {
 	// and the deadline only cancel it while starting.
 	sessCtx, cancelSess := context.WithCancel(context.WithoutCancel(ctx))
 	var (
-		state    atomic.Int32
-		errOnce  sync.Once
-		firstErr error
+		state     atomic.Int32
+		connected atomic.Bool // the session authenticated; only the tunnel itself is missing
+		errOnce   sync.Once
+		firstErr  error
 	)
 	// ngrok-go retries failed connections forever with backoff; the first error is the one to show,
 	// and waiting longer would only repeat it.
@@ -100,11 +98,8 @@ func Ngrok(ctx context.Context, o NgrokOptions) (*Tunnel, error) {
 		ngrok.WithAuthtoken(o.Authtoken),
 		ngrok.WithServer(server),
 		ngrok.WithClientInfo("linkrecovery", "0.1"),
-		ngrok.WithConnectHandler(func(context.Context, ngrok.Session) {}),
+		ngrok.WithConnectHandler(func(context.Context, ngrok.Session) { connected.Store(true) }),
 		ngrok.WithDisconnectHandler(onDisconnect),
-	}
-	if o.TLSConfig != nil {
-		opts = append(opts, ngrok.WithTLSConfig(o.TLSConfig))
 	}
 	var epOpts []config.HTTPEndpointOption
 	if len(o.AllowCIDRs) > 0 {
@@ -137,6 +132,13 @@ func Ngrok(ctx context.Context, o NgrokOptions) (*Tunnel, error) {
 		cancelSess()
 		errOnce.Do(func() { firstErr = err })
 		switch {
+		case state.Load() == ngrokTimedOut && connected.Load():
+			return nil, &Error{
+				Provider: ProviderNgrok,
+				Cause:    fmt.Sprintf("connected to ngrok at %s, but the tunnel was not ready within %s", server, deadline),
+				Next:     ngrokNext,
+				Err:      context.DeadlineExceeded,
+			}
 		case state.Load() == ngrokTimedOut:
 			return nil, &Error{
 				Provider: ProviderNgrok,

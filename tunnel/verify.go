@@ -123,7 +123,10 @@ func WithClock(now func() time.Time) VerifierOption { return func(v *Verifier) {
 func WithMaxAge(d time.Duration) VerifierOption { return func(v *Verifier) { v.maxAge = d } }
 
 // NewVerifier returns a verifier that caches keys from src.
-func NewVerifier(src KeySource, opts ...VerifierOption) *Verifier {
+func NewVerifier(src KeySource) *Verifier { return NewVerifierWith(src) }
+
+// NewVerifierWith is NewVerifier with options (a clock for tests and the emulator, another max age).
+func NewVerifierWith(src KeySource, opts ...VerifierOption) *Verifier {
 	v := &Verifier{
 		src:     src,
 		now:     time.Now,

@@ -108,7 +108,7 @@ func TestVerifierUnknownKidFloodAndRefresh(t *testing.T) {
 	var mu sync.Mutex
 	clock := time.Now()
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
-	v := NewVerifier(kr, WithClock(now))
+	v := NewVerifierWith(kr, WithClock(now))
 	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	body := sessionFinished("s")
 	h, _ := Sign(priv, "kid-new", body, clock)
@@ -143,7 +143,7 @@ func TestVerifierKeyExpiresWhileCached(t *testing.T) {
 	k.ExpiredAt = &exp
 	kr.keys["kid-good"] = k
 	clock := time.Now()
-	v := NewVerifier(kr, WithClock(func() time.Time { return clock }))
+	v := NewVerifierWith(kr, WithClock(func() time.Time { return clock }))
 	body := sessionFinished("s")
 	if err := v.Verify(context.Background(), kr.sign(t, "kid-good", body, clock), body); err != nil {
 		t.Fatal(err)
