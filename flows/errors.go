@@ -147,12 +147,10 @@ func asPlaidError(err error, resp *http.Response, endpoint, baseURL string) erro
 		return &CallError{Endpoint: endpoint, URL: baseURL, HTTPStatus: status, Cause: cause,
 			Next: "check PLAID_BASE_URL (unset it to use https://sandbox.plaid.com)", Err: err}
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		// A deadline from our own http.Client timeout is a network problem worth explaining; a
-		// cancelled ctx is the caller giving up and needs no advice.
-		if errors.Is(err, context.Canceled) {
-			return &CallError{Endpoint: endpoint, URL: baseURL, Cause: "cancelled", Next: "nothing to do", Err: err}
-		}
+	if errors.Is(err, context.Canceled) {
+		// The caller gave up (the app is stopping, or the step was abandoned): no network advice.
+		return &CallError{Endpoint: endpoint, URL: baseURL, Cause: "cancelled before Plaid answered",
+			Next: "run the step again if that was not meant", Err: err}
 	}
 	var uerr *url.Error
 	var nerr net.Error

@@ -38,7 +38,7 @@ func RunHeadless(ctx context.Context, env *Env, o HalfOptions, emit func(Record)
 	if emit == nil {
 		emit = func(Record) {}
 	}
-	r := &run{env: env, o: o, emitFn: emit}
+	r := &run{ctx: ctx, env: env, o: o, emitFn: emit}
 	passed, reason := r.run(ctx)
 	done := Record{"event": "done", "half": int(o.Half), "passed": passed}
 	if reason != "" {
@@ -53,6 +53,7 @@ func RunHeadless(ctx context.Context, env *Env, o HalfOptions, emit func(Record)
 
 // run is one RunHeadless call's state.
 type run struct {
+	ctx    context.Context
 	env    *Env
 	o      HalfOptions
 	emitFn func(Record)
@@ -66,8 +67,12 @@ func (r *run) emit(rec Record) {
 	r.emitFn(rec)
 }
 
-// fail emits an error record for err at step and returns the done reason.
+// fail emits an error record for err at step and returns the done reason. A step that failed
+// because the run's ctx ended is reported as stopped, not as a Plaid or network problem.
 func (r *run) fail(step string, err error) (bool, string) {
+	if r.ctx.Err() != nil {
+		return r.stopped(r.ctx, step)
+	}
 	r.emit(ErrorRecord(step, err))
 	return false, step + ": " + err.Error()
 }
@@ -123,7 +128,8 @@ func (r *run) run(ctx context.Context) (bool, string) {
 		return false, reason
 	}
 	if !o.Auto {
-		// Against Plaid nothing can bring the bank back on demand: the sign-up half ends here.
+		// Without --auto the sign-up half ends here: against Plaid nothing brings the bank back on
+		// demand, and in demo mode the TUI (or a person at the emulator) restores it.
 		return true, ""
 	}
 	// Demo: the opt-in is recorded once the session walk returns; only then restore the bank.
@@ -182,7 +188,9 @@ func pickEmail(emails []emulator.Email, token string) (emulator.Email, bool) {
 	return emulator.Email{}, false
 }
 
-// followSignup waits until both the outage and the opt-in are seen.
+// followSignup waits until both the outage and the opt-in are seen. If every session of the token
+// has ended without them (seen on two polls in a row, so late events are not mistaken for missing
+// ones), it fails and says which step is missing rather than waiting for ctx.
 func (r *run) followSignup(ctx context.Context, token string) (bool, string) {
 	var prog SignupProgress
 	report := func(p SignupProgress) {
@@ -191,15 +199,33 @@ func (r *run) followSignup(ctx context.Context, token string) (bool, string) {
 			r.emit(Record{"event": "progress", "institution_down": p.InstitutionDown, "opted_in": p.OptedIn})
 		}
 	}
+	endedShort := 0 // polls in a row that saw every session ended with steps missing
+	lastPollErr := ""
 	pollNow := func() (bool, string) {
 		st, err := r.env.GetLinkToken(ctx, token)
 		if err != nil {
 			if ctx.Err() != nil {
 				return r.stopped(ctx, "the sign-up steps")
 			}
-			return r.fail("link_token_get", err)
+			if !transient(err) {
+				return r.fail("link_token_get", err)
+			}
+			if err.Error() != lastPollErr { // a blip: say so once, keep following
+				lastPollErr = err.Error()
+				r.emit(ErrorRecord("link_token_get", err))
+			}
+			return true, ""
 		}
+		lastPollErr = ""
 		report(prog.Merge(Progress(st.AllEvents())))
+		if prog.Done() || !allEnded(st) {
+			endedShort = 0
+			return true, ""
+		}
+		if endedShort++; endedShort >= 2 {
+			return r.fail("session", fmt.Errorf("the sign-up session ended without %s; open a new token and log in with %s / %s, then opt in with %s and code %s",
+				missingSteps(prog), emulator.UserGood, emulator.PassInstitutionDown, emulator.RecoveryEmail, emulator.RecoveryCode))
+		}
 		return true, ""
 	}
 	poll := time.NewTicker(r.o.PollInterval)
@@ -223,8 +249,15 @@ func (r *run) followSignup(ctx context.Context, token string) (bool, string) {
 				r.receiverStopped()
 				continue
 			}
-			if r.handleEvent(ev, []string{token}) && ev.Verified {
-				report(prog.Merge(Progress(WebhookEvents(ev))))
+			if !r.handleEvent(ev, []string{token}) || !ev.Verified {
+				continue
+			}
+			report(prog.Merge(Progress(WebhookEvents(ev))))
+			if SessionFinished(ev) && !prog.Done() {
+				// The session is over: check /link/token/get now rather than at the next tick.
+				if ok, reason := pollNow(); !ok {
+					return false, reason
+				}
 			}
 		case <-poll.C:
 			if ok, reason := pollNow(); !ok {
@@ -233,6 +266,31 @@ func (r *run) followSignup(ctx context.Context, token string) (bool, string) {
 		}
 	}
 	return true, ""
+}
+
+// allEnded says whether the token has sessions and all of them have finished.
+func allEnded(st TokenStatus) bool {
+	if len(st.Sessions) == 0 {
+		return false
+	}
+	for _, s := range st.Sessions {
+		if !s.Finished {
+			return false
+		}
+	}
+	return true
+}
+
+// missingSteps names the sign-up steps not seen, for the error.
+func missingSteps(p SignupProgress) string {
+	var miss []string
+	if !p.InstitutionDown {
+		miss = append(miss, "the institution-down error")
+	}
+	if !p.OptedIn {
+		miss = append(miss, "the recovery opt-in")
+	}
+	return strings.Join(miss, " and ")
 }
 
 // finishAndExchange waits for a verified SESSION_FINISHED for one of tokens, then exchanges the
@@ -449,7 +507,7 @@ func (r *run) stopped(ctx context.Context, what string) (bool, string) {
 
 func contains(list []string, s string) bool {
 	for _, x := range list {
-		if strings.EqualFold(x, s) {
+		if x == s {
 			return true
 		}
 	}

@@ -625,3 +625,47 @@ func TestOwnWebhookURL(t *testing.T) {
 		t.Errorf("second OpenTunnel: %v %v", again, err)
 	}
 }
+
+// A half whose session ends the wrong way fails at once, saying why, instead of waiting for ctx:
+// half 1 finished with an Item (no outage, no opt-in), half 2 exited into the opt-in (no Item).
+func TestHalfEndsTheWrongWay(t *testing.T) {
+	cases := []struct {
+		half  Half
+		creds emulator.Credentials
+		want  []string
+	}{
+		{HalfSignup, AutoSessionCredentials, []string{"the institution-down error and the recovery opt-in", emulator.PassInstitutionDown}},
+		{HalfSession, AutoSignupCredentials, []string{"without an Item", "EXITED"}},
+	}
+	for _, c := range cases {
+		t.Run(c.half.String(), func(t *testing.T) {
+			env := newDemoEnv(t, Config{})
+			rec := newRecorder()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			result := make(chan bool, 1)
+			go func() {
+				result <- RunHeadless(ctx, env, HalfOptions{Half: c.half, PollInterval: 20 * time.Millisecond}, rec.emit)
+			}()
+			lt := rec.waitFor(t, 10*time.Second, isEvent("link_token_created"))
+			if err := env.Emulator.CompleteSession(ctx, lt["hosted_link_url"].(string), c.creds); err != nil {
+				t.Fatal(err)
+			}
+			if <-result {
+				t.Fatalf("passed:\n%s", rec.text())
+			}
+			if ctx.Err() != nil {
+				t.Fatal("waited for the deadline instead of failing at once")
+			}
+			errs := find(rec.all(), "error")
+			if len(errs) != 1 || errs[0]["step"] != "session" {
+				t.Fatalf("errors = %v", errs)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(fmt.Sprint(errs[0]["message"]), w) {
+					t.Errorf("message %q lacks %q", errs[0]["message"], w)
+				}
+			}
+		})
+	}
+}
