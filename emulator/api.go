@@ -243,6 +243,11 @@ func (e *Emulator) linkTokenCreate(body []byte, base string) (map[string]any, *p
 			return nil, errInvalidField(fmt.Sprintf("country_codes contains %q, which is not a supported country code; use e.g. US", c))
 		}
 	}
+	for _, p := range req.Products {
+		if !slices.Contains(allProducts, p) {
+			return nil, errInvalidField(fmt.Sprintf("products contains %q; the emulator supports %s", p, strings.Join(allProducts, ", ")))
+		}
+	}
 	if req.Webhook != "" {
 		if err := checkURL(req.Webhook); err != nil {
 			return nil, errInvalidField("webhook " + err.Error())

@@ -123,6 +123,9 @@ func TestBadInputGetsPlaidErrors(t *testing.T) {
 		{"missing client_user_id", func() error {
 			return ltCreate(func(r *plaid.LinkTokenCreateRequest) { r.SetUser(*plaid.NewLinkTokenCreateRequestUser("")) })
 		}, 400, "INVALID_REQUEST", "INVALID_FIELD", "user.client_user_id"},
+		{"unknown product", func() error {
+			return ltCreate(func(r *plaid.LinkTokenCreateRequest) { r.SetProducts([]plaid.Products{"nonsense"}) })
+		}, 400, "INVALID_REQUEST", "INVALID_FIELD", "products"},
 		{"bad webhook URL", func() error { return ltCreate(func(r *plaid.LinkTokenCreateRequest) { r.SetWebhook("not a url") }) },
 			400, "INVALID_REQUEST", "INVALID_FIELD", "webhook"},
 		{"bad url_lifetime_seconds", func() error {

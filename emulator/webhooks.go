@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -120,7 +121,10 @@ type deliveryQueue struct {
 	running bool
 }
 
-// Deliveries returns every webhook delivery so far, oldest first.
+// maxDeliveries is how many delivery records Deliveries keeps.
+const maxDeliveries = 1000
+
+// Deliveries returns the webhook deliveries so far (the latest 1000), oldest first.
 func (e *Emulator) Deliveries() []Delivery {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -170,6 +174,11 @@ func (e *Emulator) enqueueWebhookLocked(key, url, linkSessionID string, payload 
 		QueuedAt:      e.now(),
 	}}
 	e.deliveries = append(e.deliveries, d)
+	if len(e.deliveries) > maxDeliveries {
+		// A long-running `linkrecovery emulator` must not grow without bound; queues keep their own
+		// references, so trimming the history never loses a pending delivery.
+		e.deliveries = slices.Clone(e.deliveries[len(e.deliveries)-maxDeliveries:])
+	}
 	if e.closed {
 		d.State, d.Err, d.DoneAt = "cancelled", "emulator closed", e.now()
 		return
