@@ -396,10 +396,8 @@ func (e *Emulator) sessionJSONLocked(s *session) map[string]any {
 		if hasIn {
 			meta["institution"] = map[string]any{"name": in.Name, "institution_id": in.ID}
 		}
-		if s.Step == stepFollowed {
-			meta["status"] = "institution_down_followed"
-		} else {
-			meta["status"] = "user_exited"
+		if s.ExitStatus != "" {
+			meta["status"] = s.ExitStatus
 		}
 		m["exit"] = map[string]any{"error": exitErr, "metadata": meta}
 	}

@@ -206,12 +206,23 @@ func (e *Emulator) submitCodeLocked(s *session, code string) {
 	s.Step = stepFollowed
 	e.logf("link session %s: %s opted in to Link Recovery for %s", s.ID, s.Email, s.InstitutionID)
 	// Plaid ends the session once the user has opted in; the Item comes from the recovery session.
-	e.eventLocked(s, "EXIT", nil)
+	s.ExitStatus = "requires_credentials"
+	e.eventLocked(s, "EXIT", map[string]any{"exit_status": s.ExitStatus})
 	e.finishLocked(s, "EXITED")
 }
 
+// exitStatuses are Link's onExit statuses: where the user was when the session ended without an Item.
+var exitStatuses = map[step]string{
+	stepSelect:   "institution_not_found",
+	stepLogin:    "requires_credentials",
+	stepDown:     "requires_credentials",
+	stepAccounts: "requires_account_selection",
+	stepCode:     "requires_code",
+}
+
 func (e *Emulator) exitLocked(s *session) {
-	e.eventLocked(s, "EXIT", nil)
+	s.ExitStatus = exitStatuses[s.Step]
+	e.eventLocked(s, "EXIT", map[string]any{"exit_status": s.ExitStatus})
 	s.Step = stepExited
 	e.finishLocked(s, "EXITED")
 }

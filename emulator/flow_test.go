@@ -226,6 +226,17 @@ func TestRecoveryEmailEndToEnd(t *testing.T) {
 	if pe := exit.GetError(); pe.ErrorCode != "INSTITUTION_DOWN" {
 		t.Errorf("first session's exit error = %+v", pe)
 	}
+	md := exit.GetMetadata()
+	if md.GetStatus() != "requires_credentials" || md.GetLinkSessionId() != fin1.LinkSessionId {
+		t.Errorf("first session's exit metadata = %+v", md)
+	}
+	if in := md.GetInstitution(); in.GetInstitutionId() != DefaultInstitutionID {
+		t.Errorf("exit metadata institution = %+v", in)
+	}
+	evs := ss[0].GetEvents()
+	if last := evs[len(evs)-1]; last.EventName != "EXIT" || last.EventMetadata.GetExitStatus() != "requires_credentials" {
+		t.Errorf("first session's last event = %+v, want EXIT with exit_status", last)
+	}
 	if res := ss[1].GetResults(); len(res.GetItemAddResults()) != 1 {
 		t.Errorf("recovery session results = %+v", res)
 	}

@@ -153,6 +153,7 @@ type session struct {
 	Results       []itemAddResult
 	ExitError     *plaidError
 	Status        string // SUCCESS or EXITED once final
+	ExitStatus    string // Link's onExit status, e.g. requires_credentials, when EXITED
 	FormError     *formError
 }
 
