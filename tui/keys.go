@@ -56,7 +56,7 @@ func defaultKeyMap() keyMap {
 func (k keyMap) ShortHelp() []key.Binding {
 	return []key.Binding{
 		k.Half1, k.Half2, k.Select, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR,
-		k.Up, k.Down, k.Inspector, k.Back, k.Help, k.Quit,
+		k.Up, k.Down, k.PageDown, k.Inspector, k.Back, k.Help, k.Quit,
 	}
 }
 

@@ -1,0 +1,450 @@
+package tui
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/linkrecovery/linkrecovery/emulator"
+	"github.com/linkrecovery/linkrecovery/flows"
+	"github.com/linkrecovery/linkrecovery/tunnel"
+)
+
+// collect runs cmd (and the Cmds of any batch inside it) and returns the messages that arrive
+// within wait. Ticks that take longer (polling, the webhook timeout) are left running.
+func collect(cmd tea.Cmd, wait time.Duration) []tea.Msg {
+	out := make(chan tea.Msg, 64)
+	var run func(c tea.Cmd)
+	run = func(c tea.Cmd) {
+		if c == nil {
+			return
+		}
+		go func() {
+			msg := c()
+			if b, ok := msg.(tea.BatchMsg); ok {
+				for _, cc := range b {
+					run(cc)
+				}
+				return
+			}
+			out <- msg
+		}()
+	}
+	run(cmd)
+	var msgs []tea.Msg
+	deadline := time.After(wait)
+	for {
+		select {
+		case m := <-out:
+			msgs = append(msgs, m)
+		case <-deadline:
+			return msgs
+		}
+	}
+}
+
+// find returns the first message of type T.
+func find[T any](msgs []tea.Msg) (T, bool) {
+	for _, m := range msgs {
+		if t, ok := m.(T); ok {
+			return t, true
+		}
+	}
+	var zero T
+	return zero, false
+}
+
+func TestHomeKeysOpenHalves(t *testing.T) {
+	for _, tc := range []struct {
+		keys  []string
+		state state
+		half  flows.Half
+	}{
+		{[]string{"1"}, stateSignup, flows.HalfSignup},
+		{[]string{"2"}, stateSession, flows.HalfSession},
+		{[]string{"enter"}, stateSignup, flows.HalfSignup},
+		{[]string{"down", "enter"}, stateSession, flows.HalfSession},
+		{[]string{"j", "k", "enter"}, stateSignup, flows.HalfSignup},
+	} {
+		t.Run(strings.Join(tc.keys, "+"), func(t *testing.T) {
+			f := newFixture(t, true, 100, 30)
+			f.tunnelUp()
+			var cmd tea.Cmd
+			for _, k := range tc.keys {
+				cmd = f.key(k)
+			}
+			if f.m.state != tc.state {
+				t.Fatalf("state = %v, want %v", f.m.state, tc.state)
+			}
+			// Without an Env the token Cmd fails, and says which step and half it was.
+			e, ok := find[stepErrMsg](collect(cmd, 200*time.Millisecond))
+			if !ok || e.step != "create link token" || e.half != tc.half || !errors.Is(e.err, errNoEnv) {
+				t.Fatalf("cmd gave %+v, want a create-link-token error for half %d", e, tc.half)
+			}
+		})
+	}
+}
+
+func TestTokenWaitsForTunnel(t *testing.T) {
+	f := newFixture(t, true, 100, 30)
+	if cmd := f.key("2"); cmd != nil {
+		if _, ok := find[stepErrMsg](collect(cmd, 100*time.Millisecond)); ok {
+			t.Fatal("token created before the tunnel settled: it would carry no webhook URL")
+		}
+	}
+	if !f.m.session.creating || len(f.m.pending) != 1 {
+		t.Fatalf("creating=%v pending=%v, want the half waiting for the tunnel", f.m.session.creating, f.m.pending)
+	}
+	// A failed tunnel settles it too: polling still works without webhooks.
+	cmd := f.send(tunnelFailedMsg{err: &tunnel.Error{Provider: tunnel.ProviderNgrok, Cause: "no network", Next: "check it"}})
+	if e, ok := find[stepErrMsg](collect(cmd, 200*time.Millisecond)); !ok || e.step != "create link token" {
+		t.Fatalf("after the tunnel failed, got %+v; want the token Cmd to run", e)
+	}
+	v := f.m.View()
+	for _, want := range []string{"tunnel: failed", "tunnel: no network", "→ check it"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("view lacks %q:\n%s", want, v)
+		}
+	}
+}
+
+func TestQuit(t *testing.T) {
+	for _, k := range []string{"q", "ctrl+c"} {
+		for _, size := range [][2]int{{100, 30}, {30, 10}} {
+			f := newFixture(t, true, size[0], size[1])
+			f.open(flows.HalfSession)
+			cmd := f.key(k)
+			if cmd == nil {
+				t.Fatalf("%s at %v: no Cmd", k, size)
+			}
+			if _, ok := cmd().(tea.QuitMsg); !ok {
+				t.Fatalf("%s at %v: Cmd is not tea.Quit", k, size)
+			}
+			if f.m.c.ctx.Err() == nil {
+				t.Fatalf("%s: running calls were not cancelled", k)
+			}
+		}
+	}
+}
+
+func TestTinyTerminal(t *testing.T) {
+	f := newFixture(t, true, 30, 10)
+	if cmd := f.key("2"); cmd != nil || f.m.state != stateHome {
+		t.Fatalf("a key other than q acted on the tiny screen (state %v)", f.m.state)
+	}
+	v := f.m.View()
+	if !strings.Contains(v, "≥ 60×20 (now 30×10)") || !strings.Contains(v, "q quits") {
+		t.Fatalf("tiny view:\n%s", v)
+	}
+	// Growing the window brings the real layout back.
+	f.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	if v := f.m.View(); !strings.Contains(v, "Half 1 · Sign-up") {
+		t.Fatalf("after resize:\n%s", v)
+	}
+}
+
+func TestEscAndInspector(t *testing.T) {
+	f := newFixture(t, true, 100, 30)
+	f.open(flows.HalfSession)
+	for i := int64(1); i <= 3; i++ {
+		f.send(webhookReceivedMsg{ev: eventsWebhook(i, fixedToken2, evInstitutionDown)})
+	}
+	f.key("w")
+	if !f.m.showInspector {
+		t.Fatal("w did not open the inspector")
+	}
+	if f.m.header.webhooks != 3 || f.m.inspector.items[0].Seq != 3 {
+		t.Fatalf("inspector not newest first: count %d, first #%d", f.m.header.webhooks, f.m.inspector.items[0].Seq)
+	}
+	f.key("j")
+	f.key("down")
+	if f.m.inspector.sel != 2 {
+		t.Fatalf("sel = %d after two downs, want 2", f.m.inspector.sel)
+	}
+	f.key("k")
+	if f.m.inspector.sel != 1 {
+		t.Fatalf("sel = %d after up, want 1", f.m.inspector.sel)
+	}
+	// A new webhook keeps the selection on the same event.
+	f.send(webhookReceivedMsg{ev: eventsWebhook(4, fixedToken2, evIssueFollowed)})
+	if got := f.m.inspector.items[f.m.inspector.sel].Seq; got != 2 {
+		t.Fatalf("selection moved to #%d, want #2", got)
+	}
+	if v := f.m.View(); !strings.Contains(v, "pgdn") || strings.Contains(v, "copy") {
+		t.Fatalf("inspector help is not the inspector's keys:\n%s", v)
+	}
+	f.key("esc")
+	if f.m.showInspector || f.m.state != stateSession {
+		t.Fatal("esc did not close the inspector first")
+	}
+	f.key("esc")
+	if f.m.state != stateHome {
+		t.Fatalf("esc from a half: state %v, want home", f.m.state)
+	}
+}
+
+func TestCopyCredential(t *testing.T) {
+	f := newFixture(t, true, 100, 30)
+	var clip bytes.Buffer
+	f.m.clipboard = &clip
+	f.open(flows.HalfSignup)
+	f.key("tab")
+	f.key("tab")
+	f.key("shift+tab")
+	f.key("tab")
+	if got := f.m.signup.focused().value; got != "user_link_recovery" {
+		t.Fatalf("focused %q, want user_link_recovery", got)
+	}
+	msg, ok := find[copiedMsg](collect(f.key("c"), 200*time.Millisecond))
+	if !ok || msg.value != "user_link_recovery" {
+		t.Fatalf("copy gave %+v", msg)
+	}
+	want := "\x1b]52;c;" + base64.StdEncoding.EncodeToString([]byte("user_link_recovery")) + "\x07"
+	if clip.String() != want {
+		t.Fatalf("clipboard got %q, want %q", clip.String(), want)
+	}
+	f.send(msg)
+	if v := f.m.View(); !strings.Contains(v, "Copied the fallback username") {
+		t.Fatalf("no confirmation:\n%s", v)
+	}
+	// The session half has no credentials: c does nothing there.
+	f.key("esc")
+	f.open(flows.HalfSession)
+	if cmd := f.key("c"); cmd != nil {
+		t.Fatal("c returned a Cmd in the session half")
+	}
+}
+
+func TestSignupProgressAndMark(t *testing.T) {
+	f := newFixture(t, false, 100, 30)
+	f.open(flows.HalfSignup)
+	// An EVENTS webhook for another link token, or an unverified one, ticks nothing.
+	f.send(webhookReceivedMsg{ev: eventsWebhook(1, "link-sandbox-other", evInstitutionDown)})
+	bad := eventsWebhook(2, fixedToken1, evInstitutionDown)
+	bad.Verified = false
+	f.send(webhookReceivedMsg{ev: bad})
+	if p := f.m.signup.progress(); p.InstitutionDown {
+		t.Fatal("progress from a webhook that is not ours or not verified")
+	}
+	f.send(webhookReceivedMsg{ev: eventsWebhook(3, fixedToken1, evInstitutionDown)})
+	if p := f.m.signup.progress(); !p.InstitutionDown || p.OptedIn {
+		t.Fatalf("progress %+v after the outage event", p)
+	}
+	// The real Sandbox may not report the opt-in: m ticks it by hand.
+	f.key("m")
+	if !f.m.signup.progress().OptedIn {
+		t.Fatal("m did not mark the opt-in")
+	}
+	if !f.m.signup.done() || f.m.keys.Mark.Enabled() {
+		t.Fatal("sandbox sign-up is done after the opt-in, and m has nothing left to mark")
+	}
+	if !strings.Contains(f.m.View(), "Sign-up half done") {
+		t.Fatal("no done message")
+	}
+	// Polling sees the same steps.
+	g := newFixture(t, false, 100, 30)
+	g.open(flows.HalfSignup)
+	g.send(tokenPolledMsg{half: flows.HalfSignup, token: fixedToken1, status: flows.TokenStatus{Sessions: []flows.Session{{
+		Events: []flows.LinkEvent{{Name: "ERROR", ErrorCode: "INSTITUTION_DOWN"}, {Name: "ISSUE_FOLLOWED"}}}}}})
+	if p := g.m.signup.progress(); !p.Done() {
+		t.Fatalf("progress %+v from /link/token/get", p)
+	}
+}
+
+func TestRestoreNeedsOptIn(t *testing.T) {
+	f := newFixture(t, true, 100, 30)
+	f.open(flows.HalfSignup)
+	if cmd := f.key("r"); cmd != nil {
+		t.Fatal("r worked before the opt-in")
+	}
+	f.key("m")
+	f.key("m")
+	cmd := f.key("r")
+	if cmd == nil || !f.m.signup.restoring {
+		t.Fatal("r did nothing after the opt-in")
+	}
+	// The emulator has no opt-in waiting (nothing was really signed up): no e-mail, and the UI says so.
+	msg, ok := find[institutionRestoredMsg](collect(cmd, time.Second))
+	if !ok {
+		t.Fatal("restore Cmd gave no institutionRestoredMsg")
+	}
+	f.send(msg)
+	if f.m.signup.restored || !strings.Contains(f.m.signup.note, "no recovery e-mail was sent") {
+		t.Fatalf("restored=%v note=%q", f.m.signup.restored, f.m.signup.note)
+	}
+	// With an e-mail, the half follows the recovery session's link token.
+	mail := fixedEmail()
+	cmd = f.send(institutionRestoredMsg{sent: []emulator.Email{mail}, inbox: []emulator.Email{mail}})
+	if !f.m.signup.restored || f.m.signup.fin.token != fixedToken1 || f.m.signup.url() != fixedMail {
+		t.Fatalf("after the e-mail: restored=%v token=%q url=%q", f.m.signup.restored, f.m.signup.fin.token, f.m.signup.url())
+	}
+	if cmd == nil {
+		t.Fatal("no webhook timeout armed")
+	}
+	// The sign-up session's own EXITED SESSION_FINISHED must not end the wait.
+	exited := webhook(5, "SESSION_FINISHED", true, `{}`, tunnel.Webhook{Status: "EXITED", LinkToken: fixedToken1})
+	if cmd := f.send(webhookReceivedMsg{ev: exited}); f.m.signup.fin.exchanging || f.m.signup.fin.webhookSeq != 0 {
+		t.Fatalf("an EXITED session was taken as the result (cmd %v)", cmd != nil)
+	}
+	f.send(webhookReceivedMsg{ev: sessionFinished(6, fixedToken1, true)})
+	if !f.m.signup.fin.exchanging || f.m.signup.fin.source != "webhook" {
+		t.Fatal("the recovery session's SESSION_FINISHED did not start the exchange")
+	}
+}
+
+func TestSessionFinishedIsTrustedOnlyVerified(t *testing.T) {
+	f := newFixture(t, true, 100, 30)
+	f.open(flows.HalfSession)
+	if cmd := f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, false)}); f.m.session.fin.exchanging {
+		t.Fatalf("exchanged on an unverified webhook (cmd %v)", cmd != nil)
+	}
+	if cmd := f.send(webhookReceivedMsg{ev: sessionFinished(2, "link-sandbox-other", true)}); f.m.session.fin.exchanging {
+		t.Fatalf("exchanged on another link token's webhook (cmd %v)", cmd != nil)
+	}
+	v := f.m.View()
+	if !strings.Contains(v, "unverified SESSION_FINISHED #1: signature does not match") {
+		t.Fatalf("the rejected webhook is not shown with its reason:\n%s", v)
+	}
+	cmd := f.send(webhookReceivedMsg{ev: sessionFinished(3, fixedToken2, true)})
+	e, ok := find[stepErrMsg](collect(cmd, 200*time.Millisecond))
+	if !ok || e.step != "exchange public token" {
+		t.Fatalf("verified SESSION_FINISHED: cmd gave %+v, want the exchange", e)
+	}
+	if f.m.session.fin.publicToken != "public-sandbox-12345678-aaaa-4bbb-8ccc-000000000000" {
+		t.Fatalf("exchanging %q", f.m.session.fin.publicToken)
+	}
+	// A duplicate changes nothing.
+	dup := sessionFinished(4, fixedToken2, true)
+	dup.Duplicate = true
+	if cmd := f.send(webhookReceivedMsg{ev: dup}); cmd != nil {
+		if _, ok := find[stepErrMsg](collect(cmd, 100*time.Millisecond)); ok {
+			t.Fatal("a duplicate started a second exchange")
+		}
+	}
+	f.send(stepErrMsg{step: "exchange public token", half: flows.HalfSession, err: errors.New("boom")})
+	f.send(exchangedMsg{half: flows.HalfSession, item: fixedItem()})
+	v = f.m.View()
+	if !strings.Contains(v, "item-fixed-0001") || strings.Contains(v, fixedItem().AccessToken) || !strings.Contains(v, "acce…6789") {
+		t.Fatalf("item view (the access token must be masked):\n%s", v)
+	}
+	if strings.Contains(v, "boom") {
+		t.Fatal("the exchange error stayed after the exchange succeeded")
+	}
+}
+
+func TestWebhookTimeoutFallsBackToPolling(t *testing.T) {
+	f := newFixture(t, true, 100, 30)
+	f.open(flows.HalfSession)
+	polled := flows.TokenStatus{Sessions: []flows.Session{{ID: "s1", Finished: true, Status: "SUCCESS", PublicTokens: []string{"public-polled"}}}}
+	f.send(tokenPolledMsg{half: flows.HalfSession, token: fixedToken2, status: polled})
+	if f.m.session.fin.exchanging {
+		t.Fatal("exchanged from polling before the webhook timeout: a broken webhook path would go unnoticed")
+	}
+	// A timeout for an older token is stale.
+	f.send(webhookTimeoutMsg{half: flows.HalfSession, token: "link-old"})
+	if f.m.session.fin.timedOut {
+		t.Fatal("a stale timeout was taken")
+	}
+	cmd := f.send(webhookTimeoutMsg{half: flows.HalfSession, token: fixedToken2})
+	if !f.m.session.fin.timedOut || f.m.session.fin.publicToken != "public-polled" || f.m.session.fin.source != "/link/token/get" {
+		t.Fatalf("fallback: %+v", f.m.session.fin)
+	}
+	if e, ok := find[stepErrMsg](collect(cmd, 200*time.Millisecond)); !ok || e.step != "exchange public token" {
+		t.Fatal("no exchange after the fallback")
+	}
+	f.send(exchangedMsg{half: flows.HalfSession, item: fixedItem()})
+	if r := f.m.doneRecord(flows.HalfSession); r["passed"] != false {
+		t.Fatalf("done record %v: a half without a verified webhook did not pass", r)
+	}
+}
+
+func TestErrorsShownThenCleared(t *testing.T) {
+	f := newFixture(t, false, 100, 30)
+	f.open(flows.HalfSession)
+	pe := &flows.PlaidError{Code: "RATE_LIMIT_EXCEEDED", Message: "too many requests", RequestID: "req-42", Endpoint: "/link/token/get", HTTPStatus: 429, Type: "RATE_LIMIT_EXCEEDED"}
+	f.send(stepErrMsg{step: "poll /link/token/get", half: flows.HalfSession, err: pe})
+	f.send(stepErrMsg{step: "poll /link/token/get", half: flows.HalfSession, err: pe})
+	v := f.m.View()
+	for _, want := range []string{"RATE_LIMIT_EXCEEDED", "too many requests", "req-42", "(×2)", "→ "} {
+		if !strings.Contains(v, want) {
+			t.Errorf("error view lacks %q:\n%s", want, v)
+		}
+	}
+	f.send(tokenPolledMsg{half: flows.HalfSession, token: fixedToken2})
+	if v := f.m.View(); strings.Contains(v, "RATE_LIMIT_EXCEEDED") {
+		t.Fatalf("the poll error stayed after a poll succeeded:\n%s", v)
+	}
+}
+
+func TestReceiverEventsAreReArmed(t *testing.T) {
+	f := newFixture(t, true, 100, 30)
+	ch := make(chan tunnel.Event, 2)
+	ch <- eventsWebhook(1, fixedToken2, evInstitutionDown)
+	ch <- eventsWebhook(2, fixedToken2, evIssueFollowed)
+	cmd := f.send(tunnelOpenedMsg{provider: tunnel.ProviderLocal, webhookURL: fixedHook, events: ch})
+	for want := int64(1); want <= 2; want++ {
+		msg, ok := find[webhookReceivedMsg](collect(cmd, 200*time.Millisecond))
+		if !ok || msg.ev.Seq != want {
+			t.Fatalf("event %d: got %+v", want, msg)
+		}
+		cmd = f.send(msg)
+	}
+	close(ch)
+	if _, ok := find[receiverClosedMsg](collect(cmd, 200*time.Millisecond)); !ok {
+		t.Fatal("a closed channel did not become receiverClosedMsg")
+	}
+	f.send(receiverClosedMsg{})
+	if !strings.Contains(f.m.View(), "receiver stopped") {
+		t.Fatal("the stopped receiver is not shown")
+	}
+}
+
+func TestSpinnerStopsWhenIdle(t *testing.T) {
+	f := newFixture(t, true, 100, 30)
+	f.tunnelUp()
+	f.m.spinning = true
+	if cmd := f.send(spinner.TickMsg{ID: f.m.spinner.ID()}); cmd != nil || f.m.spinning {
+		t.Fatal("the spinner kept ticking with nothing in flight")
+	}
+	f.key("2") // creating a token: the spinner starts again
+	if !f.m.spinning {
+		t.Fatal("the spinner did not start for the token")
+	}
+}
+
+func TestNewTokenStartsOver(t *testing.T) {
+	f := newFixture(t, true, 100, 30)
+	f.open(flows.HalfSession)
+	f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, true)})
+	f.send(exchangedMsg{half: flows.HalfSession, item: fixedItem()})
+	cmd := f.key("n")
+	if f.m.session.token != nil || !f.m.session.creating || f.m.session.fin.item != nil {
+		t.Fatal("n did not start the half over")
+	}
+	if e, ok := find[stepErrMsg](collect(cmd, 200*time.Millisecond)); !ok || e.step != "create link token" {
+		t.Fatal("n did not create a token")
+	}
+}
+
+func TestHelpFollowsTheScreen(t *testing.T) {
+	f := newFixture(t, true, 200, 30)
+	home := f.m.View()
+	f.open(flows.HalfSignup)
+	signup := f.m.View()
+	if !strings.Contains(home, "half 1: sign-up") || strings.Contains(home, "copy") {
+		t.Fatalf("home help:\n%s", home)
+	}
+	if !strings.Contains(signup, "c copy") || strings.Contains(signup, "half 1: sign-up") || strings.Contains(signup, "r bring") {
+		t.Fatalf("signup help:\n%s", signup)
+	}
+	f.key("?")
+	if !f.m.help.ShowAll || !strings.Contains(f.m.View(), "shift+tab") {
+		t.Fatal("? did not show the full help")
+	}
+}
