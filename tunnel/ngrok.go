@@ -208,7 +208,9 @@ func ngrokError(err error, server, token string) *Error {
 		strings.Contains(err.Error(), "tls:"):
 		e.Cause = fmt.Sprintf("TLS handshake with the ngrok server at %s failed (a proxy or firewall intercepting?): %s",
 			server, firstLine(err.Error()))
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET),
+		// ngrok-go's wording when the connection died before the authtoken could even be sent.
+		strings.Contains(err.Error(), "failed to send authentication request"):
 		e.Cause = fmt.Sprintf("the ngrok server at %s closed the connection before the session started", server)
 	default:
 		e.Cause = "could not start the ngrok tunnel: " + firstLine(err.Error())

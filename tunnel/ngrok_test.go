@@ -142,6 +142,7 @@ func TestNgrokErrorMapping(t *testing.T) {
 		{&net.DNSError{Err: "no such host", Name: "connect.ngrok-agent.com"}, "cannot resolve the ngrok server"},
 		{errors.New("authentication failed: The authtoken you specified is " + fakeToken), "ngrok rejected the authtoken"},
 		{errors.New("tls: first record does not look like a TLS handshake"), "TLS handshake"},
+		{errors.New("failed to send authentication request: session closed"), "closed the connection before the session started"},
 		{errors.New("something else"), "could not start the ngrok tunnel: something else"},
 	} {
 		e := ngrokError(tc.err, "connect.ngrok-agent.com:443", fakeToken)
