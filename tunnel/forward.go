@@ -20,13 +20,18 @@ const maxForwardsInFlight = 16
 func ValidateForwardURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return fmt.Errorf("--forward-to %q is not an absolute http(s) URL; use e.g. http://localhost:3000/plaid/webhook", s)
+		shown := s
+		if err == nil {
+			shown = u.Redacted()
+		}
+		return fmt.Errorf("--forward-to %q is not an absolute http(s) URL; use e.g. http://localhost:3000/plaid/webhook", shown)
 	}
 	return nil
 }
 
 type forwarder struct {
 	url    string
+	shown  string // url with any password masked: it goes into events and onto the screen
 	bad    error // ValidateForwardURL's verdict; every relay reports it
 	client *http.Client
 	sem    chan struct{}
@@ -40,13 +45,17 @@ func newForwarder(target string, c *http.Client) *forwarder {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
-	return &forwarder{url: target, bad: ValidateForwardURL(target), client: c, sem: make(chan struct{}, maxForwardsInFlight)}
+	shown := target
+	if u, err := url.Parse(target); err == nil {
+		shown = u.Redacted()
+	}
+	return &forwarder{url: target, shown: shown, bad: ValidateForwardURL(target), client: c, sem: make(chan struct{}, maxForwardsInFlight)}
 }
 
 // forward relays ev's body and Plaid-Verification header in the background and reports the target's
 // answer as an EventForward. It never blocks the webhook's response.
 func (r *Receiver) forward(ev Event, verification string) {
-	res := &ForwardResult{Seq: ev.Seq, URL: r.fwd.url}
+	res := &ForwardResult{Seq: ev.Seq, URL: r.fwd.shown}
 	if r.fwd.bad != nil {
 		res.Err = r.fwd.bad.Error()
 		r.emit(context.Background(), Event{Kind: EventForward, Forward: res, Reason: res.Err})
