@@ -71,6 +71,7 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-time.After(f.Delay):
 			case <-r.Context().Done():
+				status = 499 // the client gave up during the injected delay; nothing to answer
 				return
 			}
 		}

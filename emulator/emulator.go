@@ -5,7 +5,10 @@
 // It serves three things from one http.Handler:
 //   - the Plaid API subset (POST /link/token/create, ...), with Plaid's request, response and error shapes;
 //   - the Hosted Link pages (/hosted-link/{id}), server-rendered HTML that works without JavaScript;
-//   - control endpoints under /emulator/ (restore an institution, the recovery inbox, fault injection).
+//   - control endpoints under /emulator/, without authentication (a local tool) and never showing the
+//     secret: GET /emulator (index), GET /emulator/inbox (HTML) and /emulator/inbox.json,
+//     GET /emulator/deliveries.json, POST /emulator/institutions/restore, POST and DELETE
+//     /emulator/faults, POST /emulator/webhook_faults.
 //
 // All state lives in one mutex-guarded store. Hosted Link pages and CompleteSession drive the same
 // transition functions (flow.go), so a scripted run produces exactly the events and webhooks a person

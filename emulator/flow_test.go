@@ -1,7 +1,9 @@
 package emulator
 
 import (
+	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -255,4 +257,43 @@ func eventNames(evs []plaid.LinkEvent) []string {
 		out = append(out, e.EventName)
 	}
 	return out
+}
+
+// BenchmarkSuccessSession measures one whole half-2 run against the emulator: create a token through
+// plaid-go, walk the session with CompleteSession, exchange the public token.
+func BenchmarkSuccessSession(b *testing.B) {
+	emu, err := New(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer emu.Close()
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	emu.SetBaseURL(srv.URL)
+	pc := plaid.NewConfiguration()
+	pc.AddDefaultHeader("PLAID-CLIENT-ID", emu.ClientID())
+	pc.AddDefaultHeader("PLAID-SECRET", emu.Secret())
+	pc.UseEnvironment(plaid.Environment(srv.URL))
+	api := plaid.NewAPIClient(pc).PlaidApi
+	ctx := context.Background()
+	for b.Loop() {
+		req := plaid.NewLinkTokenCreateRequest("Bench", "en", []plaid.CountryCode{plaid.COUNTRYCODE_US}, *plaid.NewLinkTokenCreateRequestUser("u"))
+		req.SetHostedLink(*plaid.NewLinkTokenCreateHostedLink())
+		lt, _, err := api.LinkTokenCreate(ctx).LinkTokenCreateRequest(*req).Execute()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := emu.CompleteSession(ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err != nil {
+			b.Fatal(err)
+		}
+		got, _, err := api.LinkTokenGet(ctx).LinkTokenGetRequest(*plaid.NewLinkTokenGetRequest(lt.GetLinkToken())).Execute()
+		if err != nil {
+			b.Fatal(err)
+		}
+		res := got.GetLinkSessions()[0].GetResults()
+		pt := res.GetItemAddResults()[0].PublicToken
+		if _, _, err := api.ItemPublicTokenExchange(ctx).ItemPublicTokenExchangeRequest(*plaid.NewItemPublicTokenExchangeRequest(pt)).Execute(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -59,6 +59,10 @@ func TestEveryBodyMatchesTheSpec(t *testing.T) {
 	if _, _, err := api.AccountsGet(ctx).AccountsGetRequest(*plaid.NewAccountsGetRequest(ex.AccessToken)).Execute(); err != nil {
 		t.Fatal(err)
 	}
+	// /item/get before any webhook (last_webhook null) and after (below).
+	if _, _, err := api.ItemGet(ctx).ItemGetRequest(*plaid.NewItemGetRequest(ex.AccessToken)).Execute(); err != nil {
+		t.Fatal(err)
+	}
 	for _, code := range []string{"DEFAULT_UPDATE", "NEW_ACCOUNTS_AVAILABLE", "SYNC_UPDATES_AVAILABLE", "LOGIN_REPAIRED"} {
 		if _, _, err := api.SandboxItemFireWebhook(ctx).SandboxItemFireWebhookRequest(*plaid.NewSandboxItemFireWebhookRequest(ex.AccessToken, code)).Execute(); err != nil {
 			t.Fatalf("fire %s: %v %s", code, err, errBody(err))
