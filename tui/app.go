@@ -309,6 +309,12 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 	switch {
 	case key.Matches(msg, k.Quit):
 		m.cancel()
+		if m.transcript != nil && len(m.records) > 0 {
+			// Write what is left before the program ends (main closes the file after Run).
+			recs := m.records
+			m.records = nil
+			return m, tea.Sequence(writeRecordsCmd(m.transcript, recs), tea.Quit)
+		}
 		return m, tea.Quit
 	case m.tiny():
 		return m, nil // only q works on the "make the window bigger" screen

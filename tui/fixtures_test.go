@@ -134,3 +134,5 @@ func fixedEmail() emulator.Email {
 		URL: fixedMail, InstitutionID: "ins_109508", InstitutionName: "First Platypus Bank", LinkToken: fixedToken1,
 		SentAt: t0.Add(30 * time.Second)}
 }
+
+func teaSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
