@@ -93,6 +93,7 @@ type Session struct {
 	Status       string // SUCCESS, EXITED, or "" while open
 	PublicTokens []string
 	ExitCode     string // error code the session exited with, if any
+	ExitStatus   string // where Link was when the user left (exit metadata status, e.g. requires_credentials)
 	Events       []LinkEvent
 }
 

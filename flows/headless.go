@@ -358,8 +358,8 @@ func (r *run) finishAndExchange(ctx context.Context, tokens []string, failOnExit
 		if failOnExit {
 			for _, s := range st.Sessions {
 				if s.Finished && s.Status != "SUCCESS" {
-					passed, reason = r.fail("session", fmt.Errorf("the Link session ended without an Item (status %s, error %s)",
-						orDash(s.Status), orDash(s.ExitCode)))
+					passed, reason = r.fail("session", fmt.Errorf("the Link session ended without an Item (status %s, error %s, left at %s)",
+						orDash(s.Status), orDash(s.ExitCode), orDash(s.ExitStatus)))
 					return true, passed, reason
 				}
 			}

@@ -108,12 +108,10 @@ func sessionFrom(s plaid.LinkTokenGetSessionsResponse) Session {
 		if pe := ex.Error.Get(); pe != nil && out.ExitCode == "" {
 			out.ExitCode = pe.ErrorCode
 		}
-		if md := ex.Metadata.Get(); md != nil && out.Status == "" && md.GetStatus() != "" {
-			out.Status = md.GetStatus()
+		if md := ex.Metadata.Get(); md != nil && out.ExitStatus == "" {
+			out.ExitStatus = md.GetStatus()
 		}
-		if out.Status == "" {
-			out.Status = "EXITED"
-		}
+		out.Status = "EXITED"
 		out.Finished = true
 	}
 	if len(out.PublicTokens) > 0 {
