@@ -151,6 +151,12 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.inspector = m.inspector.add(msg.ev)
 		m.header.webhooks = m.inspector.count()
 		m.recordEvent(msg.ev)
+		switch {
+		case msg.ev.Kind == tunnel.EventRejected:
+			m.addErr(stepErrMsg{step: "receiver", err: fmt.Errorf("refused a request (HTTP %d): %s; only Plaid should POST JSON to the webhook URL (w shows it)", msg.ev.Status, msg.ev.Reason)})
+		case msg.ev.Kind == tunnel.EventWebhook && msg.ev.Verified:
+			m.clearErr("receiver", 0)
+		}
 		add(m.routeHalf(flows.HalfSignup, msg))
 		add(m.routeHalf(flows.HalfSession, msg))
 		add(waitForEventCmd(m.events))
@@ -182,12 +188,14 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		add(m.routeHalf(msg.half, msg))
 		m.recordExchange(msg)
 	case stepErrMsg:
-		m.addErr(msg)
-		rec := flows.ErrorRecord(msg.step, msg.err)
-		if msg.half != 0 {
-			rec["half"] = int(msg.half)
+		if m.addErr(msg) == 1 {
+			// A failure that repeats (a poll every 2 s) is recorded once, not every time.
+			rec := flows.ErrorRecord(msg.step, msg.err)
+			if msg.half != 0 {
+				rec["half"] = int(msg.half)
+			}
+			m.record(rec)
 		}
-		m.record(rec)
 		add(m.routeHalf(msg.half, msg))
 	case browserOpenedMsg:
 		m.clearErr("open the browser", 0)
@@ -502,18 +510,20 @@ func (m *model) recordExchange(msg exchangedMsg) {
 }
 
 // addErr shows a failed step; a repeat of the same step's failure counts up instead of piling up.
-func (m *model) addErr(e stepErrMsg) {
+// It returns how many times in a row the step has now failed (0: not shown, we are quitting).
+func (m *model) addErr(e stepErrMsg) int {
 	if errors.Is(e.err, context.Canceled) {
-		return // we are quitting
+		return 0
 	}
 	for i, x := range m.errs {
 		if x.step == e.step && x.half == e.half {
 			m.errs = append(m.errs[:i:i], m.errs[i+1:]...)
 			m.errs = append(m.errs, errEntry{step: e.step, half: e.half, err: e.err, count: x.count + 1})
-			return
+			return x.count + 1
 		}
 	}
 	m.errs = append(m.errs, errEntry{step: e.step, half: e.half, err: e.err, count: 1})
+	return 1
 }
 
 // clearErr drops a step's error once the step succeeded.
@@ -585,10 +595,14 @@ func (m model) chrome() (header, errs, footer string) {
 
 // bodySize is what is left for the body between the header and the error box and footer.
 func (m model) bodySize() (int, int) {
+	header, errs, footer := m.chrome()
+	return m.bodySizeFor(header, errs, footer)
+}
+
+func (m model) bodySizeFor(header, errs, footer string) (int, int) {
 	if m.c.width == 0 || m.tiny() {
 		return 0, 0
 	}
-	header, errs, footer := m.chrome()
 	h := m.c.height - lipgloss.Height(header) - 1 - lipgloss.Height(footer)
 	if errs != "" {
 		h -= lipgloss.Height(errs)
@@ -651,7 +665,7 @@ func (m model) View() string {
 		return m.tinyView()
 	}
 	header, errs, footer := m.chrome()
-	bw, bh := m.bodySize()
+	bw, bh := m.bodySizeFor(header, errs, footer)
 	spin := m.spinner.View()
 	var body string
 	switch {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +31,15 @@ func collect(cmd tea.Cmd, wait time.Duration) []tea.Msg {
 			if b, ok := msg.(tea.BatchMsg); ok {
 				for _, cc := range b {
 					run(cc)
+				}
+				return
+			}
+			// tea.Sequence's message is an unexported []tea.Cmd: run its Cmds in order.
+			if v := reflect.ValueOf(msg); v.Kind() == reflect.Slice && v.Type().Elem() == reflect.TypeOf(tea.Cmd(nil)) {
+				for i := 0; i < v.Len(); i++ {
+					if cc := v.Index(i).Interface().(tea.Cmd); cc != nil {
+						out <- cc()
+					}
 				}
 				return
 			}

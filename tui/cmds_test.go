@@ -1,0 +1,105 @@
+package tui
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linkrecovery/linkrecovery/flows"
+	"github.com/linkrecovery/linkrecovery/tunnel"
+)
+
+// fakeOpener puts an xdg-open on PATH that runs script.
+func fakeOpener(t *testing.T, script string) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("the opener is xdg-open on Linux only")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "xdg-open"), []byte("#!/bin/sh\n"+script+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir)
+}
+
+func TestOpenBrowser(t *testing.T) {
+	fakeOpener(t, `[ "$1" = "`+fixedURL2+`" ] || exit 9`)
+	if _, ok := openBrowserCmd(context.Background(), fixedURL2)().(browserOpenedMsg); !ok {
+		t.Fatal("a working opener did not report success")
+	}
+	fakeOpener(t, `echo "no method available for opening" >&2; exit 3`)
+	msg, ok := openBrowserCmd(context.Background(), fixedURL2)().(stepErrMsg)
+	if !ok || !strings.Contains(msg.err.Error(), "no method available") || !strings.Contains(msg.err.Error(), "open the URL by hand") {
+		t.Fatalf("failing opener: %+v", msg)
+	}
+	// The failure is shown and the app goes on.
+	f := newFixture(t, true, 100, 30)
+	f.open(flows.HalfSession)
+	if cmd := f.key("o"); cmd == nil {
+		t.Fatal("o gave no Cmd")
+	}
+	f.send(msg)
+	if v := f.m.View(); !strings.Contains(v, "open the browser") {
+		t.Fatalf("browser error not shown:\n%s", v)
+	}
+}
+
+func TestOpenTunnelWithoutEnv(t *testing.T) {
+	msg, ok := openTunnelCmd(context.Background(), nil)().(tunnelFailedMsg)
+	if !ok || msg.err != errNoEnv {
+		t.Fatalf("got %+v", msg)
+	}
+}
+
+// TestOpenTunnelDemo opens a real loopback tunnel and receiver through flows.
+func TestOpenTunnelDemo(t *testing.T) {
+	env := demoEnv(t, flows.Config{})
+	msg, ok := openTunnelCmd(context.Background(), env)().(tunnelOpenedMsg)
+	if !ok {
+		t.Fatalf("got %T", msg)
+	}
+	if msg.provider != tunnel.ProviderLocal || !strings.HasSuffix(msg.webhookURL, "/webhook") || msg.events == nil {
+		t.Fatalf("tunnel: %+v", msg)
+	}
+}
+
+func TestWriteRecordsInOrder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.jsonl")
+	tr, err := flows.OpenTranscript(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, true, 100, 30)
+	f.m.transcript = tr
+	f.tunnelUp()
+	f.key("2")
+	cmd := f.send(linkTokenCreatedMsg{half: flows.HalfSession, token: f.token(flows.HalfSession)})
+	w, ok := find[transcriptWrittenMsg](collect(cmd, 300*time.Millisecond))
+	if !ok || w.err != nil {
+		t.Fatalf("write: %+v %v", w, ok)
+	}
+	// While nothing is written, records queue up; quitting writes them before tea.Quit.
+	f.send(w)
+	f.m.transcriptBusy = true // pretend a write is in flight
+	f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken2, evInstitutionDown)})
+	f.send(stepErrMsg{step: "poll /link/token/get", half: flows.HalfSession, err: context.DeadlineExceeded})
+	f.m.transcriptBusy = false
+	quit := f.key("q")
+	if quit == nil {
+		t.Fatal("no quit Cmd")
+	}
+	_ = collect(quit, 300*time.Millisecond) // runs the sequence's Cmds
+	_ = tr.Close()
+	recs := readRecords(t, path)
+	var names []string
+	for _, r := range recs {
+		names = append(names, r["event"].(string))
+	}
+	if got := strings.Join(names, ","); got != "link_token_created,webhook,error" {
+		t.Fatalf("transcript: %s", got)
+	}
+}
