@@ -319,3 +319,25 @@ func jwkToECDSA(t *testing.T, k plaid.JWKPublicKey) *ecdsa.PublicKey {
 	}
 	return &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
 }
+
+// finishedWith returns the one SESSION_FINISHED webhook with the given status among hooks.
+func finishedWith(t *testing.T, hooks []hook, status string) plaid.LinkSessionFinishedWebhook {
+	t.Helper()
+	var found []plaid.LinkSessionFinishedWebhook
+	for _, h := range hooks {
+		if h.code() != "SESSION_FINISHED" {
+			continue
+		}
+		var f plaid.LinkSessionFinishedWebhook
+		if err := json.Unmarshal(h.Body, &f); err != nil {
+			t.Fatalf("decoding SESSION_FINISHED: %v", err)
+		}
+		if f.Status == status {
+			found = append(found, f)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d SESSION_FINISHED webhooks with status %s among %s, want 1", len(found), status, codes(hooks))
+	}
+	return found[0]
+}
