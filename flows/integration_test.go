@@ -428,7 +428,7 @@ func TestPlaidErrorsFromEmulatorFaults(t *testing.T) {
 func TestHalf2WaitsOnlyAsLongAsCtx(t *testing.T) {
 	env := newDemoEnv(t, Config{})
 	rec := newRecorder()
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if RunHeadless(ctx, env, HalfOptions{Half: HalfSession}, rec.emit) {
 		t.Fatal("passed with nobody finishing the session")
@@ -524,7 +524,10 @@ func BenchmarkNewEnv(b *testing.B) {
 // A person slower in Link than WebhookTimeout is not mistaken for a broken webhook path: the clock
 // starts when /link/token/get shows the session finished.
 func TestHalf2SlowPersonIsNotAWebhookFailure(t *testing.T) {
-	env := newDemoEnv(t, Config{WebhookTimeout: 200 * time.Millisecond})
+	// The timeout is wide enough for a loaded machine to deliver the webhook after the finish; the
+	// person takes longer than it before finishing.
+	const timeout = time.Second
+	env := newDemoEnv(t, Config{WebhookTimeout: timeout})
 	rec := newRecorder()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -533,7 +536,7 @@ func TestHalf2SlowPersonIsNotAWebhookFailure(t *testing.T) {
 		result <- RunHeadless(ctx, env, HalfOptions{Half: HalfSession, PollInterval: 20 * time.Millisecond}, rec.emit)
 	}()
 	lt := rec.waitFor(t, 10*time.Second, isEvent("link_token_created"))
-	time.Sleep(600 * time.Millisecond) // three timeouts' worth of "reading the bank's page"
+	time.Sleep(timeout + 300*time.Millisecond) // "reading the bank's page" for longer than the timeout
 	if err := env.Emulator.CompleteSession(ctx, lt["hosted_link_url"].(string), AutoSessionCredentials); err != nil {
 		t.Fatal(err)
 	}
