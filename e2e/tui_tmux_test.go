@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -162,6 +164,7 @@ func TestTUIQRCodeOpensSessionAndFinishes(t *testing.T) {
 	}) {
 		t.Fatalf("no readable QR code on screen within 90s: %v", lastErr)
 	}
+	saveScreen(t, "tui-qr", s.capture(true))
 	if light, err := qrscan.DecodeScreen(s.capture(true), qrscan.Light); err != nil || light != decoded {
 		t.Errorf("the QR code does not read on a light terminal (%q, %v): draw it with explicit colours", light, err)
 	}
@@ -174,6 +177,9 @@ func TestTUIQRCodeOpensSessionAndFinishes(t *testing.T) {
 	hosted, _ := created["hosted_link_url"].(string)
 	if hosted == "" || decoded != hosted {
 		t.Fatalf("QR code says %q; the app's hosted_link_url is %q", decoded, hosted)
+	}
+	if plain := s.capture(false); !strings.Contains(plain, hosted) {
+		t.Errorf("the screen does not show the hosted_link_url %s as text (for those who cannot scan)", hosted)
 	}
 	t.Logf("QR code decodes to the hosted_link_url %s", hosted)
 
@@ -202,6 +208,7 @@ func TestTUIQRCodeOpensSessionAndFinishes(t *testing.T) {
 	}) {
 		t.Fatalf("the screen never showed a verified SESSION_FINISHED and item %s", item)
 	}
+	saveScreen(t, "tui-finished", s.capture(true))
 	webhook := transcriptRecord(transcript, "webhook")
 	if webhook == nil || webhook["verified"] != true {
 		t.Errorf("transcript's first webhook record is not verified: %v", webhook)
@@ -227,4 +234,37 @@ func TestTUIQRCodeOpensSessionAndFinishes(t *testing.T) {
 	if fi.Mode().Perm() != 0o600 {
 		t.Errorf("transcript mode %v, want 0600 (it records link tokens)", fi.Mode().Perm())
 	}
+}
+
+// saveScreen keeps a terminal capture for a person to look at when E2E_SCREENSHOTS names a directory:
+// the text, and a PNG of it as the QR reader sees it on a dark theme.
+func saveScreen(t *testing.T, name, screen string) {
+	dir := os.Getenv("E2E_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".txt"), []byte(screen), 0o600); err != nil {
+		t.Logf("save screen: %v", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, name+".png"), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		t.Logf("save screen: %v", err)
+		return
+	}
+	defer f.Close()
+	img := qrscan.Rasterize(screen, qrscan.Dark)
+	if err := png.Encode(f, upscale(img, 3)); err != nil {
+		t.Logf("save screen: %v", err)
+	}
+}
+
+func upscale(img image.Image, k int) image.Image {
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx()*k, b.Dy()*k))
+	for y := 0; y < b.Dy()*k; y++ {
+		for x := 0; x < b.Dx()*k; x++ {
+			out.Set(x, y, img.At(b.Min.X+x/k, b.Min.Y+y/k))
+		}
+	}
+	return out
 }
