@@ -296,3 +296,50 @@ func BenchmarkSuccessSession(b *testing.B) {
 		}
 	}
 }
+
+// TestCompleteSessionRejections: wrong credentials, e-mail or code stop CompleteSession with the
+// page's error code; the session stays where it was, so a second call with the right input finishes it.
+func TestCompleteSessionRejections(t *testing.T) {
+	v := newEnv(t, Config{})
+	lt := v.linkToken(t, "", "")
+	u := lt.GetHostedLinkUrl()
+	steps := []struct {
+		c    Credentials
+		want string
+	}{
+		{Credentials{Username: UserGood, Password: "pass_bad"}, "INVALID_CREDENTIALS"},
+		{Credentials{InstitutionID: "ins_nope", Username: UserGood, Password: PassGood}, "INVALID_INSTITUTION"},
+		{Credentials{Username: UserGood, Password: PassInstitutionDown, Email: "me@example.com"}, "INVALID_EMAIL"},
+		{Credentials{Email: RecoveryEmail, Code: "999999"}, "INVALID_CODE"},
+	}
+	// The first failure happens on login, so the institution must already be chosen: use a fresh
+	// token for the institution case.
+	if err := v.emu.CompleteSession(v.ctx, u, steps[0].c); err == nil || !strings.Contains(err.Error(), steps[0].want) {
+		t.Errorf("wrong password: %v", err)
+	}
+	other := v.linkToken(t, "", "")
+	if err := v.emu.CompleteSession(v.ctx, other.GetHostedLinkUrl(), steps[1].c); err == nil || !strings.Contains(err.Error(), steps[1].want) {
+		t.Errorf("unknown institution: %v", err)
+	}
+	for _, s := range steps[2:] {
+		if err := v.emu.CompleteSession(v.ctx, u, s.c); err == nil || !strings.Contains(err.Error(), s.want) {
+			t.Errorf("%+v: %v, want %s", s.c, err, s.want)
+		}
+	}
+	// From the code page, the right code finishes the opt-in.
+	if err := v.emu.CompleteSession(v.ctx, u, Credentials{Code: RecoveryCode}); err != nil {
+		t.Fatalf("right code: %v", err)
+	}
+	if v.emu.OptIns() != 1 {
+		t.Errorf("OptIns = %d", v.emu.OptIns())
+	}
+	if err := v.emu.CompleteSession(v.ctx, u, Credentials{Username: UserGood, Password: PassGood}); err == nil || !strings.Contains(err.Error(), "already ended") {
+		t.Errorf("a finished session: %v", err)
+	}
+	ctx, cancel := context.WithCancel(v.ctx)
+	cancel()
+	fresh := v.linkToken(t, "", "")
+	if err := v.emu.CompleteSession(ctx, fresh.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err == nil || !strings.Contains(err.Error(), "canceled") {
+		t.Errorf("cancelled context: %v", err)
+	}
+}
