@@ -586,11 +586,27 @@ func (m model) chrome() (header, errs, footer string) {
 	w := m.c.width
 	header = m.header.View(m.c.styles, w)
 	errs = m.errorView(w)
-	footer = m.help.View(m.keys)
+	footer = m.footerHelp(w)
 	if m.status != "" {
 		footer = m.c.styles.OK.Render(ansi.Truncate(m.status, w, "…")) + "\n" + footer
 	}
 	return header, errs, footer
+}
+
+// footerHelp is the short help with the global keys kept whole at the end (help would cut them
+// first on a narrow terminal), or the full help after ?.
+func (m model) footerHelp(w int) string {
+	if m.help.ShowAll {
+		return m.help.View(m.keys)
+	}
+	global := m.help.ShortHelpView(m.keys.globalKeys())
+	local := m.help
+	local.Width = max(1, w-lipgloss.Width(global)-lipgloss.Width(m.help.ShortSeparator))
+	screen := local.ShortHelpView(m.keys.screenKeys())
+	if screen == "" {
+		return global
+	}
+	return screen + m.help.Styles.ShortSeparator.Render(m.help.ShortSeparator) + global
 }
 
 // bodySize is what is left for the body between the header and the error box and footer.

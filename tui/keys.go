@@ -54,11 +54,19 @@ func defaultKeyMap() keyMap {
 
 // ShortHelp puts the current screen's keys first, then the global ones (help skips disabled keys).
 func (k keyMap) ShortHelp() []key.Binding {
+	return append(k.screenKeys(), k.globalKeys()...)
+}
+
+// screenKeys are the keys of what is on screen, most useful first (the footer may cut the tail).
+func (k keyMap) screenKeys() []key.Binding {
 	return []key.Binding{
-		k.Half1, k.Half2, k.Select, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR,
-		k.Up, k.Down, k.PageDown, k.Inspector, k.Back, k.Help, k.Quit,
+		k.Half1, k.Half2, k.Select, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR, k.NewToken,
+		k.Up, k.Down, k.PageDown, k.Inspector, k.Back,
 	}
 }
+
+// globalKeys are always in the footer, never cut: how to see every key and how to leave.
+func (k keyMap) globalKeys() []key.Binding { return []key.Binding{k.Help, k.Quit} }
 
 // FullHelp groups the keys into columns: navigation, actions, screens.
 func (k keyMap) FullHelp() [][]key.Binding {
