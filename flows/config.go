@@ -174,3 +174,14 @@ func isLoopbackHost(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// String describes the Config with its secrets masked, so that printing one with %v or %+v (in a
+// log, a panic, a test failure) cannot leak PLAID_SECRET or NGROK_AUTHTOKEN.
+func (c Config) String() string {
+	return fmt.Sprintf("{Mode:%s ClientID:%s Secret:%s PlaidEnv:%s PlaidURL:%s NgrokAuthtoken:%s NgrokServer:%s TunnelDeadline:%s WebhookURL:%s Listen:%s PublicHost:%s ForwardTo:%s RedirectURI:%s WebhookTimeout:%s}",
+		c.Mode(), c.ClientID, Mask(c.Secret), c.PlaidEnv, c.PlaidURL, Mask(c.NgrokAuthtoken), c.NgrokServer, c.TunnelDeadline,
+		c.WebhookURL, c.Listen, c.PublicHost, c.ForwardTo, c.RedirectURI, c.WebhookTimeout)
+}
+
+// GoString is String for %#v, which would otherwise print the fields raw.
+func (c Config) GoString() string { return "flows.Config" + c.String() }

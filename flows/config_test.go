@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,5 +139,23 @@ func TestValidateFlags(t *testing.T) {
 				t.Fatalf("want an error mentioning %q, got %v", c.want, err)
 			}
 		})
+	}
+}
+
+func TestConfigPrintsNoSecrets(t *testing.T) {
+	secret, ngrok := "plaid-secret-value-0123456789", "ngrok-token-value-0123456789"
+	c := Config{ClientID: "client-1", Secret: secret, NgrokAuthtoken: ngrok}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		out := fmt.Sprintf(verb, c)
+		if strings.Contains(out, secret[4:len(secret)-4]) || strings.Contains(out, ngrok[4:len(ngrok)-4]) {
+			t.Errorf("%s leaks: %s", verb, out)
+		}
+		if !strings.Contains(out, "client-1") || !strings.Contains(out, "sandbox") {
+			t.Errorf("%s hides too much: %s", verb, out)
+		}
+	}
+	// Nested in another value too (e.g. a struct holding the Config).
+	if out := fmt.Sprintf("%+v", struct{ C Config }{c}); strings.Contains(out, secret) {
+		t.Errorf("nested leaks: %s", out)
 	}
 }

@@ -269,3 +269,19 @@ func tunnelNext(err error) string {
 	}
 	return ""
 }
+
+// String describes the Env without its keys: %v of an Env would otherwise print the Config and the
+// Plaid client's default headers, PLAID-SECRET included.
+func (e *Env) String() string {
+	if e == nil {
+		return "flows.Env(nil)"
+	}
+	webhook := e.WebhookURL()
+	if webhook == "" {
+		webhook = "(tunnel not open)"
+	}
+	return fmt.Sprintf("flows.Env{Mode:%s PlaidURL:%s Webhook:%s}", e.Mode, e.PlaidURL, webhook)
+}
+
+// GoString is String for %#v.
+func (e *Env) GoString() string { return e.String() }

@@ -342,6 +342,11 @@ func TestSandboxModeAgainstEmulator(t *testing.T) {
 		t.Errorf("ready = %v", r)
 	}
 	checkNoSecrets(t, rec.text(), emu.Secret())
+	for _, verb := range []string{"%v", "%+v", "%#v"} {
+		if out := fmt.Sprintf(verb, env); strings.Contains(out, emu.Secret()) || !strings.Contains(out, srv.URL) {
+			t.Errorf("%s of the Env = %s", verb, out)
+		}
+	}
 }
 
 func TestSandboxWrongKeys(t *testing.T) {
