@@ -57,6 +57,18 @@ var goldenScenarios = []struct {
 		f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, true)})
 		f.send(exchangedMsg{half: flows.HalfSession, item: fixedItem()})
 	}},
+	{"signup_demo_done_many_accounts", true, func(f *fixture) {
+		f.open(flows.HalfSignup)
+		f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown+","+evIssueFollowed)})
+		mail := fixedEmail()
+		f.send(institutionRestoredMsg{sent: []emulator.Email{mail}, inbox: []emulator.Email{mail}})
+		f.send(webhookReceivedMsg{ev: sessionFinished(2, fixedToken1, true)})
+		it := fixedItem()
+		for i := 0; i < 6; i++ {
+			it.Accounts = append(it.Accounts, flows.Account{ID: fmt.Sprint("x", i), Name: fmt.Sprint("Plaid Extra ", i), Mask: fmt.Sprint(4440 + i), Type: "loan", Subtype: "student"})
+		}
+		f.send(exchangedMsg{half: flows.HalfSignup, item: it})
+	}},
 	{"session_plaid_error", false, func(f *fixture) {
 		f.tunnelUp()
 		f.key("2")

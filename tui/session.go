@@ -6,6 +6,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/linkrecovery/linkrecovery/flows"
@@ -190,15 +191,23 @@ func (f finishTracker) lines(c *common, spin string, width int) []string {
 	return out
 }
 
-// itemView shows the exchanged Item; the access token only ever masked.
-func itemView(s Styles, it flows.Item, width int) string {
-	var b strings.Builder
-	b.WriteString(s.Title.Render("Item") + "\n")
-	b.WriteString(s.Label.Render("item_id      ") + s.Text.Render(it.ItemID) + "\n")
-	b.WriteString(s.Label.Render("institution  ") + s.Text.Render(it.InstitutionID) + "\n")
-	b.WriteString(s.Label.Render("access_token ") + s.Text.Render(flows.Mask(it.AccessToken)) + "\n")
-	b.WriteString(s.Title.Render(fmt.Sprintf("Accounts (%d)", len(it.Accounts))))
-	for _, a := range it.Accounts {
+// itemView shows the exchanged Item in at most maxLines lines; the access token only ever masked.
+// Accounts that do not fit are counted rather than cut off silently.
+func itemView(s Styles, it flows.Item, width, maxLines int) string {
+	lines := []string{
+		s.Title.Render("Item"),
+		s.Label.Render("item_id      ") + s.Text.Render(it.ItemID),
+		s.Label.Render("institution  ") + s.Text.Render(it.InstitutionID),
+		s.Label.Render("access_token ") + s.Text.Render(flows.Mask(it.AccessToken)),
+		s.Title.Render(fmt.Sprintf("Accounts (%d)", len(it.Accounts))),
+	}
+	room := maxLines - len(lines)
+	for i, a := range it.Accounts {
+		if len(it.Accounts)-i > room && room <= 1 {
+			lines = append(lines, s.Muted.Render(fmt.Sprintf("… and %d more (a taller window shows them)", len(it.Accounts)-i)))
+			break
+		}
+		room--
 		bal := "—"
 		if a.Balance != nil {
 			bal = fmt.Sprintf("%.2f", *a.Balance)
@@ -208,9 +217,9 @@ func itemView(s Styles, it flows.Item, width int) string {
 			typ += "/" + a.Subtype
 		}
 		line := fmt.Sprintf("%-18s ••%-4s %-20s %10s", ansi.Truncate(a.Name, 18, "…"), a.Mask, ansi.Truncate(typ, 20, "…"), bal)
-		b.WriteString("\n" + s.Text.Render(ansi.Truncate(line, width, "…")))
+		lines = append(lines, s.Text.Render(ansi.Truncate(line, width, "…")))
 	}
-	return b.String()
+	return strings.Join(lines, "\n")
 }
 
 func check(s Styles, done bool, text string) string {
@@ -363,7 +372,7 @@ func (m sessionModel) url() string {
 // View renders the half in a w×h body.
 func (m sessionModel) View(w, h int, spin string) string {
 	if m.token == nil || m.fin.item != nil {
-		return clip(strings.Join(m.lines(w, false, 0, spin), "\n"), w, h)
+		return clip(strings.Join(m.lines(w, false, h, spin), "\n"), w, h)
 	}
 	return layoutQR(m.qr, w, h, func(colW int, qrShown bool, needH int) []string {
 		return m.lines(colW, qrShown, needH, spin)
@@ -390,7 +399,8 @@ func (m sessionModel) lines(colW int, qrShown bool, needH int, spin string) []st
 	}
 	left = append(left, m.fin.lines(m.c, spin, colW)...)
 	if m.fin.item != nil {
-		return append(left, "", itemView(s, *m.fin.item, colW))
+		// needH is the body height here: the Item gets what the checklist leaves.
+		return append(left, "", itemView(s, *m.fin.item, colW, needH-lipgloss.Height(strings.Join(left, "\n"))-1))
 	}
 	left = append(left, urlBlock(m.c, "Hosted Link URL", m.qr, qrShown, colW, needH)...)
 	if m.token.RedirectURI != "" {

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/linkrecovery/linkrecovery/emulator"
@@ -338,7 +339,7 @@ func padRight(s string, n int) string {
 // View renders the half in a w×h body.
 func (m signupModel) View(w, h int, spin string) string {
 	if m.token == nil || m.fin.item != nil {
-		return clip(strings.Join(m.lines(w, false, 0, spin), "\n"), w, h)
+		return clip(strings.Join(m.lines(w, false, h, spin), "\n"), w, h)
 	}
 	return layoutQR(m.currentQR(), w, h, func(colW int, qrShown bool, needH int) []string {
 		return m.lines(colW, qrShown, needH, spin)
@@ -391,7 +392,8 @@ func (m signupModel) lines(colW int, qrShown bool, needH int, spin string) []str
 	}
 	switch {
 	case m.fin.item != nil:
-		left = append(left, "", itemView(s, *m.fin.item, colW))
+		// needH is the body height here: the Item gets what the checklist leaves.
+		left = append(left, "", itemView(s, *m.fin.item, colW, needH-lipgloss.Height(strings.Join(left, "\n"))-1))
 	case m.token != nil && !m.restored:
 		left = append(left, "")
 		left = append(left, m.cardsView(colW)...)
