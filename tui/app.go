@@ -46,14 +46,6 @@ const (
 	wantW, wantH = 60, 20
 )
 
-// errEntry is a failed step still worth showing (it goes away when the step later succeeds).
-type errEntry struct {
-	step  string
-	half  flows.Half
-	err   error
-	count int
-}
-
 // model is the root: it routes messages to the parts, owns the layout, and records the transcript.
 type model struct {
 	c      *common
@@ -88,12 +80,6 @@ type model struct {
 
 	clipboard io.Writer
 	tmux      bool
-}
-
-func newHelp() help.Model {
-	h := help.New()
-	h.ShortSeparator = " · "
-	return h
 }
 
 // spinnerFrames are bubbles' Dot frames without their trailing space, so a spinner takes exactly
@@ -431,112 +417,6 @@ func (m model) halfDone(h flows.Half) bool {
 	return false
 }
 
-// doneRecord is the transcript's "done" for a half: it passed only if the Item came by a verified
-// webhook (or, against the Sandbox, the sign-up steps were seen), as the headless run judges it.
-func (m model) doneRecord(h flows.Half) flows.Record {
-	fin := m.session.fin
-	if h == flows.HalfSignup {
-		if m.c.em == nil {
-			return flows.Record{"event": "done", "half": int(h), "passed": true}
-		}
-		fin = m.signup.fin
-	}
-	r := flows.Record{"event": "done", "half": int(h), "passed": fin.source == "webhook", "via": fin.source}
-	if fin.source != "webhook" {
-		r["reason"] = "the session finished, but no verified SESSION_FINISHED webhook arrived: the webhook path is broken"
-	}
-	return r
-}
-
-// record queues a transcript record (written in order by finalize).
-func (m *model) record(r flows.Record) {
-	if m.transcript == nil {
-		return
-	}
-	m.records = append(m.records, r)
-}
-
-// recordEvent writes a receiver event as the headless run does (public tokens never in full).
-func (m *model) recordEvent(ev tunnel.Event) {
-	switch ev.Kind {
-	case tunnel.EventWebhook:
-		r := flows.Record{"event": "webhook", "seq": ev.Seq, "verified": ev.Verified, "duplicate": ev.Duplicate}
-		if w := ev.Webhook; w != nil {
-			r["webhook_type"], r["webhook_code"] = w.WebhookType, w.WebhookCode
-			if w.Status != "" {
-				r["status"] = w.Status
-			}
-			if w.LinkSessionID != "" {
-				r["link_session_id"] = w.LinkSessionID
-			}
-			if n := len(flows.PublicTokens(ev)); n > 0 {
-				r["public_token_count"] = n
-			}
-		}
-		if !ev.Verified {
-			r["reason"] = ev.Reason
-		}
-		m.record(r)
-	case tunnel.EventRejected:
-		m.record(flows.Record{"event": "error", "step": "receiver",
-			"message": fmt.Sprintf("the webhook receiver refused a request (HTTP %d): %s", ev.Status, ev.Reason)})
-	case tunnel.EventForward:
-		if f := ev.Forward; f != nil {
-			r := flows.Record{"event": "forwarded", "seq": f.Seq, "url": f.URL, "status_code": f.StatusCode,
-				"latency_ms": f.Latency.Milliseconds()}
-			if f.Err != "" {
-				r["error"] = f.Err
-			}
-			m.record(r)
-		}
-	}
-}
-
-func (m *model) recordExchange(msg exchangedMsg) {
-	via := m.session.fin.source
-	if msg.half == flows.HalfSignup {
-		via = m.signup.fin.source
-	}
-	accounts := make([]flows.Record, 0, len(msg.item.Accounts))
-	for _, a := range msg.item.Accounts {
-		acc := flows.Record{"account_id": a.ID, "name": a.Name, "mask": a.Mask, "type": a.Type, "subtype": a.Subtype}
-		if a.Balance != nil {
-			acc["balance_current"] = *a.Balance
-		}
-		accounts = append(accounts, acc)
-	}
-	m.record(flows.Record{"event": "public_token_exchanged", "half": int(msg.half), "item_id": msg.item.ItemID,
-		"institution_id": msg.item.InstitutionID, "accounts": accounts, "via": via})
-}
-
-// addErr shows a failed step; a repeat of the same step's failure counts up instead of piling up.
-// It returns how many times in a row the step has now failed (0: not shown, we are quitting).
-func (m *model) addErr(e stepErrMsg) int {
-	if errors.Is(e.err, context.Canceled) {
-		return 0
-	}
-	for i, x := range m.errs {
-		if x.step == e.step && x.half == e.half {
-			m.errs = append(m.errs[:i:i], m.errs[i+1:]...)
-			m.errs = append(m.errs, errEntry{step: e.step, half: e.half, err: e.err, count: x.count + 1})
-			return x.count + 1
-		}
-	}
-	m.errs = append(m.errs, errEntry{step: e.step, half: e.half, err: e.err, count: 1})
-	return 1
-}
-
-// clearErr drops a step's error once the step succeeded.
-func (m *model) clearErr(step string, half flows.Half) {
-	out := m.errs[:0:0]
-	for _, x := range m.errs {
-		if x.step != step || x.half != half {
-			out = append(out, x)
-		}
-	}
-	m.errs = out
-}
-
 // updateKeys enables exactly the keys that do something now, so help shows only those.
 func (m *model) updateKeys() {
 	k := &m.keys
@@ -593,22 +473,6 @@ func (m model) chrome() (header, errs, footer string) {
 	return header, errs, footer
 }
 
-// footerHelp is the short help with the global keys kept whole at the end (help would cut them
-// first on a narrow terminal), or the full help after ?.
-func (m model) footerHelp(w int) string {
-	if m.help.ShowAll {
-		return m.help.View(m.keys)
-	}
-	global := m.help.ShortHelpView(m.keys.globalKeys())
-	local := m.help
-	local.Width = max(1, w-lipgloss.Width(global)-lipgloss.Width(m.help.ShortSeparator))
-	screen := local.ShortHelpView(m.keys.screenKeys())
-	if screen == "" {
-		return global
-	}
-	return screen + m.help.Styles.ShortSeparator.Render(m.help.ShortSeparator) + global
-}
-
 // bodySize is what is left for the body between the header and the error box and footer.
 func (m model) bodySize() (int, int) {
 	header, errs, footer := m.chrome()
@@ -624,51 +488,6 @@ func (m model) bodySizeFor(header, errs, footer string) (int, int) {
 		h -= lipgloss.Height(errs)
 	}
 	return m.c.width, max(1, h)
-}
-
-// errorView shows the newest unresolved error with what to do about it.
-func (m model) errorView(width int) string {
-	if len(m.errs) == 0 {
-		return ""
-	}
-	s := m.c.styles
-	e := m.errs[len(m.errs)-1]
-	text := errorText(e)
-	if e.count > 1 {
-		text += fmt.Sprintf(" (×%d)", e.count)
-	}
-	if n := len(m.errs) - 1; n > 0 {
-		text += fmt.Sprintf(" (+%d more)", n)
-	}
-	return s.ErrorBox.Render(ansi.Wrap(text, max(10, width-2), ""))
-}
-
-// errorText is an error as a person needs it: what failed, the Plaid code, message and request id,
-// and the next step.
-func errorText(e errEntry) string {
-	var pe *flows.PlaidError
-	var te *tunnel.Error
-	var h flows.Hinter
-	step := e.step
-	if e.half != 0 {
-		step = fmt.Sprintf("half %d: %s", int(e.half), e.step)
-	}
-	switch {
-	case errors.As(e.err, &pe):
-		t := fmt.Sprintf("✗ %s: %s — %s", step, pe.Code, pe.Message)
-		if pe.RequestID != "" {
-			t += " (request_id " + pe.RequestID + ")"
-		}
-		if hint := pe.Hint(); hint != "" {
-			t += "\n→ " + hint
-		}
-		return t
-	case errors.As(e.err, &te):
-		return fmt.Sprintf("✗ %s (%s): %s\n→ %s", step, te.Provider, te.Cause, te.Next)
-	case errors.As(e.err, &h) && h.Hint() != "":
-		return fmt.Sprintf("✗ %s: %s\n→ %s", step, h.Error(), h.Hint())
-	}
-	return fmt.Sprintf("✗ %s: %s", step, e.err)
 }
 
 // View lays out header, body, error box and help.
@@ -708,32 +527,4 @@ func (m model) View() string {
 	}
 	parts = append(parts, footer)
 	return clip(strings.Join(parts, "\n"), w, h)
-}
-
-// qrOnlyView is the QR code alone, for terminals where it does not fit beside the checklist.
-func (m model) qrOnlyView(w, h int) string {
-	s := m.c.styles
-	q := m.currentQR()
-	title := s.Title.Render("Scan with your phone (esc or v goes back)")
-	if q.url == "" {
-		return title + "\n" + s.Muted.Render("No URL yet.")
-	}
-	if q.w <= w && q.h+1 <= h {
-		block := title + "\n" + q.View()
-		if q.h+2+lipgloss.Height(wrapURL(q.url, w)) <= h {
-			block += "\n" + s.URL.Render(wrapURL(q.url, w))
-		}
-		return lipgloss.PlaceHorizontal(w, lipgloss.Center, block)
-	}
-	needW := max(q.w, tinyW)
-	needH := q.h + 1 + (m.c.height - h)
-	return title + "\n" + tooSmallView(s, q.url, needW, needH, m.c.width, m.c.height, w)
-}
-
-// tinyView is the designed screen for terminals below tinyW×tinyH.
-func (m model) tinyView() string {
-	s := m.c.styles
-	w := max(1, m.c.width)
-	text := fmt.Sprintf("Make the window bigger: needs ≥ %d×%d (now %d×%d).", wantW, wantH, m.c.width, m.c.height)
-	return clip(s.Title.Render("linkrecovery")+"\n"+s.Tiny.Render(ansi.Wrap(text, w, ""))+"\n"+s.Muted.Render("q quits"), w, m.c.height)
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
@@ -81,4 +82,32 @@ func clip(s string, w, h int) string {
 		lines[i] = strings.TrimRight(lines[i], " ")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// qrOnlyView is the QR code alone, for terminals where it does not fit beside the checklist.
+func (m model) qrOnlyView(w, h int) string {
+	s := m.c.styles
+	q := m.currentQR()
+	title := s.Title.Render("Scan with your phone (esc or v goes back)")
+	if q.url == "" {
+		return title + "\n" + s.Muted.Render("No URL yet.")
+	}
+	if q.w <= w && q.h+1 <= h {
+		block := title + "\n" + q.View()
+		if q.h+2+lipgloss.Height(wrapURL(q.url, w)) <= h {
+			block += "\n" + s.URL.Render(wrapURL(q.url, w))
+		}
+		return lipgloss.PlaceHorizontal(w, lipgloss.Center, block)
+	}
+	needW := max(q.w, tinyW)
+	needH := q.h + 1 + (m.c.height - h)
+	return title + "\n" + tooSmallView(s, q.url, needW, needH, m.c.width, m.c.height, w)
+}
+
+// tinyView is the designed screen for terminals below tinyW×tinyH.
+func (m model) tinyView() string {
+	s := m.c.styles
+	w := max(1, m.c.width)
+	text := fmt.Sprintf("Make the window bigger: needs ≥ %d×%d (now %d×%d).", wantW, wantH, m.c.width, m.c.height)
+	return clip(s.Title.Render("linkrecovery")+"\n"+s.Tiny.Render(ansi.Wrap(text, w, ""))+"\n"+s.Muted.Render("q quits"), w, m.c.height)
 }

@@ -1,0 +1,93 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/linkrecovery/linkrecovery/flows"
+	"github.com/linkrecovery/linkrecovery/tunnel"
+)
+
+// errEntry is a failed step still worth showing (it goes away when the step later succeeds).
+type errEntry struct {
+	step  string
+	half  flows.Half
+	err   error
+	count int
+}
+
+// addErr shows a failed step; a repeat of the same step's failure counts up instead of piling up.
+// It returns how many times in a row the step has now failed (0: not shown, we are quitting).
+func (m *model) addErr(e stepErrMsg) int {
+	if errors.Is(e.err, context.Canceled) {
+		return 0
+	}
+	for i, x := range m.errs {
+		if x.step == e.step && x.half == e.half {
+			m.errs = append(m.errs[:i:i], m.errs[i+1:]...)
+			m.errs = append(m.errs, errEntry{step: e.step, half: e.half, err: e.err, count: x.count + 1})
+			return x.count + 1
+		}
+	}
+	m.errs = append(m.errs, errEntry{step: e.step, half: e.half, err: e.err, count: 1})
+	return 1
+}
+
+// clearErr drops a step's error once the step succeeded.
+func (m *model) clearErr(step string, half flows.Half) {
+	out := m.errs[:0:0]
+	for _, x := range m.errs {
+		if x.step != step || x.half != half {
+			out = append(out, x)
+		}
+	}
+	m.errs = out
+}
+
+// errorView shows the newest unresolved error with what to do about it.
+func (m model) errorView(width int) string {
+	if len(m.errs) == 0 {
+		return ""
+	}
+	s := m.c.styles
+	e := m.errs[len(m.errs)-1]
+	text := errorText(e)
+	if e.count > 1 {
+		text += fmt.Sprintf(" (×%d)", e.count)
+	}
+	if n := len(m.errs) - 1; n > 0 {
+		text += fmt.Sprintf(" (+%d more)", n)
+	}
+	return s.ErrorBox.Render(ansi.Wrap(text, max(10, width-2), ""))
+}
+
+// errorText is an error as a person needs it: what failed, the Plaid code, message and request id,
+// and the next step.
+func errorText(e errEntry) string {
+	var pe *flows.PlaidError
+	var te *tunnel.Error
+	var h flows.Hinter
+	step := e.step
+	if e.half != 0 {
+		step = fmt.Sprintf("half %d: %s", int(e.half), e.step)
+	}
+	switch {
+	case errors.As(e.err, &pe):
+		t := fmt.Sprintf("✗ %s: %s — %s", step, pe.Code, pe.Message)
+		if pe.RequestID != "" {
+			t += " (request_id " + pe.RequestID + ")"
+		}
+		if hint := pe.Hint(); hint != "" {
+			t += "\n→ " + hint
+		}
+		return t
+	case errors.As(e.err, &te):
+		return fmt.Sprintf("✗ %s (%s): %s\n→ %s", step, te.Provider, te.Cause, te.Next)
+	case errors.As(e.err, &h) && h.Hint() != "":
+		return fmt.Sprintf("✗ %s: %s\n→ %s", step, h.Error(), h.Hint())
+	}
+	return fmt.Sprintf("✗ %s: %s", step, e.err)
+}
