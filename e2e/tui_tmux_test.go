@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -84,8 +86,9 @@ func repoRoot(t *testing.T) string {
 	}
 }
 
-// transcriptRecord returns the first record of the JSON-lines transcript whose "event" is event.
-func transcriptRecord(path, event string) map[string]any {
+// transcriptRecordHalf returns the first record of the JSON-lines transcript whose "event" is event
+// and, when half > 0, whose "half" is half.
+func transcriptRecordHalf(path, event string, half int) map[string]any {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil
@@ -95,9 +98,13 @@ func transcriptRecord(path, event string) map[string]any {
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
 		var r map[string]any
-		if json.Unmarshal(sc.Bytes(), &r) == nil && r["event"] == event {
-			return r
+		if json.Unmarshal(sc.Bytes(), &r) != nil || r["event"] != event {
+			continue
 		}
+		if h, _ := r["half"].(float64); half > 0 && int(h) != half {
+			continue
+		}
+		return r
 	}
 	return nil
 }
@@ -116,111 +123,144 @@ func poll(timeout time.Duration, f func() bool) bool {
 	}
 }
 
-var ansiRE = regexp.MustCompile(`\x1b\[[0-9;:?]*[A-Za-z]`)
+// app is the linkrecovery binary running in its own tmux server.
+type app struct {
+	*tmuxSession
+	transcript string
+	exitFile   string
+}
 
-// TestTUIQRCodeOpensSessionAndFinishes runs the real binary in a real terminal (tmux), reads the QR
-// code off the screen as a phone would, completes the Hosted Link session it points to in Chromium,
-// and watches the TUI report the verified SESSION_FINISHED and the exchanged Item.
-func TestTUIQRCodeOpensSessionAndFinishes(t *testing.T) {
+var buildOnce struct {
+	sync.Once
+	bin string
+	out []byte
+	err error
+}
+
+// startApp builds the binary (once per test run) and starts it in demo mode with args in a detached
+// 120×45 tmux session. It skips without tmux (fails under CI).
+func startApp(t *testing.T, args ...string) *app {
+	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("tmux is not installed, and CI is set: install it (apt-get install -y tmux)")
 		}
 		t.Skip("skipping: tmux is not installed (apt-get install -y tmux)")
 	}
-	ctx := browser.New(t) // skips (or fails under CI) without Chromium, before the slow build
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "linkrecovery-e2e-bin-")
+		if err != nil {
+			buildOnce.err = err
+			return
+		}
+		buildOnce.bin = filepath.Join(dir, "linkrecovery")
+		build := exec.Command("go", "build", "-o", buildOnce.bin, ".")
+		build.Dir = repoRoot(t)
+		buildOnce.out, buildOnce.err = build.CombinedOutput()
+	})
+	if buildOnce.err != nil {
+		t.Fatalf("go build: %v\n%s", buildOnce.err, buildOnce.out)
+	}
 
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "linkrecovery")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = repoRoot(t)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	a := &app{
+		tmuxSession: &tmuxSession{t: t, socket: fmt.Sprintf("lr-e2e-%d-%d", os.Getpid(), time.Now().UnixNano()), name: "lr", env: cleanEnv()},
+		transcript:  filepath.Join(dir, "transcript.jsonl"),
+		exitFile:    filepath.Join(dir, "exit-code"),
 	}
-
-	transcript := filepath.Join(dir, "transcript.jsonl")
-	exitFile := filepath.Join(dir, "exit-code")
-	s := &tmuxSession{t: t, socket: fmt.Sprintf("lr-e2e-%d", os.Getpid()), name: "lr", env: cleanEnv()}
+	quoted := []string{shellQuote(buildOnce.bin)}
+	for _, arg := range append(args, "--transcript", a.transcript) {
+		quoted = append(quoted, shellQuote(arg))
+	}
 	// The shell records the app's exit code, since the tmux session vanishes with the process.
-	script := fmt.Sprintf("'%s' --half 2 --transcript '%s'; echo $? > '%s'", bin, transcript, exitFile)
-	if _, err := s.tmux("new-session", "-d", "-s", s.name, "-x", "120", "-y", "45", "-c", dir, "sh", "-c", script); err != nil {
+	script := fmt.Sprintf("%s; echo $? > %s", strings.Join(quoted, " "), shellQuote(a.exitFile))
+	if _, err := a.tmux("new-session", "-d", "-s", a.name, "-x", "120", "-y", "45", "-c", dir, "sh", "-c", script); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = s.tmux("kill-server") })
-	defer func() {
+	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("last screen:\n%s", s.capture(false))
+			t.Logf("last screen:\n%s", a.capture(false))
 		}
-	}()
+		_, _ = a.tmux("kill-server")
+	})
+	return a
+}
 
-	// 1. The QR code appears and decodes, on a dark and on a light terminal alike: it is drawn with
-	// explicit colours, not the terminal's defaults (which would invert it on a light theme).
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// waitQR polls the screen until a QR code other than not decodes, on a dark and on a light terminal
+// alike: it must be drawn with explicit colours, not the terminal's defaults (which would invert it on
+// a light theme).
+func (a *app) waitQR(not string) string {
+	t := a.t
+	t.Helper()
 	var decoded string
 	var lastErr error
 	if !poll(90*time.Second, func() bool {
-		screen := s.capture(true)
-		decoded, lastErr = qrscan.DecodeScreen(screen, qrscan.Dark)
-		return lastErr == nil
+		decoded, lastErr = qrscan.DecodeScreen(a.capture(true), qrscan.Dark)
+		return lastErr == nil && decoded != not
 	}) {
-		t.Fatalf("no readable QR code on screen within 90s: %v", lastErr)
+		t.Fatalf("no new readable QR code on screen within 90s (last: %q, %v)", decoded, lastErr)
 	}
-	saveScreen(t, "tui-qr", s.capture(true))
-	if light, err := qrscan.DecodeScreen(s.capture(true), qrscan.Light); err != nil || light != decoded {
+	if light, err := qrscan.DecodeScreen(a.capture(true), qrscan.Light); err != nil || light != decoded {
 		t.Errorf("the QR code does not read on a light terminal (%q, %v): draw it with explicit colours", light, err)
 	}
+	return decoded
+}
 
-	// 2. It is the hosted_link_url the app created.
-	var created map[string]any
-	if !poll(10*time.Second, func() bool { created = transcriptRecord(transcript, "link_token_created"); return created != nil }) {
-		t.Fatalf("transcript %s has no link_token_created record", transcript)
-	}
-	hosted, _ := created["hosted_link_url"].(string)
-	if hosted == "" || decoded != hosted {
-		t.Fatalf("QR code says %q; the app's hosted_link_url is %q", decoded, hosted)
-	}
-	if plain := s.capture(false); !strings.Contains(plain, hosted) {
-		t.Errorf("the screen does not show the hosted_link_url %s as text (for those who cannot scan)", hosted)
-	}
-	t.Logf("QR code decodes to the hosted_link_url %s", hosted)
-
-	// 3. A "phone" opens it and links First Platypus Bank.
-	must(t, browser.Navigate(ctx, decoded))
-	selectInstitution(t, ctx, emulator.DefaultInstitutionID)
-	login(t, ctx, emulator.UserGood, emulator.PassGood)
-	finishAccounts(t, ctx)
-
-	// 4. The TUI shows the verified SESSION_FINISHED and the exchanged Item.
-	var exchanged map[string]any
+// record waits for the first transcript record with this event (and, if half > 0, this half).
+func (a *app) record(event string, half int) map[string]any {
+	t := a.t
+	t.Helper()
+	var r map[string]any
 	if !poll(90*time.Second, func() bool {
-		exchanged = transcriptRecord(transcript, "public_token_exchanged")
-		return exchanged != nil
+		r = transcriptRecordHalf(a.transcript, event, half)
+		return r != nil
 	}) {
-		t.Fatalf("no public_token_exchanged in the transcript within 90s")
+		t.Fatalf("transcript has no %s record (half %d) within 90s", event, half)
 	}
-	item, _ := exchanged["item_id"].(string)
-	if item == "" {
-		t.Fatalf("public_token_exchanged has no item_id: %v", exchanged)
-	}
-	var text string
-	if !poll(30*time.Second, func() bool {
-		text = ansiRE.ReplaceAllString(s.capture(false), "")
-		return strings.Contains(text, "SESSION_FINISHED received: verified") && strings.Contains(text, item)
-	}) {
-		t.Fatalf("the screen never showed a verified SESSION_FINISHED and item %s", item)
-	}
-	saveScreen(t, "tui-finished", s.capture(true))
-	webhook := transcriptRecord(transcript, "webhook")
-	if webhook == nil || webhook["verified"] != true {
-		t.Errorf("transcript's first webhook record is not verified: %v", webhook)
-	}
+	return r
+}
 
-	// 5. q quits cleanly, and the transcript is private to the user.
-	if _, err := s.tmux("send-keys", "-t", s.name, "q"); err != nil {
-		t.Fatal(err)
+// waitScreen polls the plain-text screen until it contains every one of want.
+func (a *app) waitScreen(what string, want ...string) {
+	t := a.t
+	t.Helper()
+	var text string
+	if !poll(60*time.Second, func() bool {
+		text = a.capture(false)
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				return false
+			}
+		}
+		return true
+	}) {
+		t.Fatalf("the screen never showed %s (%q)", what, want)
 	}
+	if fullAccessToken.MatchString(text) {
+		t.Errorf("the screen shows an access token in full")
+	}
+}
+
+// fullAccessToken matches an unmasked Plaid access token; secrets must only ever appear masked.
+var fullAccessToken = regexp.MustCompile(`access-(sandbox|development|production)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}`)
+
+func (a *app) keys(keys ...string) {
+	a.t.Helper()
+	if _, err := a.tmux(append([]string{"send-keys", "-t", a.name}, keys...)...); err != nil {
+		a.t.Fatal(err)
+	}
+}
+
+// quit presses q and checks the app exits 0 and left its transcript private to the user.
+func (a *app) quit() {
+	t := a.t
+	t.Helper()
+	a.keys("q")
 	var code string
 	if !poll(20*time.Second, func() bool {
-		b, err := os.ReadFile(exitFile)
+		b, err := os.ReadFile(a.exitFile)
 		code = strings.TrimSpace(string(b))
 		return err == nil && code != ""
 	}) {
@@ -229,11 +269,113 @@ func TestTUIQRCodeOpensSessionAndFinishes(t *testing.T) {
 	if code != "0" {
 		t.Errorf("the app exited with %s after q, want 0", code)
 	}
-	fi, err := os.Stat(transcript)
+	fi, err := os.Stat(a.transcript)
 	must(t, err)
+	if b, _ := os.ReadFile(a.transcript); fullAccessToken.Match(b) {
+		t.Errorf("the transcript holds an access token in full: %s", fullAccessToken.Find(b)[:20])
+	}
 	if fi.Mode().Perm() != 0o600 {
 		t.Errorf("transcript mode %v, want 0600 (it records link tokens)", fi.Mode().Perm())
 	}
+}
+
+// TestTUIQRCodeOpensSessionAndFinishes runs the real binary in a real terminal (tmux), reads the QR
+// code off the screen as a phone would, completes the Hosted Link session it points to in Chromium,
+// and watches the TUI report the verified SESSION_FINISHED and the exchanged Item.
+func TestTUIQRCodeOpensSessionAndFinishes(t *testing.T) {
+	ctx := browser.New(t) // skips (or fails under CI) without Chromium
+	a := startApp(t, "--half", "2")
+
+	// 1. A QR code appears, and it is the hosted_link_url the app created and shows as text.
+	decoded := a.waitQR("")
+	saveScreen(t, "tui-qr", a.capture(true))
+	hosted, _ := a.record("link_token_created", 2)["hosted_link_url"].(string)
+	if hosted == "" || decoded != hosted {
+		t.Fatalf("QR code says %q; the app's hosted_link_url is %q", decoded, hosted)
+	}
+	if !strings.Contains(a.capture(false), hosted) {
+		t.Errorf("the screen does not show the hosted_link_url %s as text (for those who cannot scan)", hosted)
+	}
+
+	// 2. A "phone" opens it and links First Platypus Bank.
+	must(t, browser.Navigate(ctx, decoded))
+	selectInstitution(t, ctx, emulator.DefaultInstitutionID)
+	login(t, ctx, emulator.UserGood, emulator.PassGood)
+	finishAccounts(t, ctx)
+
+	// 3. The TUI shows the verified SESSION_FINISHED and the exchanged Item.
+	item, _ := a.record("public_token_exchanged", 2)["item_id"].(string)
+	if item == "" {
+		t.Fatal("public_token_exchanged has no item_id")
+	}
+	a.waitScreen("a verified SESSION_FINISHED and the Item", "SESSION_FINISHED received: verified", item)
+	saveScreen(t, "tui-finished", a.capture(true))
+	if w := transcriptRecordHalf(a.transcript, "webhook", 0); w == nil || w["verified"] != true {
+		t.Errorf("transcript's first webhook record is not verified: %v", w)
+	}
+	if d := transcriptRecordHalf(a.transcript, "done", 2); d != nil && d["passed"] != true {
+		t.Errorf("transcript says half 2 did not pass: %v", d)
+	}
+
+	// 4. q quits cleanly.
+	a.quit()
+}
+
+// TestTUIRecoveryEmailFlow is half 1 in the real terminal: the QR code's session shows the outage and
+// takes the opt-in; r brings the bank back; the recovery e-mail's link appears as a new QR code; the
+// session it opens ends with a verified SESSION_FINISHED for the original token and an Item.
+func TestTUIRecoveryEmailFlow(t *testing.T) {
+	ctx := browser.New(t)
+	a := startApp(t, "--half", "1")
+
+	signup := a.waitQR("")
+	created := a.record("link_token_created", 1)
+	if hosted, _ := created["hosted_link_url"].(string); signup != hosted {
+		t.Fatalf("QR code says %q; the app's hosted_link_url is %q", signup, hosted)
+	}
+
+	must(t, browser.Navigate(ctx, signup))
+	selectInstitution(t, ctx, emulator.DefaultInstitutionID)
+	login(t, ctx, emulator.UserGood, emulator.PassInstitutionDown)
+	step(t, ctx, "down")
+	must(t, browser.Fill(ctx, map[string]string{"email": emulator.RecoveryEmail}))
+	must(t, browser.Click(ctx, "#submit"))
+	step(t, ctx, "code")
+	must(t, browser.Fill(ctx, map[string]string{"code": emulator.RecoveryCode}))
+	must(t, browser.Click(ctx, "#submit"))
+	step(t, ctx, "followed")
+
+	// The TUI learns of the opt-in (from the webhooks) and offers r.
+	a.waitScreen("the opt-in and the r prompt", "Recovery opt-in done", "(press r)")
+	a.keys("r")
+	a.waitScreen("the recovery e-mail", "recovery e-mail sent")
+
+	// The QR code now carries the e-mail's link; the emulator's inbox agrees.
+	mailURL := a.waitQR(signup)
+	saveScreen(t, "tui-recovery-qr", a.capture(true))
+	base := signup[:strings.Index(signup, "/hosted-link/")]
+	resp, err := http.Get(base + "/emulator/inbox.json")
+	must(t, err)
+	var inbox []email
+	err = json.NewDecoder(resp.Body).Decode(&inbox)
+	resp.Body.Close()
+	must(t, err)
+	if len(inbox) != 1 || inbox[0].URL != mailURL || inbox[0].LinkToken != created["link_token"] {
+		t.Fatalf("QR code says %q; the emulator's inbox has %+v (want one e-mail with that URL for the original token)", mailURL, inbox)
+	}
+
+	// The recovery session starts at login: the bank is already known.
+	must(t, browser.Navigate(ctx, mailURL))
+	login(t, ctx, emulator.UserGood, emulator.PassGood)
+	finishAccounts(t, ctx)
+
+	item, _ := a.record("public_token_exchanged", 1)["item_id"].(string)
+	if item == "" {
+		t.Fatal("public_token_exchanged has no item_id")
+	}
+	a.waitScreen("a verified SESSION_FINISHED and the Item", "SESSION_FINISHED received: verified", item)
+	saveScreen(t, "tui-recovery-finished", a.capture(true))
+	a.quit()
 }
 
 // saveScreen keeps a terminal capture for a person to look at when E2E_SCREENSHOTS names a directory:
