@@ -417,47 +417,6 @@ func (m model) halfDone(h flows.Half) bool {
 	return false
 }
 
-// updateKeys enables exactly the keys that do something now, so help shows only those.
-func (m *model) updateKeys() {
-	k := &m.keys
-	home := m.state == stateHome && !m.showInspector
-	half := m.state != stateHome && !m.showInspector
-	signup := m.state == stateSignup && !m.showInspector
-	url := m.currentURL()
-	if m.halfDone(m.currentHalf()) {
-		url = "" // nothing left to open or scan
-	}
-	demo := m.c.em != nil
-
-	k.Half1.SetEnabled(home)
-	k.Half2.SetEnabled(home)
-	k.Select.SetEnabled(home)
-	k.Up.SetEnabled(home || m.showInspector)
-	k.Down.SetEnabled(home || m.showInspector)
-	k.PageUp.SetEnabled(m.showInspector)
-	k.PageDown.SetEnabled(m.showInspector)
-	k.Open.SetEnabled(half && url != "")
-	k.QR.SetEnabled(half && url != "")
-	cards := signup && m.signup.token != nil && !m.signup.restored
-	k.Copy.SetEnabled(cards)
-	k.NextCard.SetEnabled(cards)
-	k.PrevCard.SetEnabled(cards)
-	k.Restore.SetEnabled(signup && m.signup.canRestore())
-	k.Mark.SetEnabled(signup && m.signup.token != nil && !m.signup.progress().Done())
-	switch m.state {
-	case stateSignup:
-		k.Auto.SetEnabled(half && demo && m.signup.token != nil && !m.signup.auto && !m.signup.done())
-		k.NewToken.SetEnabled(half && !m.signup.creating)
-	case stateSession:
-		k.Auto.SetEnabled(half && demo && m.session.token != nil && !m.session.auto && !m.session.done())
-		k.NewToken.SetEnabled(half && !m.session.creating)
-	default:
-		k.Auto.SetEnabled(false)
-		k.NewToken.SetEnabled(false)
-	}
-	k.Back.SetEnabled(m.state != stateHome || m.showInspector || m.showQR)
-}
-
 // tiny says whether the terminal is below the smallest real layout.
 func (m model) tiny() bool { return m.c.width < tinyW || m.c.height < tinyH }
 

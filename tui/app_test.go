@@ -458,3 +458,24 @@ func TestHelpFollowsTheScreen(t *testing.T) {
 		t.Fatal("? did not show the full help")
 	}
 }
+
+func TestSessionExitIsExplained(t *testing.T) {
+	f := newFixture(t, true, 120, 40)
+	f.open(flows.HalfSession)
+	exited := webhook(1, "SESSION_FINISHED", true, `{}`, tunnel.Webhook{Status: "EXITED", LinkToken: fixedToken2})
+	f.send(webhookReceivedMsg{ev: exited})
+	if f.m.session.fin.exchanging || !f.m.session.fin.waiting {
+		t.Fatal("an EXITED session ended the wait")
+	}
+	v := f.m.View()
+	if !strings.Contains(v, "ended without an Item (webhook #1: status EXITED") || !strings.Contains(v, "press n") {
+		t.Fatalf("the exit is not explained:\n%s", v)
+	}
+	g := newFixture(t, true, 120, 40)
+	g.open(flows.HalfSession)
+	g.send(tokenPolledMsg{half: flows.HalfSession, token: fixedToken2, status: flows.TokenStatus{Sessions: []flows.Session{
+		{ID: "sess-1", Finished: true, Status: "EXITED", ExitCode: "INSTITUTION_DOWN"}}}})
+	if v := g.m.View(); !strings.Contains(v, "session sess-1: status EXITED, exit INSTITUTION_DOWN") {
+		t.Fatalf("the polled exit is not explained:\n%s", v)
+	}
+}

@@ -35,6 +35,7 @@ type finishTracker struct {
 
 	polledFinished bool // /link/token/get shows a finished session with public tokens
 	polledToken    string
+	polledExits    []string // finished sessions without an Item, per /link/token/get
 	timedOut       bool
 
 	source      string // where the public token came from: "webhook" or "/link/token/get"
@@ -84,7 +85,7 @@ func (f finishTracker) onEvent(ev tunnel.Event) (finishTracker, string) {
 	if len(toks) == 0 {
 		// A session that ended without an Item (EXITED, e.g. the sign-up session itself, whose
 		// webhook may arrive late): worth showing, but the wait goes on.
-		f.exits = append(f.exits, fmt.Sprintf("#%d: status %s, no public token", ev.Seq, orDash(ev.Webhook.Status)))
+		f.exits = append(f.exits, fmt.Sprintf("webhook #%d: status %s, no public token", ev.Seq, orDash(ev.Webhook.Status)))
 		return f, ""
 	}
 	f.webhookSeq = ev.Seq
@@ -100,6 +101,12 @@ func (f finishTracker) onPoll(st flows.TokenStatus) (finishTracker, string) {
 	if tok := st.FirstPublicToken(); tok != "" {
 		f.polledFinished = true
 		f.polledToken = tok
+	}
+	f.polledExits = nil
+	for _, s := range st.Sessions {
+		if s.Finished && len(s.PublicTokens) == 0 {
+			f.polledExits = append(f.polledExits, fmt.Sprintf("session %s: status %s, exit %s", orDash(s.ID), orDash(s.Status), orDash(s.ExitCode)))
+		}
 	}
 	if f.waiting && f.timedOut && f.publicToken == "" && f.polledToken != "" {
 		return f.take(f.polledToken, "/link/token/get")
@@ -168,11 +175,8 @@ func (f finishTracker) lines(c *common, spin string, width int) []string {
 	if f.polledFinished && f.webhookSeq == 0 && !f.timedOut {
 		out = append(out, s.Muted.Render(ansi.Wrap("  /link/token/get says the session finished; waiting for its webhook", width, "")))
 	}
-	for _, e := range f.exits {
-		if f.quietExits {
-			break
-		}
-		out = append(out, s.Warn.Render(ansi.Wrap("! a session finished without an Item: "+e, width, "")))
+	if exits := append(append([]string(nil), f.exits...), f.polledExits...); len(exits) > 0 && !f.quietExits && f.item == nil && !f.exchanging {
+		out = append(out, s.Warn.Render(ansi.Wrap("! A session ended without an Item ("+strings.Join(exits, "; ")+"). Try again in the same link, or press n for a new token.", width, "")))
 	}
 	for _, r := range f.rejected {
 		out = append(out, s.Bad.Render(ansi.Wrap("✗ unverified SESSION_FINISHED "+r+" (ignored)", width, "")))
