@@ -32,7 +32,7 @@ func ValidateForwardURL(s string) error {
 type forwarder struct {
 	url    string
 	shown  string // url with any password masked: it goes into events and onto the screen
-	bad    error // ValidateForwardURL's verdict; every relay reports it
+	bad    error  // ValidateForwardURL's verdict; every relay reports it
 	client *http.Client
 	sem    chan struct{}
 }
