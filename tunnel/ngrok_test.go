@@ -3,6 +3,7 @@ package tunnel
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -134,11 +135,23 @@ func TestNgrokCallerCancels(t *testing.T) {
 	checkNgrokErr(t, err, "cancelled while starting")
 }
 
+// fakeNgrokErr is what ngrok-go hands back when the service refuses (it implements ngrok.Error).
+type fakeNgrokErr struct{ msg, code string }
+
+func (e fakeNgrokErr) Error() string     { return e.msg + "\n\nhttps://ngrok.com/docs/errors/" + e.code }
+func (e fakeNgrokErr) Msg() string       { return e.msg }
+func (e fakeNgrokErr) ErrorCode() string { return e.code }
+
 func TestNgrokErrorMapping(t *testing.T) {
 	for _, tc := range []struct {
 		err  error
 		want string
 	}{
+		{fmt.Errorf("authentication failed: %w", fakeNgrokErr{"The authtoken you specified is invalid.", "ERR_NGROK_107"}),
+			"ngrok rejected the authtoken (ERR_NGROK_107)"},
+		{fakeNgrokErr{"Your account is limited to 1 simultaneous ngrok agent sessions.", "ERR_NGROK_108"}, "maximum number of agent sessions"},
+		{fakeNgrokErr{"Usage of ngrok requires a verified account and authtoken.", "ERR_NGROK_4018"}, "requires a verified account"},
+		{fakeNgrokErr{"Something new\nsecond line", "ERR_NGROK_9999"}, "ngrok refused: Something new (ERR_NGROK_9999)"},
 		{&net.DNSError{Err: "no such host", Name: "connect.ngrok-agent.com"}, "cannot resolve the ngrok server"},
 		{errors.New("authentication failed: The authtoken you specified is " + fakeToken), "ngrok rejected the authtoken"},
 		{errors.New("tls: first record does not look like a TLS handshake"), "TLS handshake"},
