@@ -479,3 +479,28 @@ func TestSessionExitIsExplained(t *testing.T) {
 		t.Fatalf("the polled exit is not explained:\n%s", v)
 	}
 }
+
+func TestInspectorScrollsLongJSON(t *testing.T) {
+	f := newFixture(t, true, 80, 24)
+	f.open(flows.HalfSession)
+	var evs []string
+	for i := 0; i < 40; i++ {
+		evs = append(evs, evInstitutionDown)
+	}
+	f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken2, strings.Join(evs, ","))})
+	f.key("w")
+	before := f.m.View()
+	f.key("pgdown")
+	if f.m.inspector.vp.YOffset == 0 {
+		t.Fatal("pgdn did not scroll the JSON")
+	}
+	if f.m.View() == before {
+		t.Fatal("the view did not change after scrolling")
+	}
+	// Public tokens are exchangeable: the inspector masks them.
+	f.send(webhookReceivedMsg{ev: sessionFinished(2, fixedToken2, true)})
+	f.key("k")
+	if v := f.m.View(); strings.Contains(v, "public-sandbox-12345678-aaaa-4bbb-8ccc-000000000000") || !strings.Contains(v, "publ…0000") {
+		t.Fatalf("public token not masked:\n%s", v)
+	}
+}
