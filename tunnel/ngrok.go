@@ -24,6 +24,10 @@ type NgrokOptions struct {
 	ServerAddr string        // ngrok server (tests point it at a local listener); "" means ngrok's default
 	Deadline   time.Duration // how long to try before giving up (default 15 s)
 	AllowCIDRs []string      // optional: only these source addresses may reach the tunnel
+
+	// CA, if set, replaces ngrok's built-in CA for the server's certificate: for a TLS-intercepting
+	// corporate proxy, and for tests against a local fake ngrok server.
+	CA *x509.CertPool
 }
 
 // DefaultNgrokDeadline bounds the ngrok start: ngrok-go itself would retry forever.
@@ -100,6 +104,9 @@ func Ngrok(ctx context.Context, o NgrokOptions) (*Tunnel, error) {
 		ngrok.WithClientInfo("linkrecovery", "0.1"),
 		ngrok.WithConnectHandler(func(context.Context, ngrok.Session) { connected.Store(true) }),
 		ngrok.WithDisconnectHandler(onDisconnect),
+	}
+	if o.CA != nil {
+		opts = append(opts, ngrok.WithCA(o.CA))
 	}
 	var epOpts []config.HTTPEndpointOption
 	if len(o.AllowCIDRs) > 0 {
