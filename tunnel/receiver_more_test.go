@@ -251,3 +251,35 @@ func TestDuplicateKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestChunkedOversizeBody: without a Content-Length the limit still holds; the event keeps only
+// the start of the body.
+func TestChunkedOversizeBody(t *testing.T) {
+	r := NewReceiver(ReceiverConfig{})
+	base := serve(t, r)
+	pr, pw := io.Pipe()
+	go func() {
+		pw.Write([]byte(`{"webhook_type":"LINK","webhook_code":"X","pad":"`))
+		chunk := []byte(strings.Repeat("z", 64<<10))
+		for range 20 { // 1.25 MiB
+			if _, err := pw.Write(chunk); err != nil {
+				return
+			}
+		}
+		pw.Close()
+	}()
+	req, _ := http.NewRequest(http.MethodPost, base+"/webhook", pr)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != 413 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	pr.CloseWithError(io.ErrClosedPipe)
+	ev := nextEvent(t, r)
+	if ev.Kind != EventRejected || ev.Status != 413 || ev.Reason != "body over 1 MiB" || len(ev.Body) != rejectedBodyCap {
+		t.Fatalf("event %v %d %q, body %d bytes", ev.Kind, ev.Status, ev.Reason, len(ev.Body))
+	}
+}
