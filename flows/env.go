@@ -37,12 +37,14 @@ type Env struct {
 
 	cfg Config
 
-	mu         sync.Mutex
-	emuServer  *http.Server // serves the emulator in demo mode
-	stopRecv   context.CancelFunc
-	recvDone   chan struct{} // closed when Receiver.Serve returns
-	closed     bool
-	openTunnel sync.Mutex // serialises OpenTunnel calls (one tunnel per Env)
+	mu        sync.Mutex
+	emuServer *http.Server // serves the emulator in demo mode
+	// webhookTransport carries the emulator's webhooks in demo mode (see NewEnv).
+	webhookTransport *http.Transport
+	stopRecv         context.CancelFunc
+	recvDone         chan struct{} // closed when Receiver.Serve returns
+	closed           bool
+	openTunnel       sync.Mutex // serialises OpenTunnel calls (one tunnel per Env)
 }
 
 // NewEnv builds the Plaid client and, in demo mode, starts the emulator on loopback. It is fast (no
@@ -67,7 +69,11 @@ func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
 		return e, nil
 	}
 
-	emu, err := emulator.New(emulator.Config{})
+	// The emulator's webhook client is ours so that Close can drop its idle connections: net/http's
+	// Transport may dial a spare connection that never carries a request, and Server.Shutdown counts
+	// such a never-used connection as busy for 5 s, which would stall the receiver's shutdown.
+	webhookTransport := http.DefaultTransport.(*http.Transport).Clone()
+	emu, err := emulator.New(emulator.Config{HTTPClient: &http.Client{Timeout: 10 * time.Second, Transport: webhookTransport}})
 	if err != nil {
 		return nil, fmt.Errorf("cannot start the local demo emulator: %w", err)
 	}
@@ -87,6 +93,7 @@ func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
 	e.PlaidURL = "http://" + net.JoinHostPort(host, port)
 	emu.SetBaseURL(e.PlaidURL)
 	e.Emulator = emu
+	e.webhookTransport = webhookTransport
 	e.emuServer = &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
 	go func(srv *http.Server) { _ = srv.Serve(ln) }(e.emuServer)
 	e.Plaid = newPlaidClient(e.PlaidURL, emu.ClientID(), emu.Secret())
@@ -228,10 +235,20 @@ func (e *Env) Close() error {
 		return nil
 	}
 	e.closed = true
-	t, stop, done, srv, emu := e.Tunnel, e.stopRecv, e.recvDone, e.emuServer, e.Emulator
+	t, stop, done, srv, emu, wt := e.Tunnel, e.stopRecv, e.recvDone, e.emuServer, e.Emulator, e.webhookTransport
 	e.mu.Unlock()
 
 	var errs []error
+	if emu != nil {
+		// The emulator goes first: it cancels its pending webhook deliveries, which would otherwise
+		// hold a connection to the receiver open and stall the receiver's shutdown.
+		if err := emu.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing the emulator: %w", err))
+		}
+	}
+	if wt != nil {
+		wt.CloseIdleConnections()
+	}
 	if stop != nil {
 		stop()
 		select {
@@ -245,13 +262,12 @@ func (e *Env) Close() error {
 			errs = append(errs, fmt.Errorf("closing the tunnel: %w", err))
 		}
 	}
-	if emu != nil {
-		// Stop webhook deliveries first: they would otherwise retry against a closed receiver.
-		if err := emu.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("closing the emulator: %w", err))
-		}
-	}
 	if srv != nil {
+		// Same reason as the webhook transport: drop the Plaid client's spare connections to the
+		// emulator, or Shutdown waits on them.
+		if c := e.Plaid.GetConfig().HTTPClient; c != nil {
+			c.CloseIdleConnections()
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		if err := srv.Shutdown(ctx); err != nil {
 			srv.Close()

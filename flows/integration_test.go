@@ -677,3 +677,21 @@ func TestHalfEndsTheWrongWay(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkHalf1Auto is the demo's whole sign-up half with --auto, through the recovery e-mail and
+// the recovery session's exchange.
+func BenchmarkHalf1Auto(b *testing.B) {
+	for b.Loop() {
+		env, err := NewEnv(context.Background(), Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		var last Record
+		if !RunHeadless(ctx, env, HalfOptions{Half: HalfSignup, Auto: true}, func(r Record) { last = r }) {
+			b.Fatalf("half 1 failed: %v", last)
+		}
+		cancel()
+		env.Close()
+	}
+}
