@@ -85,6 +85,10 @@ var goldenScenarios = []struct {
 			Forward: &tunnel.ForwardResult{Seq: 3, URL: "http://127.0.0.1:3000/plaid", StatusCode: 204, Latency: 12 * time.Millisecond}}})
 		f.key("w")
 	}},
+	{"signup_full_help", true, func(f *fixture) {
+		f.open(flows.HalfSignup)
+		f.key("?")
+	}},
 	{"qr_only", true, func(f *fixture) {
 		f.open(flows.HalfSession)
 		f.key("v")

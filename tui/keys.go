@@ -117,4 +117,9 @@ func (m *model) updateKeys() {
 		k.NewToken.SetEnabled(false)
 	}
 	k.Back.SetEnabled(m.state != stateHome || m.showInspector || m.showQR)
+	if m.help.ShowAll {
+		k.Help.SetHelp("?", "fewer keys")
+	} else {
+		k.Help.SetHelp("?", "more keys")
+	}
 }
