@@ -191,12 +191,26 @@ func ErrorRecord(step string, err error) Record {
 		}
 	}
 	var h Hinter
-	if errors.As(err, &h) {
+	switch {
+	case errors.As(err, &h):
 		r["hint"] = h.Hint()
-	} else if te := tunnelNext(err); te != "" {
-		r["hint"] = te
+	case tunnelNext(err) != "":
+		r["hint"] = tunnelNext(err)
+	case stepHints[step] != "":
+		r["hint"] = stepHints[step]
+	default:
+		r["hint"] = "see the message; then run the half again"
 	}
 	return r
+}
+
+// stepHints are the next steps for errors that carry none of their own, by step.
+var stepHints = map[string]string{
+	"start":   "fix the options named in the message and run again",
+	"auto":    "the emulator could not finish the session by itself: run again, or open hosted_link_url in a browser",
+	"restore": "run half 1 again and opt in to the recovery e-mail before restoring the institution",
+	"session": "create a new link token and follow the half's steps in Link",
+	"wait":    "open the hosted_link_url and finish the session (or use --auto in demo mode)",
 }
 
 // leadingStatus reads the status code plaid-go puts first in its error text ("400 Bad Request").

@@ -31,8 +31,24 @@ var (
 // RunHeadless runs a half and emits one Record per step (ready, link_token_created, webhook,
 // public_token_exchanged, error, done). It reports whether the half passed.
 //
-// Besides those it may emit: progress (sign-up checklist changed), waiting (open the URL),
-// recovery_email (demo), forwarded (--forward-to answered). Every record has "event" and "time".
+// Every record has "event" and "time" (RFC 3339, UTC, nanoseconds). The events and their fields:
+//
+//	ready                  half, mode, plaid_url, webhook_url, tunnel
+//	link_token_created     half, link_token, hosted_link_url, expiration, webhook, completion_redirect_uri, request_id
+//	waiting                half, hosted_link_url, message (without --auto: a person must open the URL)
+//	webhook                seq, webhook_type, webhook_code, verified, duplicate, [reason], [status],
+//	                       [link_session_id], [public_token_count], [other_link_token]
+//	progress               institution_down, opted_in (half 1, when the checklist changes)
+//	recovery_email         to, url, subject, institution_id, institution_name (demo, half 1 with --auto)
+//	public_token_exchanged half, item_id, institution_id, accounts[{account_id, name, mask, type, subtype,
+//	                       balance_current}], via ("webhook" or "polling")
+//	forwarded              seq, url, status_code, latency_ms, [error] (--forward-to)
+//	error                  step, message, hint, and for Plaid errors code, error_type, request_id,
+//	                       http_status, endpoint
+//	done                   half, passed, [reason], [via]
+//
+// Records never carry secrets: no access token, no public token (only a count), no keys.
+// Only a verified SESSION_FINISHED passes a half; an unverified one is reported and ignored.
 // Nothing ends the run but its outcome or ctx; errors become "error" records and done{passed:false}.
 func RunHeadless(ctx context.Context, env *Env, o HalfOptions, emit func(Record)) bool {
 	if emit == nil {

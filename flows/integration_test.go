@@ -19,6 +19,7 @@ import (
 
 // recorder collects emitted records, and lets a test wait for one.
 type recorder struct {
+	t    testing.TB
 	mu   sync.Mutex
 	recs []Record
 	out  bytes.Buffer // the same records as JSON lines, as --no-tui prints them
@@ -26,8 +27,8 @@ type recorder struct {
 	cond chan struct{}
 }
 
-func newRecorder() *recorder {
-	r := &recorder{cond: make(chan struct{}, 1)}
+func newRecorder(t testing.TB) *recorder {
+	r := &recorder{t: t, cond: make(chan struct{}, 1)}
 	r.line = JSONLines(&lockedWriter{mu: &r.mu, w: &r.out})
 	return r
 }
@@ -44,6 +45,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 func (r *recorder) emit(rec Record) {
+	checkSchema(r.t, rec)
 	r.line(rec) // takes r.mu through lockedWriter
 	r.mu.Lock()
 	r.recs = append(r.recs, rec)
@@ -51,6 +53,41 @@ func (r *recorder) emit(rec Record) {
 	select {
 	case r.cond <- struct{}{}:
 	default:
+	}
+}
+
+// schema lists the fields each record must carry (see RunHeadless).
+var schema = map[string][]string{
+	"ready":                  {"half", "mode", "plaid_url", "webhook_url"},
+	"link_token_created":     {"half", "link_token", "hosted_link_url"},
+	"waiting":                {"hosted_link_url"},
+	"webhook":                {"seq", "webhook_code", "verified", "duplicate"},
+	"progress":               {"institution_down", "opted_in"},
+	"recovery_email":         {"to", "url"},
+	"public_token_exchanged": {"item_id", "institution_id", "accounts"},
+	"forwarded":              {"seq", "url"},
+	"error":                  {"step", "message", "hint"},
+	"done":                   {"half", "passed"},
+}
+
+func checkSchema(t testing.TB, rec Record) {
+	t.Helper()
+	ev, _ := rec["event"].(string)
+	want, ok := schema[ev]
+	if !ok {
+		t.Errorf("record with unknown event %q: %v", ev, rec)
+		return
+	}
+	if _, err := time.Parse(time.RFC3339Nano, fmt.Sprint(rec["time"])); err != nil {
+		t.Errorf("%s record without an RFC3339Nano time: %v", ev, rec)
+	}
+	for _, f := range want {
+		if v, ok := rec[f]; !ok || v == "" || v == nil {
+			t.Errorf("%s record lacks %s: %v", ev, f, rec)
+		}
+	}
+	if ev == "webhook" && rec["verified"] == false && rec["reason"] == nil {
+		t.Errorf("unverified webhook without a reason: %v", rec)
 	}
 }
 
@@ -162,7 +199,7 @@ func checkNoSecrets(t *testing.T, out string, secrets ...string) {
 
 func TestHalf2AutoDemo(t *testing.T) {
 	env := newDemoEnv(t, Config{})
-	rec := newRecorder()
+	rec := newRecorder(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if !RunHeadless(ctx, env, HalfOptions{Half: HalfSession, Auto: true}, rec.emit) {
@@ -208,7 +245,7 @@ func TestHalf2AutoDemo(t *testing.T) {
 
 func TestHalf1AutoDemoThroughRecovery(t *testing.T) {
 	env := newDemoEnv(t, Config{})
-	rec := newRecorder()
+	rec := newRecorder(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if !RunHeadless(ctx, env, HalfOptions{Half: HalfSignup, Auto: true}, rec.emit) {
@@ -245,7 +282,7 @@ func TestHalf1AutoDemoThroughRecovery(t *testing.T) {
 func TestHalf2WebhooksDroppedFallsBackToPolling(t *testing.T) {
 	env := newDemoEnv(t, Config{WebhookTimeout: 300 * time.Millisecond})
 	env.Emulator.SetWebhookFault(emulator.WebhookFault{Drop: 10})
-	rec := newRecorder()
+	rec := newRecorder(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	passed := RunHeadless(ctx, env, HalfOptions{Half: HalfSession, Auto: true, PollInterval: 50 * time.Millisecond}, rec.emit)
@@ -274,7 +311,7 @@ func TestHalf2WebhooksDroppedFallsBackToPolling(t *testing.T) {
 // the half passes only on the real, verified one.
 func TestHalf2UnverifiedWebhookIgnored(t *testing.T) {
 	env := newDemoEnv(t, Config{})
-	rec := newRecorder()
+	rec := newRecorder(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	result := make(chan bool, 1)
@@ -315,7 +352,7 @@ func TestSandboxModeAgainstEmulator(t *testing.T) {
 	if env.Mode != ModeSandbox || env.Emulator != nil || env.TunnelProvider() != tunnel.ProviderLocal {
 		t.Fatalf("mode %s emulator %v provider %s", env.Mode, env.Emulator != nil, env.TunnelProvider())
 	}
-	rec := newRecorder()
+	rec := newRecorder(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
@@ -326,7 +363,7 @@ func TestSandboxModeAgainstEmulator(t *testing.T) {
 		t.Fatalf("want a start error, got %v", rec.text())
 	}
 
-	rec = newRecorder()
+	rec = newRecorder(t)
 	result := make(chan bool, 1)
 	go func() { result <- RunHeadless(ctx, env, HalfOptions{Half: HalfSession}, rec.emit) }()
 	lt := rec.waitFor(t, 10*time.Second, isEvent("link_token_created"))
@@ -353,7 +390,7 @@ func TestSandboxWrongKeys(t *testing.T) {
 	_, srv := emulatorServer(t)
 	wrong := "wrong-secret-0123456789abcdef"
 	env := newDemoEnv(t, Config{ClientID: "not-a-client", Secret: wrong, PlaidURL: srv.URL})
-	rec := newRecorder()
+	rec := newRecorder(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if RunHeadless(ctx, env, HalfOptions{Half: HalfSession}, rec.emit) {
@@ -432,7 +469,7 @@ func TestPlaidErrorsFromEmulatorFaults(t *testing.T) {
 
 func TestHalf2WaitsOnlyAsLongAsCtx(t *testing.T) {
 	env := newDemoEnv(t, Config{})
-	rec := newRecorder()
+	rec := newRecorder(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if RunHeadless(ctx, env, HalfOptions{Half: HalfSession}, rec.emit) {
@@ -460,7 +497,7 @@ func TestTunnelErrorIsReported(t *testing.T) {
 	if env.CurrentTunnel() != nil || env.CurrentReceiver() != nil {
 		t.Error("a failed tunnel left state behind")
 	}
-	rec := newRecorder()
+	rec := newRecorder(t)
 	if RunHeadless(context.Background(), env, HalfOptions{Half: HalfSession}, rec.emit) {
 		t.Fatal("passed without a tunnel")
 	}
@@ -533,7 +570,7 @@ func TestHalf2SlowPersonIsNotAWebhookFailure(t *testing.T) {
 	// person takes longer than it before finishing.
 	const timeout = time.Second
 	env := newDemoEnv(t, Config{WebhookTimeout: timeout})
-	rec := newRecorder()
+	rec := newRecorder(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	result := make(chan bool, 1)
@@ -559,7 +596,7 @@ func TestHalf2TransientPollErrorIsNotFatal(t *testing.T) {
 	env.Emulator.SetWebhookFault(emulator.WebhookFault{Drop: 10})
 	env.Emulator.InjectFault(emulator.Fault{Path: "/link/token/get", Count: 2, ErrorType: "API_ERROR",
 		ErrorCode: "INTERNAL_SERVER_ERROR", ErrorMessage: "an unexpected error occurred", HTTPStatus: 500})
-	rec := newRecorder()
+	rec := newRecorder(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	RunHeadless(ctx, env, HalfOptions{Half: HalfSession, Auto: true, PollInterval: 20 * time.Millisecond}, rec.emit)
@@ -585,7 +622,7 @@ func TestPublicHostBuildsURLs(t *testing.T) {
 	if !strings.HasPrefix(env.PlaidURL, "http://localhost:") {
 		t.Fatalf("PlaidURL = %s", env.PlaidURL)
 	}
-	rec := newRecorder()
+	rec := newRecorder(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if !RunHeadless(ctx, env, HalfOptions{Half: HalfSignup, Auto: true}, rec.emit) {
@@ -648,7 +685,7 @@ func TestHalfEndsTheWrongWay(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.half.String(), func(t *testing.T) {
 			env := newDemoEnv(t, Config{})
-			rec := newRecorder()
+			rec := newRecorder(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			result := make(chan bool, 1)

@@ -53,7 +53,7 @@ func TestRequestsMatchPlaidSpec(t *testing.T) {
 
 	env := newDemoEnv(t, Config{ClientID: emu.ClientID(), Secret: emu.Secret(), PlaidURL: srv.URL,
 		RedirectURI: "https://example.com/linkrecovery/done"})
-	rec := newRecorder()
+	rec := newRecorder(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	result := make(chan bool, 1)
