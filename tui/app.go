@@ -69,7 +69,6 @@ type model struct {
 	errs   []errEntry
 	status string // a short confirmation (copied, opened) until the next key
 
-	tunnelSettled bool
 	pending       []flows.Half // halves whose token waits for the tunnel to settle
 	events        <-chan tunnel.Event
 
@@ -214,7 +213,7 @@ func (m *model) routeHalf(h flows.Half, msg tea.Msg) tea.Cmd {
 // settleTunnel creates the tokens that waited for the tunnel (up or failed: both are settled, and
 // without a tunnel polling still follows the session).
 func (m *model) settleTunnel() tea.Cmd {
-	m.tunnelSettled = true
+	m.c.tunnelSettled = true
 	var cmds []tea.Cmd
 	for _, h := range m.pending {
 		cmds = append(cmds, createTokenCmd(m.c.ctx, m.c.env, h))
@@ -258,7 +257,7 @@ func (m model) newToken(h flows.Half) (model, tea.Cmd) {
 	}
 	m.showQR = false
 	delete(m.doneRecorded, h)
-	if !m.tunnelSettled {
+	if !m.c.tunnelSettled {
 		m.pending = append(m.pending, h)
 		return m, nil
 	}
@@ -461,6 +460,9 @@ func (m model) View() string {
 	header, errs, footer := m.chrome()
 	bw, bh := m.bodySizeFor(header, errs, footer)
 	spin := m.spinner.View()
+	if m.header.state == tunnelOpening {
+		header = m.header.ViewSpinning(m.c.styles, w, spin)
+	}
 	var body string
 	switch {
 	case m.showInspector:

@@ -41,6 +41,9 @@ var goldenScenarios = []struct {
 		f.open(flows.HalfSignup)
 		f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown+","+evIssueFollowed)})
 	}},
+	{"session_waiting_for_tunnel", false, func(f *fixture) {
+		f.key("2")
+	}},
 	{"session_waiting", true, func(f *fixture) {
 		f.open(flows.HalfSession)
 		f.clock.t = t0.Add(42 * time.Second)

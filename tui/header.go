@@ -44,7 +44,11 @@ type headerModel struct {
 }
 
 // View renders the header for a terminal width wide.
-func (h headerModel) View(s Styles, width int) string {
+func (h headerModel) View(s Styles, width int) string { return h.ViewSpinning(s, width, "") }
+
+// ViewSpinning is View with spin (a spinner frame) shown while the tunnel opens. It has the same
+// height as View, so the layout measured with View holds.
+func (h headerModel) ViewSpinning(s Styles, width int, spin string) string {
 	badge := s.SandboxBadge.Render("SANDBOX")
 	if h.mode != flows.ModeSandbox {
 		badge = s.DemoBadge.Render("DEMO — local emulator, no Plaid keys")
@@ -55,6 +59,9 @@ func (h headerModel) View(s Styles, width int) string {
 		st = s.Warn.Render("tunnel: opening…")
 		if h.provider != "" {
 			st = s.Warn.Render(fmt.Sprintf("tunnel: opening… (%s)", h.provider))
+		}
+		if spin != "" {
+			st = spin + " " + st
 		}
 	case tunnelUp:
 		st = s.OK.Render(fmt.Sprintf("tunnel: up (%s)", h.provider))

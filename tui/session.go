@@ -388,6 +388,8 @@ func (m sessionModel) lines(colW int, qrShown bool, needH int, spin string) []st
 	s := m.c.styles
 	left := []string{s.Title.Render(ansi.Wrap("Half 2 · Session: finish Hosted Link, receive SESSION_FINISHED", colW, "")), ""}
 	switch {
+	case m.creating && !m.c.tunnelSettled:
+		left = append(left, s.Spinner.Render(spin)+" "+s.Text.Render(ansi.Wrap("Waiting for the tunnel: the token carries its webhook URL…", colW-2, "")))
 	case m.creating:
 		left = append(left, s.Spinner.Render(spin)+" "+s.Text.Render("Creating a Hosted Link token…"))
 	case m.token == nil:

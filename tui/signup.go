@@ -353,6 +353,8 @@ func (m signupModel) lines(colW int, qrShown bool, needH int, spin string) []str
 	p := m.progress()
 	left := []string{s.Title.Render(ansi.Wrap("Half 1 · Sign-up: see the outage, opt in to the recovery e-mail", colW, "")), ""}
 	switch {
+	case m.creating && !m.c.tunnelSettled:
+		left = append(left, s.Spinner.Render(spin)+" "+s.Text.Render(ansi.Wrap("Waiting for the tunnel: the token carries its webhook URL…", colW-2, "")))
 	case m.creating:
 		left = append(left, s.Spinner.Render(spin)+" "+s.Text.Render("Creating a Hosted Link token…"))
 	case m.token == nil:

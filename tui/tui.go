@@ -48,6 +48,7 @@ type common struct {
 	styles         Styles
 	width, height  int // the terminal
 	bodyW, bodyH   int // the body between header and footer (set by finalize)
+	tunnelSettled  bool // the tunnel is up or failed: tokens can be created
 	nowFn          func() time.Time
 	now            time.Time // nowFn() at the start of the current Update
 }
