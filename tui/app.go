@@ -69,8 +69,8 @@ type model struct {
 	errs   []errEntry
 	status string // a short confirmation (copied, opened) until the next key
 
-	pending       []flows.Half // halves whose token waits for the tunnel to settle
-	events        <-chan tunnel.Event
+	pending []flows.Half // halves whose token waits for the tunnel to settle
+	events  <-chan tunnel.Event
 
 	transcript     *flows.Transcript
 	records        []flows.Record // not yet written

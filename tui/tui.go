@@ -46,8 +46,8 @@ type common struct {
 	auto           bool
 	webhookTimeout time.Duration
 	styles         Styles
-	width, height  int // the terminal
-	bodyW, bodyH   int // the body between header and footer (set by finalize)
+	width, height  int  // the terminal
+	bodyW, bodyH   int  // the body between header and footer (set by finalize)
 	tunnelSettled  bool // the tunnel is up or failed: tokens can be created
 	nowFn          func() time.Time
 	now            time.Time // nowFn() at the start of the current Update
