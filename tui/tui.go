@@ -1,8 +1,10 @@
 // Package tui is the Bubble Tea walk-through of both halves of Link Recovery testing.
 //
-// One package, a file per part: app.go routes, header/home/signup/session/inspector/inbox/qr.go are
-// the parts, cmds.go is every piece of I/O (as tea.Cmds over flows/, tunnel/ and the emulator),
-// msgs.go every message, keys.go and styles.go the keys and styles.
+// One package, a file per part: app.go routes and composes the screen; header, home, signup,
+// session (with the SESSION_FINISHED tracker both halves use), inspector, inbox and qr are the parts;
+// layout.go measures and places them; errors.go, help.go and transcript.go are the error box, the
+// footer and the --transcript records; cmds.go is every piece of I/O (tea.Cmds over flows/, tunnel/
+// and the emulator), msgs.go every message, keys.go and styles.go the keys and styles.
 package tui
 
 import (
@@ -24,7 +26,8 @@ type Options struct {
 	Half       flows.Half // 0: home screen; 1 or 2: open that half and create its token at once
 	Auto       bool       // demo mode: complete Hosted Link sessions without a browser
 	Transcript *flows.Transcript
-	Dark       bool // terminal background, decided by main.go without querying the terminal
+	Dark       bool // terminal background, decided by main.go without querying the terminal (main also
+	// sets it on lipgloss, which is what the styles read; the TUI itself never asks the terminal)
 
 	// Context bounds every call the TUI makes (nil: context.Background()). Quitting cancels what
 	// is still running.
