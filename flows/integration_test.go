@@ -732,3 +732,166 @@ func BenchmarkHalf1Auto(b *testing.B) {
 		env.Close()
 	}
 }
+
+// Sandbox half 1: a person logs in to the down bank and opts in; the half passes there (nothing
+// can bring a real Sandbox bank back on demand), with no restore and no exchange.
+func TestSandboxHalf1(t *testing.T) {
+	emu, srv := emulatorServer(t)
+	env := newDemoEnv(t, Config{ClientID: emu.ClientID(), Secret: emu.Secret(), PlaidURL: srv.URL})
+	rec := newRecorder(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	result := make(chan bool, 1)
+	go func() {
+		result <- RunHeadless(ctx, env, HalfOptions{Half: HalfSignup, PollInterval: 20 * time.Millisecond}, rec.emit)
+	}()
+	lt := rec.waitFor(t, 10*time.Second, isEvent("link_token_created"))
+	if err := emu.CompleteSession(ctx, lt["hosted_link_url"].(string), AutoSignupCredentials); err != nil {
+		t.Fatal(err)
+	}
+	if !<-result {
+		t.Fatalf("did not pass:\n%s", rec.text())
+	}
+	recs := rec.all()
+	assertOrder(t, recs, "ready", "link_token_created", "waiting", "progress", "done")
+	if n := len(find(recs, "recovery_email")) + len(find(recs, "public_token_exchanged")); n != 0 {
+		t.Errorf("sandbox half 1 went past the opt-in: %v", events(recs))
+	}
+	if emu.OptIns() != 1 {
+		t.Errorf("opt-ins waiting = %d, want 1", emu.OptIns())
+	}
+}
+
+// --forward-to: every webhook is relayed to the developer's app, and the run reports its answers.
+func TestForwardToIsReported(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var wh tunnel.Webhook
+		_ = json.NewDecoder(r.Body).Decode(&wh)
+		mu.Lock()
+		got = append(got, wh.WebhookCode)
+		mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer app.Close()
+	env := newDemoEnv(t, Config{ForwardTo: app.URL + "/plaid/webhook"})
+	rec := newRecorder(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if !RunHeadless(ctx, env, HalfOptions{Half: HalfSession, Auto: true}, rec.emit) {
+		t.Fatalf("did not pass:\n%s", rec.text())
+	}
+	// Forwarding is asynchronous: wait for the relay of SESSION_FINISHED to be reported by the
+	// receiver (the run itself may have ended first).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n >= 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !contains(got, "SESSION_FINISHED") {
+		t.Errorf("the app got %v, want SESSION_FINISHED among them", got)
+	}
+	// Relays that finished during the run are reported (later ones may come after done).
+	for _, f := range find(rec.all(), "forwarded") {
+		if f["status_code"] != http.StatusAccepted || f["url"] != app.URL+"/plaid/webhook" {
+			t.Errorf("forwarded = %v", f)
+		}
+	}
+}
+
+// How the run reports receiver events other than its own webhooks.
+func TestHandleEventRecords(t *testing.T) {
+	rec := newRecorder(t)
+	r := &run{ctx: context.Background(), emitFn: rec.emit}
+	mine := r.handleEvent(tunnel.Event{Kind: tunnel.EventForward, Forward: &tunnel.ForwardResult{Seq: 7, URL: "http://127.0.0.1:9/x",
+		Latency: 15 * time.Millisecond, Err: "connection refused"}}, nil)
+	other := r.handleEvent(tunnel.Event{Kind: tunnel.EventWebhook, Seq: 8, Verified: true,
+		Webhook: &tunnel.Webhook{WebhookType: "LINK", WebhookCode: "SESSION_FINISHED", LinkToken: "link-other"}}, []string{"link-mine"})
+	ours := r.handleEvent(tunnel.Event{Kind: tunnel.EventWebhook, Seq: 9, Reason: "signature does not match",
+		Webhook: &tunnel.Webhook{WebhookType: "LINK", WebhookCode: "EVENTS", LinkToken: "link-mine"}}, []string{"link-mine"})
+	r.handleEvent(tunnel.Event{Kind: tunnel.EventRejected, Status: 405, Reason: "method GET not allowed"}, nil)
+	r.handleEvent(tunnel.Event{Kind: tunnel.EventComplete}, nil)
+	if mine || other || !ours {
+		t.Errorf("concerns: forward %v, other token %v, own token %v", mine, other, ours)
+	}
+	recs := rec.all()
+	if got := events(recs); strings.Join(got, ",") != "forwarded,webhook,webhook,error" {
+		t.Fatalf("records = %v", got)
+	}
+	if f := recs[0]; f["seq"] != int64(7) || f["latency_ms"] != int64(15) || f["error"] != "connection refused" {
+		t.Errorf("forwarded = %v", f)
+	}
+	if recs[1]["other_link_token"] != true || recs[2]["other_link_token"] != nil {
+		t.Errorf("other_link_token: %v / %v", recs[1], recs[2])
+	}
+	if recs[2]["verified"] != false || recs[2]["reason"] != "signature does not match" {
+		t.Errorf("unverified = %v", recs[2])
+	}
+	if e := recs[3]; e["step"] != "receiver" || !strings.Contains(fmt.Sprint(e["message"]), "405") {
+		t.Errorf("rejected = %v", e)
+	}
+}
+
+// A request the receiver refuses (not JSON) is reported as a receiver error; the run goes on.
+func TestRejectedRequestIsReported(t *testing.T) {
+	env := newDemoEnv(t, Config{})
+	rec := newRecorder(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	result := make(chan bool, 1)
+	go func() { result <- RunHeadless(ctx, env, HalfOptions{Half: HalfSession}, rec.emit) }()
+	lt := rec.waitFor(t, 10*time.Second, isEvent("link_token_created"))
+	resp, err := http.Post(env.WebhookURL(), "text/plain", strings.NewReader("not json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	e := rec.waitFor(t, 10*time.Second, isEvent("error"))
+	if e["step"] != "receiver" || !strings.Contains(fmt.Sprint(e["message"]), "refused") {
+		t.Errorf("error = %v", e)
+	}
+	if err := env.Emulator.CompleteSession(ctx, lt["hosted_link_url"].(string), AutoSessionCredentials); err != nil {
+		t.Fatal(err)
+	}
+	if !<-result {
+		t.Fatalf("a refused stray request failed the half:\n%s", rec.text())
+	}
+}
+
+// If the receiver stops mid-run no webhook can come: the run says so at once and follows the
+// session by /link/token/get instead of waiting out the webhook timeout.
+func TestReceiverStopsMidRun(t *testing.T) {
+	env := newDemoEnv(t, Config{}) // default 3 min timeout: the fallback must not wait for it
+	rec := newRecorder(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	result := make(chan bool, 1)
+	go func() {
+		result <- RunHeadless(ctx, env, HalfOptions{Half: HalfSession, PollInterval: 20 * time.Millisecond}, rec.emit)
+	}()
+	lt := rec.waitFor(t, 10*time.Second, isEvent("link_token_created"))
+	env.CurrentReceiver().Close()
+	rec.waitFor(t, 10*time.Second, func(r Record) bool { return r["event"] == "error" && r["step"] == "webhook" })
+	if err := env.Emulator.CompleteSession(ctx, lt["hosted_link_url"].(string), AutoSessionCredentials); err != nil {
+		t.Fatal(err)
+	}
+	if <-result {
+		t.Fatal("passed without a webhook")
+	}
+	if ctx.Err() != nil {
+		t.Fatal("waited for the deadline")
+	}
+	recs := rec.all()
+	assertOrder(t, recs, "ready", "link_token_created", "error", "error", "public_token_exchanged", "done")
+	if ex := find(recs, "public_token_exchanged")[0]; ex["via"] != "polling" {
+		t.Errorf("exchange = %v", ex)
+	}
+}
