@@ -89,6 +89,10 @@ const (
 // the first retry after this.
 const unknownKIDBackoff = 30 * time.Second
 
+// keyRefreshAfter is how long a cached key without expired_at is trusted before it is fetched
+// again, so a key Plaid expires is refused within this time even if no new kid shows up.
+const keyRefreshAfter = time.Hour
+
 // Verifier checks Plaid-Verification headers as Plaid documents it: ES256 only, key by kid from
 // /webhook_verification_key/get (cached), iat no older than 5 minutes, body SHA-256 equal to the
 // request_body_sha256 claim. It is safe for concurrent use.
@@ -100,7 +104,7 @@ type Verifier struct {
 	parser  *jwt.Parser
 
 	mu       sync.Mutex
-	keys     map[string]Key
+	keys     map[string]cachedKey
 	unknown  map[string]time.Time // kid -> when it was found unknown
 	inflight map[string]*keyCall
 	fetches  int64
@@ -135,7 +139,7 @@ func NewVerifierWith(src KeySource, opts ...VerifierOption) *Verifier {
 		// The alg is checked by hand before this runs; WithValidMethods is the second lock on the door.
 		// Claims are checked by hand too, to give the reasons above.
 		parser:   jwt.NewParser(jwt.WithValidMethods([]string{"ES256"}), jwt.WithoutClaimsValidation()),
-		keys:     map[string]Key{},
+		keys:     map[string]cachedKey{},
 		unknown:  map[string]time.Time{},
 		inflight: map[string]*keyCall{},
 	}
@@ -252,17 +256,21 @@ func (v *Verifier) verify(ctx context.Context, header string, body []byte) (time
 }
 
 // key returns the cached key for kid, fetching it once if needed. Concurrent misses for the same kid
-// share one fetch; a kid found unknown is not asked again for unknownKIDBackoff.
+// share one fetch; a kid found unknown is not asked again for unknownKIDBackoff. A cached key that
+// has no expired_at is fetched again after keyRefreshAfter, or as soon as a new kid appears (Plaid
+// rotated keys, so the old one may have expired since): that is how expired_at is respected for
+// keys already in the cache, as Plaid's own examples do.
 func (v *Verifier) key(ctx context.Context, kid string) (Key, error) {
 	if v.src == nil {
 		return Key{}, fail(ReasonUnknownKID + " (no key source)")
 	}
 	v.mu.Lock()
-	if k, ok := v.keys[kid]; ok {
+	ck, cached := v.keys[kid]
+	if cached && !v.needsRefresh(ck) {
 		v.mu.Unlock()
-		return k, nil
+		return ck.Key, nil
 	}
-	if at, ok := v.unknown[kid]; ok && v.now().Sub(at) < unknownKIDBackoff {
+	if at, ok := v.unknown[kid]; !cached && ok && v.now().Sub(at) < unknownKIDBackoff {
 		v.mu.Unlock()
 		return Key{}, fail(ReasonUnknownKID)
 	}
@@ -286,11 +294,26 @@ func (v *Verifier) key(ctx context.Context, kid string) (Key, error) {
 		}
 		v.mu.Lock()
 		delete(v.inflight, kid)
+		now := v.now()
 		switch {
 		case call.err == nil:
-			v.keys[kid] = call.key
+			if !cached {
+				for id, other := range v.keys {
+					if other.ExpiredAt == nil {
+						other.stale = true
+						v.keys[id] = other
+					}
+				}
+			}
+			v.keys[kid] = cachedKey{Key: call.key, fetched: now}
 		case errors.Is(call.err, ErrUnknownKey):
-			v.unknown[kid] = v.now()
+			delete(v.keys, kid) // Plaid no longer knows it: neither do we
+			v.unknown[kid] = now
+		case cached:
+			// A refresh failed (Plaid unreachable): keep believing the key we had rather than refuse
+			// every webhook, and try again in a minute.
+			call.key, call.err = ck.Key, nil
+			v.keys[kid] = cachedKey{Key: ck.Key, fetched: now.Add(-keyRefreshAfter + time.Minute)}
 		}
 		v.mu.Unlock()
 		close(call.done)
@@ -309,6 +332,19 @@ func (v *Verifier) key(ctx context.Context, kid string) (Key, error) {
 		return Key{}, &KeyFetchError{VerifyError{"cannot fetch verification key: " + printable(call.err.Error())}, call.err}
 	}
 	return call.key, nil
+}
+
+// needsRefresh says whether a cached key should be fetched again before use. An expired key stays
+// expired, so only keys without expired_at are refreshed. Called with v.mu held.
+func (v *Verifier) needsRefresh(ck cachedKey) bool {
+	return ck.ExpiredAt == nil && (ck.stale || v.now().Sub(ck.fetched) >= keyRefreshAfter)
+}
+
+// cachedKey is a key and when it was fetched.
+type cachedKey struct {
+	Key
+	fetched time.Time
+	stale   bool // a newer kid appeared since: Plaid may have expired this one
 }
 
 // shortDur prints 5m0s as 5m: easier to read in a reason.

@@ -238,3 +238,58 @@ func TestSignRejectsNonP256(t *testing.T) {
 		t.Fatal("P-384 key accepted")
 	}
 }
+
+// TestVerifierRefreshesCachedKeys: a cached key is fetched again when a new kid appears (Plaid
+// rotated, and the old key now has expired_at) and after keyRefreshAfter; if that refresh fails,
+// the cached key keeps working.
+func TestVerifierRefreshesCachedKeys(t *testing.T) {
+	kr := newKeyring(t)
+	var mu sync.Mutex
+	clock := time.Now()
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	advance := func(d time.Duration) { mu.Lock(); clock = clock.Add(d); mu.Unlock() }
+	var down atomic.Bool
+	src := KeySourceFunc(func(ctx context.Context, kid string) (Key, error) {
+		if down.Load() {
+			kr.lookups.Add(1)
+			return Key{}, errors.New("connection refused")
+		}
+		return kr.WebhookKey(ctx, kid)
+	})
+	v := NewVerifierWith(src, WithClock(now))
+	body := sessionFinished("r")
+	verify := func(kid string) error {
+		t.Helper()
+		return v.Verify(context.Background(), kr.sign(t, kid, body, now()), body)
+	}
+	if err := verify("kid-good"); err != nil {
+		t.Fatal(err)
+	}
+	// Refresh after keyRefreshAfter; with Plaid unreachable the cached key still verifies.
+	advance(keyRefreshAfter + time.Second)
+	down.Store(true)
+	if err := verify("kid-good"); err != nil {
+		t.Fatalf("refresh failed and the cached key was not used: %v", err)
+	}
+	if n := kr.lookups.Load(); n != 2 {
+		t.Fatalf("lookups = %d, want 2 (one refresh attempt)", n)
+	}
+	if err := verify("kid-good"); err != nil || kr.lookups.Load() != 2 {
+		t.Fatalf("a failed refresh must not be retried on every webhook: %v, %d lookups", err, kr.lookups.Load())
+	}
+	down.Store(false)
+
+	// Plaid rotates: kid-2 appears and kid-good gets expired_at.
+	kr.add(t, "kid-2", nil)
+	k := kr.keys["kid-good"]
+	past := now().Add(-time.Second)
+	k.ExpiredAt = &past
+	kr.keys["kid-good"] = k
+	if err := verify("kid-2"); err != nil {
+		t.Fatal(err)
+	}
+	var ve *VerifyError
+	if err := verify("kid-good"); !errors.As(err, &ve) || ve.Reason != ReasonKeyExpired {
+		t.Fatalf("old key after rotation: %v, want %q", err, ReasonKeyExpired)
+	}
+}
