@@ -121,6 +121,7 @@ func runTUI(ctx context.Context, cfg flows.Config, env *flows.Env, opts options,
 	}
 
 	m := tui.New(tui.Options{
+		Context:    ctx,
 		Config:     cfg,
 		Env:        env,
 		Half:       flows.Half(opts.half),
