@@ -293,3 +293,17 @@ func TestVerifierRefreshesCachedKeys(t *testing.T) {
 		t.Fatalf("old key after rotation: %v, want %q", err, ReasonKeyExpired)
 	}
 }
+
+func TestVerifierMaxAge(t *testing.T) {
+	kr := newKeyring(t)
+	v := NewVerifierWith(kr, WithMaxAge(time.Minute))
+	body := sessionFinished("age")
+	err := v.Verify(context.Background(), kr.sign(t, "kid-good", body, time.Now().Add(-2*time.Minute)), body)
+	var ve *VerifyError
+	if !errors.As(err, &ve) || ve.Reason != "iat too old (2m0s > 1m)" {
+		t.Fatalf("err %v", err)
+	}
+	if err := v.Verify(context.Background(), kr.sign(t, "kid-good", body, time.Now().Add(-50*time.Second)), body); err != nil {
+		t.Fatal(err)
+	}
+}
