@@ -26,8 +26,6 @@ type Options struct {
 	Half       flows.Half // 0: home screen; 1 or 2: open that half and create its token at once
 	Auto       bool       // demo mode: complete Hosted Link sessions without a browser
 	Transcript *flows.Transcript
-	Dark       bool // terminal background, decided by main.go without querying the terminal (main also
-	// sets it on lipgloss, which is what the styles read; the TUI itself never asks the terminal)
 
 	// Context bounds every call the TUI makes (nil: context.Background()). Quitting cancels what
 	// is still running.
