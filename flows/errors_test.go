@@ -81,6 +81,12 @@ func TestAsPlaidErrorNetwork(t *testing.T) {
 	if rec := ErrorRecord("link_token_get", err); rec["hint"] != ce.Next {
 		t.Errorf("record hint = %v", rec["hint"])
 	}
+	// Through the exported helper, which does not know the base URL: it comes from the request.
+	_, _, raw := c.PlaidApi.ItemGet(context.Background()).ItemGetRequest(*plaid.NewItemGetRequest("access-x")).Execute()
+	if msg := AsPlaidError(raw, "/item/get").Error(); !strings.Contains(msg, "cannot reach Plaid at http://127.0.0.1:1:") ||
+		strings.Contains(msg, "/item/get\"") {
+		t.Errorf("exported helper: %q", msg)
+	}
 }
 
 func TestAsPlaidErrorPassThrough(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -894,4 +895,38 @@ func TestReceiverStopsMidRun(t *testing.T) {
 	if ex := find(recs, "public_token_exchanged")[0]; ex["via"] != "polling" {
 		t.Errorf("exchange = %v", ex)
 	}
+}
+
+// --transcript records a run: the same records as the output, one JSON line each, in a 0600 file.
+func TestTranscriptOfARun(t *testing.T) {
+	path := t.TempDir() + "/run.jsonl"
+	tr, err := OpenTranscript(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := newDemoEnv(t, Config{})
+	rec := newRecorder(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if !RunHeadless(ctx, env, HalfOptions{Half: HalfSession, Auto: true}, Tee(rec.emit, tr.Emit)) {
+		t.Fatalf("did not pass:\n%s", rec.text())
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v", fi.Mode().Perm())
+	}
+	data, _ := os.ReadFile(path)
+	if string(data) != rec.text() {
+		t.Errorf("transcript differs from the output:\n%s\nvs\n%s", data, rec.text())
+	}
+	if n := strings.Count(string(data), "\n"); n != len(rec.all()) {
+		t.Errorf("%d lines for %d records", n, len(rec.all()))
+	}
+	checkNoSecrets(t, string(data), env.Emulator.Secret())
 }
