@@ -930,3 +930,34 @@ func TestTranscriptOfARun(t *testing.T) {
 	}
 	checkNoSecrets(t, string(data), env.Emulator.Secret())
 }
+
+// Plaid may deliver a webhook twice: duplicates are reported as such and exchange nothing twice.
+func TestDuplicateWebhooks(t *testing.T) {
+	env := newDemoEnv(t, Config{})
+	env.Emulator.SetWebhookFault(emulator.WebhookFault{Duplicate: 10})
+	rec := newRecorder(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	result := make(chan bool, 1)
+	go func() { result <- RunHeadless(ctx, env, HalfOptions{Half: HalfSession}, rec.emit) }()
+	lt := rec.waitFor(t, 10*time.Second, isEvent("link_token_created"))
+	if err := env.Emulator.CompleteSession(ctx, lt["hosted_link_url"].(string), AutoSessionCredentials); err != nil {
+		t.Fatal(err)
+	}
+	if !<-result {
+		t.Fatalf("did not pass:\n%s", rec.text())
+	}
+	// The duplicate of SESSION_FINISHED may land after the run ended; earlier ones are in the run.
+	var dups int
+	for _, w := range find(rec.all(), "webhook") {
+		if w["duplicate"] == true {
+			dups++
+		}
+	}
+	if dups == 0 {
+		t.Errorf("no duplicate reported: %v", events(rec.all()))
+	}
+	if n := len(find(rec.all(), "public_token_exchanged")); n != 1 {
+		t.Errorf("%d exchanges", n)
+	}
+}
