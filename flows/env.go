@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/url"
@@ -94,7 +96,9 @@ func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
 	emu.SetBaseURL(e.PlaidURL)
 	e.Emulator = emu
 	e.webhookTransport = webhookTransport
-	e.emuServer = &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
+	e.emuServer = &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second,
+		// net/http logs connection noise to stderr, which would tear through the TUI.
+		ErrorLog: log.New(io.Discard, "", 0)}
 	go func(srv *http.Server) { _ = srv.Serve(ln) }(e.emuServer)
 	e.Plaid = newPlaidClient(e.PlaidURL, emu.ClientID(), emu.Secret())
 	return e, nil
@@ -106,7 +110,8 @@ func newPlaidClient(baseURL, clientID, secret string) *plaid.APIClient {
 	c.AddDefaultHeader("PLAID-CLIENT-ID", clientID)
 	c.AddDefaultHeader("PLAID-SECRET", secret)
 	c.UseEnvironment(plaid.Environment(baseURL))
-	c.HTTPClient = &http.Client{Timeout: plaidHTTPTimeout}
+	// Its own transport, so that Close dropping idle connections touches only ours.
+	c.HTTPClient = &http.Client{Timeout: plaidHTTPTimeout, Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	c.UserAgent = "linkrecovery (plaid-go v29)"
 	return plaid.NewAPIClient(c)
 }
