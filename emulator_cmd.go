@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/linkrecovery/linkrecovery/emulator"
-	"github.com/linkrecovery/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/flows"
 )
 
 // runEmulator serves only the emulator, so a developer can point their own app's Plaid client at it.

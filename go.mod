@@ -1,4 +1,4 @@
-module github.com/linkrecovery/linkrecovery
+module github.com/bankdown/linkrecovery
 
 go 1.26.8
 

@@ -21,9 +21,9 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/linkrecovery/linkrecovery/flows"
-	"github.com/linkrecovery/linkrecovery/internal/termbg"
-	"github.com/linkrecovery/linkrecovery/tui"
+	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/termbg"
+	"github.com/bankdown/linkrecovery/tui"
 )
 
 func main() {

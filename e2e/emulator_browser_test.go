@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/linkrecovery/linkrecovery/emulator"
-	"github.com/linkrecovery/linkrecovery/internal/browser"
+	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/internal/browser"
 )
 
 // shots saves a screenshot of the page for a person to look at when E2E_SCREENSHOTS names a directory.

@@ -26,8 +26,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/plaid/plaid-go/v29/plaid"
 
-	"github.com/linkrecovery/linkrecovery/emulator"
-	"github.com/linkrecovery/linkrecovery/internal/spec"
+	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/internal/spec"
 )
 
 // waitTimeout bounds every wait for a webhook. Generous: the machine is shared and -race is slow.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/mdp/qrterminal/v3"
 
-	"github.com/linkrecovery/linkrecovery/internal/qrscan"
+	"github.com/bankdown/linkrecovery/internal/qrscan"
 )
 
 // TestQRScanThroughTmux checks the scanner against what tmux really prints with capture-pane -e

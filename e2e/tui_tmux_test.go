@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkrecovery/linkrecovery/emulator"
-	"github.com/linkrecovery/linkrecovery/internal/browser"
-	"github.com/linkrecovery/linkrecovery/internal/qrscan"
+	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/internal/browser"
+	"github.com/bankdown/linkrecovery/internal/qrscan"
 )
 
 // tmuxSession runs a command in a detached tmux session on its own server socket, so the test sees

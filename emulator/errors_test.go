@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkrecovery/linkrecovery/internal/spec"
+	"github.com/bankdown/linkrecovery/internal/spec"
 	plaid "github.com/plaid/plaid-go/v29/plaid"
 )
 

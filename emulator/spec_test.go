@@ -3,7 +3,7 @@ package emulator
 import (
 	"testing"
 
-	"github.com/linkrecovery/linkrecovery/internal/spec"
+	"github.com/bankdown/linkrecovery/internal/spec"
 	plaid "github.com/plaid/plaid-go/v29/plaid"
 )
 

@@ -12,8 +12,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/linkrecovery/linkrecovery/emulator"
-	"github.com/linkrecovery/linkrecovery/tunnel"
+	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/tunnel"
 	"github.com/plaid/plaid-go/v29/plaid"
 )
 

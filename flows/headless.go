@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/linkrecovery/linkrecovery/emulator"
-	"github.com/linkrecovery/linkrecovery/tunnel"
+	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/tunnel"
 )
 
 // Poll intervals for /link/token/get while following a session (HalfOptions.PollInterval == 0).

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkrecovery/linkrecovery/emulator"
-	"github.com/linkrecovery/linkrecovery/tunnel"
+	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/tunnel"
 )
 
 // recorder collects emitted records, and lets a test wait for one.

@@ -8,7 +8,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/linkrecovery/linkrecovery/tunnel"
+	"github.com/bankdown/linkrecovery/tunnel"
 	"github.com/plaid/plaid-go/v29/plaid"
 )
 

@@ -6,7 +6,7 @@ import (
 
 	"github.com/plaid/plaid-go/v29/plaid"
 
-	"github.com/linkrecovery/linkrecovery/tunnel"
+	"github.com/bankdown/linkrecovery/tunnel"
 )
 
 func TestProgress(t *testing.T) {

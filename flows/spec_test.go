@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkrecovery/linkrecovery/emulator"
-	"github.com/linkrecovery/linkrecovery/internal/spec"
+	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/internal/spec"
 )
 
 // plaidPaths are the Plaid endpoints the flows (and the receiver's key source) call.

@@ -15,8 +15,8 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/linkrecovery/linkrecovery/flows"
-	"github.com/linkrecovery/linkrecovery/tunnel"
+	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/tunnel"
 )
 
 // state is the screen the body shows.

@@ -12,9 +12,9 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/linkrecovery/linkrecovery/emulator"
-	"github.com/linkrecovery/linkrecovery/flows"
-	"github.com/linkrecovery/linkrecovery/tunnel"
+	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/tunnel"
 )
 
 // collect runs cmd (and the Cmds of any batch inside it) and returns the messages that arrive

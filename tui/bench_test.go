@@ -5,7 +5,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/linkrecovery/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/flows"
 )
 
 // BenchmarkFirstFrame is start to first frame: New, Init (its Cmd not run: that is the tunnel,

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkrecovery/linkrecovery/flows"
-	"github.com/linkrecovery/linkrecovery/tunnel"
+	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/tunnel"
 )
 
 // fakeOpener puts an xdg-open on PATH that runs script.

@@ -6,9 +6,9 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/linkrecovery/linkrecovery/emulator"
-	"github.com/linkrecovery/linkrecovery/flows"
-	"github.com/linkrecovery/linkrecovery/tunnel"
+	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/tunnel"
 )
 
 // Fixed inputs, so views are the same on every run.

@@ -7,9 +7,9 @@ import (
 
 	"github.com/charmbracelet/x/exp/golden"
 
-	"github.com/linkrecovery/linkrecovery/emulator"
-	"github.com/linkrecovery/linkrecovery/flows"
-	"github.com/linkrecovery/linkrecovery/tunnel"
+	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/tunnel"
 )
 
 // goldenScenarios are the screens worth pinning, each built from fixed messages (no I/O).

@@ -8,7 +8,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/linkrecovery/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/flows"
 )
 
 // homeModel lists the two halves; choosing one is an intent the root acts on.

@@ -5,7 +5,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/linkrecovery/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/emulator"
 )
 
 // inboxModel is the demo's mailbox: the recovery e-mails the emulator "sent", newest first, and the

@@ -13,7 +13,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/muesli/termenv"
 
-	"github.com/linkrecovery/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/flows"
 )
 
 // TestMain turns colours off (golden files hold text, not a terminal's palette) and fixes the

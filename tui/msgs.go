@@ -3,9 +3,9 @@ package tui
 import (
 	"time"
 
-	"github.com/linkrecovery/linkrecovery/emulator"
-	"github.com/linkrecovery/linkrecovery/flows"
-	"github.com/linkrecovery/linkrecovery/tunnel"
+	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/tunnel"
 )
 
 // tunnelOpenedMsg fires when env.OpenTunnel succeeded. It carries copies of what the header shows and

@@ -6,8 +6,8 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/linkrecovery/linkrecovery/flows"
-	"github.com/linkrecovery/linkrecovery/internal/qrscan"
+	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/qrscan"
 )
 
 // hostedURLs are URLs of the lengths the app shows: the emulator's, and Plaid's hosted_link_url.

@@ -12,7 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
 
-	"github.com/linkrecovery/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/flows"
 )
 
 // runHalf runs a whole half with --auto against a real demo Env (the emulator in-process, the

@@ -3,8 +3,8 @@ package tui
 import (
 	"fmt"
 
-	"github.com/linkrecovery/linkrecovery/flows"
-	"github.com/linkrecovery/linkrecovery/tunnel"
+	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/tunnel"
 )
 
 // The transcript (--transcript) gets the same records as the headless run: link_token_created,

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkrecovery/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/plaid/plaid-go/v29/plaid"
 )
 
