@@ -296,3 +296,16 @@ func startOnPTY(t testing.TB, cmd *exec.Cmd) (*screen, func()) {
 		<-copied
 	}
 }
+
+// BenchmarkHeadlessHalf2Auto measures the demo's whole half 2 as a user runs it (`--no-tui --half 2
+// --auto`: process start, emulator, tunnel, token, Hosted Link session, verified SESSION_FINISHED,
+// exchange, done), against the same baseline as BenchmarkStartToFirstFrame.
+func BenchmarkHeadlessHalf2Auto(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		cmd := appCommand(b, "--no-tui", "--half", "2", "--auto")
+		out, err := cmd.Output()
+		if err != nil || !bytes.Contains(out, []byte(`"passed":true`)) {
+			b.Fatalf("half 2 did not pass: %v\n%s", err, out)
+		}
+	}
+}
