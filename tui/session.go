@@ -249,20 +249,16 @@ func shortDur(d time.Duration) string {
 
 // sessionModel is half 2: a Hosted Link session from token to Item.
 type sessionModel struct {
-	c        *common
-	creating bool
-	token    *flows.LinkToken
-	qr       qrCode
-	fin      finishTracker
-	polling  bool
-	auto     bool // an auto-complete is running
+	c *common
+	hostedLink
+	fin finishTracker
 }
 
 func newSessionModel(c *common) sessionModel { return sessionModel{c: c} }
 
 // create starts (or restarts) the half with a new token.
 func (m sessionModel) create() (sessionModel, tea.Cmd) {
-	m = sessionModel{c: m.c, creating: true}
+	m = sessionModel{c: m.c, hostedLink: hostedLink{creating: true}}
 	return m, createTokenCmd(m.c.ctx, m.c.env, flows.HalfSession)
 }
 
@@ -275,29 +271,13 @@ func (m sessionModel) update(msg tea.Msg, open bool) (sessionModel, tea.Cmd) {
 	c := m.c
 	switch msg := msg.(type) {
 	case linkTokenCreatedMsg:
-		m.creating = false
-		lt := msg.token
-		m.token = &lt
-		m.qr = newQRCode(lt.HostedLinkURL)
-		m.fin = newFinishTracker(lt.Token, c.now, c.webhookTimeout)
-		cmds := []tea.Cmd{webhookTimeoutCmd(m.fin.timeout, flows.HalfSession, lt.Token)}
-		if open {
-			m.polling = true
-			cmds = append(cmds, pollTickCmd(flows.HalfSession, lt.Token))
-		}
-		if c.auto {
-			m.auto = true
-			cmds = append(cmds, autoCompleteCmd(c.ctx, c.em, flows.HalfSession, false, lt.HostedLinkURL, flows.AutoSessionCredentials))
-		}
-		return m, tea.Batch(cmds...)
+		m.fin = newFinishTracker(msg.token.Token, c.now, c.webhookTimeout)
+		cmds := m.started(c, flows.HalfSession, msg.token, open, flows.AutoSessionCredentials)
+		return m, tea.Batch(append(cmds, webhookTimeoutCmd(m.fin.timeout, flows.HalfSession, msg.token.Token))...)
 	case pollTickMsg:
-		if m.token == nil || msg.token != m.token.Token || !open || m.done() {
-			m.polling = false
-			return m, nil
-		}
-		return m, getLinkTokenCmd(c.ctx, c.env, flows.HalfSession, msg.token, c.nowFn)
+		return m, m.pollTick(c, flows.HalfSession, msg, open, m.done())
 	case tokenPolledMsg:
-		if m.token == nil || msg.token != m.token.Token {
+		if !m.owns(msg.token) {
 			return m, nil
 		}
 		var pt string
@@ -308,7 +288,7 @@ func (m sessionModel) update(msg tea.Msg, open bool) (sessionModel, tea.Cmd) {
 		m.fin, pt = m.fin.onEvent(msg.ev)
 		return m, m.exchange(pt)
 	case webhookTimeoutMsg:
-		if m.token == nil || msg.token != m.token.Token {
+		if !m.owns(msg.token) {
 			return m, nil
 		}
 		var pt string

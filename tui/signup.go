@@ -39,10 +39,8 @@ func allCredentials() []credential {
 // signupModel is half 1: log in to a bank that is down and opt in to the recovery e-mail; in demo
 // mode, then bring the bank back and finish the session the e-mail opens.
 type signupModel struct {
-	c        *common
-	creating bool
-	token    *flows.LinkToken
-	qr       qrCode
+	c *common
+	hostedLink
 
 	hookProgress flows.SignupProgress // from verified EVENTS webhooks
 	pollProgress flows.SignupProgress // from /link/token/get
@@ -54,16 +52,13 @@ type signupModel struct {
 	note      string // a non-error remark, e.g. no e-mail was sent
 	inbox     inboxModel
 	fin       finishTracker // the recovery session, once the e-mail is out
-
-	polling bool
-	auto    bool // an auto-complete is running
 }
 
 func newSignupModel(c *common) signupModel { return signupModel{c: c} }
 
 // create starts (or restarts) the half with a new token.
 func (m signupModel) create() (signupModel, tea.Cmd) {
-	m = signupModel{c: m.c, creating: true, focus: m.focus}
+	m = signupModel{c: m.c, hostedLink: hostedLink{creating: true}, focus: m.focus}
 	return m, createTokenCmd(m.c.ctx, m.c.env, flows.HalfSignup)
 }
 
@@ -94,28 +89,11 @@ func (m signupModel) update(msg tea.Msg, open bool) (signupModel, tea.Cmd) {
 	c := m.c
 	switch msg := msg.(type) {
 	case linkTokenCreatedMsg:
-		m.creating = false
-		lt := msg.token
-		m.token = &lt
-		m.qr = newQRCode(lt.HostedLinkURL)
-		var cmds []tea.Cmd
-		if open {
-			m.polling = true
-			cmds = append(cmds, pollTickCmd(flows.HalfSignup, lt.Token))
-		}
-		if c.auto {
-			m.auto = true
-			cmds = append(cmds, autoCompleteCmd(c.ctx, c.em, flows.HalfSignup, false, lt.HostedLinkURL, flows.AutoSignupCredentials))
-		}
-		return m, tea.Batch(cmds...)
+		return m, tea.Batch(m.started(c, flows.HalfSignup, msg.token, open, flows.AutoSignupCredentials)...)
 	case pollTickMsg:
-		if m.token == nil || msg.token != m.token.Token || !open || m.done() {
-			m.polling = false
-			return m, nil
-		}
-		return m, getLinkTokenCmd(c.ctx, c.env, flows.HalfSignup, msg.token, c.nowFn)
+		return m, m.pollTick(c, flows.HalfSignup, msg, open, m.done())
 	case tokenPolledMsg:
-		if m.token == nil || msg.token != m.token.Token {
+		if !m.owns(msg.token) {
 			return m, nil
 		}
 		m.pollProgress = m.pollProgress.Merge(flows.Progress(msg.status.AllEvents()))

@@ -1,0 +1,51 @@
+package tui
+
+import (
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/flows"
+)
+
+// hostedLink is what both halves share: a Hosted Link token being created or shown with its QR
+// code, the /link/token/get polling that follows its session while the half is on screen, and an
+// auto-complete in flight.
+type hostedLink struct {
+	creating bool
+	token    *flows.LinkToken
+	qr       qrCode
+	polling  bool
+	auto     bool // an auto-complete is running
+}
+
+// owns says whether a message about token is for this half's current token (a new token makes
+// answers about the old one stale).
+func (h hostedLink) owns(token string) bool { return h.token != nil && h.token.Token == token }
+
+// started records a created token and returns what follows it: polling while the half is on
+// screen, and with --auto the emulator completing the session with creds.
+func (h *hostedLink) started(c *common, half flows.Half, lt flows.LinkToken, open bool, creds emulator.Credentials) []tea.Cmd {
+	h.creating = false
+	h.token = &lt
+	h.qr = newQRCode(lt.HostedLinkURL)
+	var cmds []tea.Cmd
+	if open {
+		h.polling = true
+		cmds = append(cmds, pollTickCmd(half, lt.Token))
+	}
+	if c.auto {
+		h.auto = true
+		cmds = append(cmds, autoCompleteCmd(c.ctx, c.em, half, false, lt.HostedLinkURL, creds))
+	}
+	return cmds
+}
+
+// pollTick answers a pollTickMsg with the next /link/token/get, or stops polling once the half is
+// off screen or done, or the tick is about an older token.
+func (h *hostedLink) pollTick(c *common, half flows.Half, msg pollTickMsg, open, done bool) tea.Cmd {
+	if !h.owns(msg.token) || !open || done {
+		h.polling = false
+		return nil
+	}
+	return getLinkTokenCmd(c.ctx, c.env, half, msg.token, c.nowFn)
+}
