@@ -1,0 +1,75 @@
+package tui
+
+import (
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/flows"
+)
+
+// TestTeaHalf2SandboxMode drives the real-Sandbox screens with keys set, against an emulator standing
+// in for Plaid at PLAID_BASE_URL (the real one is unreachable here). The test plays the person with
+// the phone: it finishes the Hosted Link session the TUI created, as a browser would.
+func TestTeaHalf2SandboxMode(t *testing.T) {
+	emu, err := emulator.New(emulator.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { _ = emu.Close() })
+	emu.SetBaseURL(srv.URL)
+
+	cfg := flows.Config{ClientID: emu.ClientID(), Secret: emu.Secret(), PlaidURL: srv.URL}
+	env := demoEnv(t, cfg)
+	if env.Mode != flows.ModeSandbox || env.Emulator != nil {
+		t.Fatalf("env mode %q (in-process emulator %v), want sandbox with none", env.Mode, env.Emulator != nil)
+	}
+	path := filepath.Join(t.TempDir(), "transcript.jsonl")
+	tr, err := flows.OpenTranscript(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := teatest.NewTestModel(t, New(Options{Config: cfg, Env: env, Half: flows.HalfSession, Transcript: tr}),
+		teatest.WithInitialTermSize(120, 40))
+
+	var hosted string
+	for deadline := time.Now().Add(30 * time.Second); hosted == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, r := range readRecords(t, path) {
+			if r["event"] == "link_token_created" {
+				hosted, _ = r["hosted_link_url"].(string)
+			}
+		}
+	}
+	if !strings.HasPrefix(hosted, srv.URL+"/hosted-link/") {
+		t.Fatalf("no hosted_link_url from the stand-in Plaid at %s in the transcript (got %q)", srv.URL, hosted)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := emu.CompleteSession(ctx, hosted, flows.AutoSessionCredentials); err != nil {
+		t.Fatalf("finishing the Hosted Link session: %v", err)
+	}
+
+	waitForText(t, tm, 60*time.Second, "SANDBOX", "SESSION_FINISHED received: verified", "item_id")
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(model)
+	fin := fm.session.fin
+	if fin.item == nil || fin.source != "webhook" {
+		t.Fatalf("final session: %+v", fin)
+	}
+	if v := fm.View(); strings.Contains(v, "DEMO") || strings.Contains(v, emu.Secret()) || strings.Contains(v, fin.item.AccessToken) {
+		t.Fatalf("the sandbox view shows DEMO or a secret:\n%s", v)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkTranscript(t, readRecords(t, path), flows.HalfSession, *fin.item)
+}
