@@ -11,6 +11,7 @@ import (
 // code, the /link/token/get polling that follows its session while the half is on screen, and an
 // auto-complete in flight.
 type hostedLink struct {
+	half     flows.Half
 	creating bool
 	token    *flows.LinkToken
 	qr       qrCode
@@ -24,28 +25,45 @@ func (h hostedLink) owns(token string) bool { return h.token != nil && h.token.T
 
 // started records a created token and returns what follows it: polling while the half is on
 // screen, and with --auto the emulator completing the session with creds.
-func (h *hostedLink) started(c *common, half flows.Half, lt flows.LinkToken, open bool, creds emulator.Credentials) []tea.Cmd {
+func (h *hostedLink) started(c *common, lt flows.LinkToken, open bool, creds emulator.Credentials) []tea.Cmd {
 	h.creating = false
 	h.token = &lt
 	h.qr = newQRCode(lt.HostedLinkURL)
 	var cmds []tea.Cmd
 	if open {
 		h.polling = true
-		cmds = append(cmds, pollTickCmd(half, lt.Token))
+		cmds = append(cmds, pollTickCmd(h.half, lt.Token))
 	}
 	if c.auto {
 		h.auto = true
-		cmds = append(cmds, autoCompleteCmd(c.ctx, c.em, half, false, lt.HostedLinkURL, creds))
+		cmds = append(cmds, autoCompleteCmd(c.ctx, c.em, h.half, false, lt.HostedLinkURL, creds))
 	}
 	return cmds
 }
 
 // pollTick answers a pollTickMsg with the next /link/token/get, or stops polling once the half is
 // off screen or done, or the tick is about an older token.
-func (h *hostedLink) pollTick(c *common, half flows.Half, msg pollTickMsg, open, done bool) tea.Cmd {
+func (h *hostedLink) pollTick(c *common, msg pollTickMsg, open, done bool) tea.Cmd {
 	if !h.owns(msg.token) || !open || done {
 		h.polling = false
 		return nil
 	}
-	return getLinkTokenCmd(c.ctx, c.env, half, msg.token, c.nowFn)
+	return getLinkTokenCmd(c.ctx, c.env, h.half, msg.token, c.nowFn)
+}
+
+// resume restarts polling when the half is opened again.
+func (h *hostedLink) resume(done bool) tea.Cmd {
+	if h.token == nil || h.polling || done {
+		return nil
+	}
+	h.polling = true
+	return pollTickCmd(h.half, h.token.Token)
+}
+
+// exchange exchanges a public token a session produced; "" means there is none yet.
+func (h hostedLink) exchange(c *common, publicToken string) tea.Cmd {
+	if publicToken == "" {
+		return nil
+	}
+	return exchangeCmd(c.ctx, c.env, h.half, publicToken)
 }

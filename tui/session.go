@@ -254,11 +254,13 @@ type sessionModel struct {
 	fin finishTracker
 }
 
-func newSessionModel(c *common) sessionModel { return sessionModel{c: c} }
+func newSessionModel(c *common) sessionModel {
+	return sessionModel{c: c, hostedLink: hostedLink{half: flows.HalfSession}}
+}
 
 // create starts (or restarts) the half with a new token.
 func (m sessionModel) create() (sessionModel, tea.Cmd) {
-	m = sessionModel{c: m.c, hostedLink: hostedLink{creating: true}}
+	m = sessionModel{c: m.c, hostedLink: hostedLink{half: flows.HalfSession, creating: true}}
 	return m, createTokenCmd(m.c.ctx, m.c.env, flows.HalfSession)
 }
 
@@ -272,28 +274,28 @@ func (m sessionModel) update(msg tea.Msg, open bool) (sessionModel, tea.Cmd) {
 	switch msg := msg.(type) {
 	case linkTokenCreatedMsg:
 		m.fin = newFinishTracker(msg.token.Token, c.now, c.webhookTimeout)
-		cmds := m.started(c, flows.HalfSession, msg.token, open, flows.AutoSessionCredentials)
+		cmds := m.started(c, msg.token, open, flows.AutoSessionCredentials)
 		return m, tea.Batch(append(cmds, webhookTimeoutCmd(m.fin.timeout, flows.HalfSession, msg.token.Token))...)
 	case pollTickMsg:
-		return m, m.pollTick(c, flows.HalfSession, msg, open, m.done())
+		return m, m.pollTick(c, msg, open, m.done())
 	case tokenPolledMsg:
 		if !m.owns(msg.token) {
 			return m, nil
 		}
 		var pt string
 		m.fin, pt = m.fin.onPoll(msg.status)
-		return m, tea.Batch(m.exchange(pt), pollTickCmd(flows.HalfSession, msg.token))
+		return m, tea.Batch(m.exchange(m.c, pt), pollTickCmd(m.half, msg.token))
 	case webhookReceivedMsg:
 		var pt string
 		m.fin, pt = m.fin.onEvent(msg.ev)
-		return m, m.exchange(pt)
+		return m, m.exchange(m.c, pt)
 	case webhookTimeoutMsg:
 		if !m.owns(msg.token) {
 			return m, nil
 		}
 		var pt string
 		m.fin, pt = m.fin.onTimeout()
-		return m, m.exchange(pt)
+		return m, m.exchange(m.c, pt)
 	case exchangedMsg:
 		m.fin = m.fin.onExchanged(msg.item)
 		return m, nil
@@ -309,7 +311,7 @@ func (m sessionModel) update(msg tea.Msg, open bool) (sessionModel, tea.Cmd) {
 		case "poll /link/token/get":
 			// Keep polling through a transient failure; the error is shown once by the root.
 			if m.token != nil && open && !m.done() {
-				return m, pollTickCmd(flows.HalfSession, m.token.Token)
+				return m, pollTickCmd(m.half, m.token.Token)
 			}
 			m.polling = false
 		default:
@@ -320,20 +322,10 @@ func (m sessionModel) update(msg tea.Msg, open bool) (sessionModel, tea.Cmd) {
 	return m, nil
 }
 
-func (m sessionModel) exchange(publicToken string) tea.Cmd {
-	if publicToken == "" {
-		return nil
-	}
-	return exchangeCmd(m.c.ctx, m.c.env, flows.HalfSession, publicToken)
-}
-
 // resume restarts polling when the half is opened again.
 func (m sessionModel) resume() (sessionModel, tea.Cmd) {
-	if m.token == nil || m.polling || m.done() {
-		return m, nil
-	}
-	m.polling = true
-	return m, pollTickCmd(flows.HalfSession, m.token.Token)
+	cmd := m.hostedLink.resume(m.done())
+	return m, cmd
 }
 
 // autoComplete is the a key: walk this half's session with the emulator.

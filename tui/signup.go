@@ -54,11 +54,13 @@ type signupModel struct {
 	fin       finishTracker // the recovery session, once the e-mail is out
 }
 
-func newSignupModel(c *common) signupModel { return signupModel{c: c} }
+func newSignupModel(c *common) signupModel {
+	return signupModel{c: c, hostedLink: hostedLink{half: flows.HalfSignup}}
+}
 
 // create starts (or restarts) the half with a new token.
 func (m signupModel) create() (signupModel, tea.Cmd) {
-	m = signupModel{c: m.c, hostedLink: hostedLink{creating: true}, focus: m.focus}
+	m = signupModel{c: m.c, hostedLink: hostedLink{half: flows.HalfSignup, creating: true}, focus: m.focus}
 	return m, createTokenCmd(m.c.ctx, m.c.env, flows.HalfSignup)
 }
 
@@ -89,9 +91,9 @@ func (m signupModel) update(msg tea.Msg, open bool) (signupModel, tea.Cmd) {
 	c := m.c
 	switch msg := msg.(type) {
 	case linkTokenCreatedMsg:
-		return m, tea.Batch(m.started(c, flows.HalfSignup, msg.token, open, flows.AutoSignupCredentials)...)
+		return m, tea.Batch(m.started(c, msg.token, open, flows.AutoSignupCredentials)...)
 	case pollTickMsg:
-		return m, m.pollTick(c, flows.HalfSignup, msg, open, m.done())
+		return m, m.pollTick(c, msg, open, m.done())
 	case tokenPolledMsg:
 		if !m.owns(msg.token) {
 			return m, nil
@@ -101,7 +103,7 @@ func (m signupModel) update(msg tea.Msg, open bool) (signupModel, tea.Cmd) {
 		if m.restored {
 			m.fin, pt = m.fin.onPoll(msg.status)
 		}
-		return m, tea.Batch(m.exchange(pt), pollTickCmd(flows.HalfSignup, msg.token))
+		return m, tea.Batch(m.exchange(m.c, pt), pollTickCmd(m.half, msg.token))
 	case webhookReceivedMsg:
 		ev := msg.ev
 		if m.token == nil {
@@ -116,14 +118,14 @@ func (m signupModel) update(msg tea.Msg, open bool) (signupModel, tea.Cmd) {
 		}
 		var pt string
 		m.fin, pt = m.fin.onEvent(ev)
-		return m, m.exchange(pt)
+		return m, m.exchange(m.c, pt)
 	case webhookTimeoutMsg:
 		if !m.restored || msg.token != m.fin.token {
 			return m, nil
 		}
 		var pt string
 		m.fin, pt = m.fin.onTimeout()
-		return m, m.exchange(pt)
+		return m, m.exchange(m.c, pt)
 	case institutionRestoredMsg:
 		m.restoring = false
 		m.inbox = newInboxModel(msg.inbox)
@@ -171,7 +173,7 @@ func (m signupModel) update(msg tea.Msg, open bool) (signupModel, tea.Cmd) {
 			m.restoring = false
 		case "poll /link/token/get":
 			if m.token != nil && open && !m.done() {
-				return m, pollTickCmd(flows.HalfSignup, m.token.Token)
+				return m, pollTickCmd(m.half, m.token.Token)
 			}
 			m.polling = false
 		default:
@@ -194,20 +196,10 @@ func pickEmail(sent []emulator.Email, token string) (emulator.Email, bool) {
 	return emulator.Email{}, false
 }
 
-func (m signupModel) exchange(publicToken string) tea.Cmd {
-	if publicToken == "" {
-		return nil
-	}
-	return exchangeCmd(m.c.ctx, m.c.env, flows.HalfSignup, publicToken)
-}
-
 // resume restarts polling when the half is opened again.
 func (m signupModel) resume() (signupModel, tea.Cmd) {
-	if m.token == nil || m.polling || m.done() {
-		return m, nil
-	}
-	m.polling = true
-	return m, pollTickCmd(flows.HalfSignup, m.token.Token)
+	cmd := m.hostedLink.resume(m.done())
+	return m, cmd
 }
 
 // restore is the r key.
