@@ -538,7 +538,10 @@ func TestCloseTwiceAndOpenAfterClose(t *testing.T) {
 	}
 }
 
-func BenchmarkHalf2Auto(b *testing.B) {
+func BenchmarkHalf2Auto(b *testing.B) { benchHalfAuto(b, HalfSession) }
+
+// benchHalfAuto runs a whole demo half with --auto per iteration, from NewEnv to done.
+func benchHalfAuto(b *testing.B, half Half) {
 	for b.Loop() {
 		env, err := NewEnv(context.Background(), Config{})
 		if err != nil {
@@ -546,8 +549,8 @@ func BenchmarkHalf2Auto(b *testing.B) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		var last Record
-		if !RunHeadless(ctx, env, HalfOptions{Half: HalfSession, Auto: true}, func(r Record) { last = r }) {
-			b.Fatalf("half 2 failed: %v", last)
+		if !RunHeadless(ctx, env, HalfOptions{Half: half, Auto: true}, func(r Record) { last = r }) {
+			b.Fatalf("%v failed: %v", half, last)
 		}
 		cancel()
 		env.Close()
@@ -718,21 +721,7 @@ func TestHalfEndsTheWrongWay(t *testing.T) {
 
 // BenchmarkHalf1Auto is the demo's whole sign-up half with --auto, through the recovery e-mail and
 // the recovery session's exchange.
-func BenchmarkHalf1Auto(b *testing.B) {
-	for b.Loop() {
-		env, err := NewEnv(context.Background(), Config{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		var last Record
-		if !RunHeadless(ctx, env, HalfOptions{Half: HalfSignup, Auto: true}, func(r Record) { last = r }) {
-			b.Fatalf("half 1 failed: %v", last)
-		}
-		cancel()
-		env.Close()
-	}
-}
+func BenchmarkHalf1Auto(b *testing.B) { benchHalfAuto(b, HalfSignup) }
 
 // Sandbox half 1: a person logs in to the down bank and opts in; the half passes there (nothing
 // can bring a real Sandbox bank back on demand), with no restore and no exchange.
