@@ -950,3 +950,41 @@ func TestDuplicateWebhooks(t *testing.T) {
 		t.Errorf("%d exchanges", n)
 	}
 }
+
+// When the tunnel cannot open, a token without a webhook still lets /link/token/get follow the
+// session to its public token: the fallback the TUI offers while the tunnel is fixed.
+func TestPollingLinkTokenWithoutTunnel(t *testing.T) {
+	emu, srv := emulatorServer(t)
+	env, err := NewEnv(context.Background(), Config{ClientID: emu.ClientID(), Secret: emu.Secret(), PlaidURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { env.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	lt, err := env.CreatePollingLinkToken(ctx, HalfSession)
+	if err != nil {
+		t.Fatalf("CreatePollingLinkToken: %v", err)
+	}
+	if lt.Webhook != "" || lt.RedirectURI != "" || lt.HostedLinkURL == "" {
+		t.Fatalf("token %+v: want a hosted_link_url and neither webhook nor redirect", lt)
+	}
+	if err := emu.CompleteSession(ctx, lt.HostedLinkURL, AutoSessionCredentials); err != nil {
+		t.Fatal(err)
+	}
+	st, err := env.GetLinkToken(ctx, lt.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt := st.FirstPublicToken()
+	if pt == "" {
+		t.Fatalf("/link/token/get shows no public token: %+v", st)
+	}
+	if item, err := env.Exchange(ctx, pt); err != nil || item.ItemID == "" {
+		t.Fatalf("exchange: %+v, %v", item, err)
+	}
+	if ds := emu.Deliveries(); len(ds) != 0 {
+		t.Errorf("a token without a webhook made the emulator send %d webhooks", len(ds))
+	}
+}

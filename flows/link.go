@@ -17,17 +17,14 @@ import (
 const hostedLinkLifetime = 1800
 
 // ErrNoWebhook means a link token was asked for before the tunnel was open: Link Recovery reports
-// its result only by webhook, so a token without one would be useless.
+// its result by webhook, so a token is made without one only on purpose, by CreatePollingLinkToken
+// once the tunnel has failed.
 var ErrNoWebhook = errors.New("no webhook URL yet: the tunnel is not open; open it first (see the tunnel's error for what to do)")
 
 // CreateHostedLinkToken calls /link/token/create with webhook and hosted_link (completion_redirect_uri
 // included) for the half. The token is the same for both halves: the half changes what the user
 // does in Link, not the token.
 func (e *Env) CreateHostedLinkToken(ctx context.Context, half Half) (LinkToken, error) {
-	const endpoint = "/link/token/create"
-	if half != HalfSignup && half != HalfSession {
-		return LinkToken{}, errors.New("unknown half: use 1 (sign-up) or 2 (session)")
-	}
 	t := e.CurrentTunnel()
 	if t == nil {
 		return LinkToken{}, ErrNoWebhook
@@ -36,12 +33,34 @@ func (e *Env) CreateHostedLinkToken(ctx context.Context, half Half) (LinkToken, 
 	if redirect == "" {
 		redirect = t.CompleteURL()
 	}
+	return e.createLinkToken(ctx, half, t.WebhookURL(), redirect)
+}
+
+// CreatePollingLinkToken creates a Hosted Link token without a webhook, the fallback for when the
+// tunnel could not open: Plaid then sends no webhooks, but /link/token/get still follows the
+// session, so a half can be walked through while the tunnel is being fixed. Its
+// completion_redirect_uri is --redirect-uri, if any (the receiver's /complete page has no public URL).
+func (e *Env) CreatePollingLinkToken(ctx context.Context, half Half) (LinkToken, error) {
+	return e.createLinkToken(ctx, half, "", e.cfg.RedirectURI)
+}
+
+// createLinkToken calls /link/token/create for a Hosted Link session; webhook and redirect are left
+// out of the request when empty.
+func (e *Env) createLinkToken(ctx context.Context, half Half, webhook, redirect string) (LinkToken, error) {
+	const endpoint = "/link/token/create"
+	if half != HalfSignup && half != HalfSession {
+		return LinkToken{}, errors.New("unknown half: use 1 (sign-up) or 2 (session)")
+	}
 	user := plaid.NewLinkTokenCreateRequestUser("linkrecovery-" + randomHex(8))
 	req := plaid.NewLinkTokenCreateRequest("linkrecovery", "en", []plaid.CountryCode{plaid.COUNTRYCODE_US}, *user)
 	req.SetProducts([]plaid.Products{plaid.PRODUCTS_TRANSACTIONS})
-	req.SetWebhook(t.WebhookURL())
+	if webhook != "" {
+		req.SetWebhook(webhook)
+	}
 	hl := plaid.NewLinkTokenCreateHostedLink()
-	hl.SetCompletionRedirectUri(redirect)
+	if redirect != "" {
+		hl.SetCompletionRedirectUri(redirect)
+	}
 	hl.SetUrlLifetimeSeconds(hostedLinkLifetime)
 	req.SetHostedLink(*hl)
 
@@ -54,7 +73,7 @@ func (e *Env) CreateHostedLinkToken(ctx context.Context, half Half) (LinkToken, 
 		HostedLinkURL: resp.GetHostedLinkUrl(),
 		Expiration:    resp.Expiration,
 		RequestID:     resp.RequestId,
-		Webhook:       t.WebhookURL(),
+		Webhook:       webhook,
 		RedirectURI:   redirect,
 	}
 	if lt.HostedLinkURL == "" {

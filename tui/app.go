@@ -130,6 +130,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tunnelFailedMsg:
 		// The header shows the cause and the next step; the error box would only repeat it.
 		m.header.state, m.header.err = tunnelFailed, msg.err
+		m.c.tunnelFailed = true
 		m.record(flows.ErrorRecord("tunnel", msg.err))
 		add(m.settleTunnel())
 	case webhookReceivedMsg:
@@ -216,7 +217,7 @@ func (m *model) settleTunnel() tea.Cmd {
 	m.c.tunnelSettled = true
 	var cmds []tea.Cmd
 	for _, h := range m.pending {
-		cmds = append(cmds, createTokenCmd(m.c.ctx, m.c.env, h))
+		cmds = append(cmds, createTokenCmd(m.c.ctx, m.c.env, h, m.c.tunnelFailed))
 	}
 	m.pending = nil
 	return tea.Batch(cmds...)

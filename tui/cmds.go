@@ -66,12 +66,16 @@ func waitForEventCmd(ch <-chan tunnel.Event) tea.Cmd {
 }
 
 // createTokenCmd creates the half's Hosted Link token.
-func createTokenCmd(ctx context.Context, env *flows.Env, half flows.Half) tea.Cmd {
+func createTokenCmd(ctx context.Context, env *flows.Env, half flows.Half, noWebhook bool) tea.Cmd {
 	return func() tea.Msg {
 		if env == nil {
 			return stepErrMsg{step: "create link token", half: half, err: errNoEnv}
 		}
-		lt, err := env.CreateHostedLinkToken(ctx, half)
+		create := env.CreateHostedLinkToken
+		if noWebhook {
+			create = env.CreatePollingLinkToken // the tunnel failed: follow the session by polling
+		}
+		lt, err := create(ctx, half)
 		if err != nil {
 			return stepErrMsg{step: "create link token", half: half, err: err}
 		}

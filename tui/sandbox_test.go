@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"net"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -72,4 +73,59 @@ func TestTeaHalf2SandboxMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkTranscript(t, readRecords(t, path), flows.HalfSession, *fin.item)
+}
+
+// TestTeaHalf2TunnelFailedFallsBackToPolling: when the tunnel cannot open, the half still runs: the
+// token is made without a webhook, the screen says why, and /link/token/get brings the public token.
+func TestTeaHalf2TunnelFailedFallsBackToPolling(t *testing.T) {
+	emu, err := emulator.New(emulator.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { _ = emu.Close() })
+	emu.SetBaseURL(srv.URL)
+	// The receiver's address is taken, so the (local) tunnel fails to open.
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { busy.Close() })
+
+	cfg := flows.Config{ClientID: emu.ClientID(), Secret: emu.Secret(), PlaidURL: srv.URL, Listen: busy.Addr().String()}
+	env := demoEnv(t, cfg)
+	path := filepath.Join(t.TempDir(), "transcript.jsonl")
+	tr, err := flows.OpenTranscript(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := teatest.NewTestModel(t, New(Options{Config: cfg, Env: env, Half: flows.HalfSession, Transcript: tr}),
+		teatest.WithInitialTermSize(120, 40))
+
+	var hosted string
+	for deadline := time.Now().Add(30 * time.Second); hosted == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, r := range readRecords(t, path) {
+			if r["event"] == "link_token_created" {
+				hosted, _ = r["hosted_link_url"].(string)
+			}
+		}
+	}
+	if hosted == "" {
+		t.Fatal("no token was created after the tunnel failed")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := emu.CompleteSession(ctx, hosted, flows.AutoSessionCredentials); err != nil {
+		t.Fatal(err)
+	}
+	waitForText(t, tm, 60*time.Second, "tunnel: failed", "following the session by polling", "Public token exchanged (from /link/token/get)")
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(model)
+	if fin := fm.session.fin; fin.item == nil || fin.source != "/link/token/get" || fin.webhookSeq != 0 {
+		t.Fatalf("final session: %+v", fin)
+	}
+	if ds := emu.Deliveries(); len(ds) != 0 {
+		t.Errorf("the token had a webhook after all: %d deliveries", len(ds))
+	}
 }

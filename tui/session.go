@@ -37,6 +37,7 @@ type finishTracker struct {
 	polledToken    string
 	polledExits    []string // finished sessions without an Item, per /link/token/get
 	timedOut       bool
+	noWebhook      bool // the token has no webhook (the tunnel failed): polling from the start
 
 	source      string // where the public token came from: "webhook" or "/link/token/get"
 	publicToken string
@@ -114,6 +115,13 @@ func (f finishTracker) onPoll(st flows.TokenStatus) (finishTracker, string) {
 	return f, ""
 }
 
+// withoutWebhook follows a token that has no webhook: its public token comes from /link/token/get
+// as soon as that shows one.
+func (f finishTracker) withoutWebhook() finishTracker {
+	f.noWebhook, f.timedOut = true, true
+	return f
+}
+
 // onTimeout is the webhook deadline passing.
 func (f finishTracker) onTimeout() (finishTracker, string) {
 	if !f.waiting || f.webhookSeq != 0 {
@@ -168,7 +176,9 @@ func (f finishTracker) lines(c *common, spin string, width int) []string {
 	default:
 		out = append(out, check(s, false, "SESSION_FINISHED received"))
 	}
-	if f.timedOut {
+	if f.noWebhook {
+		out = append(out, s.Warn.Render(ansi.Wrap("! This token has no webhook because the tunnel did not open: following the session by polling /link/token/get. Fix the tunnel (see the header) and press n for a token with a webhook.", width, "")))
+	} else if f.timedOut {
 		msg := fmt.Sprintf("No SESSION_FINISHED webhook after %s: the webhook path looks broken (check the tunnel/URL). Falling back to /link/token/get.", shortDur(f.timeout))
 		out = append(out, s.Warn.Render(ansi.Wrap("! "+msg, width, "")))
 	}
@@ -261,7 +271,7 @@ func newSessionModel(c *common) sessionModel {
 // create starts (or restarts) the half with a new token.
 func (m sessionModel) create() (sessionModel, tea.Cmd) {
 	m = sessionModel{c: m.c, hostedLink: hostedLink{half: flows.HalfSession, creating: true}}
-	return m, createTokenCmd(m.c.ctx, m.c.env, flows.HalfSession)
+	return m, createTokenCmd(m.c.ctx, m.c.env, flows.HalfSession, m.c.tunnelFailed)
 }
 
 // done says the half reached its end.
@@ -275,6 +285,11 @@ func (m sessionModel) update(msg tea.Msg, open bool) (sessionModel, tea.Cmd) {
 	case linkTokenCreatedMsg:
 		m.fin = newFinishTracker(msg.token.Token, c.now, c.webhookTimeout)
 		cmds := m.started(c, msg.token, open, flows.AutoSessionCredentials)
+		if msg.token.Webhook == "" {
+			// No tunnel, no webhook: polling is all there is, from the start.
+			m.fin = m.fin.withoutWebhook()
+			return m, tea.Batch(cmds...)
+		}
 		return m, tea.Batch(append(cmds, webhookTimeoutCmd(m.fin.timeout, flows.HalfSession, msg.token.Token))...)
 	case pollTickMsg:
 		return m, m.pollTick(c, msg, open, m.done())

@@ -61,7 +61,7 @@ func newSignupModel(c *common) signupModel {
 // create starts (or restarts) the half with a new token.
 func (m signupModel) create() (signupModel, tea.Cmd) {
 	m = signupModel{c: m.c, hostedLink: hostedLink{half: flows.HalfSignup, creating: true}, focus: m.focus}
-	return m, createTokenCmd(m.c.ctx, m.c.env, flows.HalfSignup)
+	return m, createTokenCmd(m.c.ctx, m.c.env, flows.HalfSignup, m.c.tunnelFailed)
 }
 
 // progress is the checklist from every source.
@@ -329,6 +329,8 @@ func (m signupModel) lines(colW int, qrShown bool, needH int, spin string) []str
 		left = append(left, s.Spinner.Render(spin)+" "+s.Text.Render("Creating a Hosted Link token…"))
 	case m.token == nil:
 		left = append(left, check(s, false, "Hosted Link token created"), s.Muted.Render("  press n to create one"))
+	case m.token.Webhook == "":
+		left = append(left, check(s, true, "Hosted Link token created (no webhook: polling)"))
 	default:
 		left = append(left, check(s, true, "Hosted Link token created"))
 	}

@@ -50,6 +50,7 @@ type common struct {
 	width, height  int  // the terminal
 	bodyW, bodyH   int  // the body between header and footer (set by finalize)
 	tunnelSettled  bool // the tunnel is up or failed: tokens can be created
+	tunnelFailed   bool // tokens are made without a webhook and followed by polling
 	nowFn          func() time.Time
 	now            time.Time // nowFn() at the start of the current Update
 }
