@@ -124,6 +124,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		add(cmd)
 	case tunnelOpenedMsg:
 		m.header.state, m.header.provider, m.header.webhookURL = tunnelUp, msg.provider, msg.webhookURL
+		m.c.tunnelFailed = false
 		m.events = msg.events
 		add(waitForEventCmd(msg.events))
 		add(m.settleTunnel())
@@ -318,6 +319,11 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 	case key.Matches(msg, k.Inspector):
 		m.showInspector = !m.showInspector
 		return m, nil
+	case key.Matches(msg, k.Tunnel):
+		// Try again (the network is back, a firewall was opened); tokens made meanwhile have no
+		// webhook, so n makes a new one once the tunnel is up.
+		m.header.state, m.header.err = tunnelOpening, nil
+		return m, openTunnelCmd(m.c.ctx, m.c.env)
 	case key.Matches(msg, k.Back):
 		switch {
 		case m.showInspector:

@@ -504,3 +504,27 @@ func TestInspectorScrollsLongJSON(t *testing.T) {
 		t.Fatalf("public token not masked:\n%s", v)
 	}
 }
+
+// t retries a failed tunnel, and only a failed one; while it fails, tokens are made without a webhook.
+func TestRetryTunnel(t *testing.T) {
+	f := newFixture(t, false, 100, 30)
+	if cmd := f.key("t"); cmd != nil {
+		t.Fatal("t did something while the tunnel was still opening")
+	}
+	f.send(tunnelFailedMsg{err: &tunnel.Error{Provider: tunnel.ProviderNgrok, Cause: "NGROK_AUTHTOKEN is not set", Next: "set it"}})
+	if !f.m.c.tunnelFailed || !f.m.keys.Tunnel.Enabled() {
+		t.Fatalf("after a failure: tunnelFailed=%v, t enabled=%v", f.m.c.tunnelFailed, f.m.keys.Tunnel.Enabled())
+	}
+	cmd := f.key("t")
+	if f.m.header.state != tunnelOpening || cmd == nil {
+		t.Fatalf("t: header state %v, cmd %v; want opening and a command", f.m.header.state, cmd)
+	}
+	// The fixture has no Env, so the retry fails again, and says so.
+	if _, ok := find[tunnelFailedMsg](collect(cmd, 200*time.Millisecond)); !ok {
+		t.Fatal("the retry did not report back")
+	}
+	f.tunnelUp()
+	if f.m.c.tunnelFailed || f.m.keys.Tunnel.Enabled() {
+		t.Fatalf("after the tunnel came up: tunnelFailed=%v, t enabled=%v", f.m.c.tunnelFailed, f.m.keys.Tunnel.Enabled())
+	}
+}

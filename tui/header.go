@@ -80,7 +80,7 @@ func (h headerModel) ViewSpinning(s Styles, width int, spin string) string {
 	}
 	lines := []string{ansi.Truncate(line1, width, "…"), ansi.Truncate(s.HeaderText.Render("webhook URL ")+s.URL.Render(url), width, "…")}
 	if h.state == tunnelFailed && h.err != nil {
-		cause, next := h.err.Error(), "Polling /link/token/get still works; restart to try the tunnel again."
+		cause, next := h.err.Error(), "Polling /link/token/get still works; press t to try the tunnel again."
 		var te *tunnel.Error
 		if errors.As(h.err, &te) {
 			cause, next = te.Cause, te.Next

@@ -22,6 +22,7 @@ type keyMap struct {
 	QR        key.Binding
 	NewToken  key.Binding
 	Inspector key.Binding
+	Tunnel    key.Binding
 	Back      key.Binding
 	Help      key.Binding
 	Quit      key.Binding
@@ -46,6 +47,7 @@ func defaultKeyMap() keyMap {
 		QR:        key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "QR only")),
 		NewToken:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new token")),
 		Inspector: key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "webhooks")),
+		Tunnel:    key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "retry the tunnel")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
@@ -61,7 +63,7 @@ func (k keyMap) ShortHelp() []key.Binding {
 func (k keyMap) screenKeys() []key.Binding {
 	return []key.Binding{
 		k.Half1, k.Half2, k.Select, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR, k.NewToken,
-		k.Up, k.Down, k.PageDown, k.Inspector, k.Back,
+		k.Tunnel, k.Up, k.Down, k.PageDown, k.Inspector, k.Back,
 	}
 }
 
@@ -73,7 +75,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Half1, k.Half2, k.Select, k.Up, k.Down, k.PageUp, k.PageDown},
 		{k.Open, k.Copy, k.NextCard, k.PrevCard, k.Mark, k.Auto},
-		{k.Restore, k.NewToken, k.QR, k.Inspector},
+		{k.Restore, k.NewToken, k.QR, k.Inspector, k.Tunnel},
 		{k.Back, k.Help, k.Quit},
 	}
 }
@@ -116,6 +118,7 @@ func (m *model) updateKeys() {
 		k.Auto.SetEnabled(false)
 		k.NewToken.SetEnabled(false)
 	}
+	k.Tunnel.SetEnabled(m.header.state == tunnelFailed)
 	k.Back.SetEnabled(m.state != stateHome || m.showInspector || m.showQR)
 	if m.help.ShowAll {
 		k.Help.SetHelp("?", "fewer keys")

@@ -177,7 +177,7 @@ func (f finishTracker) lines(c *common, spin string, width int) []string {
 		out = append(out, check(s, false, "SESSION_FINISHED received"))
 	}
 	if f.noWebhook {
-		out = append(out, s.Warn.Render(ansi.Wrap("! This token has no webhook because the tunnel did not open: following the session by polling /link/token/get. Fix the tunnel (see the header) and press n for a token with a webhook.", width, "")))
+		out = append(out, s.Warn.Render(ansi.Wrap("! This token has no webhook because the tunnel did not open: following the session by polling /link/token/get. Fix the tunnel (see the header), press t to retry it, then n for a token with a webhook.", width, "")))
 	} else if f.timedOut {
 		msg := fmt.Sprintf("No SESSION_FINISHED webhook after %s: the webhook path looks broken (check the tunnel/URL). Falling back to /link/token/get.", shortDur(f.timeout))
 		out = append(out, s.Warn.Render(ansi.Wrap("! "+msg, width, "")))
