@@ -51,6 +51,16 @@ func (h *hostedLink) pollTick(c *common, msg pollTickMsg, open, done bool) tea.C
 	return getLinkTokenCmd(c.ctx, c.env, h.half, msg.token, c.nowFn)
 }
 
+// pollFailed keeps polling through a failed /link/token/get (the root shows the error once) while
+// the half is on screen and not done.
+func (h *hostedLink) pollFailed(open, done bool) tea.Cmd {
+	if h.token == nil || !open || done {
+		h.polling = false
+		return nil
+	}
+	return pollTickCmd(h.half, h.token.Token)
+}
+
 // resume restarts polling when the half is opened again.
 func (h *hostedLink) resume(done bool) tea.Cmd {
 	if h.token == nil || h.polling || done {

@@ -20,14 +20,7 @@ import (
 // in for Plaid at PLAID_BASE_URL (the real one is unreachable here). The test plays the person with
 // the phone: it finishes the Hosted Link session the TUI created, as a browser would.
 func TestTeaHalf2SandboxMode(t *testing.T) {
-	emu, err := emulator.New(emulator.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emu)
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { _ = emu.Close() })
-	emu.SetBaseURL(srv.URL)
+	emu, srv := standInPlaid(t)
 
 	cfg := flows.Config{ClientID: emu.ClientID(), Secret: emu.Secret(), PlaidURL: srv.URL}
 	env := demoEnv(t, cfg)
@@ -42,14 +35,7 @@ func TestTeaHalf2SandboxMode(t *testing.T) {
 	tm := teatest.NewTestModel(t, New(Options{Config: cfg, Env: env, Half: flows.HalfSession, Transcript: tr}),
 		teatest.WithInitialTermSize(120, 40))
 
-	var hosted string
-	for deadline := time.Now().Add(30 * time.Second); hosted == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		for _, r := range readRecords(t, path) {
-			if r["event"] == "link_token_created" {
-				hosted, _ = r["hosted_link_url"].(string)
-			}
-		}
-	}
+	hosted := waitForHostedURL(t, path)
 	if !strings.HasPrefix(hosted, srv.URL+"/hosted-link/") {
 		t.Fatalf("no hosted_link_url from the stand-in Plaid at %s in the transcript (got %q)", srv.URL, hosted)
 	}
@@ -78,14 +64,7 @@ func TestTeaHalf2SandboxMode(t *testing.T) {
 // TestTeaHalf2TunnelFailedFallsBackToPolling: when the tunnel cannot open, the half still runs: the
 // token is made without a webhook, the screen says why, and /link/token/get brings the public token.
 func TestTeaHalf2TunnelFailedFallsBackToPolling(t *testing.T) {
-	emu, err := emulator.New(emulator.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emu)
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { _ = emu.Close() })
-	emu.SetBaseURL(srv.URL)
+	emu, srv := standInPlaid(t)
 	// The receiver's address is taken, so the (local) tunnel fails to open.
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -103,14 +82,7 @@ func TestTeaHalf2TunnelFailedFallsBackToPolling(t *testing.T) {
 	tm := teatest.NewTestModel(t, New(Options{Config: cfg, Env: env, Half: flows.HalfSession, Transcript: tr}),
 		teatest.WithInitialTermSize(120, 40))
 
-	var hosted string
-	for deadline := time.Now().Add(30 * time.Second); hosted == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		for _, r := range readRecords(t, path) {
-			if r["event"] == "link_token_created" {
-				hosted, _ = r["hosted_link_url"].(string)
-			}
-		}
-	}
+	hosted := waitForHostedURL(t, path)
 	if hosted == "" {
 		t.Fatal("no token was created after the tunnel failed")
 	}
@@ -128,4 +100,34 @@ func TestTeaHalf2TunnelFailedFallsBackToPolling(t *testing.T) {
 	if ds := emu.Deliveries(); len(ds) != 0 {
 		t.Errorf("the token had a webhook after all: %d deliveries", len(ds))
 	}
+}
+
+// standInPlaid serves an emulator on loopback to stand in for the real Sandbox at PLAID_BASE_URL.
+func standInPlaid(t *testing.T) (*emulator.Emulator, *httptest.Server) {
+	t.Helper()
+	emu, err := emulator.New(emulator.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { _ = emu.Close() })
+	emu.SetBaseURL(srv.URL)
+	return emu, srv
+}
+
+// waitForHostedURL reads the transcript at path until the TUI has created a token, as the person
+// with the phone would read the URL off the screen; "" if none came within 30 s.
+func waitForHostedURL(t *testing.T, path string) string {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, r := range readRecords(t, path) {
+			if r["event"] == "link_token_created" {
+				if u, _ := r["hosted_link_url"].(string); u != "" {
+					return u
+				}
+			}
+		}
+	}
+	return ""
 }

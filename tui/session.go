@@ -324,11 +324,7 @@ func (m sessionModel) update(msg tea.Msg, open bool) (sessionModel, tea.Cmd) {
 		case "exchange public token":
 			m.fin.exchanging = false
 		case "poll /link/token/get":
-			// Keep polling through a transient failure; the error is shown once by the root.
-			if m.token != nil && open && !m.done() {
-				return m, pollTickCmd(m.half, m.token.Token)
-			}
-			m.polling = false
+			return m, m.pollFailed(open, m.done())
 		default:
 			m.auto = false
 		}

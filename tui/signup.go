@@ -172,10 +172,7 @@ func (m signupModel) update(msg tea.Msg, open bool) (signupModel, tea.Cmd) {
 		case "bring the institution back":
 			m.restoring = false
 		case "poll /link/token/get":
-			if m.token != nil && open && !m.done() {
-				return m, pollTickCmd(m.half, m.token.Token)
-			}
-			m.polling = false
+			return m, m.pollFailed(open, m.done())
 		default:
 			m.auto = false
 		}
