@@ -528,3 +528,13 @@ func TestRetryTunnel(t *testing.T) {
 		t.Fatalf("after the tunnel came up: tunnelFailed=%v, t enabled=%v", f.m.c.tunnelFailed, f.m.keys.Tunnel.Enabled())
 	}
 }
+
+// A call that reached nothing names the endpoint, the cause and the next step, the step only once.
+func TestCallErrorTextSaysNextStepOnce(t *testing.T) {
+	err := &flows.CallError{Endpoint: "/link/token/create", Cause: "cannot reach Plaid at https://sandbox.plaid.com", Next: "check your network or PLAID_BASE_URL"}
+	got := errorText(errEntry{step: "create link token", half: flows.HalfSession, err: err})
+	want := "✗ half 2: create link token: /link/token/create: cannot reach Plaid at https://sandbox.plaid.com\n→ check your network or PLAID_BASE_URL"
+	if got != want {
+		t.Fatalf("errorText = %q, want %q", got, want)
+	}
+}

@@ -69,6 +69,7 @@ func (m model) errorView(width int) string {
 func errorText(e errEntry) string {
 	var pe *flows.PlaidError
 	var te *tunnel.Error
+	var ce *flows.CallError
 	var h flows.Hinter
 	step := e.step
 	if e.half != 0 {
@@ -86,6 +87,9 @@ func errorText(e errEntry) string {
 		return t
 	case errors.As(e.err, &te):
 		return fmt.Sprintf("✗ %s (%s): %s\n→ %s", step, te.Provider, te.Cause, te.Next)
+	case errors.As(e.err, &ce):
+		// Its Error() already ends with the next step; show it once, on its own line.
+		return fmt.Sprintf("✗ %s: %s: %s\n→ %s", step, ce.Endpoint, ce.Cause, ce.Next)
 	case errors.As(e.err, &h) && h.Hint() != "":
 		return fmt.Sprintf("✗ %s: %s\n→ %s", step, h.Error(), h.Hint())
 	}
