@@ -312,11 +312,7 @@ func TestHalf2WebhooksDroppedFallsBackToPolling(t *testing.T) {
 // the half passes only on the real, verified one.
 func TestHalf2UnverifiedWebhookIgnored(t *testing.T) {
 	env := newDemoEnv(t, Config{})
-	rec := newRecorder(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	result := make(chan bool, 1)
-	go func() { result <- RunHeadless(ctx, env, HalfOptions{Half: HalfSession}, rec.emit) }()
+	ctx, rec, result := startHalf2(t, env)
 
 	lt := rec.waitFor(t, 10*time.Second, isEvent("link_token_created"))
 	forged, _ := json.Marshal(map[string]any{"webhook_type": "LINK", "webhook_code": "SESSION_FINISHED", "status": "SUCCESS",
@@ -833,11 +829,7 @@ func TestHandleEventRecords(t *testing.T) {
 // A request the receiver refuses (not JSON) is reported as a receiver error; the run goes on.
 func TestRejectedRequestIsReported(t *testing.T) {
 	env := newDemoEnv(t, Config{})
-	rec := newRecorder(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	result := make(chan bool, 1)
-	go func() { result <- RunHeadless(ctx, env, HalfOptions{Half: HalfSession}, rec.emit) }()
+	ctx, rec, result := startHalf2(t, env)
 	lt := rec.waitFor(t, 10*time.Second, isEvent("link_token_created"))
 	resp, err := http.Post(env.WebhookURL(), "text/plain", strings.NewReader("not json"))
 	if err != nil {
@@ -924,11 +916,7 @@ func TestTranscriptOfARun(t *testing.T) {
 func TestDuplicateWebhooks(t *testing.T) {
 	env := newDemoEnv(t, Config{})
 	env.Emulator.SetWebhookFault(emulator.WebhookFault{Duplicate: 10})
-	rec := newRecorder(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	result := make(chan bool, 1)
-	go func() { result <- RunHeadless(ctx, env, HalfOptions{Half: HalfSession}, rec.emit) }()
+	ctx, rec, result := startHalf2(t, env)
 	lt := rec.waitFor(t, 10*time.Second, isEvent("link_token_created"))
 	if err := env.Emulator.CompleteSession(ctx, lt["hosted_link_url"].(string), AutoSessionCredentials); err != nil {
 		t.Fatal(err)
@@ -987,4 +975,16 @@ func TestPollingLinkTokenWithoutTunnel(t *testing.T) {
 	if ds := emu.Deliveries(); len(ds) != 0 {
 		t.Errorf("a token without a webhook made the emulator send %d webhooks", len(ds))
 	}
+}
+
+// startHalf2 runs half 2 headless in the background for at most 30 s (the returned ctx); the test
+// plays Plaid or the person, reads the records, and receives the result.
+func startHalf2(t *testing.T, env *Env) (context.Context, *recorder, <-chan bool) {
+	t.Helper()
+	rec := newRecorder(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	result := make(chan bool, 1)
+	go func() { result <- RunHeadless(ctx, env, HalfOptions{Half: HalfSession}, rec.emit) }()
+	return ctx, rec, result
 }
