@@ -16,7 +16,8 @@ type hostedLink struct {
 	token    *flows.LinkToken
 	qr       qrCode
 	polling  bool
-	auto     bool // an auto-complete is running
+	auto     bool          // an auto-complete is running
+	fin      finishTracker // the session whose Item this half waits for
 }
 
 // owns says whether a message about token is for this half's current token (a new token makes
@@ -49,6 +50,22 @@ func (h *hostedLink) pollTick(c *common, msg pollTickMsg, open, done bool) tea.C
 		return nil
 	}
 	return getLinkTokenCmd(c.ctx, c.env, h.half, msg.token, c.nowFn)
+}
+
+// failed undoes the in-flight state of a step that failed (the root shows the error once), and
+// keeps polling through a failed /link/token/get.
+func (h *hostedLink) failed(step string, open, done bool) tea.Cmd {
+	switch step {
+	case "create link token":
+		h.creating = false
+	case "exchange public token":
+		h.fin.exchanging = false
+	case "poll /link/token/get":
+		return h.pollFailed(open, done)
+	default:
+		h.auto = false
+	}
+	return nil
 }
 
 // pollFailed keeps polling through a failed /link/token/get (the root shows the error once) while

@@ -261,7 +261,6 @@ func shortDur(d time.Duration) string {
 type sessionModel struct {
 	c *common
 	hostedLink
-	fin finishTracker
 }
 
 func newSessionModel(c *common) sessionModel {
@@ -318,17 +317,7 @@ func (m sessionModel) update(msg tea.Msg, open bool) (sessionModel, tea.Cmd) {
 		m.auto = false
 		return m, nil
 	case stepErrMsg:
-		switch msg.step {
-		case "create link token":
-			m.creating = false
-		case "exchange public token":
-			m.fin.exchanging = false
-		case "poll /link/token/get":
-			return m, m.pollFailed(open, m.done())
-		default:
-			m.auto = false
-		}
-		return m, nil
+		return m, m.failed(msg.step, open, m.done())
 	}
 	return m, nil
 }

@@ -40,7 +40,7 @@ func allCredentials() []credential {
 // mode, then bring the bank back and finish the session the e-mail opens.
 type signupModel struct {
 	c *common
-	hostedLink
+	hostedLink // its fin follows the recovery session, once the e-mail is out
 
 	hookProgress flows.SignupProgress // from verified EVENTS webhooks
 	pollProgress flows.SignupProgress // from /link/token/get
@@ -51,7 +51,6 @@ type signupModel struct {
 	restored  bool
 	note      string // a non-error remark, e.g. no e-mail was sent
 	inbox     inboxModel
-	fin       finishTracker // the recovery session, once the e-mail is out
 }
 
 func newSignupModel(c *common) signupModel {
@@ -164,19 +163,11 @@ func (m signupModel) update(msg tea.Msg, open bool) (signupModel, tea.Cmd) {
 		}
 		return m, nil
 	case stepErrMsg:
-		switch msg.step {
-		case "create link token":
-			m.creating = false
-		case "exchange public token":
-			m.fin.exchanging = false
-		case "bring the institution back":
+		if msg.step == "bring the institution back" {
 			m.restoring = false
-		case "poll /link/token/get":
-			return m, m.pollFailed(open, m.done())
-		default:
-			m.auto = false
+			return m, nil
 		}
-		return m, nil
+		return m, m.failed(msg.step, open, m.done())
 	}
 	return m, nil
 }
