@@ -39,7 +39,7 @@ func allCredentials() []credential {
 // signupModel is half 1: log in to a bank that is down and opt in to the recovery e-mail; in demo
 // mode, then bring the bank back and finish the session the e-mail opens.
 type signupModel struct {
-	c *common
+	c          *common
 	hostedLink // its fin follows the recovery session, once the e-mail is out
 
 	hookProgress flows.SignupProgress // from verified EVENTS webhooks
