@@ -28,12 +28,14 @@ func bodyHash(body []byte) string {
 // same receiver, then a valid webhook that must still be accepted and verified.
 func TestReceiverHostileRequests(t *testing.T) {
 	kr := newKeyring(t)
-	v := NewVerifier(kr)
+	// The verifier reads the same fixed clock the tokens are signed from, so ages such as "6m0s"
+	// cannot drift across a second boundary on a loaded machine.
+	now := time.Now()
+	v := NewVerifierWith(kr, WithClock(func() time.Time { return now }))
 	r := NewReceiver(ReceiverConfig{Verifier: v})
 	base := serve(t, r)
 	hook := base + "/webhook"
 
-	now := time.Now()
 	body := sessionFinished("sess-1")
 	good := kr.sign(t, "kid-good", body, now)
 
@@ -191,7 +193,7 @@ func TestReceiverHostileRequests(t *testing.T) {
 
 	// After all that, a fresh valid webhook is still accepted and verified.
 	body2 := sessionFinished("sess-2")
-	if st := post(t, hook, "application/json", kr.sign(t, "kid-good", body2, time.Now()), body2); st != 200 {
+	if st := post(t, hook, "application/json", kr.sign(t, "kid-good", body2, now), body2); st != 200 {
 		t.Fatalf("valid webhook after the hostile ones: status %d", st)
 	}
 	ev := nextEvent(t, r)

@@ -296,14 +296,15 @@ func TestVerifierRefreshesCachedKeys(t *testing.T) {
 
 func TestVerifierMaxAge(t *testing.T) {
 	kr := newKeyring(t)
-	v := NewVerifierWith(kr, WithMaxAge(time.Minute))
+	now := time.Now() // one fixed clock for signing and checking: the ages below are exact
+	v := NewVerifierWith(kr, WithMaxAge(time.Minute), WithClock(func() time.Time { return now }))
 	body := sessionFinished("age")
-	err := v.Verify(context.Background(), kr.sign(t, "kid-good", body, time.Now().Add(-2*time.Minute)), body)
+	err := v.Verify(context.Background(), kr.sign(t, "kid-good", body, now.Add(-2*time.Minute)), body)
 	var ve *VerifyError
 	if !errors.As(err, &ve) || ve.Reason != "iat too old (2m0s > 1m)" {
 		t.Fatalf("err %v", err)
 	}
-	if err := v.Verify(context.Background(), kr.sign(t, "kid-good", body, time.Now().Add(-50*time.Second)), body); err != nil {
+	if err := v.Verify(context.Background(), kr.sign(t, "kid-good", body, now.Add(-50*time.Second)), body); err != nil {
 		t.Fatal(err)
 	}
 }
