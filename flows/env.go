@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/internal/webhook"
 	"github.com/bankdown/linkrecovery/tunnel"
 	"github.com/plaid/plaid-go/v29/plaid"
 )
@@ -35,7 +36,7 @@ type Env struct {
 	Plaid    *plaid.APIClient
 	Emulator *emulator.Emulator // nil outside demo mode
 	Tunnel   *tunnel.Tunnel     // nil until OpenTunnel succeeds
-	Receiver *tunnel.Receiver   // nil until OpenTunnel succeeds
+	Receiver *webhook.Receiver  // nil until OpenTunnel succeeds
 
 	cfg Config
 
@@ -127,7 +128,7 @@ func (e *Env) CurrentTunnel() *tunnel.Tunnel {
 }
 
 // CurrentReceiver returns the receiver, or nil before OpenTunnel succeeds. Safe concurrently with OpenTunnel.
-func (e *Env) CurrentReceiver() *tunnel.Receiver {
+func (e *Env) CurrentReceiver() *webhook.Receiver {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.Receiver
@@ -208,8 +209,8 @@ func (e *Env) OpenTunnel(ctx context.Context) (*tunnel.Tunnel, error) {
 			Next: "this is a bug in linkrecovery; please report it"}
 	}
 
-	rcv := tunnel.NewReceiver(tunnel.ReceiverConfig{
-		Verifier:  tunnel.NewVerifier(tunnel.PlaidKeySource(e.Plaid)),
+	rcv := webhook.NewReceiver(webhook.ReceiverConfig{
+		Verifier:  webhook.NewVerifier(webhook.PlaidKeySource(e.Plaid)),
 		ForwardTo: e.cfg.ForwardTo,
 	})
 	serveCtx, stop := context.WithCancel(context.Background())

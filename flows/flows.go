@@ -2,7 +2,8 @@
 // create a Hosted Link token, follow its session, take SESSION_FINISHED, exchange the public token and
 // read the Item. The TUI calls these steps from tea.Cmds; RunHeadless chains them for --no-tui.
 //
-// Files: config.go (Config, LoadConfig), env.go (Env: Plaid client, emulator, tunnel, receiver),
+// Files: config.go (Config, LoadConfig), env.go (Env: Plaid client, emulator, tunnel, webhook receiver;
+// the tunnel comes from package tunnel, verification and the receiver from internal/webhook),
 // link.go (link tokens, sessions, progress, webhook helpers), exchange.go (public token → Item),
 // errors.go (PlaidError, hints, Mask), headless.go (RunHeadless), transcript.go (JSON lines, 0600).
 package flows

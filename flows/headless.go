@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/bankdown/linkrecovery/emulator"
-	"github.com/bankdown/linkrecovery/tunnel"
+	"github.com/bankdown/linkrecovery/internal/webhook"
 )
 
 // Poll intervals for /link/token/get while following a session (HalfOptions.PollInterval == 0).
@@ -73,9 +73,9 @@ type run struct {
 	env    *Env
 	o      HalfOptions
 	emitFn func(Record)
-	events <-chan tunnel.Event // the receiver's events; nil once it stopped
-	auto   <-chan error        // the running --auto session walk's result; nil when none runs
-	via    string              // how the session result arrived: "webhook" or "polling"
+	events <-chan webhook.Event // the receiver's events; nil once it stopped
+	auto   <-chan error         // the running --auto session walk's result; nil when none runs
+	via    string               // how the session result arrived: "webhook" or "polling"
 }
 
 func (r *run) emit(rec Record) {
@@ -440,9 +440,9 @@ func (r *run) finishAndExchange(ctx context.Context, tokens []string, failOnExit
 
 // handleEvent reports one receiver event as a record. It returns true for a webhook that concerns
 // one of tokens (a webhook naming another link token, e.g. from an earlier run, is reported only).
-func (r *run) handleEvent(ev tunnel.Event, tokens []string) bool {
+func (r *run) handleEvent(ev webhook.Event, tokens []string) bool {
 	switch ev.Kind {
-	case tunnel.EventWebhook:
+	case webhook.EventWebhook:
 		rec := Record{"event": "webhook", "seq": ev.Seq, "verified": ev.Verified, "duplicate": ev.Duplicate}
 		mine := true
 		if w := ev.Webhook; w != nil {
@@ -471,11 +471,11 @@ func (r *run) handleEvent(ev tunnel.Event, tokens []string) bool {
 		}
 		r.emit(rec)
 		return mine && ev.Webhook != nil
-	case tunnel.EventRejected:
+	case webhook.EventRejected:
 		r.emit(Record{"event": "error", "step": "receiver",
 			"message": fmt.Sprintf("the webhook receiver refused a request (HTTP %d): %s", ev.Status, orDash(ev.Reason)),
 			"hint":    "only Plaid should POST JSON to the webhook URL; if this was Plaid, see the reason"})
-	case tunnel.EventForward:
+	case webhook.EventForward:
 		if f := ev.Forward; f != nil {
 			rec := Record{"event": "forwarded", "seq": f.Seq, "url": f.URL, "status_code": f.StatusCode,
 				"latency_ms": f.Latency.Milliseconds()}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/internal/webhook"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
 
@@ -753,7 +754,7 @@ func TestForwardToIsReported(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var wh tunnel.Webhook
+		var wh webhook.Webhook
 		_ = json.NewDecoder(r.Body).Decode(&wh)
 		mu.Lock()
 		got = append(got, wh.WebhookCode)
@@ -797,14 +798,14 @@ func TestForwardToIsReported(t *testing.T) {
 func TestHandleEventRecords(t *testing.T) {
 	rec := newRecorder(t)
 	r := &run{ctx: context.Background(), emitFn: rec.emit}
-	mine := r.handleEvent(tunnel.Event{Kind: tunnel.EventForward, Forward: &tunnel.ForwardResult{Seq: 7, URL: "http://127.0.0.1:9/x",
+	mine := r.handleEvent(webhook.Event{Kind: webhook.EventForward, Forward: &webhook.ForwardResult{Seq: 7, URL: "http://127.0.0.1:9/x",
 		Latency: 15 * time.Millisecond, Err: "connection refused"}}, nil)
-	other := r.handleEvent(tunnel.Event{Kind: tunnel.EventWebhook, Seq: 8, Verified: true,
-		Webhook: &tunnel.Webhook{WebhookType: "LINK", WebhookCode: "SESSION_FINISHED", LinkToken: "link-other"}}, []string{"link-mine"})
-	ours := r.handleEvent(tunnel.Event{Kind: tunnel.EventWebhook, Seq: 9, Reason: "signature does not match",
-		Webhook: &tunnel.Webhook{WebhookType: "LINK", WebhookCode: "EVENTS", LinkToken: "link-mine"}}, []string{"link-mine"})
-	r.handleEvent(tunnel.Event{Kind: tunnel.EventRejected, Status: 405, Reason: "method GET not allowed"}, nil)
-	r.handleEvent(tunnel.Event{Kind: tunnel.EventComplete}, nil)
+	other := r.handleEvent(webhook.Event{Kind: webhook.EventWebhook, Seq: 8, Verified: true,
+		Webhook: &webhook.Webhook{WebhookType: "LINK", WebhookCode: "SESSION_FINISHED", LinkToken: "link-other"}}, []string{"link-mine"})
+	ours := r.handleEvent(webhook.Event{Kind: webhook.EventWebhook, Seq: 9, Reason: "signature does not match",
+		Webhook: &webhook.Webhook{WebhookType: "LINK", WebhookCode: "EVENTS", LinkToken: "link-mine"}}, []string{"link-mine"})
+	r.handleEvent(webhook.Event{Kind: webhook.EventRejected, Status: 405, Reason: "method GET not allowed"}, nil)
+	r.handleEvent(webhook.Event{Kind: webhook.EventComplete}, nil)
 	if mine || other || !ours {
 		t.Errorf("concerns: forward %v, other token %v, own token %v", mine, other, ours)
 	}

@@ -8,7 +8,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/bankdown/linkrecovery/tunnel"
+	"github.com/bankdown/linkrecovery/internal/webhook"
 	"github.com/plaid/plaid-go/v29/plaid"
 )
 
@@ -208,15 +208,15 @@ func (st TokenStatus) FirstPublicToken() string {
 
 // SessionFinished says whether ev is a LINK SESSION_FINISHED webhook (verified or not: check
 // ev.Verified before trusting it).
-func SessionFinished(ev tunnel.Event) bool {
-	return ev.Kind == tunnel.EventWebhook && ev.Webhook != nil &&
+func SessionFinished(ev webhook.Event) bool {
+	return ev.Kind == webhook.EventWebhook && ev.Webhook != nil &&
 		(ev.Webhook.WebhookType == "LINK" || ev.Webhook.WebhookType == "") &&
 		ev.Webhook.WebhookCode == "SESSION_FINISHED"
 }
 
 // PublicTokens are the public tokens a SESSION_FINISHED webhook carries (public_tokens, or the
 // older single public_token), first one first.
-func PublicTokens(ev tunnel.Event) []string {
+func PublicTokens(ev webhook.Event) []string {
 	if ev.Webhook == nil {
 		return nil
 	}
@@ -229,8 +229,8 @@ func PublicTokens(ev tunnel.Event) []string {
 
 // WebhookEvents are the Link events an EVENTS webhook carries (nil for other webhooks). They feed
 // Progress as the session happens, before /link/token/get shows them.
-func WebhookEvents(ev tunnel.Event) []LinkEvent {
-	if ev.Kind != tunnel.EventWebhook || ev.Webhook == nil || ev.Webhook.WebhookCode != "EVENTS" {
+func WebhookEvents(ev webhook.Event) []LinkEvent {
+	if ev.Kind != webhook.EventWebhook || ev.Webhook == nil || ev.Webhook.WebhookCode != "EVENTS" {
 		return nil
 	}
 	var body struct {

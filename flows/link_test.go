@@ -6,7 +6,7 @@ import (
 
 	"github.com/plaid/plaid-go/v29/plaid"
 
-	"github.com/bankdown/linkrecovery/tunnel"
+	"github.com/bankdown/linkrecovery/internal/webhook"
 )
 
 func TestProgress(t *testing.T) {
@@ -41,7 +41,7 @@ func TestWebhookHelpers(t *testing.T) {
 	body := []byte(`{"webhook_type":"LINK","webhook_code":"EVENTS","link_token":"link-x","events":[
 		{"event_name":"ERROR","timestamp":"2024-01-02T03:04:05Z","event_id":"e1","event_metadata":{"error_code":"INSTITUTION_DOWN","request_id":"r"}},
 		{"event_name":"ISSUE_FOLLOWED","timestamp":"2024-01-02T03:04:06Z","event_id":"e2","event_metadata":{"request_id":"r","view_name":"X"}}]}`)
-	ev := tunnel.Event{Kind: tunnel.EventWebhook, Webhook: &tunnel.Webhook{WebhookType: "LINK", WebhookCode: "EVENTS"}, Body: body}
+	ev := webhook.Event{Kind: webhook.EventWebhook, Webhook: &webhook.Webhook{WebhookType: "LINK", WebhookCode: "EVENTS"}, Body: body}
 	evs := WebhookEvents(ev)
 	if len(evs) != 2 || evs[0].ErrorCode != "INSTITUTION_DOWN" || evs[1].Name != "ISSUE_FOLLOWED" || evs[1].ViewName != "X" || evs[0].At.IsZero() {
 		t.Fatalf("events = %+v", evs)
@@ -53,7 +53,7 @@ func TestWebhookHelpers(t *testing.T) {
 		t.Error("EVENTS is not SESSION_FINISHED")
 	}
 
-	fin := tunnel.Event{Kind: tunnel.EventWebhook, Webhook: &tunnel.Webhook{WebhookType: "LINK", WebhookCode: "SESSION_FINISHED",
+	fin := webhook.Event{Kind: webhook.EventWebhook, Webhook: &webhook.Webhook{WebhookType: "LINK", WebhookCode: "SESSION_FINISHED",
 		PublicTokens: []string{"public-a", "public-b"}}}
 	if !SessionFinished(fin) || WebhookEvents(fin) != nil {
 		t.Error("SESSION_FINISHED not recognised")
@@ -61,14 +61,14 @@ func TestWebhookHelpers(t *testing.T) {
 	if got := PublicTokens(fin); len(got) != 2 || got[0] != "public-a" {
 		t.Errorf("tokens = %v", got)
 	}
-	old := tunnel.Event{Kind: tunnel.EventWebhook, Webhook: &tunnel.Webhook{WebhookType: "LINK", WebhookCode: "SESSION_FINISHED", PublicToken: "public-old"}}
+	old := webhook.Event{Kind: webhook.EventWebhook, Webhook: &webhook.Webhook{WebhookType: "LINK", WebhookCode: "SESSION_FINISHED", PublicToken: "public-old"}}
 	if got := PublicTokens(old); len(got) != 1 || got[0] != "public-old" {
 		t.Errorf("single public_token not read: %v", got)
 	}
-	if SessionFinished(tunnel.Event{Kind: tunnel.EventRejected}) {
+	if SessionFinished(webhook.Event{Kind: webhook.EventRejected}) {
 		t.Error("a rejected request is not SESSION_FINISHED")
 	}
-	if WebhookEvents(tunnel.Event{Kind: tunnel.EventWebhook, Webhook: &tunnel.Webhook{WebhookCode: "EVENTS"}, Body: []byte("{")}) != nil {
+	if WebhookEvents(webhook.Event{Kind: webhook.EventWebhook, Webhook: &webhook.Webhook{WebhookCode: "EVENTS"}, Body: []byte("{")}) != nil {
 		t.Error("broken body must give no events")
 	}
 }

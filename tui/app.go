@@ -16,7 +16,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/flows"
-	"github.com/bankdown/linkrecovery/tunnel"
+	"github.com/bankdown/linkrecovery/internal/webhook"
 )
 
 // state is the screen the body shows.
@@ -70,7 +70,7 @@ type model struct {
 	status string // a short confirmation (copied, opened) until the next key
 
 	pending []flows.Half // halves whose token waits for the tunnel to settle
-	events  <-chan tunnel.Event
+	events  <-chan webhook.Event
 
 	transcript     *flows.Transcript
 	records        []flows.Record // not yet written
@@ -139,9 +139,9 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.header.webhooks = m.inspector.count()
 		m.recordEvent(msg.ev)
 		switch {
-		case msg.ev.Kind == tunnel.EventRejected:
+		case msg.ev.Kind == webhook.EventRejected:
 			m.addErr(stepErrMsg{step: "receiver", err: fmt.Errorf("refused a request (HTTP %d): %s; only Plaid should POST JSON to the webhook URL (w shows it)", msg.ev.Status, msg.ev.Reason)})
-		case msg.ev.Kind == tunnel.EventWebhook && msg.ev.Verified:
+		case msg.ev.Kind == webhook.EventWebhook && msg.ev.Verified:
 			m.clearErr("receiver", 0)
 		}
 		add(m.routeHalf(flows.HalfSignup, msg))

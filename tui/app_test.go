@@ -14,6 +14,7 @@ import (
 
 	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/webhook"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
 
@@ -298,7 +299,7 @@ func TestRestoreNeedsOptIn(t *testing.T) {
 		t.Fatal("no webhook timeout armed")
 	}
 	// The sign-up session's own EXITED SESSION_FINISHED must not end the wait.
-	exited := webhook(5, "SESSION_FINISHED", true, `{}`, tunnel.Webhook{Status: "EXITED", LinkToken: fixedToken1})
+	exited := webhookEvent(5, "SESSION_FINISHED", true, `{}`, webhook.Webhook{Status: "EXITED", LinkToken: fixedToken1})
 	if cmd := f.send(webhookReceivedMsg{ev: exited}); f.m.signup.fin.exchanging || f.m.signup.fin.webhookSeq != 0 {
 		t.Fatalf("an EXITED session was taken as the result (cmd %v)", cmd != nil)
 	}
@@ -394,7 +395,7 @@ func TestErrorsShownThenCleared(t *testing.T) {
 
 func TestReceiverEventsAreReArmed(t *testing.T) {
 	f := newFixture(t, true, 100, 30)
-	ch := make(chan tunnel.Event, 2)
+	ch := make(chan webhook.Event, 2)
 	ch <- eventsWebhook(1, fixedToken2, evInstitutionDown)
 	ch <- eventsWebhook(2, fixedToken2, evIssueFollowed)
 	cmd := f.send(tunnelOpenedMsg{provider: tunnel.ProviderLocal, webhookURL: fixedHook, events: ch})
@@ -462,7 +463,7 @@ func TestHelpFollowsTheScreen(t *testing.T) {
 func TestSessionExitIsExplained(t *testing.T) {
 	f := newFixture(t, true, 120, 40)
 	f.open(flows.HalfSession)
-	exited := webhook(1, "SESSION_FINISHED", true, `{}`, tunnel.Webhook{Status: "EXITED", LinkToken: fixedToken2})
+	exited := webhookEvent(1, "SESSION_FINISHED", true, `{}`, webhook.Webhook{Status: "EXITED", LinkToken: fixedToken2})
 	f.send(webhookReceivedMsg{ev: exited})
 	if f.m.session.fin.exchanging || !f.m.session.fin.waiting {
 		t.Fatal("an EXITED session ended the wait")

@@ -16,7 +16,7 @@ import (
 
 	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/flows"
-	"github.com/bankdown/linkrecovery/tunnel"
+	"github.com/bankdown/linkrecovery/internal/webhook"
 )
 
 // Every Cmd here takes its inputs as arguments and never reads the model: it runs on another
@@ -52,7 +52,7 @@ func openTunnelCmd(ctx context.Context, env *flows.Env) tea.Cmd {
 }
 
 // waitForEventCmd takes the next receiver event; the handler re-arms it.
-func waitForEventCmd(ch <-chan tunnel.Event) tea.Cmd {
+func waitForEventCmd(ch <-chan webhook.Event) tea.Cmd {
 	if ch == nil {
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/webhook"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
 
@@ -91,10 +92,10 @@ func (f *fixture) open(h flows.Half) {
 	f.send(linkTokenCreatedMsg{half: h, token: f.token(h)})
 }
 
-// webhook builds a receiver event.
-func webhook(seq int64, code string, verified bool, body string, w tunnel.Webhook) tunnel.Event {
+// webhookEvent builds a receiver event.
+func webhookEvent(seq int64, code string, verified bool, body string, w webhook.Webhook) webhook.Event {
 	w.WebhookType, w.WebhookCode = "LINK", code
-	ev := tunnel.Event{Kind: tunnel.EventWebhook, Seq: seq, At: t0.Add(time.Duration(seq) * time.Second),
+	ev := webhook.Event{Kind: webhook.EventWebhook, Seq: seq, At: t0.Add(time.Duration(seq) * time.Second),
 		Webhook: &w, Body: []byte(body), Status: 200, Verified: verified}
 	if !verified {
 		ev.Reason = "signature does not match the body"
@@ -102,16 +103,16 @@ func webhook(seq int64, code string, verified bool, body string, w tunnel.Webhoo
 	return ev
 }
 
-func sessionFinished(seq int64, token string, verified bool) tunnel.Event {
+func sessionFinished(seq int64, token string, verified bool) webhook.Event {
 	body := `{"webhook_type":"LINK","webhook_code":"SESSION_FINISHED","status":"SUCCESS","link_token":"` + token +
 		`","public_tokens":["public-sandbox-12345678-aaaa-4bbb-8ccc-000000000000"],"environment":"sandbox"}`
-	return webhook(seq, "SESSION_FINISHED", verified, body, tunnel.Webhook{Status: "SUCCESS", LinkToken: token,
+	return webhookEvent(seq, "SESSION_FINISHED", verified, body, webhook.Webhook{Status: "SUCCESS", LinkToken: token,
 		PublicTokens: []string{"public-sandbox-12345678-aaaa-4bbb-8ccc-000000000000"}})
 }
 
-func eventsWebhook(seq int64, token string, events string) tunnel.Event {
+func eventsWebhook(seq int64, token string, events string) webhook.Event {
 	body := `{"webhook_type":"LINK","webhook_code":"EVENTS","link_token":"` + token + `","events":[` + events + `]}`
-	return webhook(seq, "EVENTS", true, body, tunnel.Webhook{LinkToken: token})
+	return webhookEvent(seq, "EVENTS", true, body, webhook.Webhook{LinkToken: token})
 }
 
 const (

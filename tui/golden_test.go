@@ -9,6 +9,7 @@ import (
 
 	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/webhook"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
 
@@ -47,7 +48,7 @@ var goldenScenarios = []struct {
 	{"session_waiting", true, func(f *fixture) {
 		f.open(flows.HalfSession)
 		f.clock.t = t0.Add(42 * time.Second)
-		f.send(webhookReceivedMsg{ev: tunnel.Event{Kind: tunnel.EventComplete, Seq: 1, At: t0.Add(40 * time.Second), Status: 200}})
+		f.send(webhookReceivedMsg{ev: webhook.Event{Kind: webhook.EventComplete, Seq: 1, At: t0.Add(40 * time.Second), Status: 200}})
 	}},
 	{"session_timeout_fallback", true, func(f *fixture) {
 		f.open(flows.HalfSession)
@@ -84,8 +85,8 @@ var goldenScenarios = []struct {
 		f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken2, evInstitutionDown)})
 		f.send(webhookReceivedMsg{ev: sessionFinished(2, fixedToken2, false)})
 		f.send(webhookReceivedMsg{ev: sessionFinished(3, fixedToken2, true)})
-		f.send(webhookReceivedMsg{ev: tunnel.Event{Kind: tunnel.EventForward, Seq: 3, At: t0,
-			Forward: &tunnel.ForwardResult{Seq: 3, URL: "http://127.0.0.1:3000/plaid", StatusCode: 204, Latency: 12 * time.Millisecond}}})
+		f.send(webhookReceivedMsg{ev: webhook.Event{Kind: webhook.EventForward, Seq: 3, At: t0,
+			Forward: &webhook.ForwardResult{Seq: 3, URL: "http://127.0.0.1:3000/plaid", StatusCode: 204, Latency: 12 * time.Millisecond}}})
 		f.key("w")
 	}},
 	{"signup_full_help", true, func(f *fixture) {

@@ -12,29 +12,29 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/flows"
-	"github.com/bankdown/linkrecovery/tunnel"
+	"github.com/bankdown/linkrecovery/internal/webhook"
 )
 
 // inspectorModel lists every event the receiver reported, newest first, with the selected one's
 // full JSON in a scrollable viewport and the --forward-to target's answer beside it.
 type inspectorModel struct {
 	c        *common
-	items    []tunnel.Event // newest first; forward results are attached, not listed
-	forwards map[int64]tunnel.ForwardResult
+	items    []webhook.Event // newest first; forward results are attached, not listed
+	forwards map[int64]webhook.ForwardResult
 	sel      int
 	vp       viewport.Model
 	w, h     int
 }
 
 func newInspectorModel(c *common) inspectorModel {
-	return inspectorModel{c: c, forwards: map[int64]tunnel.ForwardResult{}, vp: viewport.New(0, 0)}
+	return inspectorModel{c: c, forwards: map[int64]webhook.ForwardResult{}, vp: viewport.New(0, 0)}
 }
 
 // add records a receiver event. The selection stays on the same event as new ones arrive on top.
-func (m inspectorModel) add(ev tunnel.Event) inspectorModel {
-	if ev.Kind == tunnel.EventForward {
+func (m inspectorModel) add(ev webhook.Event) inspectorModel {
+	if ev.Kind == webhook.EventForward {
 		if ev.Forward != nil {
-			fw := make(map[int64]tunnel.ForwardResult, len(m.forwards)+1)
+			fw := make(map[int64]webhook.ForwardResult, len(m.forwards)+1)
 			for k, v := range m.forwards {
 				fw[k] = v
 			}
@@ -43,7 +43,7 @@ func (m inspectorModel) add(ev tunnel.Event) inspectorModel {
 		}
 		return m.refresh(false)
 	}
-	m.items = append([]tunnel.Event{ev}, m.items...)
+	m.items = append([]webhook.Event{ev}, m.items...)
 	if len(m.items) > 1 && m.sel > 0 {
 		m.sel++
 	}
@@ -99,27 +99,27 @@ func (m inspectorModel) update(msg tea.KeyMsg, k keyMap) (inspectorModel, tea.Cm
 
 // row is one line of the event list: a mark first (✓ verified, ✗ not verified or rejected,
 // = duplicate, · not a webhook), so it survives truncation in a narrow list.
-func (m inspectorModel) row(ev tunnel.Event) string {
+func (m inspectorModel) row(ev webhook.Event) string {
 	s := m.c.styles
 	what := "?"
 	switch ev.Kind {
-	case tunnel.EventWebhook:
+	case webhook.EventWebhook:
 		if w := ev.Webhook; w != nil {
 			what = w.WebhookCode
 			if w.WebhookType != "LINK" {
 				what = w.WebhookType + " " + w.WebhookCode
 			}
 		}
-	case tunnel.EventRejected:
+	case webhook.EventRejected:
 		what = "rejected: " + ev.Reason
-	case tunnel.EventComplete:
+	case webhook.EventComplete:
 		what = "GET /complete"
 	}
 	mark := s.OK.Render("✓")
 	switch {
-	case ev.Kind == tunnel.EventRejected:
+	case ev.Kind == webhook.EventRejected:
 		mark = s.Bad.Render("✗")
-	case ev.Kind == tunnel.EventComplete:
+	case ev.Kind == webhook.EventComplete:
 		mark = s.Muted.Render("·")
 	case !ev.Verified:
 		mark = s.Bad.Render("✗")
@@ -133,7 +133,7 @@ func (m inspectorModel) row(ev tunnel.Event) string {
 	return fmt.Sprintf("%s #%d %s %s%s", mark, ev.Seq, ev.At.UTC().Format("15:04:05"), what, fw)
 }
 
-func forwardShort(f tunnel.ForwardResult) string {
+func forwardShort(f webhook.ForwardResult) string {
 	if f.Err != "" {
 		return "→ failed"
 	}
@@ -141,14 +141,14 @@ func forwardShort(f tunnel.ForwardResult) string {
 }
 
 // detail is the header above the JSON: verification and the forward target's answer.
-func (m inspectorModel) detail(ev tunnel.Event, width int) []string {
+func (m inspectorModel) detail(ev webhook.Event, width int) []string {
 	s := m.c.styles
 	var out []string
 	head := fmt.Sprintf("#%d · HTTP %d answered", ev.Seq, ev.Status)
 	switch {
-	case ev.Kind == tunnel.EventRejected:
+	case ev.Kind == webhook.EventRejected:
 		out = append(out, s.Bad.Render(ansi.Truncate(head+" · rejected: "+ev.Reason, width, "…")))
-	case ev.Kind == tunnel.EventComplete:
+	case ev.Kind == webhook.EventComplete:
 		out = append(out, s.Text.Render(ansi.Truncate(head+" · the completion page was opened", width, "…")))
 	case !ev.Verified:
 		out = append(out, s.Bad.Render(ansi.Truncate(head+" · NOT verified: "+ev.Reason, width, "…")))

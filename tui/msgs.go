@@ -5,6 +5,7 @@ import (
 
 	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/webhook"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
 
@@ -14,7 +15,7 @@ type tunnelOpenedMsg struct {
 	provider   tunnel.Provider
 	url        string
 	webhookURL string
-	events     <-chan tunnel.Event
+	events     <-chan webhook.Event
 }
 
 // tunnelFailedMsg fires when env.OpenTunnel failed; the app keeps going (polling still works).
@@ -42,7 +43,7 @@ type tokenPolledMsg struct {
 
 // webhookReceivedMsg fires for every event the receiver reports (webhooks, rejects, /complete hits,
 // forward results). Its handler re-arms the wait.
-type webhookReceivedMsg struct{ ev tunnel.Event }
+type webhookReceivedMsg struct{ ev webhook.Event }
 
 // receiverClosedMsg fires when the receiver's event channel closes (it stopped).
 type receiverClosedMsg struct{}

@@ -10,7 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/flows"
-	"github.com/bankdown/linkrecovery/tunnel"
+	"github.com/bankdown/linkrecovery/internal/webhook"
 )
 
 // defaultWebhookTimeout is used when Config.WebhookTimeout is unset.
@@ -54,16 +54,16 @@ func newFinishTracker(token string, now time.Time, timeout time.Duration) finish
 
 // isSessionFinished says whether ev is a SESSION_FINISHED webhook for token (one naming another
 // link token, e.g. from an earlier run, is not ours).
-func isSessionFinished(ev tunnel.Event, token string) bool {
+func isSessionFinished(ev webhook.Event, token string) bool {
 	return flows.SessionFinished(ev) && (ev.Webhook.LinkToken == "" || ev.Webhook.LinkToken == token)
 }
 
 // onEvent takes a receiver event; it returns a public token when it is time to exchange one.
-func (f finishTracker) onEvent(ev tunnel.Event) (finishTracker, string) {
+func (f finishTracker) onEvent(ev webhook.Event) (finishTracker, string) {
 	if f.token == "" {
 		return f, ""
 	}
-	if ev.Kind == tunnel.EventComplete {
+	if ev.Kind == webhook.EventComplete {
 		f.completeSeen = true
 		return f, ""
 	}

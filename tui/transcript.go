@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/bankdown/linkrecovery/flows"
-	"github.com/bankdown/linkrecovery/tunnel"
+	"github.com/bankdown/linkrecovery/internal/webhook"
 )
 
 // The transcript (--transcript) gets the same records as the headless run: link_token_created,
@@ -37,9 +37,9 @@ func (m *model) record(r flows.Record) {
 }
 
 // recordEvent writes a receiver event as the headless run does (public tokens never in full).
-func (m *model) recordEvent(ev tunnel.Event) {
+func (m *model) recordEvent(ev webhook.Event) {
 	switch ev.Kind {
-	case tunnel.EventWebhook:
+	case webhook.EventWebhook:
 		r := flows.Record{"event": "webhook", "seq": ev.Seq, "verified": ev.Verified, "duplicate": ev.Duplicate}
 		if w := ev.Webhook; w != nil {
 			r["webhook_type"], r["webhook_code"] = w.WebhookType, w.WebhookCode
@@ -57,10 +57,10 @@ func (m *model) recordEvent(ev tunnel.Event) {
 			r["reason"] = ev.Reason
 		}
 		m.record(r)
-	case tunnel.EventRejected:
+	case webhook.EventRejected:
 		m.record(flows.Record{"event": "error", "step": "receiver",
 			"message": fmt.Sprintf("the webhook receiver refused a request (HTTP %d): %s", ev.Status, ev.Reason)})
-	case tunnel.EventForward:
+	case webhook.EventForward:
 		if f := ev.Forward; f != nil {
 			r := flows.Record{"event": "forwarded", "seq": f.Seq, "url": f.URL, "status_code": f.StatusCode,
 				"latency_ms": f.Latency.Milliseconds()}

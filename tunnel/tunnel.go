@@ -1,10 +1,8 @@
 // Package tunnel gives the app a public webhook URL and a net.Listener behind it (ngrok, a URL of the
-// user's own, or loopback for the emulator), and the receiver that verifies what arrives there.
-// It knows nothing of the TUI: it reports through return values and a channel of Events.
+// user's own, or loopback for the emulator). What arrives on that listener is verified and reported by
+// package internal/webhook. It knows nothing of the TUI: it reports through return values and *Error.
 //
-// Files: tunnel.go (providers Local and Own), ngrok.go (the ngrok provider), verify.go (Plaid
-// webhook verification and key cache), receiver.go (the http.Handler and its Events), forward.go
-// (--forward-to relaying).
+// Files: tunnel.go (providers Local and Own), ngrok.go (the ngrok provider).
 package tunnel
 
 import (

@@ -1,4 +1,4 @@
-package tunnel
+package webhook
 
 import (
 	"bufio"
@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/bankdown/linkrecovery/tunnel"
 )
 
 // keyring is a fake Plaid key service: known keys by kid, and a count of lookups.
@@ -71,7 +73,7 @@ func sessionFinished(session string) []byte {
 // serve starts r on a loopback listener and returns its base URL; the receiver stops with the test.
 func serve(t testing.TB, r *Receiver) string {
 	t.Helper()
-	tun, err := Local("", "")
+	tun, err := tunnel.Local("", "")
 	if err != nil {
 		t.Fatal(err)
 	}

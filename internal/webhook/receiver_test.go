@@ -1,4 +1,4 @@
-package tunnel
+package webhook
 
 import (
 	"crypto/sha256"

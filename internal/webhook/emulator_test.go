@@ -1,4 +1,4 @@
-package tunnel
+package webhook_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/internal/webhook"
+	"github.com/bankdown/linkrecovery/tunnel"
 	"github.com/plaid/plaid-go/v29/plaid"
 )
 
@@ -17,9 +19,9 @@ import (
 type emuEnv struct {
 	emu    *emulator.Emulator
 	client *plaid.APIClient
-	tun    *Tunnel
-	r      *Receiver
-	v      *Verifier
+	tun    *tunnel.Tunnel
+	r      *webhook.Receiver
+	v      *webhook.Verifier
 }
 
 func newEmuEnv(t *testing.T) *emuEnv {
@@ -41,12 +43,12 @@ func newEmuEnv(t *testing.T) *emuEnv {
 	pc.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	client := plaid.NewAPIClient(pc)
 
-	tun, err := Local("", "")
+	tun, err := tunnel.Local("", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := NewVerifier(PlaidKeySource(client))
-	r := NewReceiver(ReceiverConfig{Verifier: v})
+	v := webhook.NewVerifier(webhook.PlaidKeySource(client))
+	r := webhook.NewReceiver(webhook.ReceiverConfig{Verifier: v})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Serve(ctx, tun.Listener) }()
@@ -71,11 +73,11 @@ func (e *emuEnv) linkToken(t *testing.T) string {
 }
 
 // untilFinished reads webhook events up to and including SESSION_FINISHED; every one must verify.
-func (e *emuEnv) untilFinished(t *testing.T) (all []Event, finished Event) {
+func (e *emuEnv) untilFinished(t *testing.T) (all []webhook.Event, finished webhook.Event) {
 	t.Helper()
 	for {
-		ev := nextEvent(t, e.r, EventWebhook, EventRejected)
-		if ev.Kind == EventRejected {
+		ev := webhook.NextEvent(t, e.r, webhook.EventWebhook, webhook.EventRejected)
+		if ev.Kind == webhook.EventRejected {
 			t.Fatalf("the receiver rejected an emulator webhook: %s (%s)", ev.Reason, ev.Body)
 		}
 		if !ev.Verified {
@@ -143,7 +145,7 @@ func TestEmulatorDuplicatesAndKeyRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, fin := e.untilFinished(t)
-	dup := nextEvent(t, e.r, EventWebhook)
+	dup := webhook.NextEvent(t, e.r, webhook.EventWebhook)
 	if !dup.Duplicate || !dup.Verified || dup.Actionable() || dup.Webhook.LinkSessionID != fin.Webhook.LinkSessionID {
 		t.Fatalf("the re-sent SESSION_FINISHED: %+v", dup)
 	}
