@@ -6,9 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,7 +14,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
+	"github.com/bankdown/linkrecovery/internal/webhook"
 )
 
 func newSigningKey(now time.Time) (*signingKey, error) {
@@ -81,13 +79,8 @@ func (e *Emulator) sign(body []byte) (string, error) {
 	e.mu.Lock()
 	key := e.keys[len(e.keys)-1]
 	e.mu.Unlock()
-	sum := sha256.Sum256(body)
-	tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
-		"iat":                 e.now().Unix(),
-		"request_body_sha256": hex.EncodeToString(sum[:]),
-	})
-	tok.Header["kid"] = key.KID
-	return tok.SignedString(key.Private)
+	// One signer for both sides: the receiver verifies exactly what webhook.Sign makes.
+	return webhook.Sign(key.Private, key.KID, body, e.now())
 }
 
 // Delivery is the record of one webhook the emulator sent (or tried to, or was told to drop).
