@@ -27,16 +27,16 @@ const plaidHTTPTimeout = 30 * time.Second
 
 // Env is a running set-up: the Plaid client, the emulator (demo mode), the tunnel and the receiver.
 //
-// Tunnel and Receiver are nil until OpenTunnel succeeds; OpenTunnel sets them once. Code that may
-// run concurrently with OpenTunnel (a TUI View while a Cmd opens the tunnel) should read them with
-// CurrentTunnel and CurrentReceiver, which lock.
+// The tunnel and the receiver are nil until OpenTunnel succeeds; OpenTunnel sets them once. They are
+// read through CurrentTunnel and CurrentReceiver, which lock, because a TUI View may run while a Cmd
+// opens the tunnel.
 type Env struct {
 	Mode     Mode
 	PlaidURL string
 	Plaid    *plaid.APIClient
 	Emulator *emulator.Emulator // nil outside demo mode
-	Tunnel   *tunnel.Tunnel     // nil until OpenTunnel succeeds
-	Receiver *webhook.Receiver  // nil until OpenTunnel succeeds
+	tun      *tunnel.Tunnel     // nil until OpenTunnel succeeds; read with CurrentTunnel
+	rcv      *webhook.Receiver  // nil until OpenTunnel succeeds; read with CurrentReceiver
 
 	cfg Config
 
@@ -45,7 +45,7 @@ type Env struct {
 	// webhookTransport carries the emulator's webhooks in demo mode (see NewEnv).
 	webhookTransport *http.Transport
 	stopRecv         context.CancelFunc
-	recvDone         chan struct{} // closed when Receiver.Serve returns
+	recvDone         chan struct{} // closed when rcv.Serve returns
 	closed           bool
 	openTunnel       sync.Mutex // serialises OpenTunnel calls (one tunnel per Env)
 }
@@ -124,14 +124,14 @@ func (e *Env) Config() Config { return e.cfg }
 func (e *Env) CurrentTunnel() *tunnel.Tunnel {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.Tunnel
+	return e.tun
 }
 
 // CurrentReceiver returns the receiver, or nil before OpenTunnel succeeds. Safe concurrently with OpenTunnel.
 func (e *Env) CurrentReceiver() *webhook.Receiver {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.Receiver
+	return e.rcv
 }
 
 // WebhookURL is the webhook URL link tokens carry, or "" before the tunnel is open.
@@ -221,7 +221,7 @@ func (e *Env) OpenTunnel(ctx context.Context) (*tunnel.Tunnel, error) {
 	}()
 
 	e.mu.Lock()
-	e.Tunnel, e.Receiver, e.stopRecv, e.recvDone = t, rcv, stop, done
+	e.tun, e.rcv, e.stopRecv, e.recvDone = t, rcv, stop, done
 	e.mu.Unlock()
 	return t, nil
 }
@@ -241,7 +241,7 @@ func (e *Env) Close() error {
 		return nil
 	}
 	e.closed = true
-	t, stop, done, srv, emu, wt := e.Tunnel, e.stopRecv, e.recvDone, e.emuServer, e.Emulator, e.webhookTransport
+	t, stop, done, srv, emu, wt := e.tun, e.stopRecv, e.recvDone, e.emuServer, e.Emulator, e.webhookTransport
 	e.mu.Unlock()
 
 	var errs []error

@@ -522,7 +522,7 @@ func TestCloseTwiceAndOpenAfterClose(t *testing.T) {
 	if err := env.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := <-env.Receiver.Events(); ok {
+	if _, ok := <-env.rcv.Events(); ok {
 		t.Error("receiver events still open after Close")
 	}
 	env2, err := NewEnv(context.Background(), Config{})
