@@ -1,3 +1,7 @@
+// The module path matters: it must sort before "github.com/charmbracelet". Go initialises packages
+// in import-path order where dependencies allow, and internal/termbg's init must run before Bubble
+// Tea's, which otherwise asks the terminal for its background (OSC 11) and can stall start-up for 5 s.
+// internal/termbg's TestImportPathSortsBeforeCharmbracelet fails if a new path breaks this.
 module github.com/bankdown/linkrecovery
 
 go 1.26.8

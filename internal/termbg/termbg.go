@@ -5,8 +5,8 @@
 // send. Setting the answer first makes that call return at once. Go initialises packages in import
 // path order where dependencies allow (the spec since Go 1.21), and this package's path sorts before
 // github.com/charmbracelet/bubbletea, so importing it from main runs its init first. Keep the module
-// path sorting before "github.com/charmbracelet"; TestStartDoesNotQueryTerminal in the main package
-// fails if this ever stops working.
+// path sorting before "github.com/charmbracelet": TestImportPathSortsBeforeCharmbracelet here fails
+// with the reason if it does not, and TestStartDoesNotQueryTerminal in the main package checks the effect.
 package termbg
 
 import (
