@@ -3,8 +3,8 @@
 // One package, a file per part: app.go routes and composes the screen; header, home, signup,
 // session (with the SESSION_FINISHED tracker both halves use), inspector, inbox and qr are the parts;
 // layout.go measures and places them; errors.go, help.go and transcript.go are the error box, the
-// footer and the --transcript records; cmds.go is every piece of I/O (tea.Cmds over flows/, tunnel/
-// and the emulator), msgs.go every message, keys.go and styles.go the keys and styles.
+// footer and the --transcript records; cmds.go is every piece of I/O (tea.Cmds over flows/,
+// internal/webhook/ and the emulator), msgs.go every message, keys.go and styles.go the keys and styles.
 package tui
 
 import (
