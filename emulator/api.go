@@ -61,8 +61,9 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method != http.MethodPost {
-		fail(&plaidError{Status: http.StatusMethodNotAllowed, ErrorType: "INVALID_REQUEST", ErrorCode: "INVALID_HTTP_METHOD",
-			ErrorMessage: fmt.Sprintf("%s takes POST with a JSON body, not %s", path, r.Method)})
+		// Plaid's API has POST operations only, so a GET (or any other method) names no endpoint:
+		// the answer is Plaid's NOT_FOUND (HTTP 404), not a made-up code.
+		fail(errMethodNotFound(path, r.Method))
 		return
 	}
 	// Faults come first: they stand for Plaid itself misbehaving, whatever the request says.
@@ -89,11 +90,19 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 		fail(errInvalidBody("the request body is larger than 1 MiB"))
 		return
 	}
+	if pe := checkContentType(r); pe != nil {
+		fail(pe)
+		return
+	}
 	if pe := checkJSON(body); pe != nil {
 		fail(pe)
 		return
 	}
 	if pe := e.authenticate(r, body); pe != nil {
+		fail(pe)
+		return
+	}
+	if pe := checkFields(path, body); pe != nil {
 		fail(pe)
 		return
 	}
@@ -244,10 +253,8 @@ func (e *Emulator) linkTokenCreate(body []byte, base string) (map[string]any, *p
 			return nil, errInvalidField(fmt.Sprintf("country_codes contains %q, which is not a supported country code; use e.g. US", c))
 		}
 	}
-	for _, p := range req.Products {
-		if !slices.Contains(allProducts, p) {
-			return nil, errInvalidField(fmt.Sprintf("products contains %q; the emulator supports %s", p, strings.Join(allProducts, ", ")))
-		}
+	if pe := checkLinkProducts(req.Products); pe != nil {
+		return nil, pe
 	}
 	if req.Webhook != "" {
 		if err := checkURL(req.Webhook); err != nil {
@@ -277,12 +284,15 @@ func (e *Emulator) linkTokenCreate(body []byte, base string) (map[string]any, *p
 			lt.CompletionURI = hl.CompletionRedirectURI
 		}
 		if s := hl.URLLifetimeSeconds; s != nil {
-			if *s <= 0 || *s > int64(LinkTokenLifetime/time.Second) {
-				return nil, errInvalidField(fmt.Sprintf("hosted_link.url_lifetime_seconds must be between 1 and %d (the link token's lifetime), got %d",
-					int64(LinkTokenLifetime/time.Second), *s))
+			// The spec: "Must be positive. Cannot be longer than 21 days."
+			if *s <= 0 || *s > int64(MaxHostedURLLife/time.Second) {
+				return nil, errInvalidField(fmt.Sprintf("hosted_link.url_lifetime_seconds must be positive and at most %d (21 days), got %d",
+					int64(MaxHostedURLLife/time.Second), *s))
 			}
 			lt.URLLifetime = time.Duration(*s) * time.Second
 		}
+		// "If using Hosted Link, the link_token will expire at the same time as the Hosted Link URL."
+		lt.ExpiresAt = now.Add(lt.URLLifetime)
 	}
 	resp := map[string]any{"link_token": lt.Token, "expiration": timestamp(lt.ExpiresAt)}
 	e.mu.Lock()
@@ -614,7 +624,7 @@ func (e *Emulator) sandboxPublicTokenCreate(body []byte, _ string) (map[string]a
 	}
 	for _, p := range req.InitialProducts {
 		if !slices.Contains(allProducts, p) {
-			return nil, errInvalidField(fmt.Sprintf("initial_products contains %q; the emulator supports %s", p, strings.Join(allProducts, ", ")))
+			return nil, errInvalidProduct(fmt.Sprintf("initial_products contains %q, which is not a Plaid product the emulator knows; use one of %s", p, strings.Join(allProducts, ", ")))
 		}
 	}
 	webhook := ""
@@ -666,8 +676,9 @@ func (e *Emulator) sandboxFireWebhook(body []byte, _ string) (map[string]any, *p
 		return nil, errInvalidField(fmt.Sprintf("webhook_code %q is not supported by the emulator; use DEFAULT_UPDATE, NEW_ACCOUNTS_AVAILABLE, SYNC_UPDATES_AVAILABLE or LOGIN_REPAIRED", req.WebhookCode))
 	}
 	if it.Webhook == "" {
-		return nil, &plaidError{Status: 400, ErrorType: "INVALID_INPUT", ErrorCode: "SANDBOX_WEBHOOK_INVALID",
-			ErrorMessage: "the Item has no webhook URL; set one with webhook in /link/token/create or options.webhook in /sandbox/public_token/create"}
+		// Plaid's Sandbox errors page: error_type SANDBOX_ERROR, "Webhook for this item is either not
+		// set up, or invalid. Please update the item's webhook and try again."
+		return nil, errSandbox("SANDBOX_WEBHOOK_INVALID", "Webhook for this item is either not set up, or invalid. Please update the item's webhook and try again. (Set one with /item/webhook/update, webhook in /link/token/create or options.webhook in /sandbox/public_token/create.)")
 	}
 	it.LastWebhook, it.LastWebhookAt = req.WebhookCode, e.now()
 	e.enqueueWebhookLocked("item:"+it.ID, it.Webhook, "", payload)

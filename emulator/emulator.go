@@ -40,10 +40,16 @@ const (
 	RecoveryCode        = "123456"
 )
 
-// Lifetimes, as Plaid's Sandbox uses them.
+// Lifetimes, as Plaid documents them. LinkTokenLifetime applies to link tokens without Hosted Link;
+// with Hosted Link the token expires with its URL ("If using Hosted Link, the link_token will expire
+// at the same time as the Hosted Link URL"): DefaultHostedURLLife unless url_lifetime_seconds says
+// otherwise, at most MaxHostedURLLife. A link delivered by e-mail (the recovery e-mail) lives
+// EmailHostedURLLife.
 const (
 	LinkTokenLifetime      = 4 * time.Hour
 	DefaultHostedURLLife   = 30 * time.Minute
+	MaxHostedURLLife       = 21 * 24 * time.Hour
+	EmailHostedURLLife     = 7 * 24 * time.Hour
 	PublicTokenLifetime    = 30 * time.Minute
 	defaultWebhookAttempts = 5
 	defaultWebhookBackoff  = 250 * time.Millisecond

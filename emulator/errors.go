@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // plaidError is an API error in Plaid's shape. It is also a Go error so the transition functions and
@@ -83,8 +84,28 @@ func errInvalidField(msg string) *plaidError {
 	return &plaidError{Status: 400, ErrorType: "INVALID_REQUEST", ErrorCode: "INVALID_FIELD", ErrorMessage: msg}
 }
 
-func errMissingField(field string) *plaidError {
-	return errInvalidField(fmt.Sprintf("%s must be provided and non-empty; add it to the request body", field))
+// errMissingField is Plaid's MISSING_FIELDS, naming every missing field as Plaid's message does
+// ("the following required fields are missing: ...").
+func errMissingField(fields ...string) *plaidError {
+	return &plaidError{Status: 400, ErrorType: "INVALID_REQUEST", ErrorCode: "MISSING_FIELDS",
+		ErrorMessage: "the following required fields are missing: " + strings.Join(fields, ", ")}
+}
+
+// errUnknownFields is Plaid's UNKNOWN_FIELDS for fields the endpoint does not take.
+func errUnknownFields(fields ...string) *plaidError {
+	return &plaidError{Status: 400, ErrorType: "INVALID_REQUEST", ErrorCode: "UNKNOWN_FIELDS",
+		ErrorMessage: "the following fields are not recognized by this endpoint: " + strings.Join(fields, ", ")}
+}
+
+// errInvalidProduct is Plaid's INVALID_PRODUCT (an INVALID_INPUT error) for a product that does not
+// exist or cannot be requested where it was.
+func errInvalidProduct(msg string) *plaidError {
+	return &plaidError{Status: 400, ErrorType: "INVALID_INPUT", ErrorCode: "INVALID_PRODUCT", ErrorMessage: msg}
+}
+
+// errSandbox is one of Plaid's Sandbox-only errors, whose error_type is SANDBOX_ERROR.
+func errSandbox(code, msg string) *plaidError {
+	return &plaidError{Status: 400, ErrorType: "SANDBOX_ERROR", ErrorCode: code, ErrorMessage: msg}
 }
 
 func errInvalidBody(msg string) *plaidError {
@@ -97,13 +118,17 @@ func errInvalidInput(code, msg string) *plaidError {
 
 func errNotFound(path string) *plaidError {
 	return &plaidError{Status: 404, ErrorType: "INVALID_REQUEST", ErrorCode: "NOT_FOUND",
-		ErrorMessage: fmt.Sprintf("%s is not an endpoint this emulator serves; see GET /emulator for the list", path)}
+		ErrorMessage: fmt.Sprintf("not found: %s is not an endpoint this emulator serves; see GET /emulator for the list", path)}
 }
 
-func errInstitutionDown(name string) *plaidError {
+// errInstitutionDown is INSTITUTION_DOWN with the texts of Plaid's institution-errors page:
+// error_message "this institution is not currently responding to this request. please try again
+// soon", display_message "This financial institution is not currently responding to requests. We
+// apologize for the inconvenience."
+func errInstitutionDown() *plaidError {
 	return &plaidError{Status: 400, ErrorType: "INSTITUTION_ERROR", ErrorCode: "INSTITUTION_DOWN",
-		ErrorMessage:   "this institution is not currently responding to this request. Please try again soon",
-		DisplayMessage: fmt.Sprintf("%s is currently unavailable. Please try again later.", name)}
+		ErrorMessage:   "this institution is not currently responding to this request. please try again soon",
+		DisplayMessage: "This financial institution is not currently responding to requests. We apologize for the inconvenience."}
 }
 
 func errInvalidCredentials() *plaidError {

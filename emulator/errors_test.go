@@ -115,17 +115,17 @@ func TestBadInputGetsPlaidErrors(t *testing.T) {
 			return err
 		}, 400, "INVALID_INPUT", "INVALID_API_KEYS", "client_id or secret"},
 		{"missing client_name", func() error { return ltCreate(func(r *plaid.LinkTokenCreateRequest) { r.ClientName = "" }) },
-			400, "INVALID_REQUEST", "INVALID_FIELD", "client_name"},
+			400, "INVALID_REQUEST", "MISSING_FIELDS", "client_name"},
 		{"missing language", func() error { return ltCreate(func(r *plaid.LinkTokenCreateRequest) { r.Language = "" }) },
-			400, "INVALID_REQUEST", "INVALID_FIELD", "language"},
+			400, "INVALID_REQUEST", "MISSING_FIELDS", "language"},
 		{"missing country_codes", func() error { return ltCreate(func(r *plaid.LinkTokenCreateRequest) { r.CountryCodes = nil }) },
-			400, "INVALID_REQUEST", "INVALID_FIELD", "country_codes"},
+			400, "INVALID_REQUEST", "MISSING_FIELDS", "country_codes"},
 		{"missing client_user_id", func() error {
 			return ltCreate(func(r *plaid.LinkTokenCreateRequest) { r.SetUser(*plaid.NewLinkTokenCreateRequestUser("")) })
-		}, 400, "INVALID_REQUEST", "INVALID_FIELD", "user.client_user_id"},
+		}, 400, "INVALID_REQUEST", "MISSING_FIELDS", "user.client_user_id"},
 		{"unknown product", func() error {
 			return ltCreate(func(r *plaid.LinkTokenCreateRequest) { r.SetProducts([]plaid.Products{"nonsense"}) })
-		}, 400, "INVALID_REQUEST", "INVALID_FIELD", "products"},
+		}, 400, "INVALID_INPUT", "INVALID_PRODUCT", "nonsense"},
 		{"bad webhook URL", func() error { return ltCreate(func(r *plaid.LinkTokenCreateRequest) { r.SetWebhook("not a url") }) },
 			400, "INVALID_REQUEST", "INVALID_FIELD", "webhook"},
 		{"bad url_lifetime_seconds", func() error {
@@ -177,7 +177,7 @@ func TestBadInputGetsPlaidErrors(t *testing.T) {
 			_, _, err := api.SandboxPublicTokenCreate(ctx).SandboxPublicTokenCreateRequest(
 				*plaid.NewSandboxPublicTokenCreateRequest(DefaultInstitutionID, nil)).Execute()
 			return err
-		}, 400, "INVALID_REQUEST", "INVALID_FIELD", "initial_products"},
+		}, 400, "INVALID_REQUEST", "MISSING_FIELDS", "initial_products"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -242,13 +242,13 @@ func TestBadInputGetsPlaidErrors(t *testing.T) {
 	if status != 200 || !strings.Contains(string(body), "link-sandbox-") {
 		t.Errorf("keys in the body: HTTP %d %s", status, body)
 	}
-	// GET on an API path is refused in Plaid's shape too.
+	// GET on an API path is refused in Plaid's shape too: NOT_FOUND, as Plaid has no GET operation.
 	resp, err := http.Get(v.srv.URL + "/item/get")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var pe plaid.PlaidError
-	if err := json.NewDecoder(resp.Body).Decode(&pe); err != nil || resp.StatusCode != 405 || pe.ErrorType != "INVALID_REQUEST" {
+	if err := json.NewDecoder(resp.Body).Decode(&pe); err != nil || resp.StatusCode != 404 || pe.ErrorType != "INVALID_REQUEST" || pe.ErrorCode != "NOT_FOUND" {
 		t.Errorf("GET /item/get: HTTP %d %+v %v", resp.StatusCode, pe, err)
 	}
 	resp.Body.Close()
@@ -259,8 +259,8 @@ func TestBadInputGetsPlaidErrors(t *testing.T) {
 	}
 }
 
-// TestHostedLinkExpiry: the URL dies after url_lifetime_seconds, the token after 4 h; both show the
-// expired page and CompleteSession says why.
+// TestHostedLinkExpiry: the URL dies after url_lifetime_seconds (30 min by default) and the token
+// with it; both show the expired page and CompleteSession says why.
 func TestHostedLinkExpiry(t *testing.T) {
 	clk := &clock{}
 	v := newEnv(t, Config{Now: clk.now})
@@ -289,9 +289,9 @@ func TestHostedLinkExpiry(t *testing.T) {
 	if _, page := getPage(t, v, long.GetHostedLinkUrl()); stepOf(page) != "select" {
 		t.Errorf("a 30 min URL after 2 min shows %q, want select", stepOf(page))
 	}
-	clk.advance(LinkTokenLifetime)
-	if _, page := getPage(t, v, long.GetHostedLinkUrl()); stepOf(page) != "expired" || !strings.Contains(page, "4 hours") {
-		t.Errorf("after 4 h the token's URL shows %q", stepOf(page))
+	clk.advance(DefaultHostedURLLife)
+	if _, page := getPage(t, v, long.GetHostedLinkUrl()); stepOf(page) != "expired" || !strings.Contains(page, "url_lifetime_seconds") {
+		t.Errorf("after 32 min the default (30 min) URL shows %q", stepOf(page))
 	}
 	if err := v.emu.CompleteSession(v.ctx, v.srv.URL+"/hosted-link/nope", Credentials{}); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("CompleteSession on an unknown link: %v", err)

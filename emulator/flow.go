@@ -89,13 +89,14 @@ func (e *Emulator) sessionLocked(id string) (*session, pageView) {
 	if s := h.Session; s != nil && s.Step.final() {
 		return s, pageView{} // a finished session keeps showing its outcome
 	}
-	if now.After(h.Token.ExpiresAt) {
-		return nil, pageView{Step: stepExpired, HostedID: id, ClientName: h.Token.ClientName,
-			Reason: "This link has expired: its link token is more than 4 hours old. Ask the app for a new link."}
-	}
 	if now.After(h.ExpiresAt) {
 		return nil, pageView{Step: stepExpired, HostedID: id, ClientName: h.Token.ClientName,
-			Reason: "This link has expired (its url_lifetime_seconds has passed). Ask the app for a new link."}
+			Reason: "This link has expired (its url_lifetime_seconds has passed; 30 minutes unless the app asked for longer). Ask the app for a new link."}
+	}
+	// A recovery e-mail's link outlives the original token (it has its own, e-mail lifetime).
+	if !h.Recovery && now.After(h.Token.ExpiresAt) {
+		return nil, pageView{Step: stepExpired, HostedID: id, ClientName: h.Token.ClientName,
+			Reason: "This link has expired: its link token has expired. Ask the app for a new link."}
 	}
 	if h.Session == nil {
 		e.startSessionLocked(h)
@@ -142,7 +143,7 @@ func (e *Emulator) submitCredentialsLocked(s *session, user, pass string) {
 	case user == UserGood && pass == PassInstitutionDown, user == UserLinkRecovery && pass == PassLinkRecovery:
 		// The outage: the institution is marked down until RestoreInstitution, and the user is
 		// offered the Link Recovery opt-in.
-		pe := errInstitutionDown(in.Name)
+		pe := errInstitutionDown()
 		e.down[in.ID] = true
 		s.ExitError = pe
 		s.Step = stepDown

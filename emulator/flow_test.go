@@ -26,8 +26,10 @@ func TestSuccessSessionThroughPlaidGo(t *testing.T) {
 	if !strings.HasPrefix(lt.GetHostedLinkUrl(), v.srv.URL+"/hosted-link/") {
 		t.Errorf("hosted_link_url %q is not under %s/hosted-link/", lt.GetHostedLinkUrl(), v.srv.URL)
 	}
-	if d := lt.GetExpiration().Sub(start); d < 4*time.Hour-time.Minute || d > 4*time.Hour+time.Minute {
-		t.Errorf("expiration is %s after creation, want 4h", d)
+	// The spec: "If using Hosted Link, the link_token will expire at the same time as the Hosted Link
+	// URL" (30 minutes by default for links not sent by Link delivery).
+	if d := lt.GetExpiration().Sub(start); d < 30*time.Minute-time.Minute || d > 30*time.Minute+time.Minute {
+		t.Errorf("expiration is %s after creation, want 30 min (the Hosted Link URL's default lifetime)", d)
 	}
 
 	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err != nil {

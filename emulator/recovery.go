@@ -54,7 +54,8 @@ func (e *Emulator) RestoreInstitution(institutionID string) ([]Email, error) {
 func (e *Emulator) recoveryEmailLocked(o *optIn) Email {
 	now := e.now()
 	in, _ := findInstitution(o.InstitutionID)
-	h := &hostedLink{ID: newUUID(), Token: o.Token, ExpiresAt: now.Add(o.Token.URLLifetime), Recovery: true, InstitutionID: in.ID}
+	// The link goes out by e-mail, so it gets the e-mail lifetime whatever the token's own expiry.
+	h := &hostedLink{ID: newUUID(), Token: o.Token, ExpiresAt: now.Add(EmailHostedURLLife), Recovery: true, InstitutionID: in.ID}
 	e.hosted[h.ID] = h
 	base := e.baseURL
 	if base == "" {

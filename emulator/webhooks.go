@@ -151,7 +151,7 @@ func (e *Emulator) enqueueWebhookLocked(key, url, linkSessionID string, payload 
 	if url == "" {
 		return // no webhook configured: Plaid sends nothing either
 	}
-	body, err := json.Marshal(payload)
+	body, err := webhookBody(payload)
 	if err != nil {
 		e.logf("emulator: cannot encode webhook %v/%v: %v", payload["webhook_type"], payload["webhook_code"], err)
 		return
@@ -304,6 +304,14 @@ func (e *Emulator) post(url string, body []byte) (int, error) {
 		return resp.StatusCode, fmt.Errorf("receiver answered HTTP %d", resp.StatusCode)
 	}
 	return resp.StatusCode, nil
+}
+
+// webhookBody encodes a webhook payload as Plaid sends it: indented with two spaces. Plaid's
+// verification docs say request_body_sha256 "is sensitive to the whitespace in the webhook body and
+// uses a tab-spacing of 2", so a receiver that hashes a re-serialised (e.g. compact) body instead of
+// the raw bytes fails against Plaid; sending the same layout makes it fail here too.
+func webhookBody(payload map[string]any) ([]byte, error) {
+	return json.MarshalIndent(payload, "", "  ")
 }
 
 // sleepCtx waits d or until ctx is done; it reports whether the full wait happened.
