@@ -28,6 +28,10 @@ var apiRoutes = map[string]apiHandler{
 	"/webhook_verification_key/get": (*Emulator).webhookKeyGet,
 	"/sandbox/public_token/create":  (*Emulator).sandboxPublicTokenCreate,
 	"/sandbox/item/fire_webhook":    (*Emulator).sandboxFireWebhook,
+	"/accounts/balance/get":         (*Emulator).accountsBalanceGet,
+	"/institutions/get_by_id":       (*Emulator).institutionsGetByID,
+	"/item/remove":                  (*Emulator).itemRemove,
+	"/item/webhook/update":          (*Emulator).itemWebhookUpdate,
 }
 
 // APIPaths returns the Plaid endpoints the emulator serves, sorted.
@@ -607,7 +611,9 @@ func (e *Emulator) sandboxPublicTokenCreate(body []byte, _ string) (map[string]a
 		InstitutionID   string   `json:"institution_id"`
 		InitialProducts []string `json:"initial_products"`
 		Options         *struct {
-			Webhook string `json:"webhook"`
+			Webhook          string `json:"webhook"`
+			OverrideUsername string `json:"override_username"`
+			OverridePassword string `json:"override_password"`
 		} `json:"options"`
 	}
 	if pe := decode(body, &req); pe != nil {
@@ -633,6 +639,11 @@ func (e *Emulator) sandboxPublicTokenCreate(body []byte, _ string) (map[string]a
 			return nil, errInvalidField("options.webhook " + err.Error())
 		}
 		webhook = req.Options.Webhook
+	}
+	if req.Options != nil {
+		if pe := sandboxCredentialsError(req.Options.OverrideUsername, req.Options.OverridePassword); pe != nil {
+			return nil, pe
+		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

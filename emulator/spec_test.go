@@ -16,6 +16,8 @@ var webhookSchemas = map[string]string{
 	"NEW_ACCOUNTS_AVAILABLE": "NewAccountsAvailableWebhook",
 	"SYNC_UPDATES_AVAILABLE": "SyncUpdatesAvailableWebhook",
 	"LOGIN_REPAIRED":         "ItemLoginRepairedWebhook",
+
+	"WEBHOOK_UPDATE_ACKNOWLEDGED": "WebhookUpdateAcknowledgedWebhook",
 }
 
 // TestEveryBodyMatchesTheSpec drives every endpoint (success and error answers) and every webhook
@@ -70,6 +72,26 @@ func TestEveryBodyMatchesTheSpec(t *testing.T) {
 	if _, _, err := api.ItemGet(ctx).ItemGetRequest(*plaid.NewItemGetRequest(ex.AccessToken)).Execute(); err != nil {
 		t.Fatal(err)
 	}
+	// The calls Plaid's samples make after linking.
+	if _, _, err := api.AccountsBalanceGet(ctx).AccountsBalanceGetRequest(*plaid.NewAccountsBalanceGetRequest(ex.AccessToken)).Execute(); err != nil {
+		t.Fatalf("/accounts/balance/get: %v %s", err, errBody(err))
+	}
+	ireq := plaid.NewInstitutionsGetByIdRequest(DefaultInstitutionID, []plaid.CountryCode{plaid.COUNTRYCODE_US})
+	if _, _, err := api.InstitutionsGetById(ctx).InstitutionsGetByIdRequest(*ireq).Execute(); err != nil {
+		t.Fatalf("/institutions/get_by_id: %v %s", err, errBody(err))
+	}
+	iopts := plaid.NewInstitutionsGetByIdRequestOptions()
+	iopts.SetIncludeOptionalMetadata(true)
+	ireq.SetOptions(*iopts)
+	if _, _, err := api.InstitutionsGetById(ctx).InstitutionsGetByIdRequest(*ireq).Execute(); err != nil {
+		t.Fatalf("/institutions/get_by_id with optional metadata: %v %s", err, errBody(err))
+	}
+	wreq := plaid.NewItemWebhookUpdateRequest(ex.AccessToken)
+	wreq.SetWebhook(rc.srv.URL + "/moved")
+	if _, _, err := api.ItemWebhookUpdate(ctx).ItemWebhookUpdateRequest(*wreq).Execute(); err != nil {
+		t.Fatalf("/item/webhook/update: %v %s", err, errBody(err))
+	}
+	rc.waitFor(t, "WEBHOOK_UPDATE_ACKNOWLEDGED", 1)
 	opts := plaid.NewSandboxPublicTokenCreateRequestOptions()
 	opts.SetWebhook(rc.srv.URL + "/sandbox")
 	sreq := plaid.NewSandboxPublicTokenCreateRequest("ins_109509", []plaid.Products{plaid.PRODUCTS_AUTH, plaid.PRODUCTS_IDENTITY})
@@ -84,7 +106,21 @@ func TestEveryBodyMatchesTheSpec(t *testing.T) {
 	if _, _, err := api.WebhookVerificationKeyGet(ctx).WebhookVerificationKeyGetRequest(*plaid.NewWebhookVerificationKeyGetRequest(old)).Execute(); err != nil {
 		t.Fatal(err)
 	}
+	// A second Item to remove.
+	spt, _, err := api.SandboxPublicTokenCreate(ctx).SandboxPublicTokenCreateRequest(*plaid.NewSandboxPublicTokenCreateRequest(DefaultInstitutionID, []plaid.Products{plaid.PRODUCTS_AUTH})).Execute()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sex, _, err := api.ItemPublicTokenExchange(ctx).ItemPublicTokenExchangeRequest(*plaid.NewItemPublicTokenExchangeRequest(spt.PublicToken)).Execute()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := api.ItemRemove(ctx).ItemRemoveRequest(*plaid.NewItemRemoveRequest(sex.AccessToken)).Execute(); err != nil {
+		t.Fatalf("/item/remove: %v %s", err, errBody(err))
+	}
 	// Error answers are part of each operation's responses too.
+	_, _, _ = api.ItemRemove(ctx).ItemRemoveRequest(*plaid.NewItemRemoveRequest(sex.AccessToken)).Execute()
+	_, _, _ = api.InstitutionsGetById(ctx).InstitutionsGetByIdRequest(*plaid.NewInstitutionsGetByIdRequest("ins_nope", []plaid.CountryCode{plaid.COUNTRYCODE_US})).Execute()
 	_, _, _ = api.ItemGet(ctx).ItemGetRequest(*plaid.NewItemGetRequest("access-sandbox-nope")).Execute()
 	_, _, _ = api.LinkTokenGet(ctx).LinkTokenGetRequest(*plaid.NewLinkTokenGetRequest("nope")).Execute()
 
