@@ -265,6 +265,11 @@ func (e *Emulator) linkTokenCreate(body []byte, base string) (map[string]any, *p
 			return nil, errInvalidField("webhook " + err.Error())
 		}
 	}
+	if req.RedirectURI != "" {
+		if err := checkURL(req.RedirectURI); err != nil {
+			return nil, errInvalidField("redirect_uri " + err.Error())
+		}
+	}
 	now := e.now()
 	lt := &linkToken{
 		Token:        "link-sandbox-" + newUUID(),
@@ -276,6 +281,7 @@ func (e *Emulator) linkTokenCreate(body []byte, base string) (map[string]any, *p
 		Products:     req.Products,
 		Webhook:      req.Webhook,
 		ClientUserID: req.User.ClientUserID,
+		RedirectURI:  req.RedirectURI,
 		URLLifetime:  DefaultHostedURLLife,
 		BaseURL:      base,
 	}
@@ -350,6 +356,10 @@ func (e *Emulator) linkTokenGet(body []byte, _ string) (map[string]any, *plaidEr
 	if products == nil {
 		products = []string{}
 	}
+	var redirect any
+	if lt.RedirectURI != "" {
+		redirect = lt.RedirectURI
+	}
 	return map[string]any{
 		"link_token":    lt.Token,
 		"created_at":    timestamp(lt.CreatedAt),
@@ -360,21 +370,25 @@ func (e *Emulator) linkTokenGet(body []byte, _ string) (map[string]any, *plaidEr
 			"webhook":          webhook,
 			"country_codes":    lt.CountryCodes,
 			"language":         lt.Language,
-			"redirect_uri":     nil,
+			"redirect_uri":     redirect,
 			"client_name":      lt.ClientName,
 		},
 	}, nil
 }
 
 func (e *Emulator) sessionJSONLocked(s *session) map[string]any {
+	// As in the spec's /link/token/get example: events newest first, and the session's started_at
+	// and finished_at with fractional seconds ("2024-07-29T20:24:05.330312653Z").
+	events := slices.Clone(s.Events)
+	slices.Reverse(events)
 	m := map[string]any{
 		"link_session_id": s.ID,
-		"started_at":      timestamp(s.StartedAt),
+		"started_at":      preciseTimestamp(s.StartedAt),
 		"finished_at":     nil,
-		"events":          slices.Clone(s.Events),
+		"events":          events,
 	}
 	if !s.FinishedAt.IsZero() {
-		m["finished_at"] = timestamp(s.FinishedAt)
+		m["finished_at"] = preciseTimestamp(s.FinishedAt)
 	}
 	in, hasIn := findInstitution(s.InstitutionID)
 	if s.Status == "SUCCESS" {

@@ -74,18 +74,24 @@ type Config struct {
 	Logf func(format string, args ...any)
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
+	// AbandonedSessionDelay is how long after a Hosted Link session's last interaction its EVENTS
+	// webhook goes out when the user has not finished. Plaid: "If the user abandons the Link flow
+	// ..., the webhook will be fired 5-15 minutes after the last user interaction." 0 means
+	// DefaultAbandonedSessionDelay; the demo uses a few seconds so the behaviour can be seen.
+	AbandonedSessionDelay time.Duration
 }
 
 // Emulator is an http.Handler serving the Plaid API subset, the Hosted Link pages and the control
 // endpoints (/emulator/...). It is safe for concurrent use.
 type Emulator struct {
-	clientID   string
-	secret     string
-	httpClient *http.Client
-	attempts   int
-	backoff    time.Duration
-	logf       func(format string, args ...any)
-	now        func() time.Time
+	clientID     string
+	secret       string
+	httpClient   *http.Client
+	attempts     int
+	backoff      time.Duration
+	logf         func(format string, args ...any)
+	now          func() time.Time
+	abandonAfter time.Duration
 
 	// ctx is cancelled by Close; webhook goroutines watch it and wg counts them.
 	ctx    context.Context
@@ -120,6 +126,7 @@ func New(cfg Config) (*Emulator, error) {
 		backoff:      cfg.WebhookBackoff,
 		logf:         cfg.Logf,
 		now:          cfg.Now,
+		abandonAfter: cfg.AbandonedSessionDelay,
 		baseURL:      strings.TrimRight(cfg.BaseURL, "/"),
 		linkTokens:   map[string]*linkToken{},
 		hosted:       map[string]*hostedLink{},
@@ -150,6 +157,9 @@ func New(cfg Config) (*Emulator, error) {
 	}
 	if e.now == nil {
 		e.now = time.Now
+	}
+	if e.abandonAfter <= 0 {
+		e.abandonAfter = DefaultAbandonedSessionDelay
 	}
 	key, err := newSigningKey(e.now())
 	if err != nil {
@@ -198,6 +208,7 @@ func (e *Emulator) BaseURL() string {
 func (e *Emulator) Close() error {
 	e.mu.Lock()
 	e.closed = true
+	e.disarmAllAbandonLocked()
 	e.mu.Unlock()
 	e.cancel()
 	e.wg.Wait()

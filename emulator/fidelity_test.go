@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -414,5 +415,161 @@ func TestSandboxTestCredentials(t *testing.T) {
 		if doc != nil {
 			doc.ValidateSchema(t, "PlaidError", err.(plaid.GenericOpenAPIError).Body())
 		}
+	}
+}
+
+// hostedID is the Hosted Link id at the end of a hosted_link_url.
+func hostedID(t *testing.T, u string) string {
+	t.Helper()
+	i := strings.LastIndex(u, "/hosted-link/")
+	if i < 0 {
+		t.Fatalf("%q is not a hosted_link_url", u)
+	}
+	return u[i+len("/hosted-link/"):]
+}
+
+// eventsOf decodes an EVENTS webhook.
+func eventsOf(t *testing.T, h hook) plaid.LinkEventsWebhook {
+	t.Helper()
+	var w plaid.LinkEventsWebhook
+	mustDecode(t, h.Body, &w)
+	return w
+}
+
+// TestEventsWebhookOnceLinkIsDone: the spec's LinkEventsWebhook "will be fired after the user finishes
+// going through Link", so the outage and opt-in of half 1 produce one EVENTS, after the EXIT, with
+// environment (the spec's example carries environment: sandbox). /link/token/get lists events as the
+// spec's example does, newest first, with fractional-second started_at/finished_at, and echoes
+// metadata.redirect_uri.
+func TestEventsWebhookOnceLinkIsDone(t *testing.T) {
+	v := newEnv(t, Config{})
+	doc := specOrNil(t)
+	rc := newReceiver(t)
+	req := plaid.NewLinkTokenCreateRequest("App", "en", []plaid.CountryCode{plaid.COUNTRYCODE_US}, *plaid.NewLinkTokenCreateRequestUser("u"))
+	req.SetWebhook(rc.srv.URL + "/hook")
+	req.SetRedirectUri("https://app.example/oauth-return")
+	req.SetHostedLink(*plaid.NewLinkTokenCreateHostedLink())
+	lt, _, err := v.client.PlaidApi.LinkTokenCreate(v.ctx).LinkTokenCreateRequest(*req).Execute()
+	if err != nil {
+		t.Fatalf("create: %v %s", err, errBody(err))
+	}
+	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassInstitutionDown}); err != nil {
+		t.Fatal(err)
+	}
+	hooks := rc.waitFor(t, "SESSION_FINISHED", 1)
+	if got := codes(hooks); got != "[EVENTS SESSION_FINISHED]" {
+		t.Fatalf("half 1 sent %s, want one EVENTS (once Link is done) then SESSION_FINISHED", got)
+	}
+	ev := eventsOf(t, hooks[0])
+	names := eventNames(ev.Events)
+	if !slices.Contains(names, "ERROR") || !slices.Contains(names, "ISSUE_FOLLOWED") || names[len(names)-1] != "EXIT" {
+		t.Errorf("the EVENTS webhook carries %v, want the whole session ending with EXIT", names)
+	}
+	if env, _ := ev.AdditionalProperties["environment"].(string); env != "sandbox" && !strings.Contains(string(hooks[0].Body), `"environment": "sandbox"`) {
+		t.Errorf("EVENTS has no environment: %s", hooks[0].Body)
+	}
+	if doc != nil {
+		doc.ValidateSchema(t, "LinkEventsWebhook", hooks[0].Body)
+	}
+
+	got, _, err := v.client.PlaidApi.LinkTokenGet(v.ctx).LinkTokenGetRequest(*plaid.NewLinkTokenGetRequest(lt.LinkToken)).Execute()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Metadata.GetRedirectUri() != "https://app.example/oauth-return" {
+		t.Errorf("metadata.redirect_uri = %q, want the one sent", got.Metadata.GetRedirectUri())
+	}
+	s := got.GetLinkSessions()[0]
+	evs := s.GetEvents()
+	if evs[0].EventName != "EXIT" || evs[len(evs)-1].EventName != "OPEN" {
+		t.Errorf("/link/token/get events %v, want newest first (EXIT ... OPEN)", eventNames(evs))
+	}
+	for i := 1; i < len(evs); i++ {
+		if evs[i].Timestamp > evs[i-1].Timestamp {
+			t.Errorf("event %d (%s) is newer than the one before it", i, evs[i].Timestamp)
+		}
+	}
+	raw := string(v.rec.last(t, "/link/token/get").Body)
+	for _, field := range []string{"started_at", "finished_at"} {
+		re := regexp.MustCompile(`"` + field + `":"[0-9T:-]+\.[0-9]+Z"`)
+		if !re.MatchString(raw) {
+			t.Errorf("%s has no fractional seconds: %s", field, raw)
+		}
+	}
+}
+
+// TestAbandonedSessionGetsEvents: "If the user abandons the Link flow (i.e., closes the hosted link
+// webpage or leaves Link open for too long without taking any action), the webhook will be fired 5-15
+// minutes after the last user interaction. ... the new webhook will contain all previous events for
+// the session, as well as new events that occurred since the previous EVENTS webhook was sent."
+// The delay is Config.AbandonedSessionDelay, short here.
+func TestAbandonedSessionGetsEvents(t *testing.T) {
+	v := newEnv(t, Config{AbandonedSessionDelay: 50 * time.Millisecond})
+	rc := newReceiver(t)
+	lt := v.linkToken(t, rc.srv.URL+"/hook", "")
+	getPage(t, v, lt.GetHostedLinkUrl()) // OPEN, then the user walks away
+	first := eventsOf(t, rc.waitFor(t, "EVENTS", 1)[0])
+	if names := eventNames(first.Events); !slices.Equal(names, []string{"OPEN", "TRANSITION_VIEW"}) {
+		t.Errorf("the abandoned session's EVENTS carries %v, want OPEN, TRANSITION_VIEW", names)
+	}
+	if slices.Contains(strings.Fields(codes(rc.all())), "SESSION_FINISHED") {
+		t.Errorf("an abandoned (not finished) session got SESSION_FINISHED")
+	}
+
+	// The user comes back and finishes: the last EVENTS repeats the earlier events.
+	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err != nil {
+		t.Fatal(err)
+	}
+	hooks := rc.waitFor(t, "SESSION_FINISHED", 1)
+	var last plaid.LinkEventsWebhook
+	for _, h := range hooks {
+		if h.code() == "EVENTS" {
+			last = eventsOf(t, h)
+		}
+	}
+	ids := map[string]bool{}
+	for _, e := range last.Events {
+		ids[e.EventId] = true
+	}
+	for _, e := range first.Events {
+		if !ids[e.EventId] {
+			t.Errorf("the final EVENTS does not repeat earlier event %s (%s)", e.EventName, e.EventId)
+		}
+	}
+	if n := eventNames(last.Events); n[len(n)-1] != "HANDOFF" {
+		t.Errorf("the final EVENTS ends with %v, want HANDOFF", n)
+	}
+}
+
+// TestExitBeforeChoosingABank: the spec's exit status requires_credentials is "User prompted to
+// provide credentials for the selected financial institution or has not yet selected a financial
+// institution".
+func TestExitBeforeChoosingABank(t *testing.T) {
+	v := newEnv(t, Config{})
+	rc := newReceiver(t)
+	lt := v.linkToken(t, rc.srv.URL+"/hook", "")
+	id := hostedID(t, lt.GetHostedLinkUrl())
+	if pv := v.emu.view(id); pv.Step != stepSelect {
+		t.Fatalf("first page %q, want select", pv.Step)
+	}
+	if pv := v.emu.act(id, stepSelect, actionExit, nil); pv.Step != stepExited {
+		t.Fatalf("after exit the page is %q", pv.Step)
+	}
+	got, _, err := v.client.PlaidApi.LinkTokenGet(v.ctx).LinkTokenGetRequest(*plaid.NewLinkTokenGetRequest(lt.LinkToken)).Execute()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := got.GetLinkSessions()[0]
+	exit := s.GetExit()
+	md := exit.GetMetadata()
+	if st := md.GetStatus(); st != "requires_credentials" {
+		t.Errorf("exit status %q, want requires_credentials", st)
+	}
+	if e := s.GetEvents()[0]; e.EventName != "EXIT" || e.EventMetadata.GetExitStatus() != "requires_credentials" {
+		t.Errorf("last event %s exit_status %q", e.EventName, e.EventMetadata.GetExitStatus())
+	}
+	fin := finishedWith(t, rc.waitFor(t, "SESSION_FINISHED", 1), "EXITED")
+	if fin.LinkSessionId != s.LinkSessionId {
+		t.Errorf("SESSION_FINISHED for %s, want %s", fin.LinkSessionId, s.LinkSessionId)
 	}
 }

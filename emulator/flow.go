@@ -149,7 +149,8 @@ func (e *Emulator) submitCredentialsLocked(s *session, user, pass string) {
 		s.Step = stepDown
 		e.eventLocked(s, "ERROR", errorMeta(pe))
 		e.eventLocked(s, "TRANSITION_VIEW", map[string]any{"view_name": "ERROR"})
-		e.eventsWebhookLocked(s)
+		// No EVENTS webhook yet: Plaid sends it "after the user finishes going through Link" (or,
+		// if the user walks away, after a delay: see sessions.go).
 	default:
 		pe := errInvalidCredentials()
 		e.eventLocked(s, "ERROR", errorMeta(pe))
@@ -203,7 +204,6 @@ func (e *Emulator) submitCodeLocked(s *session, code string) {
 	}
 	e.optIns = append(e.optIns, &optIn{Token: s.Token, Session: s, InstitutionID: s.InstitutionID, Email: s.Email, CreatedAt: e.now()})
 	e.eventLocked(s, "ISSUE_FOLLOWED", nil)
-	e.eventsWebhookLocked(s)
 	s.Step = stepFollowed
 	e.logf("link session %s: %s opted in to Link Recovery for %s", s.ID, s.Email, s.InstitutionID)
 	// Plaid ends the session once the user has opted in; the Item comes from the recovery session.
@@ -214,7 +214,10 @@ func (e *Emulator) submitCodeLocked(s *session, code string) {
 
 // exitStatuses are Link's onExit statuses: where the user was when the session ended without an Item.
 var exitStatuses = map[step]string{
-	stepSelect:   "institution_not_found",
+	// The spec: requires_credentials is "User prompted to provide credentials for the selected
+	// financial institution or has not yet selected a financial institution"; institution_not_found
+	// needs a search with no results, which the emulator's list of banks cannot produce.
+	stepSelect:   "requires_credentials",
 	stepLogin:    "requires_credentials",
 	stepDown:     "requires_credentials",
 	stepAccounts: "requires_account_selection",
@@ -233,6 +236,7 @@ func (e *Emulator) exitLocked(s *session) {
 func (e *Emulator) finishLocked(s *session, status string) {
 	s.Status = status
 	s.FinishedAt = e.now()
+	e.disarmAbandonLocked(s)
 	e.eventsWebhookLocked(s)
 	tokens := []string{}
 	for _, r := range s.Results {
@@ -267,6 +271,7 @@ func (e *Emulator) eventsWebhookLocked(s *session) {
 		"link_session_id": s.ID,
 		"link_token":      s.Token.Token,
 		"events":          events,
+		"environment":     "sandbox",
 	})
 }
 
@@ -282,6 +287,7 @@ func (e *Emulator) eventLocked(s *session, name string, meta map[string]any) {
 		m[k] = v
 	}
 	s.Events = append(s.Events, linkEvent{EventName: name, Timestamp: timestamp(e.now()), EventID: newUUID(), Metadata: m})
+	e.armAbandonLocked(s) // every event is an interaction: the abandonment clock starts again
 }
 
 func errorMeta(pe *plaidError) map[string]any {

@@ -236,8 +236,8 @@ func TestRecoveryEmailEndToEnd(t *testing.T) {
 	if in := md.GetInstitution(); in.GetInstitutionId() != DefaultInstitutionID {
 		t.Errorf("exit metadata institution = %+v", in)
 	}
-	evs := ss[0].GetEvents()
-	if last := evs[len(evs)-1]; last.EventName != "EXIT" || last.EventMetadata.GetExitStatus() != "requires_credentials" {
+	evs := ss[0].GetEvents() // newest first, as in the spec's /link/token/get example
+	if last := evs[0]; last.EventName != "EXIT" || last.EventMetadata.GetExitStatus() != "requires_credentials" {
 		t.Errorf("first session's last event = %+v, want EXIT with exit_status", last)
 	}
 	if res := ss[1].GetResults(); len(res.GetItemAddResults()) != 1 {

@@ -84,6 +84,7 @@ type linkToken struct {
 	ClientUserID  string
 	HostedLink    bool
 	CompletionURI string
+	RedirectURI   string // echoed in /link/token/get's metadata.redirect_uri
 	URLLifetime   time.Duration
 	BaseURL       string // the base URL the token was created under, for e-mail links
 	HostedID      string // the first Hosted Link session's id
@@ -155,6 +156,7 @@ type session struct {
 	Status        string // SUCCESS or EXITED once final
 	ExitStatus    string // Link's onExit status, e.g. requires_credentials, when EXITED
 	FormError     *formError
+	abandon       *time.Timer // sends the EVENTS webhook if the user walks away (sessions.go)
 }
 
 // item is a linked Item and its accounts.

@@ -25,6 +25,11 @@ var listenAll = ":0"
 // plaidHTTPTimeout bounds every Plaid call, so a dead network becomes an error, not a hang.
 const plaidHTTPTimeout = 30 * time.Second
 
+// demoAbandonedSessionDelay is how long the demo emulator waits after a Hosted Link session's last
+// interaction before sending its EVENTS webhook (Plaid: 5-15 minutes): short, so it is seen in a demo,
+// yet longer than a person takes between two pages.
+const demoAbandonedSessionDelay = 30 * time.Second
+
 // Env is a running set-up: the Plaid client, the emulator (demo mode), the tunnel and the receiver.
 //
 // The tunnel and the receiver are nil until OpenTunnel succeeds; OpenTunnel sets them once. They are
@@ -76,7 +81,10 @@ func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
 	// Transport may dial a spare connection that never carries a request, and Server.Shutdown counts
 	// such a never-used connection as busy for 5 s, which would stall the receiver's shutdown.
 	webhookTransport := http.DefaultTransport.(*http.Transport).Clone()
-	emu, err := emulator.New(emulator.Config{HTTPClient: &http.Client{Timeout: 10 * time.Second, Transport: webhookTransport}})
+	// Plaid sends an abandoned session's EVENTS webhook 5-15 minutes after the last interaction; the
+	// demo waits demoAbandonedSessionDelay so a walked-away session shows its webhook while one watches.
+	emu, err := emulator.New(emulator.Config{HTTPClient: &http.Client{Timeout: 10 * time.Second, Transport: webhookTransport},
+		AbandonedSessionDelay: demoAbandonedSessionDelay})
 	if err != nil {
 		return nil, fmt.Errorf("cannot start the local demo emulator: %w", err)
 	}
