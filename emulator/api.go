@@ -574,26 +574,16 @@ func itemJSON(it *item, withConsent bool) map[string]any {
 }
 
 func (e *Emulator) itemGet(body []byte, _ string) (map[string]any, *plaidError) {
-	var req struct {
-		AccessToken string `json:"access_token"`
-	}
-	if pe := decode(body, &req); pe != nil {
-		return nil, pe
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	it, pe := e.itemByAccessTokenLocked(req.AccessToken)
-	if pe != nil {
-		return nil, pe
-	}
-	status := map[string]any{"last_webhook": nil}
-	if slices.Contains(it.Products, "transactions") {
-		status["transactions"] = map[string]any{"last_successful_update": timestamp(it.CreatedAt), "last_failed_update": nil}
-	}
-	if it.LastWebhook != "" {
-		status["last_webhook"] = map[string]any{"sent_at": timestamp(it.LastWebhookAt), "code_sent": it.LastWebhook}
-	}
-	return map[string]any{"item": itemJSON(it, true), "status": status}, nil
+	return e.withItem(body, func(it *item) (map[string]any, *plaidError) {
+		status := map[string]any{"last_webhook": nil}
+		if slices.Contains(it.Products, "transactions") {
+			status["transactions"] = map[string]any{"last_successful_update": timestamp(it.CreatedAt), "last_failed_update": nil}
+		}
+		if it.LastWebhook != "" {
+			status["last_webhook"] = map[string]any{"sent_at": timestamp(it.LastWebhookAt), "code_sent": it.LastWebhook}
+		}
+		return map[string]any{"item": itemJSON(it, true), "status": status}, nil
+	})
 }
 
 // ---- /webhook_verification_key/get ----

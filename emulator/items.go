@@ -68,6 +68,19 @@ func (e *Emulator) institutionsGetByID(body []byte, _ string) (map[string]any, *
 // ---- /item/remove ----
 
 func (e *Emulator) itemRemove(body []byte, _ string) (map[string]any, *plaidError) {
+	return e.withItem(body, func(it *item) (map[string]any, *plaidError) {
+		// Plaid's INVALID_ACCESS_TOKEN docs: the error happens when the token "has been removed,
+		// either via an /item/remove request or by the end user", so the token and the Item both go.
+		delete(e.accessTokens, it.AccessToken)
+		delete(e.items, it.ID)
+		e.logf("item %s removed (access token %s)", it.ID, mask(it.AccessToken))
+		return map[string]any{}, nil
+	})
+}
+
+// withItem serves an endpoint whose request names an Item by access_token alone: it decodes body,
+// finds the Item and runs f with it while holding e.mu.
+func (e *Emulator) withItem(body []byte, f func(it *item) (map[string]any, *plaidError)) (map[string]any, *plaidError) {
 	var req struct {
 		AccessToken string `json:"access_token"`
 	}
@@ -80,12 +93,7 @@ func (e *Emulator) itemRemove(body []byte, _ string) (map[string]any, *plaidErro
 	if pe != nil {
 		return nil, pe
 	}
-	// Plaid's INVALID_ACCESS_TOKEN docs: the error happens when the token "has been removed, either
-	// via an /item/remove request or by the end user", so the token and the Item both go.
-	delete(e.accessTokens, it.AccessToken)
-	delete(e.items, it.ID)
-	e.logf("item %s removed (access token %s)", it.ID, mask(it.AccessToken))
-	return map[string]any{}, nil
+	return f(it)
 }
 
 // ---- /item/webhook/update ----
