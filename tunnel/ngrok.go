@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,10 +21,17 @@ import (
 
 // NgrokOptions configures the ngrok provider.
 type NgrokOptions struct {
-	Authtoken  string        // NGROK_AUTHTOKEN; empty is an *Error naming the variable
+	Authtoken string // from NGROK_AUTHTOKEN, .env or ngrok's config file; empty is an *Error
+	// Source says where Authtoken came from (TokenSourceEnv, TokenSourceDotenv or a file path), so
+	// a rejected token names the place to fix it.
+	Source     string
 	ServerAddr string        // ngrok server (tests point it at a local listener); "" means ngrok's default
 	Deadline   time.Duration // how long to try before giving up (default 15 s)
 	AllowCIDRs []string      // optional: only these source addresses may reach the tunnel
+
+	// Proxy, if set, is the outbound proxy to reach ngrok through (http, https or socks5 URL); see
+	// NgrokProxyFromEnv for HTTPS_PROXY.
+	Proxy *url.URL
 
 	// CA, if set, replaces ngrok's built-in CA for the server's certificate: for a TLS-intercepting
 	// corporate proxy, and for tests against a local fake ngrok server.
@@ -33,9 +41,16 @@ type NgrokOptions struct {
 // DefaultNgrokDeadline bounds the ngrok start: ngrok-go itself would retry forever.
 const DefaultNgrokDeadline = 15 * time.Second
 
-// ngrokNext is the next step after any ngrok failure: fix the token, or use another provider.
-const ngrokNext = "set NGROK_AUTHTOKEN (https://dashboard.ngrok.com/get-started/your-authtoken), " +
-	"or use --webhook-url with your own tunnel, or run without keys for the local demo"
+// ngrokCloseBound bounds closing the session: offline, ngrok-go's unbind waits for an answer that
+// never comes, and quitting must not hang (the issue asks for under 3 s).
+const ngrokCloseBound = 2 * time.Second
+
+// The next steps, by what went wrong.
+const (
+	ngrokOther       = "or use --webhook-url with your own tunnel, or run without keys for the local demo"
+	ngrokNextToken   = "set NGROK_AUTHTOKEN or run `ngrok config add-authtoken <token>` (token at https://dashboard.ngrok.com/get-started/your-authtoken), " + ngrokOther
+	ngrokNextNetwork = "check your network, firewall or proxy (HTTPS_PROXY is used for ngrok too), then try again; " + ngrokOther
+)
 
 // PlaidWebhookCIDRs are the addresses Plaid documents as the sources of its webhooks
 // (https://plaid.com/docs/api/webhooks/#webhook-ip-addresses, checked 2026; Plaid may add more).
@@ -59,7 +74,9 @@ const (
 // ctx bounds the start only; the session then lives until Tunnel.Close.
 func Ngrok(ctx context.Context, o NgrokOptions) (*Tunnel, error) {
 	if strings.TrimSpace(o.Authtoken) == "" {
-		return nil, &Error{Provider: ProviderNgrok, Cause: "NGROK_AUTHTOKEN is not set", Next: ngrokNext}
+		return nil, &Error{Provider: ProviderNgrok,
+			Cause: "no ngrok authtoken: NGROK_AUTHTOKEN is not set and ngrok's config file has none",
+			Next:  ngrokNextToken}
 	}
 	for _, c := range o.AllowCIDRs {
 		if _, _, err := net.ParseCIDR(c); err != nil {
@@ -101,12 +118,20 @@ func Ngrok(ctx context.Context, o NgrokOptions) (*Tunnel, error) {
 	opts := []ngrok.ConnectOption{
 		ngrok.WithAuthtoken(o.Authtoken),
 		ngrok.WithServer(server),
-		ngrok.WithClientInfo("linkrecovery", "0.1"),
+		clientInfo(),
 		ngrok.WithConnectHandler(func(context.Context, ngrok.Session) { connected.Store(true) }),
 		ngrok.WithDisconnectHandler(onDisconnect),
 	}
 	if o.CA != nil {
 		opts = append(opts, ngrok.WithCA(o.CA))
+	}
+	if o.Proxy != nil {
+		opt, err := proxyOption(o.Proxy)
+		if err != nil {
+			cancelSess()
+			return nil, err
+		}
+		opts = append(opts, opt)
 	}
 	var epOpts []config.HTTPEndpointOption
 	if len(o.AllowCIDRs) > 0 {
@@ -132,58 +157,136 @@ func Ngrok(ctx context.Context, o NgrokOptions) (*Tunnel, error) {
 	close(stop)
 	if err == nil && !state.CompareAndSwap(ngrokStarting, ngrokStarted) {
 		// The deadline fired as the tunnel came up; its session is already being torn down.
-		_ = tun.Close()
+		go tun.Close() // may wait on the server; nobody needs its answer
 		err = context.DeadlineExceeded
 	}
 	if err != nil {
 		cancelSess()
 		errOnce.Do(func() { firstErr = err })
+		via := ""
+		if o.Proxy != nil {
+			via = " via the proxy " + o.Proxy.Redacted()
+		}
 		switch {
 		case state.Load() == ngrokTimedOut && connected.Load():
 			return nil, &Error{
 				Provider: ProviderNgrok,
 				Cause:    fmt.Sprintf("connected to ngrok at %s, but the tunnel was not ready within %s", server, deadline),
-				Next:     ngrokNext,
+				Next:     ngrokNextNetwork,
 				Err:      context.DeadlineExceeded,
 			}
 		case state.Load() == ngrokTimedOut:
 			return nil, &Error{
 				Provider: ProviderNgrok,
-				Cause: fmt.Sprintf("no answer from the ngrok service at %s within %s (no network, or a firewall or proxy in the way)",
-					server, deadline),
-				Next: ngrokNext,
+				Cause: fmt.Sprintf("no answer from the ngrok service at %s%s within %s (no network, or a firewall or proxy in the way)",
+					server, via, deadline),
+				Next: ngrokNextNetwork,
 				Err:  context.DeadlineExceeded,
 			}
 		case ctx.Err() != nil && !isCancelOnly(firstErr):
 			// The caller gave up, but ngrok had already said why; that is the more useful message.
-			return nil, ngrokError(firstErr, server, o.Authtoken)
+			return nil, ngrokError(firstErr, server+via, o.Authtoken, o.Source)
 		case ctx.Err() != nil:
-			return nil, &Error{Provider: ProviderNgrok, Cause: "cancelled while starting", Next: ngrokNext, Err: ctx.Err()}
+			return nil, &Error{Provider: ProviderNgrok, Cause: "cancelled while starting", Next: "try again; " + ngrokOther, Err: ctx.Err()}
 		}
-		return nil, ngrokError(firstErr, server, o.Authtoken)
+		return nil, ngrokError(firstErr, server+via, o.Authtoken, o.Source)
 	}
-	return &Tunnel{
-		Provider: ProviderNgrok,
-		URL:      strings.TrimRight(tun.URL(), "/"),
-		Listener: tun,
-		closeExtra: func() error {
-			defer cancelSess()
-			if s := tun.Session(); s != nil {
-				return s.Close()
+	sess := tun.Session()
+	t := &Tunnel{
+		Provider:    ProviderNgrok,
+		URL:         strings.TrimRight(tun.URL(), "/"),
+		TokenSource: o.Source,
+	}
+	if p, ok := sess.(interface{ PlanName() string }); ok {
+		// Not in ngrok-go's Session interface, but exported on its session type (session.go says
+		// such methods "can be interface-asserted"); ngrok-go v1.12.1 is pinned.
+		t.Plan = p.PlanName()
+	}
+	l := &ngrokListener{Tunnel: tun, sess: sess, cancel: cancelSess}
+	t.Listener = l // its Close ends the session too, whoever closes it (the receiver, or Tunnel.Close)
+	return t, nil
+}
+
+// ngrokListener is the ngrok tunnel as a net.Listener whose Close is bounded and also ends the
+// session: closing the tunnel alone asks the server to unbind and waits for its answer, which an
+// offline server never gives, and an open session keeps the free plan's one agent slot taken.
+type ngrokListener struct {
+	ngrok.Tunnel
+	sess   ngrok.Session
+	cancel context.CancelFunc
+
+	once sync.Once
+	err  error
+}
+
+// Close ends the session first (that only drops the connection: local, immediate), then the tunnel,
+// whose unbind then fails at once instead of waiting. Both are bounded by ngrokCloseBound.
+func (l *ngrokListener) Close() error {
+	l.once.Do(func() {
+		done := make(chan error, 1)
+		go func() {
+			var errs []error
+			if l.sess != nil {
+				errs = append(errs, l.sess.Close())
 			}
-			return nil
-		},
-	}, nil
+			if err := l.Tunnel.Close(); err != nil && !isClosedErr(err) {
+				errs = append(errs, err)
+			}
+			done <- errors.Join(errs...)
+		}()
+		select {
+		case err := <-done:
+			l.err = err
+		case <-time.After(ngrokCloseBound):
+			l.err = fmt.Errorf("the ngrok session did not close within %s (offline?); ngrok ends it by itself shortly", ngrokCloseBound)
+		}
+		l.cancel()
+	})
+	return l.err
+}
+
+// isClosedErr says whether err only reports that the session or tunnel was already closed.
+func isClosedErr(err error) bool {
+	if errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "closed") || strings.Contains(msg, "shutdown")
 }
 
 func isCancelOnly(err error) bool {
 	return err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// ngrokError turns what ngrok-go reported into a cause a person can act on. The authtoken never
+// ngrokCode is the cause and next step for one ngrok error code (https://ngrok.com/docs/errors/).
+type ngrokCode struct{ cause, next string }
+
+// ngrokCodes are the codes a first run meets. %s in cause is replaced by where the token came from.
+var ngrokCodes = map[string]ngrokCode{
+	"ERR_NGROK_105": {"ngrok rejected the authtoken%s: it is not a valid token", ngrokNextToken},
+	"ERR_NGROK_106": {"ngrok rejected the authtoken%s: it is not a valid token", ngrokNextToken},
+	"ERR_NGROK_107": {"ngrok rejected the authtoken%s: it was revoked or belongs to no account", ngrokNextToken},
+	"ERR_NGROK_108": {"your ngrok account already has an agent session online (the free plan allows one)",
+		"stop the other agent (a running `ngrok http`, or another linkrecovery), or wait a minute, then try again; " + ngrokOther},
+	"ERR_NGROK_334": {"your ngrok dev domain is already online, served by another agent",
+		"stop the other agent using it (a running `ngrok http`, or another linkrecovery), then try again; " + ngrokOther},
+	"ERR_NGROK_4018": {"ngrok requires a verified account before it serves traffic",
+		"verify your e-mail address at https://dashboard.ngrok.com (then use that account's authtoken); " + ngrokOther},
+	"ERR_NGROK_120": {"ngrok no longer supports this client version (ngrok-go " + ngrokLibVersion + ")",
+		"update linkrecovery; meanwhile run a current `ngrok http` yourself and pass --webhook-url and --listen"},
+	"ERR_NGROK_121": {"ngrok refused this client as too old for your account (ngrok-go " + ngrokLibVersion + "); ngrok enforces a minimum agent version on free accounts",
+		"update linkrecovery; meanwhile run a current `ngrok http` yourself and pass --webhook-url and --listen"},
+}
+
+// ngrokError turns what ngrok-go reported into a cause a person can act on. server names where we
+// tried (and through which proxy); source says where the token came from. The authtoken never
 // appears in it, even if a library message were to echo it.
-func ngrokError(err error, server, token string) *Error {
-	e := &Error{Provider: ProviderNgrok, Next: ngrokNext, Err: err}
+func ngrokError(err error, server, token, source string) *Error {
+	e := &Error{Provider: ProviderNgrok, Next: ngrokNextNetwork, Err: err}
+	from := ""
+	if source != "" {
+		from = " from " + source
+	}
 	var nerr ngrok.Error
 	var dnsErr *net.DNSError
 	var certErr *tls.CertificateVerificationError
@@ -193,20 +296,24 @@ func ngrokError(err error, server, token string) *Error {
 	switch {
 	case errors.As(err, &nerr) && nerr.ErrorCode() != "":
 		code := nerr.ErrorCode()
-		switch code {
-		case "ERR_NGROK_105", "ERR_NGROK_106", "ERR_NGROK_107":
-			e.Cause = "ngrok rejected the authtoken (" + code + ")"
-		case "ERR_NGROK_4018":
-			e.Cause = "ngrok requires a verified account and authtoken (" + code + ")"
-		case "ERR_NGROK_108":
-			e.Cause = "your ngrok account already has the maximum number of agent sessions running (" + code + "); stop the other one"
-		default:
+		if c, ok := ngrokCodes[code]; ok {
+			cause := c.cause
+			if strings.Contains(cause, "%s") {
+				cause = fmt.Sprintf(cause, from)
+			}
+			e.Cause, e.Next = cause+" ("+code+")", c.next
+		} else {
 			e.Cause = "ngrok refused: " + firstLine(nerr.Msg()) + " (" + code + ")"
+			e.Next = "see https://ngrok.com/docs/errors/" + strings.ToLower(code) + "; " + ngrokOther
 		}
 	case strings.Contains(err.Error(), "authentication failed"):
-		e.Cause = "ngrok rejected the authtoken: " + firstLine(err.Error())
+		// The server said no without a code: most likely the token.
+		e.Cause = "ngrok rejected the authtoken" + from + ": " + firstLine(err.Error())
+		e.Next = ngrokNextToken
+	case strings.Contains(err.Error(), "proxy"):
+		e.Cause = fmt.Sprintf("could not reach the ngrok server at %s: %s", server, firstLine(err.Error()))
 	case errors.As(err, &dnsErr):
-		e.Cause = fmt.Sprintf("cannot resolve the ngrok server %s (no network or no DNS?)", server)
+		e.Cause = fmt.Sprintf("cannot resolve %s for the ngrok server %s (no network or no DNS?)", dnsErr.Name, server)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		e.Cause = fmt.Sprintf("the ngrok server at %s refused the connection (a firewall, or the wrong server address)", server)
 	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):

@@ -24,19 +24,40 @@ import (
 // fakeNgrok speaks just enough of the ngrok agent protocol (TLS, muxado, JSON RPCs on typed
 // streams: 0 Auth, 1 Bind) to answer Auth and Bind as told. It records the Auth and Bind requests.
 type fakeNgrok struct {
-	addr    string
-	ca      *x509.CertPool
-	authErr string // non-empty: Auth fails with this (ngrok puts the ERR_NGROK_ code in the text)
-	hang    bool   // accept Auth, never answer Bind
-	stop    chan struct{}
+	addr string
+	ca   *x509.CertPool
+	fakeNgrokOpts
+	stop chan struct{}
 
-	mu    sync.Mutex
-	auths []map[string]any
-	binds []map[string]any
+	mu      sync.Mutex
+	auths   []map[string]any
+	binds   []map[string]any
+	unbinds int
+	ended   int // sessions whose connection ended (the client closed it)
+}
+
+// fakeNgrokOpts says how the fake answers. ngrok's service answers a refused Auth or Bind with an
+// Error string whose last line is the code (e.g. "...\r\n\r\nERR_NGROK_108\r\n"), which ngrok-go
+// turns into an ngrok.Error.
+type fakeNgrokOpts struct {
+	authErr    string // non-empty: Auth fails with this
+	bindErr    string // non-empty: Bind fails with this (ERR_NGROK_334 comes here)
+	hang       bool   // accept Auth, never answer Bind
+	hangUnbind bool   // never answer Unbind: a server gone silent, as when the network drops
+	plan       string // PlanName in the Auth answer
+	url        string // the Bind answer's URL (default https://fake-1234.ngrok.app)
 }
 
 func newFakeNgrok(t *testing.T, authErr string, hang bool) *fakeNgrok {
 	t.Helper()
+	return newFakeNgrokWith(t, fakeNgrokOpts{authErr: authErr, hang: hang})
+}
+
+func newFakeNgrokWith(t testing.TB, o fakeNgrokOpts) *fakeNgrok {
+	t.Helper()
+	if o.url == "" {
+		o.url = "https://fake-1234.ngrok.app"
+	}
 	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "fake ngrok"},
@@ -55,7 +76,7 @@ func newFakeNgrok(t *testing.T, authErr string, hang bool) *fakeNgrok {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeNgrok{addr: ln.Addr().String(), ca: pool, authErr: authErr, hang: hang, stop: make(chan struct{})}
+	f := &fakeNgrok{addr: ln.Addr().String(), ca: pool, fakeNgrokOpts: o, stop: make(chan struct{})}
 	var wg sync.WaitGroup
 	var sessions []muxado.Session
 	var smu sync.Mutex
@@ -92,6 +113,9 @@ func (f *fakeNgrok) serve(sess muxado.TypedStreamSession) {
 	for {
 		st, err := sess.AcceptTypedStream()
 		if err != nil {
+			f.mu.Lock()
+			f.ended++
+			f.mu.Unlock()
 			return
 		}
 		go func() {
@@ -110,7 +134,8 @@ func (f *fakeNgrok) serve(sess muxado.TypedStreamSession) {
 			switch st.StreamType() {
 			case 0:
 				f.auths = append(f.auths, req)
-				resp = map[string]any{"Version": "2", "ClientId": "fake-client", "Error": f.authErr, "Extra": map[string]any{"Region": "local"}}
+				resp = map[string]any{"Version": "2", "ClientId": "fake-client", "Error": f.authErr,
+					"Extra": map[string]any{"Region": "local", "PlanName": f.plan}}
 			case 1:
 				f.binds = append(f.binds, req)
 				if f.hang {
@@ -119,7 +144,19 @@ func (f *fakeNgrok) serve(sess muxado.TypedStreamSession) {
 					f.mu.Lock()
 					return
 				}
-				resp = map[string]any{"Id": "bind-1", "URL": "https://fake-1234.ngrok.app", "Proto": "https", "Opts": req["Opts"]}
+				if f.bindErr != "" {
+					resp = map[string]any{"Id": req["Id"], "Error": f.bindErr}
+					break
+				}
+				resp = map[string]any{"Id": "bind-1", "URL": f.url, "Proto": "https", "Opts": req["Opts"]}
+			case 2:
+				f.unbinds++
+				if f.hangUnbind {
+					f.mu.Unlock()
+					<-f.stop
+					f.mu.Lock()
+					return
+				}
 			}
 			json.NewEncoder(st).Encode(resp)
 		}()
@@ -131,7 +168,7 @@ func TestNgrokRejectedToken(t *testing.T) {
 	f := newFakeNgrok(t, "The authtoken you specified does not look like a proper ngrok authtoken.\n\nERR_NGROK_105", false)
 	start := time.Now()
 	_, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: f.addr, CA: f.ca, Deadline: 30 * time.Second})
-	checkNgrokErr(t, err, "ngrok rejected the authtoken (ERR_NGROK_105)")
+	checkNgrokErr(t, err, "ngrok rejected the authtoken: it is not a valid token (ERR_NGROK_105)")
 	if took := time.Since(start); took >= 30*time.Second {
 		t.Fatalf("took %s", took)
 	}

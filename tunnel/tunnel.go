@@ -30,6 +30,12 @@ type Tunnel struct {
 	URL      string // public base URL, no trailing slash
 	Listener net.Listener
 
+	// TokenSource says where the ngrok authtoken came from (ngrok only): NGROK_AUTHTOKEN, .env or
+	// the path of ngrok's config file.
+	TokenSource string
+	// Plan is the ngrok plan the session reported ("" if it did not say); see FreePlan.
+	Plan string
+
 	// closeExtra releases what the provider holds besides the listener (the ngrok session).
 	closeExtra func() error
 	closeOnce  sync.Once
