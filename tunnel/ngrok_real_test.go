@@ -277,7 +277,7 @@ func TestNgrokProxyFromEnv(t *testing.T) {
 		{env("https_proxy", "proxy.corp:3128"), "", "http://proxy.corp:3128"},
 		{env("HTTPS_PROXY", "http://proxy.corp:3128", "NO_PROXY", ".ngrok-agent.com"), "", ""},
 		{env("ALL_PROXY", "socks5://127.0.0.2:1080"), "", "socks5://127.0.0.2:1080"},
-		{env("HTTP_PROXY", "http://only-for-http:80"), "", ""}, // as net/http: https traffic ignores HTTP_PROXY
+		{env("HTTP_PROXY", "http://only-for-http:80"), "", ""},               // as net/http: https traffic ignores HTTP_PROXY
 		{env("HTTPS_PROXY", "http://proxy.corp:3128"), "127.0.0.1:4443", ""}, // loopback is never proxied
 	} {
 		u, err := NgrokProxyFromEnv(tc.getenv, tc.server)
