@@ -7,10 +7,13 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/joho/godotenv"
+
+	"github.com/bankdown/linkrecovery/tunnel"
 )
 
 // Defaults for the timings a Config leaves at zero.
@@ -57,13 +60,14 @@ func LoadConfig(getenv func(string) string, dotenvPath string) (Config, error) {
 	}
 
 	cfg := Config{
-		ClientID:       get(EnvClientID),
-		Secret:         get(EnvSecret),
-		PlaidEnv:       strings.ToLower(get(EnvPlaidEnv)),
-		PlaidURL:       strings.TrimRight(get(EnvPlaidBaseURL), "/"),
-		NgrokAuthtoken: get(EnvNgrokAuthtoken),
-		TunnelDeadline: DefaultTunnelDeadline,
-		WebhookTimeout: DefaultWebhookTimeout,
+		NgrokAuthtokenSource: ngrokSource(getenv, dot, dotenvPath),
+		ClientID:             get(EnvClientID),
+		Secret:               get(EnvSecret),
+		PlaidEnv:             strings.ToLower(get(EnvPlaidEnv)),
+		PlaidURL:             strings.TrimRight(get(EnvPlaidBaseURL), "/"),
+		NgrokAuthtoken:       get(EnvNgrokAuthtoken),
+		TunnelDeadline:       DefaultTunnelDeadline,
+		WebhookTimeout:       DefaultWebhookTimeout,
 	}
 	switch cfg.PlaidEnv {
 	case "", "sandbox":
@@ -86,7 +90,38 @@ func LoadConfig(getenv func(string) string, dotenvPath string) (Config, error) {
 	if err := cfg.validateBaseURL(); err != nil {
 		return Config{}, err
 	}
+	if cfg.NgrokAuthtoken == "" {
+		// Most ngrok users ran `ngrok config add-authtoken` once and never set the variable. A broken
+		// file does not stop the app (demo mode needs no token): the tunnel error quotes it.
+		tok, path, err := tunnel.NgrokConfigAuthtoken(getenv, runtime.GOOS)
+		switch {
+		case err != nil:
+			cfg.NgrokConfigProblem = err.Error()
+		case tok != "":
+			cfg.NgrokAuthtoken = tok
+			cfg.NgrokAuthtokenSource = tunnel.ShortPath(path, homeDir(getenv))
+		}
+	}
 	return cfg, nil
+}
+
+// ngrokSource names where NGROK_AUTHTOKEN came from, or "" if it is not set there.
+func ngrokSource(getenv func(string) string, dot map[string]string, dotenvPath string) string {
+	switch {
+	case strings.TrimSpace(getenv(EnvNgrokAuthtoken)) != "":
+		return tunnel.TokenSourceEnv
+	case strings.TrimSpace(dot[EnvNgrokAuthtoken]) != "":
+		return dotenvPath
+	}
+	return ""
+}
+
+// homeDir is the home directory as getenv tells it, for showing paths as ~/...
+func homeDir(getenv func(string) string) string {
+	if runtime.GOOS == "windows" {
+		return getenv("USERPROFILE")
+	}
+	return getenv("HOME")
 }
 
 // Validate checks a Config once flags are applied, naming the bad value and what to do.
@@ -148,6 +183,9 @@ func (c Config) validateBaseURL() error {
 	if err := checkURL(EnvPlaidBaseURL, c.PlaidURL); err != nil {
 		return err
 	}
+	if err := checkSandboxHost(c.PlaidURL); err != nil {
+		return err
+	}
 	if c.ClientID == "" {
 		// The override only means something with keys: without them the app runs its own emulator.
 		return fmt.Errorf("%s is set but the keys are not: set %s and %s too (an emulator started with `linkrecovery emulator` prints its keys), or unset %s for the local demo",
@@ -166,6 +204,38 @@ func checkURL(name, raw string) error {
 	return nil
 }
 
+// plaidSandboxHost is the only Plaid host this tool talks to (plaid-go's plaid.Sandbox).
+const plaidSandboxHost = "sandbox.plaid.com"
+
+// checkSandboxHost refuses every Plaid base URL but the Sandbox's and an emulator's: a loopback or
+// private address (the emulator on this machine or the LAN). production.plaid.com, or any other
+// public host, would send real keys and real bank logins somewhere this tool was never meant to go.
+func checkSandboxHost(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	if host == plaidSandboxHost {
+		if u.Scheme != "https" {
+			return fmt.Errorf("%s=%s is refused: the Plaid Sandbox is https only; use https://%s (or unset %s)", EnvPlaidBaseURL, raw, plaidSandboxHost, EnvPlaidBaseURL)
+		}
+		return nil
+	}
+	if isLoopbackHost(host) || isPrivateHost(host) {
+		return nil
+	}
+	return fmt.Errorf("%s=%s is refused: this tool talks only to the Plaid Sandbox (https://%s) or to an emulator on a loopback or private address; unset %s to use the Sandbox",
+		EnvPlaidBaseURL, raw, plaidSandboxHost, EnvPlaidBaseURL)
+}
+
+// isPrivateHost says whether host is a private or link-local IP address (an emulator on the LAN).
+// Names are not resolved: a name could point anywhere, so only the Sandbox's and localhost pass.
+func isPrivateHost(host string) bool {
+	ip := net.ParseIP(host)
+	return ip != nil && (ip.IsPrivate() || ip.IsLinkLocalUnicast())
+}
+
 // isLoopbackHost says whether host is this machine (the emulator standing in for Plaid).
 func isLoopbackHost(host string) bool {
 	if host == "localhost" {
@@ -178,8 +248,8 @@ func isLoopbackHost(host string) bool {
 // String describes the Config with its secrets masked, so that printing one with %v or %+v (in a
 // log, a panic, a test failure) cannot leak PLAID_SECRET or NGROK_AUTHTOKEN.
 func (c Config) String() string {
-	return fmt.Sprintf("{Mode:%s ClientID:%s Secret:%s PlaidEnv:%s PlaidURL:%s NgrokAuthtoken:%s NgrokServer:%s TunnelDeadline:%s WebhookURL:%s Listen:%s PublicHost:%s ForwardTo:%s RedirectURI:%s WebhookTimeout:%s}",
-		c.Mode(), c.ClientID, Mask(c.Secret), c.PlaidEnv, c.PlaidURL, Mask(c.NgrokAuthtoken), c.NgrokServer, c.TunnelDeadline,
+	return fmt.Sprintf("{Mode:%s ClientID:%s Secret:%s PlaidEnv:%s PlaidURL:%s NgrokAuthtoken:%s (from %s) NgrokServer:%s TunnelDeadline:%s WebhookURL:%s Listen:%s PublicHost:%s ForwardTo:%s RedirectURI:%s WebhookTimeout:%s}",
+		c.Mode(), c.ClientID, Mask(c.Secret), c.PlaidEnv, c.PlaidURL, Mask(c.NgrokAuthtoken), c.NgrokAuthtokenSource, c.NgrokServer, c.TunnelDeadline,
 		c.WebhookURL, c.Listen, c.PublicHost, c.ForwardTo, c.RedirectURI, c.WebhookTimeout)
 }
 

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"sync"
 	"time"
 
@@ -43,7 +44,8 @@ type Env struct {
 	tun      *tunnel.Tunnel     // nil until OpenTunnel succeeds; read with CurrentTunnel
 	rcv      *webhook.Receiver  // nil until OpenTunnel succeeds; read with CurrentReceiver
 
-	cfg Config
+	cfg   Config
+	clock *clockCheck // reads the Date of Plaid's first answer (see ClockWarning)
 
 	mu        sync.Mutex
 	emuServer *http.Server // serves the emulator in demo mode
@@ -73,7 +75,7 @@ func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
 		if cfg.PlaidURL != "" {
 			e.PlaidURL = cfg.PlaidURL
 		}
-		e.Plaid = newPlaidClient(e.PlaidURL, cfg.ClientID, cfg.Secret)
+		e.Plaid, e.clock = newPlaidClient(e.PlaidURL, cfg.ClientID, cfg.Secret, time.Now)
 		return e, nil
 	}
 
@@ -109,20 +111,23 @@ func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
 		// net/http logs connection noise to stderr, which would tear through the TUI.
 		ErrorLog: log.New(io.Discard, "", 0)}
 	go func(srv *http.Server) { _ = srv.Serve(ln) }(e.emuServer)
-	e.Plaid = newPlaidClient(e.PlaidURL, emu.ClientID(), emu.Secret())
+	e.Plaid, e.clock = newPlaidClient(e.PlaidURL, emu.ClientID(), emu.Secret(), time.Now)
 	return e, nil
 }
 
-// newPlaidClient is plaid-go pointed at baseURL with the keys as default headers.
-func newPlaidClient(baseURL, clientID, secret string) *plaid.APIClient {
+// newPlaidClient is plaid-go pointed at baseURL with the keys as default headers. now is the local
+// clock that Plaid's Date header is compared with.
+func newPlaidClient(baseURL, clientID, secret string, now func() time.Time) (*plaid.APIClient, *clockCheck) {
 	c := plaid.NewConfiguration()
 	c.AddDefaultHeader("PLAID-CLIENT-ID", clientID)
 	c.AddDefaultHeader("PLAID-SECRET", secret)
 	c.UseEnvironment(plaid.Environment(baseURL))
 	// Its own transport, so that Close dropping idle connections touches only ours.
-	c.HTTPClient = &http.Client{Timeout: plaidHTTPTimeout, Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	clock := &clockCheck{next: transport, now: now}
+	c.HTTPClient = &http.Client{Timeout: plaidHTTPTimeout, Transport: clock}
 	c.UserAgent = "linkrecovery (plaid-go v29)"
-	return plaid.NewAPIClient(c)
+	return plaid.NewAPIClient(c), clock
 }
 
 // Config returns the Config the Env was built from (defaults filled in).
@@ -203,10 +208,20 @@ func (e *Env) OpenTunnel(ctx context.Context) (*tunnel.Tunnel, error) {
 		}
 		t, err = tunnel.Local(addr, publicHost)
 	default:
+		if e.cfg.NgrokAuthtoken == "" && e.cfg.NgrokConfigProblem != "" {
+			return nil, &tunnel.Error{Provider: tunnel.ProviderNgrok, Cause: "no ngrok authtoken: " + e.cfg.NgrokConfigProblem,
+				Next: "fix that file (`ngrok config check`), or set NGROK_AUTHTOKEN, or use --webhook-url with your own tunnel"}
+		}
+		var proxy *url.URL
+		if proxy, err = tunnel.NgrokProxyFromEnv(os.Getenv, e.cfg.NgrokServer); err != nil {
+			return nil, err
+		}
 		t, err = tunnel.Ngrok(ctx, tunnel.NgrokOptions{
 			Authtoken:  e.cfg.NgrokAuthtoken,
+			Source:     e.cfg.NgrokAuthtokenSource,
 			ServerAddr: e.cfg.NgrokServer,
 			Deadline:   e.cfg.TunnelDeadline,
+			Proxy:      proxy,
 		})
 	}
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/plaid/plaid-go/v29/plaid"
 )
@@ -65,7 +66,7 @@ func TestAsPlaidErrorNotPlaid(t *testing.T) {
 
 func TestAsPlaidErrorNetwork(t *testing.T) {
 	// Nothing listens on port 1 of loopback: a real connection refused through plaid-go.
-	c := newPlaidClient("http://127.0.0.1:1", "id", "secret")
+	c, _ := newPlaidClient("http://127.0.0.1:1", "id", "secret", time.Now)
 	_, resp, err := c.PlaidApi.LinkTokenGet(context.Background()).LinkTokenGetRequest(*plaid.NewLinkTokenGetRequest("link-sandbox-x")).Execute()
 	err = asPlaidError(err, resp, "/link/token/get", "http://127.0.0.1:1")
 	var ce *CallError

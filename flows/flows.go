@@ -30,14 +30,20 @@ type Config struct {
 	// started with `linkrecovery emulator`, for tests and for trying the real-mode screens offline.
 	PlaidURL string
 
-	NgrokAuthtoken string // NGROK_AUTHTOKEN
-	NgrokServer    string // ngrok server address override (tests)
-	TunnelDeadline time.Duration
-	WebhookURL     string // --webhook-url: the user's own public URL (then Listen is required)
-	Listen         string // --listen: where the receiver listens
-	PublicHost     string // --public-host: build demo URLs with this host and listen on all interfaces
-	ForwardTo      string // --forward-to: relay webhooks to the developer's own app
-	RedirectURI    string // --redirect-uri: completion_redirect_uri (default: the receiver's /complete)
+	NgrokAuthtoken string // NGROK_AUTHTOKEN, else from ngrok's own config file
+	// NgrokAuthtokenSource says where NgrokAuthtoken came from, for the header: "NGROK_AUTHTOKEN",
+	// the .env path, or ngrok's config file (e.g. ~/.config/ngrok/ngrok.yml).
+	NgrokAuthtokenSource string
+	// NgrokConfigProblem is why ngrok's config file could not be read, when it exists but is broken
+	// and no token was found elsewhere; the tunnel error quotes it.
+	NgrokConfigProblem string
+	NgrokServer        string // ngrok server address override (tests)
+	TunnelDeadline     time.Duration
+	WebhookURL         string // --webhook-url: the user's own public URL (then Listen is required)
+	Listen             string // --listen: where the receiver listens
+	PublicHost         string // --public-host: build demo URLs with this host and listen on all interfaces
+	ForwardTo          string // --forward-to: relay webhooks to the developer's own app
+	RedirectURI        string // --redirect-uri: completion_redirect_uri (default: the receiver's /complete)
 
 	WebhookTimeout time.Duration // how long half 2 waits for SESSION_FINISHED before polling (default 3 min)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/internal/webhook"
+	"github.com/bankdown/linkrecovery/tunnel"
 )
 
 // Poll intervals for /link/token/get while following a session (HalfOptions.PollInterval == 0).
@@ -115,8 +116,15 @@ func (r *run) run(ctx context.Context) (bool, string) {
 	if err != nil {
 		return r.fail("tunnel", err)
 	}
-	r.emit(Record{"event": "ready", "half": int(o.Half), "mode": string(env.Mode), "plaid_url": env.PlaidURL,
-		"webhook_url": t.WebhookURL(), "tunnel": string(t.Provider)})
+	ready := Record{"event": "ready", "half": int(o.Half), "mode": string(env.Mode), "plaid_url": env.PlaidURL,
+		"webhook_url": t.WebhookURL(), "tunnel": string(t.Provider)}
+	if t.Provider == tunnel.ProviderNgrok {
+		ready["ngrok_token_source"] = t.TokenSource
+		if t.FreePlan() {
+			ready["note"] = tunnel.FreePlanNote
+		}
+	}
+	r.emit(ready)
 	if rcv := env.CurrentReceiver(); rcv != nil {
 		r.events = rcv.Events()
 	}
@@ -128,6 +136,11 @@ func (r *run) run(ctx context.Context) (bool, string) {
 	r.emit(Record{"event": "link_token_created", "half": int(o.Half), "link_token": lt.Token,
 		"hosted_link_url": lt.HostedLinkURL, "expiration": lt.Expiration.UTC().Format(time.RFC3339),
 		"webhook": lt.Webhook, "completion_redirect_uri": lt.RedirectURI, "request_id": lt.RequestID})
+	// Plaid has answered once now: its Date says whether our clock will get its webhooks refused.
+	if w := env.ClockWarning(); w != "" {
+		skew, _ := env.ClockSkew()
+		r.emit(Record{"event": "warning", "step": "clock", "message": w, "skew_seconds": int(skew.Seconds())})
+	}
 
 	creds := AutoSessionCredentials
 	if o.Half == HalfSignup {

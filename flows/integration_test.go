@@ -69,6 +69,7 @@ var schema = map[string][]string{
 	"public_token_exchanged": {"item_id", "institution_id", "accounts"},
 	"forwarded":              {"seq", "url"},
 	"error":                  {"step", "message", "hint"},
+	"warning":                {"step", "message"},
 	"done":                   {"half", "passed"},
 }
 
@@ -483,7 +484,7 @@ func TestHalf2WaitsOnlyAsLongAsCtx(t *testing.T) {
 // In sandbox mode without --webhook-url and with a real (non-loopback) Plaid URL, the tunnel is
 // ngrok; with no NGROK_AUTHTOKEN it fails at once, clearly, and the Env stays usable.
 func TestTunnelErrorIsReported(t *testing.T) {
-	env := newDemoEnv(t, Config{ClientID: "id", Secret: "secret-0123456789abcdef", PlaidURL: "https://sandbox.invalid"})
+	env := newDemoEnv(t, Config{ClientID: "id", Secret: "secret-0123456789abcdef", PlaidURL: "https://sandbox.plaid.com"})
 	if env.TunnelProvider() != tunnel.ProviderNgrok {
 		t.Fatalf("provider = %s", env.TunnelProvider())
 	}
