@@ -27,12 +27,16 @@ import (
 )
 
 func main() {
-	// SIGINT/SIGTERM end the context: the TUI and the headless run close the tunnel on their way out.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// These end the context: the TUI and the headless run close the tunnel on their way out.
+	ctx, stop := signal.NotifyContext(context.Background(), quitSignals...)
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
+
+// quitSignals end the run cleanly. SIGHUP is closing the terminal window: without it the process
+// dies with the ngrok session still open, and the free plan's one session stays taken for the next run.
+var quitSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
 // run is main without the process: it returns the exit code, so it can be tested.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {

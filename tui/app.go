@@ -124,6 +124,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		add(cmd)
 	case tunnelOpenedMsg:
 		m.header.state, m.header.provider, m.header.webhookURL = tunnelUp, msg.provider, msg.webhookURL
+		m.header.freePlan = msg.freePlan
 		m.c.tunnelFailed = false
 		m.events = msg.events
 		add(waitForEventCmd(msg.events))
@@ -386,6 +387,10 @@ func (m model) needsSpinner() bool {
 // finalize runs after every Update: record the end of a half, keep the spinner going while
 // something is in flight, write the transcript, size the inspector, and keep the keys honest.
 func (m model) finalize(cmds []tea.Cmd) (tea.Model, tea.Cmd) {
+	if m.header.clock == "" && m.c.env != nil {
+		// Known once Plaid has answered; a locked read, no I/O.
+		m.header.clock = m.c.env.ClockWarning()
+	}
 	for _, h := range []flows.Half{flows.HalfSignup, flows.HalfSession} {
 		if m.halfDone(h) && !m.doneRecorded[h] {
 			if m.doneRecorded == nil {

@@ -43,7 +43,7 @@ func openTunnelCmd(ctx context.Context, env *flows.Env) tea.Cmd {
 		if t == nil {
 			return tunnelFailedMsg{err: errors.New("the tunnel opened but returned nothing (a bug in flows.OpenTunnel)")}
 		}
-		msg := tunnelOpenedMsg{provider: t.Provider, url: t.URL, webhookURL: t.WebhookURL()}
+		msg := tunnelOpenedMsg{provider: t.Provider, url: t.URL, webhookURL: t.WebhookURL(), freePlan: t.FreePlan()}
 		if rcv := env.CurrentReceiver(); rcv != nil {
 			msg.events = rcv.Events()
 		}

@@ -41,6 +41,17 @@ type headerModel struct {
 	err             error // the tunnel failure
 	receiverStopped bool
 	webhooks        int
+	tokenSource     string // where the ngrok authtoken came from ("" when not ngrok)
+	freePlan        bool   // ngrok's free plan: say that the phone meets ngrok's warning page
+	clock           string // the clock-skew warning, once Plaid has answered
+}
+
+// tokenFrom is ", token from X" for an ngrok tunnel whose token source is known.
+func (h headerModel) tokenFrom() string {
+	if h.provider != tunnel.ProviderNgrok || h.tokenSource == "" {
+		return ""
+	}
+	return ", token from " + h.tokenSource
 }
 
 // View renders the header for a terminal width wide.
@@ -64,7 +75,7 @@ func (h headerModel) ViewSpinning(s Styles, width int, spin string) string {
 			st = spin + " " + st
 		}
 	case tunnelUp:
-		st = s.OK.Render(fmt.Sprintf("tunnel: up (%s)", h.provider))
+		st = s.OK.Render(fmt.Sprintf("tunnel: up (%s%s)", h.provider, h.tokenFrom()))
 		if h.receiverStopped {
 			st = s.Bad.Render("tunnel: up, receiver stopped")
 		}
@@ -79,6 +90,12 @@ func (h headerModel) ViewSpinning(s Styles, width int, spin string) string {
 		url = "(none yet)"
 	}
 	lines := []string{ansi.Truncate(line1, width, "…"), ansi.Truncate(s.HeaderText.Render("webhook URL ")+s.URL.Render(url), width, "…")}
+	if h.state == tunnelUp && h.freePlan {
+		lines = append(lines, s.Warn.Render(ansi.Truncate("! "+tunnel.FreePlanNote, width, "…")))
+	}
+	if h.clock != "" {
+		lines = append(lines, s.Bad.Render(ansi.Wrap("! "+h.clock, width, "")))
+	}
 	if h.state == tunnelFailed && h.err != nil {
 		cause, next := h.err.Error(), "Polling /link/token/get still works; press t to try the tunnel again."
 		var te *tunnel.Error

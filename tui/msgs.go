@@ -15,6 +15,7 @@ type tunnelOpenedMsg struct {
 	provider   tunnel.Provider
 	url        string
 	webhookURL string
+	freePlan   bool // ngrok's free plan: the phone meets ngrok's browser warning first
 	events     <-chan webhook.Event
 }
 

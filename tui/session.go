@@ -149,6 +149,18 @@ func (f finishTracker) onExchanged(item flows.Item) finishTracker {
 // needsSpinner says whether something is in flight.
 func (f finishTracker) needsSpinner() bool { return f.waiting || f.exchanging }
 
+// completeOutcome says which way the session ended: Plaid redirects to completion_redirect_uri
+// both when the user finishes and when they exit, so the page alone cannot tell.
+func (f finishTracker) completeOutcome() string {
+	switch {
+	case f.item != nil || f.exchanging || f.webhookStatus == "SUCCESS" || f.polledFinished:
+		return ": Link finished with an Item"
+	case len(f.exits) > 0 || len(f.polledExits) > 0:
+		return ": the user left Link without an Item"
+	}
+	return " (success or exit: Plaid will say which)"
+}
+
 // lines renders the tracker's checklist entries.
 func (f finishTracker) lines(c *common, spin string, width int) []string {
 	s := c.styles
@@ -192,7 +204,7 @@ func (f finishTracker) lines(c *common, spin string, width int) []string {
 		out = append(out, s.Bad.Render(ansi.Wrap("✗ unverified SESSION_FINISHED "+r+" (ignored)", width, "")))
 	}
 	if f.completeSeen {
-		out = append(out, s.OK.Render("✓ ")+s.Text.Render("completion page reached"))
+		out = append(out, s.OK.Render("✓ ")+s.Text.Render(ansi.Truncate("completion page reached"+f.completeOutcome(), width-2, "…")))
 	}
 	switch {
 	case f.item != nil:

@@ -17,6 +17,7 @@ import (
 
 	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/tunnel"
 )
 
 // Options are what main.go hands the TUI.
@@ -105,6 +106,9 @@ func newModel(o Options) model {
 	}
 	if o.Env != nil {
 		m.header.provider = o.Env.TunnelProvider()
+		if m.header.provider == tunnel.ProviderNgrok {
+			m.header.tokenSource = o.Env.Config().NgrokAuthtokenSource
+		}
 	}
 	if o.Half == flows.HalfSignup || o.Half == flows.HalfSession {
 		// --half: open it now; its token is created as soon as the tunnel has settled.

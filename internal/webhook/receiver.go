@@ -326,9 +326,9 @@ const completePage = `<!doctype html>
 <title>linkrecovery: done</title>
 <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;text-align:center}</style>
 </head><body>
-<h1>You're done &mdash; return to your terminal</h1>
-<p>Plaid Link finished. The linkrecovery app has been told and will carry on from here.
-You can close this page.</p>
+<h1>Plaid Link has ended &mdash; return to your terminal</h1>
+<p>Plaid brings you here both when you finish and when you leave Link, so this page cannot tell which;
+the linkrecovery app asks Plaid and shows it. You can close this page.</p>
 </body></html>
 `
 

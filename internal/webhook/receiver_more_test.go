@@ -21,7 +21,9 @@ func TestCompletePage(t *testing.T) {
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	// Plaid redirects here on exit as well as on success, so the page claims neither.
 	if resp.StatusCode != 200 || !strings.Contains(string(page), "return to your terminal") ||
+		!strings.Contains(string(page), "when you finish and when you leave") || strings.Contains(string(page), "You're done") ||
 		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("status %d, type %q, page %q", resp.StatusCode, resp.Header.Get("Content-Type"), page)
 	}
