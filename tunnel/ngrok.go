@@ -163,6 +163,11 @@ func Ngrok(ctx context.Context, o NgrokOptions) (*Tunnel, error) {
 	if err != nil {
 		cancelSess()
 		errOnce.Do(func() { firstErr = err })
+		// A refused Bind (ERR_NGROK_334) comes back from Listen, and ngrok-go then closes the session,
+		// which the disconnect handler may have caught first as a mere client-side close.
+		if hasNgrokCode(err) && !hasNgrokCode(firstErr) {
+			firstErr = err
+		}
 		via := ""
 		if o.Proxy != nil {
 			via = " via the proxy " + o.Proxy.Redacted()
@@ -252,6 +257,12 @@ func isClosedErr(err error) bool {
 	}
 	msg := err.Error()
 	return strings.Contains(msg, "closed") || strings.Contains(msg, "shutdown")
+}
+
+// hasNgrokCode says whether err carries an ngrok error code (ERR_NGROK_...).
+func hasNgrokCode(err error) bool {
+	var nerr ngrok.Error
+	return errors.As(err, &nerr) && nerr.ErrorCode() != ""
 }
 
 func isCancelOnly(err error) bool {
