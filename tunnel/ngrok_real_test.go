@@ -165,6 +165,7 @@ type connectProxy struct {
 	addr string
 	mu   sync.Mutex
 	seen []string
+	auth []string // Proxy-Authorization of each request
 }
 
 func newConnectProxy(t *testing.T) *connectProxy {
@@ -194,6 +195,7 @@ func newConnectProxy(t *testing.T) *connectProxy {
 				}
 				p.mu.Lock()
 				p.seen = append(p.seen, req.Method+" "+req.Host)
+				p.auth = append(p.auth, req.Header.Get("Proxy-Authorization"))
 				p.mu.Unlock()
 				if req.Method != http.MethodConnect {
 					io.WriteString(c, "HTTP/1.1 405 Method Not Allowed\r\n\r\n")
@@ -230,16 +232,19 @@ func TestNgrokThroughProxy(t *testing.T) {
 	f := newFakeNgrokWith(t, fakeNgrokOpts{})
 	p := newConnectProxy(t)
 	tun, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: f.addr, CA: f.ca,
-		Deadline: 10 * time.Second, Proxy: &url.URL{Scheme: "http", Host: p.addr}})
+		Deadline: 10 * time.Second, Proxy: &url.URL{Scheme: "http", Host: p.addr, User: url.UserPassword("alice", "s3cret")}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tun.Close()
 	p.mu.Lock()
-	seen := append([]string(nil), p.seen...)
+	seen, auth := append([]string(nil), p.seen...), append([]string(nil), p.auth...)
 	p.mu.Unlock()
 	if len(seen) == 0 || seen[0] != "CONNECT "+f.addr {
 		t.Fatalf("proxy saw %q, want CONNECT %s", seen, f.addr)
+	}
+	if auth[0] != "Basic YWxpY2U6czNjcmV0" { // alice:s3cret
+		t.Errorf("Proxy-Authorization %q", auth[0])
 	}
 	if tun.URL != "https://fake-1234.ngrok.app" {
 		t.Fatalf("URL %s", tun.URL)
