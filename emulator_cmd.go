@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/privfile"
 )
 
 // runEmulator serves only the emulator, so a developer can point their own app's Plaid client at it.
@@ -67,7 +66,7 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 
 	if *keysFile != "" {
 		keys := fmt.Sprintf("PLAID_CLIENT_ID=%s\nPLAID_SECRET=%s\nPLAID_BASE_URL=%s\n", emu.ClientID(), emu.Secret(), base)
-		if err := writePrivateFile(*keysFile, []byte(keys)); err != nil {
+		if err := privfile.Write(*keysFile, []byte(keys)); err != nil {
 			fmt.Fprintln(stderr, "linkrecovery emulator:", err)
 			return 1
 		}
@@ -85,7 +84,7 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	fmt.Fprintf(stdout, "secret     %s (%s)\n", flows.Mask(emu.Secret()), secretFrom)
 	fmt.Fprintf(stdout, "inbox      %s/emulator/inbox\n", base)
 
-	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
+	srv := emulator.NewServer(emu)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -98,21 +97,4 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintln(stderr, "linkrecovery emulator:", err)
 		return 1
 	}
-}
-
-// writePrivateFile writes data readable by the owner only, also when the file already existed.
-func writePrivateFile(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

@@ -70,21 +70,6 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 		fail(errMethodNotFound(path, r.Method))
 		return
 	}
-	// Faults come first: they stand for Plaid itself misbehaving, whatever the request says.
-	if f, ok := e.takeFault(path); ok {
-		if f.Delay > 0 {
-			select {
-			case <-time.After(f.Delay):
-			case <-r.Context().Done():
-				status = 499 // the client gave up during the injected delay; nothing to answer
-				return
-			}
-		}
-		if pe := f.plaidError(); pe != nil {
-			fail(pe)
-			return
-		}
-	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
 		fail(errInvalidBody("could not read the request body: " + err.Error()))
@@ -105,6 +90,22 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if pe := e.authenticate(r, body); pe != nil {
 		fail(pe)
 		return
+	}
+	// Faults stand for Plaid itself misbehaving, whatever the request asks; they are matched only
+	// after authentication, so a keyless request (a cross-site form, a LAN stranger) cannot use one up.
+	if f, ok := e.takeFault(path); ok {
+		if f.Delay > 0 {
+			select {
+			case <-time.After(f.Delay):
+			case <-r.Context().Done():
+				status = 499 // the client gave up during the injected delay; nothing to answer
+				return
+			}
+		}
+		if pe := f.plaidError(); pe != nil {
+			fail(pe)
+			return
+		}
 	}
 	if pe := checkFields(path, body); pe != nil {
 		fail(pe)
@@ -261,7 +262,7 @@ func (e *Emulator) linkTokenCreate(body []byte, base string) (map[string]any, *p
 		return nil, pe
 	}
 	if req.Webhook != "" {
-		if err := checkURL(req.Webhook); err != nil {
+		if err := e.checkWebhookTarget(req.Webhook); err != nil {
 			return nil, errInvalidField("webhook " + err.Error())
 		}
 	}
@@ -639,7 +640,7 @@ func (e *Emulator) sandboxPublicTokenCreate(body []byte, _ string) (map[string]a
 	}
 	webhook := ""
 	if req.Options != nil && req.Options.Webhook != "" {
-		if err := checkURL(req.Options.Webhook); err != nil {
+		if err := e.checkWebhookTarget(req.Options.Webhook); err != nil {
 			return nil, errInvalidField("options.webhook " + err.Error())
 		}
 		webhook = req.Options.Webhook

@@ -7,113 +7,145 @@ import (
 	"mime"
 	"net/http"
 	"strings"
-	"time"
 )
 
-// serveControl serves the emulator's own endpoints under /emulator. They have no authentication (it
-// is a local tool) and never show the secret.
+// serveControl serves the emulator's own endpoints under /emulator. Every request must name the
+// emulator in its Host header (guard.go); machine endpoints take the emulator's API keys and JSON
+// only; the human pages' one form carries the per-process token. The secret is never shown.
 func (e *Emulator) serveControl(w http.ResponseWriter, r *http.Request) {
+	if !e.hostAllowed(r) {
+		e.refuseHost(w, r)
+		return
+	}
 	path := strings.TrimSuffix(r.URL.Path, "/")
 	switch {
 	case path == "/emulator" && isGet(r):
 		e.renderControl(w, "index", "Home")
 	case path == "/emulator/inbox" && isGet(r):
 		e.renderControl(w, "inbox", "Recovery inbox")
-	case path == "/emulator/inbox.json" && isGet(r):
-		emails := e.Inbox()
-		if emails == nil {
-			emails = []Email{}
-		}
-		writeJSON(w, http.StatusOK, emails)
-	case path == "/emulator/deliveries.json" && isGet(r):
-		writeJSON(w, http.StatusOK, deliveriesJSON(e.Deliveries()))
-	case path == "/emulator/institutions/restore" && r.Method == http.MethodPost:
-		e.controlRestore(w, r)
-	case path == "/emulator/faults" && r.Method == http.MethodPost:
-		e.controlFault(w, r)
-	case path == "/emulator/faults" && r.Method == http.MethodDelete:
-		e.ClearFaults()
-		writeJSON(w, http.StatusOK, map[string]any{"cleared": true})
-	case path == "/emulator/webhook_faults" && r.Method == http.MethodPost:
-		e.controlWebhookFault(w, r)
+	case path == "/emulator/institutions/restore" && r.Method == http.MethodPost && !isJSON(r) && isForm(r):
+		e.formRestore(w, r)
 	default:
+		e.serveMachine(w, r, path)
+	}
+}
+
+// controlRoute is one machine control endpoint: it gets the authenticated body, keys removed.
+type controlRoute func(e *Emulator, w http.ResponseWriter, body []byte)
+
+var controlRoutes = map[string]controlRoute{
+	"GET /emulator/inbox.json":            (*Emulator).controlInbox,
+	"GET /emulator/deliveries.json":       (*Emulator).controlDeliveries,
+	"POST /emulator/institutions/restore": (*Emulator).controlRestore,
+	"POST /emulator/faults":               (*Emulator).controlFault,
+	"DELETE /emulator/faults":             (*Emulator).controlClearFaults,
+	"POST /emulator/webhook_faults":       (*Emulator).controlWebhookFault,
+}
+
+// serveMachine authenticates a machine control request, then runs its endpoint.
+func (e *Emulator) serveMachine(w http.ResponseWriter, r *http.Request, path string) {
+	method := r.Method
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
+	route, ok := controlRoutes[method+" "+path]
+	if !ok {
 		writeError(w, &plaidError{Status: http.StatusNotFound, ErrorType: "INVALID_REQUEST", ErrorCode: "NOT_FOUND",
 			ErrorMessage: fmt.Sprintf("%s %s is not an emulator control endpoint; see GET /emulator", r.Method, r.URL.Path)}, "")
+		return
 	}
+	body, pe := e.authControl(r)
+	if pe != nil {
+		writeError(w, pe, "")
+		return
+	}
+	route(e, w, body)
 }
 
 func isGet(r *http.Request) bool { return r.Method == http.MethodGet || r.Method == http.MethodHead }
 
-func isJSON(r *http.Request) bool {
+func isForm(r *http.Request) bool {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	return mt == "application/json"
+	return mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data"
 }
 
-// readControlJSON decodes a control request body strictly, so a misspelt field is an error rather
-// than a silently ignored fault.
-func readControlJSON(r *http.Request, v any) *plaidError {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return errInvalidBody("the request body is not the JSON object this endpoint takes (" + err.Error() + "); see GET /emulator")
+func (e *Emulator) controlInbox(w http.ResponseWriter, _ []byte) {
+	emails := e.Inbox()
+	if emails == nil {
+		emails = []Email{}
 	}
-	return nil
+	writeJSON(w, http.StatusOK, emails)
 }
 
-func (e *Emulator) controlRestore(w http.ResponseWriter, r *http.Request) {
-	var inst string
-	if isJSON(r) {
-		var req struct {
-			InstitutionID string `json:"institution_id"`
-		}
-		body := new(bytes.Buffer)
-		_, _ = body.ReadFrom(http.MaxBytesReader(nil, r.Body, 64<<10))
-		if len(bytes.TrimSpace(body.Bytes())) > 0 { // an empty body means "every institution"
-			if err := json.Unmarshal(body.Bytes(), &req); err != nil {
-				writeError(w, errInvalidBody("send {\"institution_id\": \"ins_109508\"} or {} for every institution: "+err.Error()), "")
-				return
-			}
-		}
-		inst = req.InstitutionID
-	} else {
-		if err := r.ParseForm(); err != nil {
-			http.Error(w, "The form could not be read: "+err.Error(), http.StatusBadRequest)
-			return
-		}
-		inst = r.PostForm.Get("institution_id")
-	}
-	emails, err := e.RestoreInstitution(inst)
-	if err != nil {
-		writeError(w, errInvalidInput("INVALID_INSTITUTION", strings.TrimPrefix(err.Error(), "emulator: ")), "")
+func (e *Emulator) controlDeliveries(w http.ResponseWriter, _ []byte) {
+	writeJSON(w, http.StatusOK, deliveriesJSON(e.Deliveries()))
+}
+
+func (e *Emulator) controlClearFaults(w http.ResponseWriter, _ []byte) {
+	e.ClearFaults()
+	writeJSON(w, http.StatusOK, map[string]any{"cleared": true})
+}
+
+// formRestore is the "bring institutions back" button on the emulator's own pages.
+func (e *Emulator) formRestore(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxControlBody)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "The form could not be read: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	if !isJSON(r) {
-		// A button on a page: show the inbox with the new e-mails (Post/Redirect/Get).
-		http.Redirect(w, r, "/emulator/inbox", http.StatusSeeOther)
+	if !e.checkHumanForm(w, r) {
+		return
+	}
+	if _, err := e.RestoreInstitution(r.PostForm.Get("institution_id")); err != nil {
+		http.Error(w, strings.TrimPrefix(err.Error(), "emulator: "), http.StatusBadRequest)
+		return
+	}
+	// Show the inbox with the new e-mails (Post/Redirect/Get).
+	http.Redirect(w, r, "/emulator/inbox", http.StatusSeeOther)
+}
+
+func (e *Emulator) controlRestore(w http.ResponseWriter, body []byte) {
+	var req struct {
+		InstitutionID string `json:"institution_id"`
+	}
+	// An empty body (or {}) means "every institution".
+	if pe := decodeControl(body, &req); pe != nil {
+		pe.ErrorMessage = "send {\"institution_id\": \"ins_109508\"} or {} for every institution: " + pe.ErrorMessage
+		writeError(w, pe, "")
+		return
+	}
+	emails, err := e.RestoreInstitution(req.InstitutionID)
+	if err != nil {
+		writeError(w, errInvalidInput("INVALID_INSTITUTION", strings.TrimPrefix(err.Error(), "emulator: ")), "")
 		return
 	}
 	if emails == nil {
 		emails = []Email{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"restored": inst, "emails": emails})
+	writeJSON(w, http.StatusOK, map[string]any{"restored": req.InstitutionID, "emails": emails})
 }
 
-func (e *Emulator) controlFault(w http.ResponseWriter, r *http.Request) {
+func (e *Emulator) controlFault(w http.ResponseWriter, body []byte) {
 	var req struct {
-		Path         string `json:"path"`
-		Count        int    `json:"count"`
-		HTTPStatus   int    `json:"http_status"`
-		ErrorType    string `json:"error_type"`
-		ErrorCode    string `json:"error_code"`
-		ErrorMessage string `json:"error_message"`
-		DelayMS      int64  `json:"delay_ms"`
+		Path         string      `json:"path"`
+		Count        int         `json:"count"`
+		HTTPStatus   int         `json:"http_status"`
+		ErrorType    string      `json:"error_type"`
+		ErrorCode    string      `json:"error_code"`
+		ErrorMessage string      `json:"error_message"`
+		DelayMS      json.Number `json:"delay_ms"`
 	}
-	if pe := readControlJSON(r, &req); pe != nil {
+	if pe := decodeControl(body, &req); pe != nil {
 		writeError(w, pe, "")
 		return
 	}
+	delay, err := parseDelayMS(req.DelayMS)
+	if err != nil {
+		writeError(w, errInvalidField(err.Error()), "")
+		return
+	}
 	f := Fault{Path: req.Path, Count: req.Count, HTTPStatus: req.HTTPStatus, ErrorType: req.ErrorType,
-		ErrorCode: req.ErrorCode, ErrorMessage: req.ErrorMessage, Delay: time.Duration(req.DelayMS) * time.Millisecond}
+		ErrorCode: req.ErrorCode, ErrorMessage: req.ErrorMessage, Delay: delay}
 	if err := e.AddFault(f); err != nil {
 		writeError(w, errInvalidField(strings.TrimPrefix(err.Error(), "emulator: ")), "")
 		return
@@ -121,21 +153,26 @@ func (e *Emulator) controlFault(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"queued": true})
 }
 
-func (e *Emulator) controlWebhookFault(w http.ResponseWriter, r *http.Request) {
+func (e *Emulator) controlWebhookFault(w http.ResponseWriter, body []byte) {
 	var req struct {
-		Drop      int   `json:"drop"`
-		Duplicate int   `json:"duplicate"`
-		DelayMS   int64 `json:"delay_ms"`
+		Drop      int         `json:"drop"`
+		Duplicate int         `json:"duplicate"`
+		DelayMS   json.Number `json:"delay_ms"`
 	}
-	if pe := readControlJSON(r, &req); pe != nil {
+	if pe := decodeControl(body, &req); pe != nil {
 		writeError(w, pe, "")
 		return
 	}
-	if req.Drop < 0 || req.Duplicate < 0 || req.DelayMS < 0 {
+	delay, err := parseDelayMS(req.DelayMS)
+	if err != nil {
+		writeError(w, errInvalidField(err.Error()), "")
+		return
+	}
+	if req.Drop < 0 || req.Duplicate < 0 {
 		writeError(w, errInvalidField("drop, duplicate and delay_ms must not be negative"), "")
 		return
 	}
-	e.SetWebhookFault(WebhookFault{Drop: req.Drop, Duplicate: req.Duplicate, Delay: time.Duration(req.DelayMS) * time.Millisecond})
+	e.SetWebhookFault(WebhookFault{Drop: req.Drop, Duplicate: req.Duplicate, Delay: delay})
 	writeJSON(w, http.StatusOK, map[string]any{"set": true})
 }
 
@@ -146,7 +183,7 @@ func deliveriesJSON(ds []Delivery) []map[string]any {
 			"id": d.ID, "url": d.URL, "webhook_type": d.WebhookType, "webhook_code": d.WebhookCode,
 			"link_session_id": d.LinkSessionID, "state": d.State, "attempts": d.Attempts,
 			"status_code": d.StatusCode, "error": d.Err, "duplicated": d.Duplicated,
-			"queued_at": d.QueuedAt, "body": json.RawMessage(d.Body),
+			"queued_at": d.QueuedAt, "body": maskedBody(d.Body),
 		}
 		if !d.DoneAt.IsZero() {
 			m["done_at"] = d.DoneAt
@@ -164,11 +201,13 @@ type controlData struct {
 	OptIns   int
 	Emails   []Email
 	Paths    []string
+	// FormToken is the per-process token the page's forms carry (see checkHumanForm).
+	FormToken string
 }
 
 func (e *Emulator) renderControl(w http.ResponseWriter, page, title string) {
 	data := controlData{Page: page, Title: title, ClientID: e.clientID, Down: e.DownInstitutions(),
-		OptIns: e.OptIns(), Emails: e.Inbox(), Paths: APIPaths()}
+		OptIns: e.OptIns(), Emails: e.Inbox(), Paths: APIPaths(), FormToken: e.formToken}
 	var buf bytes.Buffer
 	if err := pageTmpl.ExecuteTemplate(&buf, "control", data); err != nil {
 		http.Error(w, "The emulator could not render this page: "+err.Error(), http.StatusInternalServerError)
@@ -176,5 +215,6 @@ func (e *Emulator) renderControl(w http.ResponseWriter, page, title string) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	setPageSecurityHeaders(w.Header(), buf.Bytes())
 	_, _ = w.Write(buf.Bytes())
 }

@@ -51,7 +51,7 @@ func TestAPIFaults(t *testing.T) {
 	}
 
 	// Over HTTP: a fault with a delay, then its error.
-	st, body := rawPost(t, v, "/emulator/faults", `{"path":"/link/token/create","count":1,"error_type":"INSTITUTION_ERROR","error_code":"INSTITUTION_DOWN","delay_ms":120}`, nil)
+	st, body := rawPost(t, v, "/emulator/faults", `{"path":"/link/token/create","count":1,"error_type":"INSTITUTION_ERROR","error_code":"INSTITUTION_DOWN","delay_ms":120}`, keys(v))
 	if st != 200 {
 		t.Fatalf("POST /emulator/faults: %d %s", st, body)
 	}
@@ -79,7 +79,7 @@ func TestAPIFaults(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{`{"path":"/nope"}`, `{"path":"/item/get","http_status":99}`, `{"pth":"/item/get"}`, `{`} {
-		st, body := rawPost(t, v, "/emulator/faults", bad, nil)
+		st, body := rawPost(t, v, "/emulator/faults", bad, keys(v))
 		var pe plaid.PlaidError
 		if json.Unmarshal(body, &pe) != nil || st != 400 || pe.ErrorMessage == "" {
 			t.Errorf("POST /emulator/faults %s: HTTP %d %s", bad, st, body)
@@ -93,6 +93,8 @@ func TestAPIFaults(t *testing.T) {
 	// DELETE clears queued faults.
 	v.emu.InjectFault(Fault{Path: "/link/token/create", Count: 5, HTTPStatus: 500})
 	req, _ := http.NewRequest(http.MethodDelete, v.srv.URL+"/emulator/faults", nil)
+	req.Header.Set("PLAID-CLIENT-ID", v.emu.ClientID())
+	req.Header.Set("PLAID-SECRET", v.emu.Secret())
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("DELETE /emulator/faults: %v", err)
 	}
@@ -110,19 +112,19 @@ func TestControlEndpoints(t *testing.T) {
 	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserLinkRecovery, Password: PassLinkRecovery}); err != nil {
 		t.Fatal(err)
 	}
-	if st, body := rawPost(t, v, "/emulator/institutions/restore", `{"institution_id":"ins_nope"}`, nil); st != 400 || !strings.Contains(string(body), "ins_109508") {
+	if st, body := rawPost(t, v, "/emulator/institutions/restore", `{"institution_id":"ins_nope"}`, keys(v)); st != 400 || !strings.Contains(string(body), "ins_109508") {
 		t.Errorf("restore of an unknown institution: HTTP %d %s", st, body)
 	}
 	// Restoring another institution sends nothing.
-	st, body := rawPost(t, v, "/emulator/institutions/restore", `{"institution_id":"ins_109512"}`, nil)
+	st, body := rawPost(t, v, "/emulator/institutions/restore", `{"institution_id":"ins_109512"}`, keys(v))
 	if st != 200 || !strings.Contains(string(body), `"emails":[]`) || v.emu.OptIns() != 1 {
 		t.Errorf("restore of another bank: HTTP %d %s, %d opt-ins left", st, body, v.emu.OptIns())
 	}
-	st, body = rawPost(t, v, "/emulator/institutions/restore", ``, nil) // empty body: every institution
+	st, body = rawPost(t, v, "/emulator/institutions/restore", ``, keys(v)) // empty body: every institution
 	if st != 200 || !strings.Contains(string(body), lt.GetLinkToken()) {
 		t.Fatalf("restore all: HTTP %d %s", st, body)
 	}
-	resp, err := http.Get(v.srv.URL + "/emulator/inbox.json")
+	resp, err := controlGet(v, "/emulator/inbox.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +141,7 @@ func TestControlEndpoints(t *testing.T) {
 			t.Errorf("inbox.json e-mail lacks %q: %v", k, mails[0])
 		}
 	}
-	resp, err = http.Get(v.srv.URL + "/emulator/deliveries.json")
+	resp, err = controlGet(v, "/emulator/deliveries.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +150,7 @@ func TestControlEndpoints(t *testing.T) {
 		t.Errorf("deliveries.json: %v %v", ds, err)
 	}
 	resp.Body.Close()
-	resp, err = http.Get(v.srv.URL + "/emulator/nope")
+	resp, err = controlGet(v, "/emulator/nope")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,4 +159,15 @@ func TestControlEndpoints(t *testing.T) {
 		t.Errorf("unknown control path: HTTP %d %+v", resp.StatusCode, pe)
 	}
 	resp.Body.Close()
+}
+
+// controlGet GETs a machine control endpoint with the emulator's keys, as a script would.
+func controlGet(v *env, path string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, v.srv.URL+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("PLAID-CLIENT-ID", v.emu.ClientID())
+	req.Header.Set("PLAID-SECRET", v.emu.Secret())
+	return http.DefaultClient.Do(req)
 }

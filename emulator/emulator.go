@@ -5,10 +5,11 @@
 // It serves three things from one http.Handler:
 //   - the Plaid API subset (POST /link/token/create, ...), with Plaid's request, response and error shapes;
 //   - the Hosted Link pages (/hosted-link/{id}), server-rendered HTML that works without JavaScript;
-//   - control endpoints under /emulator/, without authentication (a local tool) and never showing the
-//     secret: GET /emulator (index), GET /emulator/inbox (HTML) and /emulator/inbox.json,
+//   - control endpoints under /emulator/, never showing the secret: human pages GET /emulator (index)
+//     and GET /emulator/inbox, whose one button carries a per-process form token; and machine
+//     endpoints that take the API keys as the Plaid API does, JSON only: GET /emulator/inbox.json,
 //     GET /emulator/deliveries.json, POST /emulator/institutions/restore, POST and DELETE
-//     /emulator/faults, POST /emulator/webhook_faults.
+//     /emulator/faults, POST /emulator/webhook_faults (see guard.go).
 //
 // All state lives in one mutex-guarded store. Hosted Link pages and CompleteSession drive the same
 // transition functions (flow.go), so a scripted run produces exactly the events and webhooks a person
@@ -22,6 +23,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/bankdown/linkrecovery/internal/httpserve"
 )
 
 // Sandbox institutions the emulator knows. The first is the one Link Recovery flows use by default.
@@ -64,7 +67,9 @@ type Config struct {
 	// hosted_link_url and the links in recovery e-mails. It can also be set later with SetBaseURL,
 	// once the listener's address is known.
 	BaseURL string
-	// HTTPClient delivers webhooks. nil means a client with a 10 s timeout.
+	// HTTPClient delivers webhooks. nil means a client with a 10 s timeout. Either way the emulator
+	// makes it follow no redirects and, when its Transport is an *http.Transport (or nil), sets that
+	// transport's DialContext and Proxy so it cannot reach link-local addresses or the emulator itself.
 	HTTPClient *http.Client
 	// WebhookAttempts is how many times a webhook delivery is tried (default 5); WebhookBackoff the
 	// first wait between tries, doubled each time (default 250 ms).
@@ -114,6 +119,14 @@ type Emulator struct {
 	whFault      WebhookFault
 	deliveries   []*delivery
 	queues       map[string]*deliveryQueue
+	lastSweep    time.Time // when sweepLocked last ran (see sweep.go)
+
+	// formToken is the per-process token the control pages' forms carry (guard.go).
+	formToken string
+	// ownMu guards the addresses the emulator is reachable at, which webhooks must not target.
+	ownMu      sync.Mutex
+	ownPorts   map[string]struct{}
+	ownHostSet map[string]struct{}
 }
 
 // New returns an emulator ready to serve.
@@ -136,6 +149,9 @@ func New(cfg Config) (*Emulator, error) {
 		down:         map[string]bool{},
 		faults:       map[string][]Fault{},
 		queues:       map[string]*deliveryQueue{},
+		formToken:    randomHex(32),
+		ownPorts:     map[string]struct{}{},
+		ownHostSet:   map[string]struct{}{},
 	}
 	if e.clientID == "" {
 		e.clientID = randomHex(24) // Plaid client ids are 24 hex characters
@@ -143,9 +159,8 @@ func New(cfg Config) (*Emulator, error) {
 	if e.secret == "" {
 		e.secret = randomHex(30) // and secrets 30
 	}
-	if e.httpClient == nil {
-		e.httpClient = &http.Client{Timeout: 10 * time.Second}
-	}
+	e.httpClient = e.guardWebhookClient(e.httpClient)
+	e.noteBaseURL(e.baseURL)
 	if e.attempts <= 0 {
 		e.attempts = defaultWebhookAttempts
 	}
@@ -172,6 +187,8 @@ func New(cfg Config) (*Emulator, error) {
 
 // ServeHTTP serves the Plaid API, the Hosted Link pages and the control endpoints.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	e.noteRequestAddr(r)
+	e.sweep()
 	p := r.URL.Path
 	switch {
 	case p == "/emulator" || strings.HasPrefix(p, "/emulator/"):
@@ -194,6 +211,7 @@ func (e *Emulator) SetBaseURL(u string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.baseURL = strings.TrimRight(u, "/")
+	e.noteBaseURL(e.baseURL)
 }
 
 // BaseURL returns the public base URL.
@@ -212,6 +230,7 @@ func (e *Emulator) Close() error {
 	e.mu.Unlock()
 	e.cancel()
 	e.wg.Wait()
+	e.httpClient.CloseIdleConnections()
 	return nil
 }
 
@@ -225,3 +244,9 @@ type signingKey struct {
 
 // timestamp formats t as Plaid does in JSON (RFC 3339, UTC, whole seconds).
 func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// NewServer returns the http.Server to serve e with: the limits every server of the app has
+// (internal/httpserve), except that a response may take as long as the longest fault delay.
+func NewServer(e *Emulator) *http.Server {
+	return httpserve.New(e, httpserve.Limits{WriteTimeout: MaxFaultDelay + httpserve.WriteTimeout})
+}

@@ -1,10 +1,31 @@
 package emulator
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
+
+// MaxFaultDelay is the longest delay a fault may add: long enough to outlast any client timeout,
+// short enough that a mistyped value cannot park a request (and a goroutine) for days.
+const MaxFaultDelay = 10 * time.Minute
+
+// parseDelayMS reads a delay_ms field: a number of milliseconds from 0 to MaxFaultDelay. It is
+// checked as a float first, so 1e30 or a huge integer is refused rather than overflowing
+// time.Duration into a negative or tiny delay.
+func parseDelayMS(n json.Number) (time.Duration, error) {
+	if n == "" {
+		return 0, nil
+	}
+	ms, err := n.Float64()
+	maxMS := float64(MaxFaultDelay / time.Millisecond)
+	if err != nil || math.IsNaN(ms) || ms < 0 || ms > maxMS {
+		return 0, fmt.Errorf("delay_ms must be a number of milliseconds from 0 to %.0f (10 minutes), got %s", maxMS, n)
+	}
+	return time.Duration(ms * float64(time.Millisecond)), nil
+}
 
 // Fault makes the next Count calls to an API path fail or slow down.
 // HTTP: POST /emulator/faults with the same fields in snake_case.
@@ -35,7 +56,7 @@ func (e *Emulator) InjectFault(f Fault) {
 }
 
 // AddFault queues a fault, or says why it cannot: the path must be an endpoint the emulator serves,
-// HTTPStatus a 4xx/5xx status, Count and Delay not negative.
+// HTTPStatus a 4xx/5xx status, Count not negative and Delay from 0 to MaxFaultDelay.
 func (e *Emulator) AddFault(f Fault) error {
 	if !strings.HasPrefix(f.Path, "/") {
 		f.Path = "/" + f.Path
@@ -46,8 +67,8 @@ func (e *Emulator) AddFault(f Fault) error {
 	if f.Count < 0 {
 		return fmt.Errorf("emulator: fault count must be 0 or more (0 means 1), got %d", f.Count)
 	}
-	if f.Delay < 0 {
-		return fmt.Errorf("emulator: fault delay must not be negative, got %s", f.Delay)
+	if f.Delay < 0 || f.Delay > MaxFaultDelay {
+		return fmt.Errorf("emulator: fault delay must be from 0 to %s, got %s", MaxFaultDelay, f.Delay)
 	}
 	if f.HTTPStatus != 0 && (f.HTTPStatus < 400 || f.HTTPStatus > 599) {
 		return fmt.Errorf("emulator: fault http_status must be a 4xx or 5xx status, got %d", f.HTTPStatus)

@@ -108,7 +108,7 @@ func (e *Emulator) itemWebhookUpdate(body []byte, _ string) (map[string]any, *pl
 	}
 	webhook := ""
 	if req.Webhook != nil && *req.Webhook != "" {
-		if err := checkURL(*req.Webhook); err != nil {
+		if err := e.checkWebhookTarget(*req.Webhook); err != nil {
 			return nil, errInvalidField("webhook " + err.Error())
 		}
 		webhook = *req.Webhook

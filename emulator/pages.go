@@ -40,7 +40,9 @@ func (e *Emulator) servePage(w http.ResponseWriter, r *http.Request) {
 	id := strings.TrimPrefix(r.URL.Path, "/hosted-link/")
 	var pv pageView
 	switch r.Method {
-	case http.MethodGet, http.MethodHead:
+	case http.MethodHead:
+		pv = e.peek(id) // link previewers send HEAD: answer without starting a session
+	case http.MethodGet:
 		pv = e.view(id)
 	case http.MethodPost:
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
@@ -77,8 +79,7 @@ func (e *Emulator) render(w http.ResponseWriter, status int, pv pageView) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store") // every page is one moment of a session; never show a stale one
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	setPageSecurityHeaders(h, buf.Bytes())
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

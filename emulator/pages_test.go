@@ -227,7 +227,11 @@ func TestPagesOutageOptInAndExit(t *testing.T) {
 	if strings.Contains(inbox, "email-link") {
 		t.Errorf("inbox shows an e-mail before the restore")
 	}
-	st, _ := postForm(t, v.srv.URL+"/emulator/institutions/restore", url.Values{"institution_id": {""}})
+	token := match(regexp.MustCompile(`name="emulator_form_token" value="([^"]+)"`), index)
+	if token == "" {
+		t.Fatalf("/emulator index has no form token")
+	}
+	st, _ := postForm(t, v.srv.URL+"/emulator/institutions/restore", url.Values{"institution_id": {""}, "emulator_form_token": {token}})
 	if st != http.StatusSeeOther {
 		t.Errorf("form restore: HTTP %d, want 303 to the inbox", st)
 	}

@@ -149,7 +149,7 @@ func TestWebhookFaults(t *testing.T) {
 	}
 
 	// Through the control endpoint: a delay on every webhook.
-	st, body := rawPost(t, v, "/emulator/webhook_faults", `{"drop":0,"duplicate":0,"delay_ms":150}`, nil)
+	st, body := rawPost(t, v, "/emulator/webhook_faults", `{"drop":0,"duplicate":0,"delay_ms":150}`, keys(v))
 	if st != 200 {
 		t.Fatalf("POST /emulator/webhook_faults: %d %s", st, body)
 	}
@@ -164,7 +164,7 @@ func TestWebhookFaults(t *testing.T) {
 		t.Errorf("delayed webhooks all arrived after %s, want ≥450ms", d)
 	}
 	for _, bad := range []string{`{"drop":-1}`, `{"dropp":1}`, `nope`} {
-		if st, body := rawPost(t, v, "/emulator/webhook_faults", bad, nil); st != 400 || !strings.Contains(string(body), "error_message") {
+		if st, body := rawPost(t, v, "/emulator/webhook_faults", bad, keys(v)); st != 400 || !strings.Contains(string(body), "error_message") {
 			t.Errorf("webhook_faults %s: HTTP %d %s", bad, st, body)
 		}
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"net"
 	"net/http"
 	"net/url"
@@ -107,9 +105,9 @@ func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
 	emu.SetBaseURL(e.PlaidURL)
 	e.Emulator = emu
 	e.webhookTransport = webhookTransport
-	e.emuServer = &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second,
-		// net/http logs connection noise to stderr, which would tear through the TUI.
-		ErrorLog: log.New(io.Discard, "", 0)}
+	// Timeouts and a header cap, so a slow client on the LAN cannot hold the emulator; its ErrorLog
+	// discards net/http's connection noise, which would tear through the TUI.
+	e.emuServer = emulator.NewServer(emu)
 	go func(srv *http.Server) { _ = srv.Serve(ln) }(e.emuServer)
 	e.Plaid, e.clock = newPlaidClient(e.PlaidURL, emu.ClientID(), emu.Secret(), time.Now)
 	return e, nil
