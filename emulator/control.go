@@ -127,13 +127,13 @@ func (e *Emulator) controlRestore(w http.ResponseWriter, body []byte) {
 
 func (e *Emulator) controlFault(w http.ResponseWriter, body []byte) {
 	var req struct {
-		Path         string      `json:"path"`
-		Count        int         `json:"count"`
-		HTTPStatus   int         `json:"http_status"`
-		ErrorType    string      `json:"error_type"`
-		ErrorCode    string      `json:"error_code"`
-		ErrorMessage string      `json:"error_message"`
-		DelayMS      json.Number `json:"delay_ms"`
+		Path         string          `json:"path"`
+		Count        int             `json:"count"`
+		HTTPStatus   int             `json:"http_status"`
+		ErrorType    string          `json:"error_type"`
+		ErrorCode    string          `json:"error_code"`
+		ErrorMessage string          `json:"error_message"`
+		DelayMS      json.RawMessage `json:"delay_ms"`
 	}
 	if pe := decodeControl(body, &req); pe != nil {
 		writeError(w, pe, "")
@@ -155,9 +155,9 @@ func (e *Emulator) controlFault(w http.ResponseWriter, body []byte) {
 
 func (e *Emulator) controlWebhookFault(w http.ResponseWriter, body []byte) {
 	var req struct {
-		Drop      int         `json:"drop"`
-		Duplicate int         `json:"duplicate"`
-		DelayMS   json.Number `json:"delay_ms"`
+		Drop      int             `json:"drop"`
+		Duplicate int             `json:"duplicate"`
+		DelayMS   json.RawMessage `json:"delay_ms"`
 	}
 	if pe := decodeControl(body, &req); pe != nil {
 		writeError(w, pe, "")

@@ -15,14 +15,15 @@ const MaxFaultDelay = 10 * time.Minute
 // parseDelayMS reads a delay_ms field: a number of milliseconds from 0 to MaxFaultDelay. It is
 // checked as a float first, so 1e30 or a huge integer is refused rather than overflowing
 // time.Duration into a negative or tiny delay.
-func parseDelayMS(n json.Number) (time.Duration, error) {
-	if n == "" {
+func parseDelayMS(raw json.RawMessage) (time.Duration, error) {
+	s := strings.TrimSpace(string(raw))
+	if s == "" || s == "null" {
 		return 0, nil
 	}
-	ms, err := n.Float64()
 	maxMS := float64(MaxFaultDelay / time.Millisecond)
-	if err != nil || math.IsNaN(ms) || ms < 0 || ms > maxMS {
-		return 0, fmt.Errorf("delay_ms must be a number of milliseconds from 0 to %.0f (10 minutes), got %s", maxMS, n)
+	var ms float64
+	if err := json.Unmarshal(raw, &ms); err != nil || math.IsNaN(ms) || ms < 0 || ms > maxMS {
+		return 0, fmt.Errorf("delay_ms must be a number of milliseconds from 0 to %.0f (10 minutes), got %s", maxMS, s)
 	}
 	return time.Duration(ms * float64(time.Millisecond)), nil
 }
