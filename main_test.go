@@ -309,3 +309,55 @@ func BenchmarkHeadlessHalf2Auto(b *testing.B) {
 		}
 	}
 }
+
+// TestEmulatorKeysFileRefusesSymlink: --keys-file never writes the keys through a symbolic link
+// (which could point at another file to clobber, or somewhere others can read), and tightens a
+// file that existed with looser permissions.
+func TestEmulatorKeysFileRefusesSymlink(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("keep me\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "keys.env")
+	if err := os.Symlink(victim, link); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	getenv := func(string) string { return "" }
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var stderr bytes.Buffer
+	code := runEmulator(ctx, []string{"--addr", "127.0.0.1:0", "--keys-file", link, "--quiet"}, getenv, io.Discard, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "symbolic link") {
+		t.Errorf("exit %d, stderr %q; want 1 and a refusal naming the symbolic link", code, stderr.String())
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep me\n" {
+		t.Errorf("the link's target now holds %q", b)
+	}
+
+	loose := filepath.Join(dir, "loose.env")
+	if err := os.WriteFile(loose, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- runEmulator(ctx2, []string{"--addr", "127.0.0.1:0", "--keys-file", loose, "--quiet"}, getenv, io.Discard, io.Discard)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, _ := os.ReadFile(loose)
+		if strings.Contains(string(b), "PLAID_SECRET=") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the keys file was never written")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel2()
+	<-done
+	if fi, err := os.Stat(loose); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("existing keys file: %v mode %v, want 0600", err, fi.Mode().Perm())
+	}
+}
