@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -263,8 +264,9 @@ func TestLinkRecovery(t *testing.T) {
 	}
 
 	// The bank comes back: the emulator "sends" the recovery e-mail.
-	resp, err := http.Post(h.srv.URL+"/emulator/institutions/restore", "application/json",
-		strings.NewReader(fmt.Sprintf(`{"institution_id":%q}`, emulator.DefaultInstitutionID)))
+	// The control endpoints take the emulator's keys, as the Plaid API does.
+	resp, err := h.control(http.MethodPost, "/emulator/institutions/restore",
+		fmt.Sprintf(`{"institution_id":%q}`, emulator.DefaultInstitutionID))
 	must(t, err)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -395,7 +397,7 @@ type email struct {
 
 func inboxJSON(t *testing.T, h *harness) []email {
 	t.Helper()
-	resp, err := http.Get(h.srv.URL + "/emulator/inbox.json")
+	resp, err := h.control(http.MethodGet, "/emulator/inbox.json", "")
 	must(t, err)
 	defer resp.Body.Close()
 	var out []email
@@ -403,4 +405,58 @@ func inboxJSON(t *testing.T, h *harness) []email {
 		t.Fatalf("GET /emulator/inbox.json: %s: %v", resp.Status, err)
 	}
 	return out
+}
+
+// control calls a machine control endpoint with the emulator's keys, as a script would.
+func (h *harness) control(method, path, body string) (*http.Response, error) {
+	req, err := http.NewRequest(method, h.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("PLAID-CLIENT-ID", h.em.ClientID())
+	req.Header.Set("PLAID-SECRET", h.em.Secret())
+	return http.DefaultClient.Do(req)
+}
+
+// TestEmulatorRefusesCrossSiteForms replays issue 8's attack in Chromium: a page on another site
+// (localhost on another port, while the emulator is 127.0.0.1) submits fault JSON as a
+// <form enctype="text/plain">, and the "bring institutions back" form without the emulator's
+// token. Both are refused, and the next /link/token/create still succeeds.
+func TestEmulatorRefusesCrossSiteForms(t *testing.T) {
+	h := newHarness(t)
+	ctx := browser.New(t)
+	browser.ScreenshotOnFailure(t, ctx)
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><title>win a prize</title>
+<form method="post" enctype="text/plain" action="%[1]s/emulator/faults">
+<input type="hidden" name='{"path":"/link/token/create","count":5,"http_status":500,"error_message":"x' value='"}'>
+<button id="fault" type="submit">Claim</button></form>
+<form method="post" action="%[1]s/emulator/institutions/restore">
+<input type="hidden" name="institution_id" value="">
+<button id="restore" type="submit">Claim again</button></form>`, h.srv.URL)
+	}))
+	t.Cleanup(evil.Close)
+	evilURL := strings.Replace(evil.URL, "127.0.0.1", "localhost", 1) // another site than the emulator's
+
+	must(t, browser.Navigate(ctx, evilURL))
+	must(t, browser.Click(ctx, "#fault"))
+	if text, _ := browser.Text(ctx, "body"); !strings.Contains(text, "application/json") {
+		t.Errorf("the text/plain fault form was not refused for its content type: %s", browser.Describe(ctx))
+	}
+	h.createToken("/hook/after-csrf", "") // fails the test if the fault was queued
+
+	// An opt-in waits for the bank: a restore would send its e-mail.
+	tok := h.createToken("/hook/optin", "")
+	must(t, h.em.CompleteSession(context.Background(), *tok.HostedLinkUrl,
+		emulator.Credentials{Username: emulator.UserLinkRecovery, Password: emulator.PassLinkRecovery}))
+	must(t, browser.Navigate(ctx, evilURL))
+	must(t, browser.Click(ctx, "#restore"))
+	if text, _ := browser.Text(ctx, "body"); !strings.Contains(text, "another site") && !strings.Contains(text, "token") {
+		t.Errorf("the cross-site restore form was not refused: %s", browser.Describe(ctx))
+	}
+	if inbox, n := h.em.Inbox(), h.em.OptIns(); len(inbox) != 0 || n != 1 {
+		t.Errorf("the cross-site restore form sent %d e-mail(s); %d opt-in(s) still waiting, want 1", len(inbox), n)
+	}
 }
