@@ -46,11 +46,7 @@ func (e *Emulator) ownHosts(r *http.Request) []string {
 	if u, err := url.Parse(e.BaseURL()); err == nil && u.Host != "" {
 		out = append(out, strings.ToLower(u.Host))
 		if u.Port() == "" {
-			port := "80"
-			if u.Scheme == "https" {
-				port = "443"
-			}
-			out = append(out, strings.ToLower(net.JoinHostPort(u.Hostname(), port)))
+			out = append(out, strings.ToLower(net.JoinHostPort(u.Hostname(), urlPort(u))))
 		}
 	}
 	return out

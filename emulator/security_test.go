@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -433,42 +432,14 @@ func TestWebhookSenderGuards(t *testing.T) {
 	}
 }
 
-// TestServerDropsStalledBody: the server NewServer builds drops a client that sends headers and half
-// a body, then stalls (slowloris). The production limit is pinned; the test shortens it to run fast.
-func TestServerDropsStalledBody(t *testing.T) {
-	emu, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { emu.Close() })
-	srv := NewServer(emu)
+// TestServerLimits: the server NewServer builds drops a client that stalls mid-body within 30 s
+// (internal/httpserve's TestStalledBodyIsDropped plays that client against the same constructor),
+// and lets a response wait out the longest fault delay.
+func TestServerLimits(t *testing.T) {
+	srv := NewServer(nil)
 	if srv.ReadTimeout <= 0 || srv.ReadTimeout > 30*time.Second || srv.ReadHeaderTimeout <= 0 ||
 		srv.IdleTimeout <= 0 || srv.MaxHeaderBytes <= 0 || srv.WriteTimeout < MaxFaultDelay {
 		t.Fatalf("emulator server limits: read %s header %s idle %s max header %d write %s",
 			srv.ReadTimeout, srv.ReadHeaderTimeout, srv.IdleTimeout, srv.MaxHeaderBytes, srv.WriteTimeout)
-	}
-	srv.ReadTimeout, srv.ReadHeaderTimeout = 300*time.Millisecond, 300*time.Millisecond
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	head := "POST /link/token/create HTTP/1.1\r\nHost: " + ln.Addr().String() + "\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n"
-	if _, err := io.WriteString(c, head+`{"client_id":"`); err != nil {
-		t.Fatal(err)
-	}
-	_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
-	b, err := io.ReadAll(c) // returns once the server closes the connection
-	if ne, ok := err.(net.Error); ok && ne.Timeout() {
-		t.Fatal("the emulator still held the stalled connection after 20 s")
-	}
-	if strings.Contains(string(b), "link_token") {
-		t.Errorf("a half body was answered as a success: %s", b)
 	}
 }

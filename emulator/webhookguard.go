@@ -28,14 +28,7 @@ func (e *Emulator) checkWebhookTarget(raw string) error {
 		return err
 	}
 	u, _ := url.Parse(raw)
-	host := strings.ToLower(u.Hostname())
-	port := u.Port()
-	if port == "" {
-		port = "80"
-		if u.Scheme == "https" {
-			port = "443"
-		}
-	}
+	host, port := strings.ToLower(u.Hostname()), urlPort(u)
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if linkLocal(ip) {
 			return fmt.Errorf("must not point at a link-local address (%s): that is where cloud metadata services answer; use your receiver's address", host)
@@ -107,14 +100,7 @@ func (e *Emulator) noteBaseURL(base string) {
 	if err != nil || u.Host == "" {
 		return
 	}
-	port := u.Port()
-	if port == "" {
-		port = "80"
-		if u.Scheme == "https" {
-			port = "443"
-		}
-	}
-	e.noteOwnAddress(u.Hostname(), port)
+	e.noteOwnAddress(u.Hostname(), urlPort(u))
 }
 
 // dialControl runs for every connection the webhook sender makes, after DNS and before connect:
@@ -158,4 +144,15 @@ func (e *Emulator) guardWebhookClient(c *http.Client) *http.Client {
 		t.DialContext = dialer.DialContext
 	}
 	return &out
+}
+
+// urlPort is u's port, or its scheme's default one.
+func urlPort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "https" {
+		return "443"
+	}
+	return "80"
 }
