@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"mime"
 	"net"
 	"net/http"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/bankdown/linkrecovery/internal/httpserve"
 )
 
 // EventKind says what an Event is about.
@@ -447,16 +448,9 @@ func (r *Receiver) Recent() []Event {
 // Serve serves on ln until ctx ends (or Close is called), then closes Events. It returns nil on a
 // clean stop, or the listener's error if serving failed.
 func (r *Receiver) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           r,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		// net/http logs TLS and header noise to stderr, which would tear through the TUI.
-		ErrorLog: log.New(io.Discard, "", 0),
-	}
+	// The same limits as every server of the app (a stalled body is dropped within 30 s), and an
+	// ErrorLog that keeps net/http's noise out of the TUI.
+	srv := httpserve.New(r, httpserve.Limits{})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	var err error
