@@ -15,6 +15,9 @@ const (
 	// ItemRetention is how long an Item (and its access token) is kept after it was created. Plaid
 	// keeps Items until they are removed; the emulator forgets them so its memory stays bounded.
 	ItemRetention = 24 * time.Hour
+	// OptInRetention is how long a Link Recovery opt-in waits for its institution to come back
+	// before the emulator forgets it (the same week a recovery e-mail's link lives).
+	OptInRetention = EmailHostedURLLife
 	// maxInbox is how many recovery e-mails the inbox keeps.
 	maxInbox = 1000
 )
@@ -31,12 +34,28 @@ func (e *Emulator) sweep() {
 	e.sweepLocked(now)
 }
 
-// sweepLocked drops expired link tokens (with their Hosted Links, sessions, opt-ins and e-mails),
-// expired public tokens, and Items older than ItemRetention or never exchanged.
+// sweepLocked drops expired Hosted Links, expired link tokens nothing live still needs (with their
+// sessions, opt-ins and e-mails), opt-ins that waited longer than OptInRetention, expired public
+// tokens, and Items older than ItemRetention or never exchanged.
 func (e *Emulator) sweepLocked(now time.Time) {
 	gone := func(expires time.Time) bool { return now.Sub(expires) > ExpiredRetention }
+	// A link token outlives its own expiry while an opt-in still waits on it or a recovery e-mail's
+	// Hosted Link (which lives EmailHostedURLLife) can still start a session under it.
+	live := map[*linkToken]bool{}
+	for _, o := range e.optIns {
+		if !o.Notified && now.Sub(o.CreatedAt) <= OptInRetention {
+			live[o.Token] = true
+		}
+	}
+	for k, h := range e.hosted {
+		if gone(h.ExpiresAt) {
+			delete(e.hosted, k)
+		} else if h.Recovery {
+			live[h.Token] = true
+		}
+	}
 	for k, lt := range e.linkTokens {
-		if gone(lt.ExpiresAt) {
+		if gone(lt.ExpiresAt) && !live[lt] {
 			delete(e.linkTokens, k)
 		}
 	}
@@ -47,7 +66,7 @@ func (e *Emulator) sweepLocked(now time.Time) {
 	}
 	kept := e.optIns[:0]
 	for _, o := range e.optIns {
-		if e.linkTokens[o.Token.Token] == o.Token {
+		if e.linkTokens[o.Token.Token] == o.Token && (o.Notified || now.Sub(o.CreatedAt) <= OptInRetention) {
 			kept = append(kept, o)
 		}
 	}
