@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/bankdown/linkrecovery/emulator"
-	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/privfile"
+	"github.com/bankdown/linkrecovery/internal/secret"
 )
 
 // runEmulator serves only the emulator, so a developer can point their own app's Plaid client at it.
@@ -67,7 +67,7 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	if *keysFile != "" {
 		keys := fmt.Sprintf("PLAID_CLIENT_ID=%s\nPLAID_SECRET=%s\nPLAID_BASE_URL=%s\n", emu.ClientID(), emu.Secret(), base)
 		if err := privfile.Write(*keysFile, []byte(keys)); err != nil {
-			fmt.Fprintln(stderr, "linkrecovery emulator:", err)
+			fmt.Fprintf(stderr, "linkrecovery emulator: --keys-file: %v\n", err)
 			return 1
 		}
 	}
@@ -81,7 +81,7 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	if *keysFile != "" {
 		secretFrom += ", written to " + *keysFile
 	}
-	fmt.Fprintf(stdout, "secret     %s (%s)\n", flows.Mask(emu.Secret()), secretFrom)
+	fmt.Fprintf(stdout, "secret     %s (%s)\n", secret.Mask(emu.Secret()), secretFrom)
 	fmt.Fprintf(stdout, "inbox      %s/emulator/inbox\n", base)
 
 	srv := emulator.NewServer(emu)

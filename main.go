@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/secret"
 	"github.com/bankdown/linkrecovery/internal/termbg"
 	"github.com/bankdown/linkrecovery/tui"
 )
@@ -90,11 +90,11 @@ func runHeadless(ctx context.Context, env *flows.Env, opts options, transcript *
 	if half == 0 {
 		half = flows.HalfSession
 	}
-	enc := json.NewEncoder(stdout)
+	// JSONLines masks secrets as the transcript does (by field and by known value); encoding/json
+	// escapes control characters, so a hostile string cannot drive the terminal that shows stdout.
+	stdoutLine := flows.JSONLines(stdout)
 	emit := func(r flows.Record) {
-		if err := enc.Encode(r); err != nil {
-			fmt.Fprintln(stderr, "linkrecovery: writing output:", err)
-		}
+		stdoutLine(r)
 		if transcript != nil {
 			if err := transcript.Write(r); err != nil {
 				fmt.Fprintln(stderr, "linkrecovery: writing transcript:", err)
@@ -116,10 +116,12 @@ func runTUI(ctx context.Context, cfg flows.Config, env *flows.Env, opts options,
 
 	if getenv("LINKRECOVERY_DEBUG") != "" {
 		// The TUI owns stdout, so debug logs go to a file.
-		f, err := tea.LogToFile("linkrecovery-debug.log", "linkrecovery")
-		if err == nil {
-			defer f.Close()
+		f, err := openDebugLog(debugLogFile)
+		if err != nil {
+			fmt.Fprintln(stderr, "linkrecovery:", err)
+			return 1
 		}
+		defer f.Close()
 	} else {
 		log.SetOutput(io.Discard)
 	}
@@ -138,6 +140,21 @@ func runTUI(ctx context.Context, cfg flows.Config, env *flows.Env, opts options,
 		return 1
 	}
 	return 0
+}
+
+// debugLogFile is where LINKRECOVERY_DEBUG logs go, in the working directory.
+const debugLogFile = "linkrecovery-debug.log"
+
+// openDebugLog points the standard logger at path, as tea.LogToFile would, but owner-only, never
+// through a symlink, and with every known secret masked in each line.
+func openDebugLog(path string) (io.Closer, error) {
+	f, err := secret.OpenPrivate(path, true)
+	if err != nil {
+		return nil, fmt.Errorf("LINKRECOVERY_DEBUG: cannot open the debug log %s: %w", path, err)
+	}
+	log.SetOutput(secret.Known.Writer(f))
+	log.SetPrefix("linkrecovery ")
+	return f, nil
 }
 
 // options are the command-line flags of the walk-through.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/joho/godotenv"
 
+	"github.com/bankdown/linkrecovery/internal/secret"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
 
@@ -249,7 +250,7 @@ func isLoopbackHost(host string) bool {
 // log, a panic, a test failure) cannot leak PLAID_SECRET or NGROK_AUTHTOKEN.
 func (c Config) String() string {
 	return fmt.Sprintf("{Mode:%s ClientID:%s Secret:%s PlaidEnv:%s PlaidURL:%s NgrokAuthtoken:%s (from %s) NgrokServer:%s TunnelDeadline:%s WebhookURL:%s Listen:%s PublicHost:%s ForwardTo:%s RedirectURI:%s WebhookTimeout:%s}",
-		c.Mode(), c.ClientID, Mask(c.Secret), c.PlaidEnv, c.PlaidURL, Mask(c.NgrokAuthtoken), c.NgrokAuthtokenSource, c.NgrokServer, c.TunnelDeadline,
+		c.Mode(), c.ClientID, secret.Mask(c.Secret), c.PlaidEnv, c.PlaidURL, secret.Mask(c.NgrokAuthtoken), c.NgrokAuthtokenSource, c.NgrokServer, c.TunnelDeadline,
 		c.WebhookURL, c.Listen, c.PublicHost, c.ForwardTo, c.RedirectURI, c.WebhookTimeout)
 }
 

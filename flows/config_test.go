@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bankdown/linkrecovery/internal/secret"
 )
 
 // envMap is a getenv over a fixed map, so tests never read the real environment.
@@ -29,7 +31,7 @@ func TestLoadConfigEnvWinsOverDotenv(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.ClientID != "from_env" || cfg.Secret != "env_secret_0123456789" {
-		t.Errorf("keys = %q/%q, want the environment's", cfg.ClientID, Mask(cfg.Secret))
+		t.Errorf("keys = %q/%q, want the environment's", cfg.ClientID, secret.Mask(cfg.Secret))
 	}
 	if cfg.NgrokAuthtoken != "file_ngrok" {
 		t.Errorf("NGROK_AUTHTOKEN = %q, want the .env fallback", cfg.NgrokAuthtoken)

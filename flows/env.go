@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/internal/secret"
 	"github.com/bankdown/linkrecovery/internal/webhook"
 	"github.com/bankdown/linkrecovery/tunnel"
 	"github.com/plaid/plaid-go/v29/plaid"
@@ -68,6 +69,9 @@ func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
 		cfg.TunnelDeadline = DefaultTunnelDeadline
 	}
 	e := &Env{Mode: cfg.Mode(), cfg: cfg}
+	// From here on these values are masked wherever they turn up (an echoed header in an error
+	// body, a log line), not only in the fields named for them.
+	secret.Register(cfg.Secret, cfg.NgrokAuthtoken)
 	if e.Mode == ModeSandbox {
 		e.PlaidURL = string(plaid.Sandbox)
 		if cfg.PlaidURL != "" {
@@ -109,6 +113,7 @@ func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
 	// discards net/http's connection noise, which would tear through the TUI.
 	e.emuServer = emulator.NewServer(emu)
 	go func(srv *http.Server) { _ = srv.Serve(ln) }(e.emuServer)
+	secret.Register(emu.Secret())
 	e.Plaid, e.clock = newPlaidClient(e.PlaidURL, emu.ClientID(), emu.Secret(), time.Now)
 	return e, nil
 }

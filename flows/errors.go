@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/plaid/plaid-go/v29/plaid"
+
+	"github.com/bankdown/linkrecovery/internal/secret"
 )
 
 // PlaidError is a Plaid error response, with what to do about it.
@@ -119,7 +121,7 @@ func asPlaidError(err error, resp *http.Response, endpoint, baseURL string) erro
 				HTTPStatus: status,
 				Type:       string(m.ErrorType),
 				Code:       m.ErrorCode,
-				Message:    m.ErrorMessage,
+				Message:    secret.Scrub(m.ErrorMessage),
 				RequestID:  m.GetRequestId(),
 				Endpoint:   endpoint,
 			}
@@ -139,12 +141,18 @@ func asPlaidError(err error, resp *http.Response, endpoint, baseURL string) erro
 		if status != 0 {
 			cause += " (HTTP " + strconv.Itoa(status) + ")"
 		}
-		if body := snippet(gen.Body()); body != "" {
+		switch body := snippet(gen.Body()); {
+		case status < 300:
+			// A success (or a status we could not read) whose body did not decode: it may hold
+			// the very token the call returned, so it is never quoted; the decoder's complaint is.
+			cause += ": the body could not be read as Plaid's answer (" + gen.Error() + "); it is not shown, as it may hold a token"
+		case body != "":
 			cause += ": " + body
-		} else if gen.Error() != "" {
+		case gen.Error() != "":
 			cause += ": " + gen.Error()
 		}
-		return &CallError{Endpoint: endpoint, URL: baseURL, HTTPStatus: status, Cause: cause,
+		// A proxy may echo the request's headers (PLAID-SECRET among them) in its error page.
+		return &CallError{Endpoint: endpoint, URL: baseURL, HTTPStatus: status, Cause: secret.Scrub(cause),
 			Next: "check PLAID_BASE_URL (unset it to use https://sandbox.plaid.com)", Err: err}
 	}
 	if errors.Is(err, context.Canceled) {
@@ -262,18 +270,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// Mask shows the start and end of a secret: "acce…1234". It never shows more than the first and
-// last 4 characters, and shows nothing of secrets shorter than 16 characters (4+4 of those would
-// be half the secret).
-func Mask(secret string) string {
-	if secret == "" {
-		return ""
-	}
-	r := []rune(secret)
-	if len(r) < 16 {
-		return "****"
-	}
-	return string(r[:4]) + "…" + string(r[len(r)-4:])
 }

@@ -12,28 +12,6 @@ import (
 	"github.com/plaid/plaid-go/v29/plaid"
 )
 
-func TestMask(t *testing.T) {
-	cases := map[string]string{
-		"":                                  "",
-		"short":                             "****",
-		"fifteen_chars__":                   "****",
-		"access-sandbox-1234abcd-0000-1111": "acce…1111",
-		"0123456789abcdef":                  "0123…cdef",
-		"ééééééééééééééééé":                 "éééé…éééé", // runes, not bytes: no broken UTF-8
-	}
-	for in, want := range cases {
-		if got := Mask(in); got != want {
-			t.Errorf("Mask(%q) = %q, want %q", in, got, want)
-		}
-	}
-	// Never more than 8 characters of the secret show.
-	secret := "access-sandbox-de3ce8ef-33f8-452c-a685-8671031fc0f6"
-	m := Mask(secret)
-	if strings.Contains(m, secret[4:len(secret)-4]) || len([]rune(m)) > 9 {
-		t.Errorf("Mask leaks: %q", m)
-	}
-}
-
 func TestAsPlaidErrorFromBody(t *testing.T) {
 	body := []byte(`{"error_type":"INVALID_INPUT","error_code":"INVALID_API_KEYS","error_message":"invalid client_id or secret provided","display_message":null,"request_id":"req123"}`)
 	err := AsPlaidError(plaid.MakeGenericOpenAPIError(body, "400 Bad Request", nil), "/link/token/create")

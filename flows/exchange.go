@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/plaid/plaid-go/v29/plaid"
+
+	"github.com/bankdown/linkrecovery/internal/secret"
 )
 
 // Exchange calls /item/public_token/exchange, then /item/get and /accounts/get. If the exchange
@@ -22,6 +24,9 @@ func (e *Env) Exchange(ctx context.Context, publicToken string) (Item, error) {
 	if err != nil {
 		return Item{}, asPlaidError(err, httpResp, "/item/public_token/exchange", e.PlaidURL)
 	}
+	// The access token is masked wherever it might turn up from now on: a later call's error
+	// body, a record, the screen.
+	secret.Register(ex.AccessToken)
 	item := Item{ItemID: ex.ItemId, AccessToken: ex.AccessToken}
 
 	ig, httpResp, err := api.ItemGet(ctx).ItemGetRequest(*plaid.NewItemGetRequest(item.AccessToken)).Execute()

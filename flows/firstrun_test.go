@@ -13,6 +13,7 @@ import (
 
 	"github.com/plaid/plaid-go/v29/plaid"
 
+	"github.com/bankdown/linkrecovery/internal/secret"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
 
@@ -74,7 +75,7 @@ func TestLoadConfigNgrokConfigFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.NgrokAuthtoken != "tok_from_ngrok_file_0123456789" || cfg.NgrokAuthtokenSource != "~/.ngrok2/ngrok.yml" {
-		t.Fatalf("token %q from %q", Mask(cfg.NgrokAuthtoken), cfg.NgrokAuthtokenSource)
+		t.Fatalf("token %q from %q", secret.Mask(cfg.NgrokAuthtoken), cfg.NgrokAuthtokenSource)
 	}
 	if strings.Contains(cfg.String(), "tok_from_ngrok_file_0123456789") || !strings.Contains(cfg.String(), "~/.ngrok2/ngrok.yml") {
 		t.Errorf("String: %s", cfg)
@@ -82,7 +83,7 @@ func TestLoadConfigNgrokConfigFile(t *testing.T) {
 	// The variable wins, and says so.
 	cfg, _ = LoadConfig(envMap(map[string]string{"HOME": home, EnvNgrokAuthtoken: "tok_env_0123456789"}), "")
 	if cfg.NgrokAuthtoken != "tok_env_0123456789" || cfg.NgrokAuthtokenSource != tunnel.TokenSourceEnv {
-		t.Fatalf("token %q from %q", Mask(cfg.NgrokAuthtoken), cfg.NgrokAuthtokenSource)
+		t.Fatalf("token %q from %q", secret.Mask(cfg.NgrokAuthtoken), cfg.NgrokAuthtokenSource)
 	}
 	// A broken file does not stop the app; the tunnel says what is wrong with it.
 	os.WriteFile(p, []byte("authtoken: [unclosed\n"), 0o600)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/internal/secret"
 	"github.com/bankdown/linkrecovery/internal/webhook"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
@@ -189,7 +190,7 @@ func checkNoSecrets(t *testing.T, out string, secrets ...string) {
 	t.Helper()
 	for _, s := range secrets {
 		if s != "" && strings.Contains(out, s) {
-			t.Errorf("output holds a secret (%s)", Mask(s))
+			t.Errorf("output holds a secret (%s)", secret.Mask(s))
 		}
 	}
 	if strings.Contains(out, "access-sandbox-") {

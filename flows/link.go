@@ -79,7 +79,12 @@ func (e *Env) createLinkToken(ctx context.Context, half Half, webhook, redirect 
 	if lt.HostedLinkURL == "" {
 		return lt, &CallError{Endpoint: endpoint, URL: e.PlaidURL,
 			Cause: "Plaid created the token but returned no hosted_link_url",
-			Next:  "Hosted Link may not be enabled for your client: ask Plaid support to enable it (request_id " + resp.RequestId + ")"}
+			// Plaid returns hosted_link_url whenever the request carries a hosted_link object (this
+			// one does); there is nothing to enable. So the answer did not come from Plaid's API as
+			// documented: most often PLAID_BASE_URL points at something else.
+			Next: "the request asked for Hosted Link (a hosted_link object), which needs no enabling, so check that PLAID_BASE_URL " +
+				"is Plaid's Sandbox (unset it to use https://sandbox.plaid.com) or an emulator with Hosted Link; if it is, quote request_id " +
+				resp.RequestId + " to Plaid support"}
 	}
 	return lt, nil
 }

@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/bankdown/linkrecovery/internal/secret"
 )
 
 // Transcript writes Records as JSON lines to a 0600 file.
@@ -22,14 +23,10 @@ func OpenTranscript(path string) (*Transcript, error) {
 	if path == "" {
 		return nil, errors.New("--transcript needs a file name")
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	// Owner-only, never through a symlink, and tightened if it existed with looser permissions.
+	f, err := secret.OpenPrivate(path, false)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the transcript %s: %w; pick a writable path", path, err)
-	}
-	// OpenFile's mode only applies to new files: tighten one that existed with looser permissions.
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("cannot make the transcript %s private (0600): %w; pick another path", path, err)
 	}
 	return &Transcript{w: f}, nil
 }
@@ -97,7 +94,9 @@ func Tee(emits ...func(Record)) func(Record) {
 func (t *Transcript) Emit(r Record) { _ = t.Write(r) }
 
 func encodeRecord(r Record) ([]byte, error) {
-	clean := Redact(r)
+	// Field names catch a secret a caller named; the registry catches known secrets anywhere else
+	// (an echoed header quoted in an error message, say).
+	clean, _ := secret.ScrubAny(map[string]any(Redact(r))).(map[string]any)
 	if _, ok := clean["time"]; !ok {
 		clean["time"] = time.Now().UTC().Format(time.RFC3339Nano)
 	}
@@ -116,7 +115,7 @@ var secretKeys = map[string]bool{
 	"password": true,
 }
 
-// Redact returns a copy of r with secret-named fields masked (see Mask), at any depth.
+// Redact returns a copy of r with secret-named fields masked (see secret.Mask), at any depth.
 func Redact(r Record) Record {
 	out := make(Record, len(r))
 	for k, v := range r {
@@ -129,11 +128,11 @@ func redactValue(key string, v any) any {
 	if secretKeys[strings.ToLower(key)] {
 		switch x := v.(type) {
 		case string:
-			return Mask(x)
+			return secret.Mask(x)
 		case []string:
 			m := make([]string, len(x))
 			for i, s := range x {
-				m[i] = Mask(s)
+				m[i] = secret.Mask(s)
 			}
 			return m
 		case nil:

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/bankdown/linkrecovery/internal/secret"
 )
 
 func TestTranscriptModeAndContent(t *testing.T) {
@@ -21,13 +23,13 @@ func TestTranscriptModeAndContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret := "access-sandbox-de3ce8ef-33f8-452c-a685-8671031fc0f6"
+	tok := "access-sandbox-de3ce8ef-33f8-452c-a685-8671031fc0f6"
 	var wg sync.WaitGroup
 	for i := 0; i < 20; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			if err := tr.Write(Record{"event": "webhook", "seq": i, "access_token": secret,
+			if err := tr.Write(Record{"event": "webhook", "seq": i, "access_token": tok,
 				"nested": map[string]any{"secret": "plaid_secret_value_0123456789"}}); err != nil {
 				t.Error(err)
 			}
@@ -51,7 +53,7 @@ func TestTranscriptModeAndContent(t *testing.T) {
 	if bytes.Contains(data, []byte("old content")) {
 		t.Error("transcript not truncated")
 	}
-	if bytes.Contains(data, []byte(secret)) || bytes.Contains(data, []byte("plaid_secret_value")) {
+	if bytes.Contains(data, []byte(tok)) || bytes.Contains(data, []byte("plaid_secret_value")) {
 		t.Error("transcript holds a secret")
 	}
 	seen := map[float64]bool{}
@@ -61,7 +63,7 @@ func TestTranscriptModeAndContent(t *testing.T) {
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			t.Fatalf("line %q is not JSON: %v", sc.Text(), err)
 		}
-		if r["event"] != "webhook" || r["time"] == nil || r["access_token"] != Mask(secret) {
+		if r["event"] != "webhook" || r["time"] == nil || r["access_token"] != secret.Mask(tok) {
 			t.Errorf("bad line %v", r)
 		}
 		seen[r["seq"].(float64)] = true
