@@ -438,7 +438,7 @@ func (m model) chrome() (header, errs, footer string) {
 	errs = m.errorView(w)
 	footer = m.footerHelp(w)
 	if m.status != "" {
-		footer = m.c.styles.OK.Render(ansi.Truncate(m.status, w, "…")) + "\n" + footer
+		footer = m.c.styles.OK.Render(ansi.Truncate(inert(m.status), w, "…")) + "\n" + footer
 	}
 	return header, errs, footer
 }

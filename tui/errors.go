@@ -75,23 +75,24 @@ func errorText(e errEntry) string {
 	if e.half != 0 {
 		step = fmt.Sprintf("half %d: %s", int(e.half), e.step)
 	}
+	// Every part but the step comes from outside (Plaid, a proxy, ngrok, xdg-open's output): inert.
 	switch {
 	case errors.As(e.err, &pe):
-		t := fmt.Sprintf("✗ %s: %s — %s", step, pe.Code, pe.Message)
+		t := fmt.Sprintf("✗ %s: %s — %s", step, inert(pe.Code), inertBlock(pe.Message))
 		if pe.RequestID != "" {
-			t += " (request_id " + pe.RequestID + ")"
+			t += " (request_id " + inert(pe.RequestID) + ")"
 		}
 		if hint := pe.Hint(); hint != "" {
-			t += "\n→ " + hint
+			t += "\n→ " + inertBlock(hint)
 		}
 		return t
 	case errors.As(e.err, &te):
-		return fmt.Sprintf("✗ %s (%s): %s\n→ %s", step, te.Provider, te.Cause, te.Next)
+		return fmt.Sprintf("✗ %s (%s): %s\n→ %s", step, te.Provider, inertBlock(te.Cause), inertBlock(te.Next))
 	case errors.As(e.err, &ce):
 		// Its Error() already ends with the next step; show it once, on its own line.
-		return fmt.Sprintf("✗ %s: %s: %s\n→ %s", step, ce.Endpoint, ce.Cause, ce.Next)
+		return fmt.Sprintf("✗ %s: %s: %s\n→ %s", step, ce.Endpoint, inertBlock(ce.Cause), inertBlock(ce.Next))
 	case errors.As(e.err, &h) && h.Hint() != "":
-		return fmt.Sprintf("✗ %s: %s\n→ %s", step, h.Error(), h.Hint())
+		return fmt.Sprintf("✗ %s: %s\n→ %s", step, inertBlock(h.Error()), inertBlock(h.Hint()))
 	}
-	return fmt.Sprintf("✗ %s: %s", step, e.err)
+	return fmt.Sprintf("✗ %s: %s", step, inertBlock(e.err.Error()))
 }

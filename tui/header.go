@@ -85,7 +85,7 @@ func (h headerModel) ViewSpinning(s Styles, width int, spin string) string {
 		st = s.Bad.Render("tunnel: " + h.state.String())
 	}
 	line1 := badge + "  " + st + s.HeaderText.Render(fmt.Sprintf("  webhooks: %d", h.webhooks))
-	url := h.webhookURL
+	url := inert(h.webhookURL)
 	if url == "" {
 		url = "(none yet)"
 	}
@@ -103,8 +103,8 @@ func (h headerModel) ViewSpinning(s Styles, width int, spin string) string {
 			cause, next = te.Cause, te.Next
 		}
 		lines = append(lines,
-			s.Bad.Render(ansi.Wrap("tunnel: "+cause, width, "")),
-			s.Warn.Render(ansi.Wrap("→ "+next, width, "")))
+			s.Bad.Render(ansi.Wrap("tunnel: "+inertBlock(cause), width, "")),
+			s.Warn.Render(ansi.Wrap("→ "+inertBlock(next), width, "")))
 	}
 	return lipgloss.JoinVertical(lipgloss.Left, lines...)
 }

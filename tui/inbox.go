@@ -50,8 +50,8 @@ func (m inboxModel) View(s Styles, width int) []string {
 		return append(out, s.Muted.Render("no e-mail yet"))
 	}
 	out = append(out,
-		s.Label.Render("To      ")+s.Text.Render(ansi.Truncate(mail.To, width-8, "…")),
-		s.Label.Render("Subject ")+s.Text.Render(ansi.Truncate(mail.Subject, width-8, "…")),
+		s.Label.Render("To      ")+s.Text.Render(ansi.Truncate(inert(mail.To), width-8, "…")),
+		s.Label.Render("Subject ")+s.Text.Render(ansi.Truncate(inert(mail.Subject), width-8, "…")),
 		s.Label.Render("Sent    ")+s.Text.Render(mail.SentAt.UTC().Format("15:04:05")+" UTC"),
 	)
 	return out

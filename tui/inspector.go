@@ -11,7 +11,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/secret"
 	"github.com/bankdown/linkrecovery/internal/webhook"
 )
 
@@ -130,7 +130,7 @@ func (m inspectorModel) row(ev webhook.Event) string {
 	if f, ok := m.forwards[ev.Seq]; ok {
 		fw = " " + forwardShort(f)
 	}
-	return fmt.Sprintf("%s #%d %s %s%s", mark, ev.Seq, ev.At.UTC().Format("15:04:05"), what, fw)
+	return fmt.Sprintf("%s #%d %s %s%s", mark, ev.Seq, ev.At.UTC().Format("15:04:05"), inert(what), fw)
 }
 
 func forwardShort(f webhook.ForwardResult) string {
@@ -145,23 +145,24 @@ func (m inspectorModel) detail(ev webhook.Event, width int) []string {
 	s := m.c.styles
 	var out []string
 	head := fmt.Sprintf("#%d · HTTP %d answered", ev.Seq, ev.Status)
+	reason := inert(ev.Reason)
 	switch {
 	case ev.Kind == webhook.EventRejected:
-		out = append(out, s.Bad.Render(ansi.Truncate(head+" · rejected: "+ev.Reason, width, "…")))
+		out = append(out, s.Bad.Render(ansi.Truncate(head+" · rejected: "+reason, width, "…")))
 	case ev.Kind == webhook.EventComplete:
 		out = append(out, s.Text.Render(ansi.Truncate(head+" · the completion page was opened", width, "…")))
 	case !ev.Verified:
-		out = append(out, s.Bad.Render(ansi.Truncate(head+" · NOT verified: "+ev.Reason, width, "…")))
+		out = append(out, s.Bad.Render(ansi.Truncate(head+" · NOT verified: "+reason, width, "…")))
 	case ev.Duplicate:
 		out = append(out, s.Warn.Render(ansi.Truncate(head+" · verified · duplicate (ignored)", width, "…")))
 	default:
 		out = append(out, s.OK.Render(ansi.Truncate(head+" · verified", width, "…")))
 	}
 	if f, ok := m.forwards[ev.Seq]; ok {
-		line := fmt.Sprintf("forwarded: %d in %s from %s", f.StatusCode, f.Latency.Round(1e6), f.URL)
+		line := fmt.Sprintf("forwarded: %d in %s from %s", f.StatusCode, f.Latency.Round(1e6), inert(f.URL))
 		st := s.OK
 		if f.Err != "" {
-			line = fmt.Sprintf("forward to %s failed: %s", f.URL, f.Err)
+			line = fmt.Sprintf("forward to %s failed: %s", inert(f.URL), inert(f.Err))
 			st = s.Bad
 		} else if f.StatusCode >= 300 {
 			st = s.Warn
@@ -211,25 +212,27 @@ func (m inspectorModel) View() string {
 }
 
 // prettyBody indents a webhook body and masks the public tokens in it (they can be exchanged for
-// an access token, so they are never shown in full). A body that is not JSON is shown as it came.
+// an access token, so they are never shown in full). A body that is not JSON is shown as it came,
+// made inert: anyone who knows the webhook URL can POST one.
 func prettyBody(body []byte) string {
 	if len(body) == 0 {
 		return "(empty body)"
 	}
 	var v any
 	if err := json.Unmarshal(body, &v); err != nil {
-		return "(not JSON) " + string(body)
+		return "(not JSON) " + inertBlock(string(body))
 	}
 	v = maskTokens("", v)
 	out, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return string(body)
+		return inertBlock(string(body))
 	}
-	return string(out)
+	// encoding/json escapes C0 controls but not DEL, C1 or bidi marks.
+	return inertBlock(string(out))
 }
 
 func maskTokens(key string, v any) any {
-	secret := key == "public_token" || key == "public_tokens" || key == "access_token"
+	isToken := key == "public_token" || key == "public_tokens" || key == "access_token"
 	switch x := v.(type) {
 	case map[string]any:
 		for k, vv := range x {
@@ -238,9 +241,9 @@ func maskTokens(key string, v any) any {
 		return x
 	case []any:
 		for i, vv := range x {
-			if secret {
+			if isToken {
 				if s, ok := vv.(string); ok {
-					x[i] = flows.Mask(s)
+					x[i] = secret.Mask(s)
 					continue
 				}
 			}
@@ -248,8 +251,8 @@ func maskTokens(key string, v any) any {
 		}
 		return x
 	case string:
-		if secret {
-			return flows.Mask(x)
+		if isToken {
+			return secret.Mask(x)
 		}
 	}
 	return v

@@ -74,11 +74,12 @@ func tooSmallView(s Styles, url string, needW, needH, nowW, nowH, width int) str
 	}
 	msg := fmt.Sprintf("Terminal too small for the QR code: needs at least %d×%d (now %d×%d). Enlarge the window, or open the URL:",
 		needW, needH, nowW, nowH)
-	return s.Warn.Render(ansi.Wrap(msg, width, "")) + "\n" + s.URL.Render(ansi.Hardwrap(url, width, false))
+	return s.Warn.Render(ansi.Wrap(msg, width, "")) + "\n" + s.URL.Render(ansi.Hardwrap(inert(url), width, false))
 }
 
 // wrapURL hard-wraps a URL to width (it has no spaces to break at).
 func wrapURL(url string, width int) string {
+	url = inert(url) // a URL came from Plaid, the emulator or a flag: never raw to the terminal
 	if width < 1 {
 		return url
 	}

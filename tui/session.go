@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/secret"
 	"github.com/bankdown/linkrecovery/internal/webhook"
 )
 
@@ -171,7 +172,7 @@ func (f finishTracker) lines(c *common, spin string, width int) []string {
 		if f.webhookStatus != "" {
 			status = ", status " + f.webhookStatus
 		}
-		out = append(out, check(s, true, fmt.Sprintf("SESSION_FINISHED received: verified (webhook #%d%s)", f.webhookSeq, status)))
+		out = append(out, check(s, true, fmt.Sprintf("SESSION_FINISHED received: verified (webhook #%d%s)", f.webhookSeq, inert(status))))
 	case f.waiting:
 		el := c.now.Sub(f.since)
 		if el < 0 {
@@ -198,10 +199,10 @@ func (f finishTracker) lines(c *common, spin string, width int) []string {
 		out = append(out, s.Muted.Render(ansi.Wrap("  /link/token/get says the session finished; waiting for its webhook", width, "")))
 	}
 	if exits := append(append([]string(nil), f.exits...), f.polledExits...); len(exits) > 0 && !f.quietExits && f.item == nil && !f.exchanging {
-		out = append(out, s.Warn.Render(ansi.Wrap("! A session ended without an Item ("+strings.Join(exits, "; ")+"). Try again in the same link, or press n for a new token.", width, "")))
+		out = append(out, s.Warn.Render(ansi.Wrap("! A session ended without an Item ("+inert(strings.Join(exits, "; "))+"). Try again in the same link, or press n for a new token.", width, "")))
 	}
 	for _, r := range f.rejected {
-		out = append(out, s.Bad.Render(ansi.Wrap("✗ unverified SESSION_FINISHED "+r+" (ignored)", width, "")))
+		out = append(out, s.Bad.Render(ansi.Wrap("✗ unverified SESSION_FINISHED "+inert(r)+" (ignored)", width, "")))
 	}
 	if f.completeSeen {
 		out = append(out, s.OK.Render("✓ ")+s.Text.Render(ansi.Truncate("completion page reached"+f.completeOutcome(), width-2, "…")))
@@ -222,9 +223,9 @@ func (f finishTracker) lines(c *common, spin string, width int) []string {
 func itemView(s Styles, it flows.Item, width, maxLines int) string {
 	lines := []string{
 		s.Title.Render("Item"),
-		s.Label.Render("item_id      ") + s.Text.Render(it.ItemID),
-		s.Label.Render("institution  ") + s.Text.Render(it.InstitutionID),
-		s.Label.Render("access_token ") + s.Text.Render(flows.Mask(it.AccessToken)),
+		s.Label.Render("item_id      ") + s.Text.Render(inert(it.ItemID)),
+		s.Label.Render("institution  ") + s.Text.Render(inert(it.InstitutionID)),
+		s.Label.Render("access_token ") + s.Text.Render(secret.Mask(it.AccessToken)),
 		s.Title.Render(fmt.Sprintf("Accounts (%d)", len(it.Accounts))),
 	}
 	room := maxLines - len(lines)
@@ -242,7 +243,7 @@ func itemView(s Styles, it flows.Item, width, maxLines int) string {
 		if a.Subtype != "" {
 			typ += "/" + a.Subtype
 		}
-		line := fmt.Sprintf("%-18s ••%-4s %-20s %10s", ansi.Truncate(a.Name, 18, "…"), a.Mask, ansi.Truncate(typ, 20, "…"), bal)
+		line := fmt.Sprintf("%-18s ••%-4s %-20s %10s", ansi.Truncate(inert(a.Name), 18, "…"), inert(a.Mask), ansi.Truncate(inert(typ), 20, "…"), bal)
 		lines = append(lines, s.Text.Render(ansi.Truncate(line, width, "…")))
 	}
 	return strings.Join(lines, "\n")
