@@ -4,8 +4,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/bankdown/linkrecovery/internal/secret"
 )
 
 // institution is a Sandbox institution the Hosted Link pages offer.
@@ -225,16 +226,4 @@ func newUUID() string {
 }
 
 // mask shortens a token or secret for logs: enough to tell two apart, never enough to use.
-func mask(s string) string {
-	prefix := ""
-	for _, p := range []string{"access-sandbox-", "public-sandbox-", "link-sandbox-"} {
-		if strings.HasPrefix(s, p) {
-			prefix, s = p, s[len(p):]
-			break
-		}
-	}
-	if len(s) < 12 {
-		return prefix + "****"
-	}
-	return prefix + s[:4] + "…" + s[len(s)-4:]
-}
+func mask(s string) string { return secret.Mask(s) }

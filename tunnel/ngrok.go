@@ -17,6 +17,8 @@ import (
 
 	"golang.ngrok.com/ngrok"
 	"golang.ngrok.com/ngrok/config"
+
+	"github.com/bankdown/linkrecovery/internal/secret"
 )
 
 // NgrokOptions configures the ngrok provider.
@@ -341,7 +343,7 @@ func ngrokError(err error, server, token, source string) *Error {
 		e.Cause = "could not start the ngrok tunnel: " + firstLine(err.Error())
 	}
 	if token != "" && strings.Contains(e.Cause, token) {
-		e.Cause = strings.ReplaceAll(e.Cause, token, Redact(token))
+		e.Cause = strings.ReplaceAll(e.Cause, token, secret.Mask(token))
 	}
 	return e
 }
@@ -351,12 +353,4 @@ func firstLine(s string) string {
 		s = s[:i]
 	}
 	return strings.TrimSpace(s)
-}
-
-// Redact shows enough of a secret to recognise it and no more: "2abc…wxyz" (or "…" if short).
-func Redact(secret string) string {
-	if len(secret) < 12 {
-		return "…"
-	}
-	return secret[:4] + "…" + secret[len(secret)-4:]
 }

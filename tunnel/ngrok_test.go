@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bankdown/linkrecovery/internal/secret"
 )
 
 const fakeToken = "2abcdefghijklmnopqrstuvwxyz_SECRETTOKENVALUE"
@@ -168,7 +170,7 @@ func TestNgrokErrorMapping(t *testing.T) {
 			t.Errorf("%v -> %q, want %q and no token", tc.err, e.Cause, tc.want)
 		}
 	}
-	if Redact(fakeToken) != "2abc…ALUE" || Redact("short") != "…" {
-		t.Errorf("Redact: %q", Redact(fakeToken))
+	if secret.Mask(fakeToken) != "2abc…ALUE" || secret.Mask("short") != "****" {
+		t.Errorf("secret.Mask: %q", secret.Mask(fakeToken))
 	}
 }
