@@ -23,6 +23,7 @@ import (
 	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/secret"
+	"github.com/bankdown/linkrecovery/internal/webhook"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
 
@@ -50,36 +51,36 @@ var hostileViews = []struct {
 	{"inspector webhook_code", true, func(t *testing.T, f *fixture, h string) {
 		f.open(flows.HalfSession)
 		body, _ := json.Marshal(map[string]string{"webhook_type": "LINK", "webhook_code": h, "status": h})
-		f.send(webhookReceivedMsg{ev: webhook(1, h, false, string(body), tunnel.Webhook{Status: h})})
+		f.send(webhookReceivedMsg{ev: webhookEvent(1, h, false, string(body), webhook.Webhook{Status: h})})
 		f.key("w")
 	}},
 	{"inspector webhook_type", true, func(t *testing.T, f *fixture, h string) {
 		f.open(flows.HalfSession)
-		ev := webhook(1, "X", true, "{}", tunnel.Webhook{})
+		ev := webhookEvent(1, "X", true, "{}", webhook.Webhook{})
 		ev.Webhook.WebhookType = h
 		f.send(webhookReceivedMsg{ev: ev})
 		f.key("w")
 	}},
 	{"inspector non-JSON body", true, func(t *testing.T, f *fixture, h string) {
 		f.open(flows.HalfSession)
-		f.send(webhookReceivedMsg{ev: tunnel.Event{Kind: tunnel.EventRejected, Seq: 1, At: t0, Status: 400,
+		f.send(webhookReceivedMsg{ev: webhook.Event{Kind: webhook.EventRejected, Seq: 1, At: t0, Status: 400,
 			Reason: "body is not JSON: " + h, Body: []byte("raw " + h + "\x1b[31m\x9b\x1b]52;c;eA==\x07")}})
 		f.key("w")
 	}},
 	{"rejected request in the error box", true, func(t *testing.T, f *fixture, h string) {
 		f.open(flows.HalfSession)
-		f.send(webhookReceivedMsg{ev: tunnel.Event{Kind: tunnel.EventRejected, Seq: 1, At: t0, Status: 400, Reason: h}})
+		f.send(webhookReceivedMsg{ev: webhook.Event{Kind: webhook.EventRejected, Seq: 1, At: t0, Status: 400, Reason: h}})
 	}},
 	{"inspector forward result", true, func(t *testing.T, f *fixture, h string) {
 		f.open(flows.HalfSession)
 		f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, true)})
-		f.send(webhookReceivedMsg{ev: tunnel.Event{Kind: tunnel.EventForward, Seq: 1, At: t0,
-			Forward: &tunnel.ForwardResult{Seq: 1, URL: "http://127.0.0.1:3000/" + h, Err: h}}})
+		f.send(webhookReceivedMsg{ev: webhook.Event{Kind: webhook.EventForward, Seq: 1, At: t0,
+			Forward: &webhook.ForwardResult{Seq: 1, URL: "http://127.0.0.1:3000/" + h, Err: h}}})
 		f.key("w")
 	}},
 	{"session webhook status", true, func(t *testing.T, f *fixture, h string) {
 		f.open(flows.HalfSession)
-		f.send(webhookReceivedMsg{ev: webhook(1, "SESSION_FINISHED", true, "{}", tunnel.Webhook{Status: h, LinkToken: fixedToken2})})
+		f.send(webhookReceivedMsg{ev: webhookEvent(1, "SESSION_FINISHED", true, "{}", webhook.Webhook{Status: h, LinkToken: fixedToken2})})
 	}},
 	{"session unverified reason", true, func(t *testing.T, f *fixture, h string) {
 		f.open(flows.HalfSession)
