@@ -79,9 +79,14 @@ func checkTranscript(t *testing.T, recs []flows.Record, half flows.Half, item fl
 		strings.Index(joined, "public_token_exchanged") > strings.LastIndex(joined, "done") {
 		t.Fatalf("transcript out of order: %s", joined)
 	}
+	// The last record that is not a webhook is a passing done: webhooks about the half's earlier
+	// sessions (the sign-up session's EXITED) may still arrive after it, as Plaid's do.
 	last := recs[len(recs)-1]
+	for i := len(recs) - 1; i > 0 && last["event"] == "webhook"; i-- {
+		last = recs[i-1]
+	}
 	if last["event"] != "done" || last["passed"] != true || last["half"] != float64(half) {
-		t.Fatalf("last record %v, want a passing done for half %d", last, half)
+		t.Fatalf("last record but late webhooks %v, want a passing done for half %d", last, half)
 	}
 	for _, r := range recs {
 		if r["event"] == "public_token_exchanged" && r["item_id"] != item.ItemID {
