@@ -51,7 +51,7 @@ func (h headerModel) tokenFrom() string {
 	if h.provider != tunnel.ProviderNgrok || h.tokenSource == "" {
 		return ""
 	}
-	return ", token from " + h.tokenSource
+	return ", token from " + inert(h.tokenSource) // a file path, from the environment
 }
 
 // View renders the header for a terminal width wide.
@@ -94,7 +94,7 @@ func (h headerModel) ViewSpinning(s Styles, width int, spin string) string {
 		lines = append(lines, s.Warn.Render(ansi.Truncate("! "+tunnel.FreePlanNote, width, "…")))
 	}
 	if h.clock != "" {
-		lines = append(lines, s.Bad.Render(ansi.Wrap("! "+h.clock, width, "")))
+		lines = append(lines, s.Bad.Render(ansi.Wrap("! "+inertBlock(h.clock), width, "")))
 	}
 	if h.state == tunnelFailed && h.err != nil {
 		cause, next := h.err.Error(), "Polling /link/token/get still works; press t to try the tunnel again."

@@ -109,6 +109,10 @@ var hostileViews = []struct {
 	{"webhook URL in the header", false, func(t *testing.T, f *fixture, h string) {
 		f.send(tunnelOpenedMsg{provider: tunnel.ProviderLocal, url: "https://x.example", webhookURL: "https://x.example/" + h})
 	}},
+	{"ngrok token file path and clock warning in the header", false, func(t *testing.T, f *fixture, h string) {
+		f.m.header.tokenSource, f.m.header.clock = "/home/u/"+h+"/ngrok.yml", "your clock is off: "+h
+		f.send(tunnelOpenedMsg{provider: tunnel.ProviderNgrok, url: "https://x.ngrok.app", webhookURL: "https://x.ngrok.app/webhook"})
+	}},
 	{"hosted_link_url and redirect URI", false, func(t *testing.T, f *fixture, h string) {
 		f.tunnelUp()
 		f.key("2")
