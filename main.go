@@ -21,6 +21,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/privfile"
 	"github.com/bankdown/linkrecovery/internal/secret"
 	"github.com/bankdown/linkrecovery/internal/termbg"
 	"github.com/bankdown/linkrecovery/tui"
@@ -148,7 +149,7 @@ const debugLogFile = "linkrecovery-debug.log"
 // openDebugLog points the standard logger at path, as tea.LogToFile would, but owner-only, never
 // through a symlink, and with every known secret masked in each line.
 func openDebugLog(path string) (io.Closer, error) {
-	f, err := secret.OpenPrivate(path, true)
+	f, err := privfile.Append(path)
 	if err != nil {
 		return nil, fmt.Errorf("LINKRECOVERY_DEBUG: cannot open the debug log %s: %w", path, err)
 	}

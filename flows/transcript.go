@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bankdown/linkrecovery/internal/privfile"
 	"github.com/bankdown/linkrecovery/internal/secret"
 )
 
@@ -24,7 +25,7 @@ func OpenTranscript(path string) (*Transcript, error) {
 		return nil, errors.New("--transcript needs a file name")
 	}
 	// Owner-only, never through a symlink, and tightened if it existed with looser permissions.
-	f, err := secret.OpenPrivate(path, false)
+	f, err := privfile.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the transcript %s: %w; pick a writable path", path, err)
 	}

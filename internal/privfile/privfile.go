@@ -13,10 +13,15 @@ import (
 // Create opens path for writing (truncating it), mode 0600. It refuses a symbolic link and anything
 // that is not a regular file, naming the cause and the next step.
 func Create(path string) (*os.File, error) {
+	return open(path, os.O_TRUNC)
+}
+
+// open is Create and Append: mode is os.O_TRUNC or os.O_APPEND.
+func open(path string, mode int) (*os.File, error) {
 	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
 		return nil, symlinkError(path)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|noFollow, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|mode|noFollow, 0o600)
 	if err != nil {
 		if errors.Is(err, syscall.ELOOP) {
 			return nil, symlinkError(path) // a link planted between Lstat and OpenFile
@@ -38,6 +43,12 @@ func Create(path string) (*os.File, error) {
 		return nil, fmt.Errorf("cannot make %s private (mode 0600): %w", path, err)
 	}
 	return f, nil
+}
+
+// Append opens path for appending, as Create does otherwise (0600 also when it existed, never
+// through a symbolic link, a regular file only): for a log kept across runs (LINKRECOVERY_DEBUG).
+func Append(path string) (*os.File, error) {
+	return open(path, os.O_APPEND)
 }
 
 // Write writes data to path as Create does.

@@ -6,8 +6,7 @@
 // it learns) with Register, and every message, record, log line and screen passes through Scrub,
 // which replaces each known value wherever it appears with its Mask.
 //
-// It also opens the files that hold secrets or secret-bearing records (OpenPrivate, WriteFile):
-// owner-only, and never through a symlink.
+// Files that hold secrets are opened with internal/privfile (owner-only, never through a symlink).
 package secret
 
 import (
