@@ -435,7 +435,7 @@ func TestPlaidErrorsFromEmulatorFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lt.Webhook != env.WebhookURL() || lt.RedirectURI != env.CurrentTunnel().CompleteURL() {
+	if lt.Webhook != env.WebhookURL() || lt.RedirectURI != env.CurrentReceiver().CompleteURL(env.CurrentTunnel().CompleteURL()) {
 		t.Errorf("token = %+v", lt)
 	}
 	st, err := env.GetLinkToken(ctx, lt.Token)
@@ -989,4 +989,51 @@ func startHalf2(t *testing.T, env *Env) (context.Context, *recorder, <-chan bool
 	result := make(chan bool, 1)
 	go func() { result <- RunHeadless(ctx, env, HalfOptions{Half: HalfSession}, rec.emit) }()
 	return ctx, rec, result
+}
+
+// TestCompletionRedirectCarriesNonce: the completion_redirect_uri the app builds carries the
+// receiver's nonce, so following it ticks "completion page reached" while the bare /complete URL
+// (all a LAN neighbour knows) shows a page and ticks nothing.
+func TestCompletionRedirectCarriesNonce(t *testing.T) {
+	env := newDemoEnv(t, Config{})
+	ctx := context.Background()
+	tn, err := env.OpenTunnel(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt, err := env.CreateHostedLinkToken(ctx, HalfSession)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(lt.RedirectURI, tn.CompleteURL()+"?") || !strings.Contains(lt.RedirectURI, "lr_nonce=") {
+		t.Fatalf("completion_redirect_uri %q carries no nonce", lt.RedirectURI)
+	}
+	for _, u := range []string{tn.CompleteURL(), tn.CompleteURL() + "?lr_nonce=guess", lt.RedirectURI} {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-env.CurrentReceiver().Events():
+			if ev.Kind != tunnel.EventComplete {
+				continue
+			}
+			var completes int
+			for _, e := range env.CurrentReceiver().Recent() {
+				if e.Kind == tunnel.EventComplete {
+					completes++
+				}
+			}
+			if completes != 1 {
+				t.Fatalf("%d completion events; only the visit with the nonce counts", completes)
+			}
+			return
+		case <-deadline:
+			t.Fatal("following the completion_redirect_uri did not count")
+		}
+	}
 }

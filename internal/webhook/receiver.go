@@ -3,7 +3,9 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -137,6 +140,8 @@ type Receiver struct {
 	seenNext int
 	stopping bool // set by Close: no new forwards
 
+	nonce string // see CompleteNonce
+
 	closeOnce sync.Once
 	fwd       *forwarder
 	fwdWG     sync.WaitGroup
@@ -162,6 +167,7 @@ func NewReceiver(cfg ReceiverConfig) *Receiver {
 		done:   make(chan struct{}),
 		ring:   make([]Event, cfg.Keep),
 		seen:   make(map[string]struct{}),
+		nonce:  rand.Text(), // 128 random bits, URL-safe
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -321,6 +327,10 @@ func (r *Receiver) markSeen(key string) bool {
 	return false
 }
 
+// CompleteNonceParam is the query parameter of the completion_redirect_uri that carries the
+// receiver's nonce (see Receiver.CompleteURL).
+const CompleteNonceParam = "lr_nonce"
+
 const completePage = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -333,6 +343,38 @@ the linkrecovery app asks Plaid and shows it. You can close this page.</p>
 </body></html>
 `
 
+// notCountedPage is what /complete shows without this run's nonce: a page, but nothing counted.
+const notCountedPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>linkrecovery: not counted</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;text-align:center}</style>
+</head><body>
+<h1>linkrecovery did not count this visit</h1>
+<p>This link is not the one linkrecovery gave Plaid for the session running now (an older run's link, or
+an address typed by hand). If you just finished Plaid Link, return to your terminal: the app follows
+the session through Plaid as well.</p>
+</body></html>
+`
+
+// CompleteNonce is this receiver's random nonce: /complete counts a visit (EventComplete) only when
+// the query carries it, so nobody who merely knows the URL (a LAN neighbour, a scanner) can tick
+// "completion page reached".
+func (r *Receiver) CompleteNonce() string { return r.nonce }
+
+// CompleteURL adds this receiver's nonce to base, the public /complete URL, giving the
+// completion_redirect_uri to put in link tokens.
+func (r *Receiver) CompleteURL(base string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return base
+	}
+	q := u.Query()
+	q.Set(CompleteNonceParam, r.nonce)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 func (r *Receiver) serveComplete(w http.ResponseWriter, req *http.Request) {
 	if req.Method != http.MethodGet && req.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
@@ -343,19 +385,46 @@ func (r *Receiver) serveComplete(w http.ResponseWriter, req *http.Request) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
-	w.WriteHeader(http.StatusOK)
-	if req.Method == http.MethodGet {
-		io.WriteString(w, completePage)
+	q, qerr := url.ParseQuery(req.URL.RawQuery)
+	got, present := q[CompleteNonceParam]
+	ok := qerr == nil && len(got) == 1 && subtle.ConstantTimeCompare([]byte(got[0]), []byte(r.nonce)) == 1
+	switch {
+	case ok:
+	case !present:
+		// A bare visit (someone who knows the URL, a link previewer): a page, nothing counted, and
+		// not worth an alarm.
+		w.WriteHeader(http.StatusOK)
+		if req.Method == http.MethodGet {
+			io.WriteString(w, notCountedPage)
+		}
+		return
+	default:
+		// A nonce, but not ours: an old run's link, or a guess. Listed, so the user sees it.
+		w.WriteHeader(http.StatusForbidden)
+		if req.Method == http.MethodGet {
+			io.WriteString(w, notCountedPage)
+		}
+		r.emit(req.Context(), Event{Kind: EventRejected, Status: http.StatusForbidden,
+			Reason: "/complete opened with a nonce that is not this run's (an old link, or a guess): not counted"})
+		return
 	}
-	// The query (e.g. a link session id Plaid appends) is kept for the UI to show.
-	var q []byte
-	if req.URL.RawQuery != "" {
-		q = []byte(req.URL.RawQuery)
-		if len(q) > rejectedBodyCap {
-			q = q[:rejectedBodyCap]
+	w.WriteHeader(http.StatusOK)
+	if req.Method != http.MethodGet {
+		// HEAD is what link previewers send: the person did not reach the page.
+		return
+	}
+	io.WriteString(w, completePage)
+	// The rest of the query (e.g. a link session id Plaid appends) is kept for the UI to show; the
+	// nonce is not, so it never reaches the screen or a transcript.
+	delete(q, CompleteNonceParam)
+	var body []byte
+	if len(q) > 0 {
+		body = []byte(q.Encode())
+		if len(body) > rejectedBodyCap {
+			body = body[:rejectedBodyCap]
 		}
 	}
-	r.emit(req.Context(), Event{Kind: EventComplete, Status: http.StatusOK, Body: q})
+	r.emit(req.Context(), Event{Kind: EventComplete, Status: http.StatusOK, Body: body})
 }
 
 // writeJSON answers with a tiny JSON body; the sender (Plaid, curl) sees why in plain words.

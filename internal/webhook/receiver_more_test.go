@@ -15,7 +15,7 @@ import (
 func TestCompletePage(t *testing.T) {
 	r := NewReceiver(ReceiverConfig{})
 	base := serve(t, r)
-	resp, err := http.Get(base + "/complete?link_session_id=abc")
+	resp, err := http.Get(r.CompleteURL(base + "/complete?link_session_id=abc"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +40,79 @@ func TestCompletePage(t *testing.T) {
 	}
 	if ev := nextEvent(t, r); ev.Kind != EventRejected || ev.Seq != 2 {
 		t.Fatalf("after 404 and POST /complete: %+v (the 404 must not be an event)", ev)
+	}
+}
+
+// TestCompleteCountsOnlyWithNonce: knowing the /complete URL is not enough to tick "completion page
+// reached": a bare GET shows a page and counts nothing, a wrong nonce is refused and listed, a HEAD
+// (link previewers) counts nothing; only this run's nonce counts, and the nonce never reaches an event.
+func TestCompleteCountsOnlyWithNonce(t *testing.T) {
+	r := NewReceiver(ReceiverConfig{})
+	base := serve(t, r)
+	get := func(method, url string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(b)
+	}
+	if st, page := get("GET", base+"/complete"); st != 200 || !strings.Contains(page, "did not count") {
+		t.Fatalf("bare GET: %d %q, want 200 and a page saying nothing was counted", st, page)
+	}
+	if st, page := get("GET", base+"/complete?lr_nonce=guess&link_session_id=x"); st != 403 || !strings.Contains(page, "did not count") {
+		t.Fatalf("wrong nonce: %d %q, want 403 and the not-counted page", st, page)
+	}
+	if st, _ := get("HEAD", r.CompleteURL(base+"/complete")); st != 200 {
+		t.Fatalf("HEAD with the nonce: %d", st)
+	}
+	if r.CompleteNonce() == "" || len(r.CompleteNonce()) < 20 || NewReceiver(ReceiverConfig{}).CompleteNonce() == r.CompleteNonce() {
+		t.Fatalf("nonce %q is not a fresh random value", r.CompleteNonce())
+	}
+	st, page := get("GET", r.CompleteURL(base+"/complete?link_session_id=ok"))
+	if st != 200 || !strings.Contains(page, "return to your terminal") {
+		t.Fatalf("GET with the nonce: %d %q", st, page)
+	}
+	ev := nextEvent(t, r, EventComplete)
+	if string(ev.Body) != "link_session_id=ok" || strings.Contains(string(ev.Body), r.CompleteNonce()) {
+		t.Fatalf("complete event body %q: want the query without the nonce", ev.Body)
+	}
+	var completes, rejects int
+	for _, e := range r.Recent() {
+		switch e.Kind {
+		case EventComplete:
+			completes++
+		case EventRejected:
+			rejects++
+			if e.Status != 403 || !strings.Contains(e.Reason, "not counted") {
+				t.Errorf("wrong-nonce listing: %+v", e)
+			}
+		}
+	}
+	if completes != 1 || rejects != 1 {
+		t.Fatalf("%d completions and %d refusals; want 1 and 1 (only the nonce counts; the wrong nonce is listed)", completes, rejects)
+	}
+}
+
+// TestCompleteWithoutNonceTicksNothing is the attack on its own (a LAN client or anyone holding
+// the URL opens /complete): nothing may report the completion page as reached.
+func TestCompleteWithoutNonceTicksNothing(t *testing.T) {
+	r := NewReceiver(ReceiverConfig{})
+	base := serve(t, r)
+	for _, u := range []string{"/complete", "/complete/", "/complete?link_session_id=abc", "/complete?lr_nonce=&x=1", "/complete?lr_nonce=AAAAAAAAAAAAAAAAAAAAAAAAAA"} {
+		resp, err := http.Get(base + u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	for _, e := range r.Recent() {
+		if e.Kind == EventComplete {
+			t.Fatalf("a visit without this run's nonce counted as the completion page: %+v", e)
+		}
 	}
 }
 
