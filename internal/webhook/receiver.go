@@ -86,6 +86,7 @@ type ForwardResult struct {
 	StatusCode int
 	Latency    time.Duration
 	Err        string
+	Skipped    bool // not relayed on purpose (not verified, queue full, exiting): Err says why
 }
 
 // ReceiverConfig configures a Receiver.
@@ -100,8 +101,17 @@ type ReceiverConfig struct {
 	// the channel (it stays in Recent and Dropped counts it). Default 100 ms: a stuck UI must not make
 	// Plaid time out and retry.
 	SendWait time.Duration
-	// ForwardClient relays to ForwardTo (default: a client with a 10 s timeout).
+	// ForwardUnverified relays every webhook, verified or not (for testing your own handler's
+	// verification). By default only verified webhooks are relayed; the others are reported as
+	// not relayed.
+	ForwardUnverified bool
+	// ForwardClient relays to ForwardTo (default: a client that follows no redirects).
 	ForwardClient *http.Client
+	// ForwardTimeout bounds one relay (default DefaultForwardTimeout).
+	ForwardTimeout time.Duration
+	// ForwardDrain is how long Close lets relays still queued or in flight finish (default
+	// DefaultForwardDrain).
+	ForwardDrain time.Duration
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
 }
@@ -138,7 +148,7 @@ type Receiver struct {
 	seen     map[string]struct{}
 	seenFIFO []string
 	seenNext int
-	stopping bool // set by Close: no new forwards
+	late     []Event // forward results that came while FinishForwards waited
 
 	nonce string // see CompleteNonce
 
@@ -174,7 +184,8 @@ func NewReceiver(cfg ReceiverConfig) *Receiver {
 	}
 	r.fwdCtx, r.fwdCancel = context.WithCancel(context.Background())
 	if cfg.ForwardTo != "" {
-		r.fwd = newForwarder(cfg.ForwardTo, cfg.ForwardClient)
+		r.fwd = newForwarder(cfg.ForwardTo, cfg.ForwardClient, cfg.ForwardTimeout)
+		r.startForwarding()
 	}
 	return r
 }
@@ -541,16 +552,14 @@ func (r *Receiver) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// Close stops the receiver and closes Events (for receivers mounted without Serve). Pending
-// forwards are cancelled. It is safe to call more than once.
+// Close stops the receiver and closes Events (for receivers mounted without Serve). Relays still
+// queued or in flight get ForwardDrain to finish (see FinishForwards), then are cancelled. It is
+// safe to call more than once.
 func (r *Receiver) Close() error {
 	r.closeOnce.Do(func() {
-		r.mu.Lock()
-		r.stopping = true
-		r.mu.Unlock()
+		r.FinishForwards(r.cfg.ForwardDrain)
 		close(r.done)
 		r.fwdCancel()
-		r.fwdWG.Wait()
 		r.sendMu.Lock()
 		r.closed = true
 		close(r.events)

@@ -2,6 +2,10 @@ package webhook
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -162,10 +166,24 @@ func TestForwardTo(t *testing.T) {
 		fw.Forward.Latency < 20*time.Millisecond || fw.Forward.URL != strings.Replace(target, "hunter2", "xxxxx", 1) {
 		t.Fatalf("forward result %+v", fw.Forward)
 	}
-	// Unverified webhooks are relayed too: the developer's app must refuse them itself.
+	// An unverified webhook is not relayed, and the listing says so and why.
 	post(t, base+"/webhook", "application/json", "", sessionFinished("fw2"))
-	if fw := nextEvent(t, r, EventForward); fw.Forward.StatusCode != 202 {
-		t.Fatalf("unverified relay %+v", fw.Forward)
+	if fw := nextEvent(t, r, EventForward); fw.Forward.StatusCode != 0 || !fw.Forward.Skipped ||
+		!strings.Contains(fw.Forward.Err, "not relayed: the webhook is not verified ("+ReasonNoHeader+")") {
+		t.Fatalf("unverified webhook: %+v", fw.Forward)
+	}
+	select {
+	case g := <-gotc:
+		t.Fatalf("an unverified webhook reached the app: %+v", g)
+	case <-time.After(100 * time.Millisecond):
+	}
+
+	// --forward-unverified relays everything, for someone testing their own handler's verification.
+	all := NewReceiver(ReceiverConfig{Verifier: NewVerifier(kr), ForwardTo: target, ForwardUnverified: true})
+	base = serve(t, all)
+	post(t, base+"/webhook", "application/json", "", sessionFinished("fw3"))
+	if fw := nextEvent(t, all, EventForward); fw.Forward.StatusCode != 202 || fw.Forward.Skipped {
+		t.Fatalf("unverified relay with ForwardUnverified %+v", fw.Forward)
 	}
 	if g := <-gotc; g.verification != "" {
 		t.Fatalf("relayed a header that was not there: %q", g.verification)
@@ -176,7 +194,7 @@ func TestForwardToDeadTargetIsNotFatal(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	dead := "http://" + ln.Addr().String() + "/webhook"
 	ln.Close()
-	r := NewReceiver(ReceiverConfig{ForwardTo: dead})
+	r := NewReceiver(ReceiverConfig{ForwardTo: dead, ForwardUnverified: true})
 	base := serve(t, r)
 	for i := range 2 {
 		if st := post(t, base+"/webhook", "application/json", "", sessionFinished("dead"+string(rune('a'+i)))); st != 200 {
@@ -193,7 +211,7 @@ func TestForwardToBadURLAndLoopGuard(t *testing.T) {
 	if err := ValidateForwardURL("localhost:3000"); err == nil || !strings.Contains(err.Error(), "http://localhost:3000") {
 		t.Fatalf("ValidateForwardURL: %v", err)
 	}
-	r := NewReceiver(ReceiverConfig{ForwardTo: "ftp://x"})
+	r := NewReceiver(ReceiverConfig{ForwardTo: "ftp://x", ForwardUnverified: true})
 	base := serve(t, r)
 	post(t, base+"/webhook", "application/json", "", sessionFinished("bad"))
 	if fw := nextEvent(t, r, EventForward); !strings.Contains(fw.Forward.Err, "not an absolute http(s) URL") {
@@ -202,7 +220,7 @@ func TestForwardToBadURLAndLoopGuard(t *testing.T) {
 
 	// A receiver forwarding to itself relays once, not forever.
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	self := NewReceiver(ReceiverConfig{ForwardTo: "http://" + ln.Addr().String() + "/webhook"})
+	self := NewReceiver(ReceiverConfig{ForwardTo: "http://" + ln.Addr().String() + "/webhook", ForwardUnverified: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- self.Serve(ctx, ln) }()
@@ -356,5 +374,179 @@ func TestChunkedOversizeBody(t *testing.T) {
 	ev := nextEvent(t, r)
 	if ev.Kind != EventRejected || ev.Status != 413 || ev.Reason != "body over 1 MiB" || len(ev.Body) != rejectedBodyCap {
 		t.Fatalf("event %v %d %q, body %d bytes", ev.Kind, ev.Status, ev.Reason, len(ev.Body))
+	}
+}
+
+// TestForwardFloodOfForgedWebhooksCannotCrowdOutGenuine: 100 forged webhooks against a target that
+// is slow to answer them; the genuine webhook that follows is still relayed, promptly.
+func TestForwardFloodOfForgedWebhooksCannotCrowdOutGenuine(t *testing.T) {
+	kr := newKeyring(t)
+	release := make(chan struct{})
+	genuine := make(chan string, 1)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		b, _ := io.ReadAll(req.Body)
+		if strings.Contains(string(b), "forged") {
+			<-release // slow for these
+			return
+		}
+		genuine <- string(b)
+	}))
+	defer app.Close()
+	defer close(release)
+	r := NewReceiver(ReceiverConfig{Verifier: NewVerifier(kr), ForwardTo: app.URL, Buffer: 1024})
+	base := serve(t, r)
+	attacker, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	for i := range 100 {
+		body := sessionFinished(fmt.Sprintf("forged-%d", i))
+		h, _ := Sign(attacker, "kid-good", body, time.Now()) // a known kid, the wrong key
+		post(t, base+"/webhook", "application/json", h, body)
+	}
+	body := sessionFinished("genuine")
+	post(t, base+"/webhook", "application/json", kr.sign(t, "kid-good", body, time.Now()), body)
+	select {
+	case got := <-genuine:
+		if got != string(body) {
+			t.Fatalf("relayed %q", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the genuine webhook was not relayed: forged ones crowded it out")
+	}
+}
+
+// TestForwardUnverifiedLaneIsBounded: with ForwardUnverified, a target stuck on forged webhooks
+// holds only the unverified lane: overflow is dropped and reported, and verified relays go on.
+func TestForwardUnverifiedLaneIsBounded(t *testing.T) {
+	kr := newKeyring(t)
+	release := make(chan struct{})
+	genuine := make(chan struct{}, 1)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		b, _ := io.ReadAll(req.Body)
+		if strings.Contains(string(b), "forged") {
+			select {
+			case <-release:
+			case <-req.Context().Done():
+			}
+			return
+		}
+		genuine <- struct{}{}
+	}))
+	defer app.Close()
+	r := NewReceiver(ReceiverConfig{Verifier: NewVerifier(kr), ForwardTo: app.URL, ForwardUnverified: true,
+		ForwardTimeout: time.Minute, Buffer: 1024})
+	base := serve(t, r)
+	defer close(release) // runs before the receiver stops, so its relays can finish
+	for i := range 50 {
+		post(t, base+"/webhook", "application/json", "", sessionFinished(fmt.Sprintf("forged-%d", i)))
+	}
+	body := sessionFinished("genuine")
+	post(t, base+"/webhook", "application/json", kr.sign(t, "kid-good", body, time.Now()), body)
+	select {
+	case <-genuine:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a target stuck on unverified relays held up the verified one")
+	}
+	var dropped int
+	for _, ev := range r.Recent() {
+		if ev.Kind == EventForward && ev.Forward.Skipped && strings.Contains(ev.Forward.Err, "too many relays still waiting") {
+			dropped++
+		}
+	}
+	if accepted := 50 - dropped; dropped == 0 || accepted > forwardUnverifiedWorkers+forwardUnverifiedQueue {
+		t.Fatalf("%d of 50 stuck relays dropped and reported; at most %d may wait", dropped, forwardUnverifiedWorkers+forwardUnverifiedQueue)
+	}
+}
+
+// TestForwardTimeout: a relay that the target does not answer ends with a reported timeout.
+func TestForwardTimeout(t *testing.T) {
+	kr := newKeyring(t)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		io.ReadAll(req.Body) // net/http notices the client hanging up only once the body is read
+		<-req.Context().Done()
+	}))
+	defer app.Close()
+	r := NewReceiver(ReceiverConfig{Verifier: NewVerifier(kr), ForwardTo: app.URL, ForwardTimeout: 50 * time.Millisecond})
+	base := serve(t, r)
+	body := sessionFinished("slow")
+	post(t, base+"/webhook", "application/json", kr.sign(t, "kid-good", body, time.Now()), body)
+	if fw := nextEvent(t, r, EventForward); fw.Forward.StatusCode != 0 || fw.Forward.Err != "timed out waiting for your app" {
+		t.Fatalf("relay to a target that never answers: %+v", fw.Forward)
+	}
+}
+
+// TestForwardInFlightFinishesAtClose: a relay in flight when the receiver stops finishes (within
+// the drain bound) and its result is recorded, instead of being cut off.
+func TestForwardInFlightFinishesAtClose(t *testing.T) {
+	kr := newKeyring(t)
+	arrived := make(chan struct{}, 1)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		arrived <- struct{}{}
+		time.Sleep(200 * time.Millisecond) // the developer's app takes its time
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer app.Close()
+	r := NewReceiver(ReceiverConfig{Verifier: NewVerifier(kr), ForwardTo: app.URL})
+	base := serve(t, r)
+	body := sessionFinished("exit")
+	post(t, base+"/webhook", "application/json", kr.sign(t, "kid-good", body, time.Now()), body)
+	<-arrived
+	r.Close()
+	var got *ForwardResult
+	for _, ev := range r.Recent() {
+		if ev.Kind == EventForward {
+			got = ev.Forward
+		}
+	}
+	if got == nil || got.StatusCode != http.StatusAccepted || got.Err != "" {
+		t.Fatalf("relay in flight at exit: %+v, want it finished with 202 and recorded", got)
+	}
+}
+
+// TestFinishForwardsIsBounded: relays that cannot finish are cancelled after the drain bound and
+// returned as such, queued ones included; webhooks that arrive afterwards are not relayed.
+func TestFinishForwardsIsBounded(t *testing.T) {
+	kr := newKeyring(t)
+	arrived := make(chan struct{}, 16)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		io.ReadAll(req.Body)
+		arrived <- struct{}{}
+		<-req.Context().Done()
+	}))
+	defer app.Close()
+	r := NewReceiver(ReceiverConfig{Verifier: NewVerifier(kr), ForwardTo: app.URL, ForwardTimeout: time.Minute})
+	base := serve(t, r)
+	n := forwardWorkers + 2 // all workers stuck, two more queued
+	for i := range n {
+		body := sessionFinished(fmt.Sprintf("stuck-%d", i))
+		post(t, base+"/webhook", "application/json", kr.sign(t, "kid-good", body, time.Now()), body)
+	}
+	for range forwardWorkers {
+		<-arrived
+	}
+	done := make(chan []Event)
+	go func() { done <- r.FinishForwards(100 * time.Millisecond) }()
+	var late []Event
+	select {
+	case late = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("FinishForwards did not return")
+	}
+	if len(late) != n {
+		t.Fatalf("FinishForwards returned %d results, want %d", len(late), n)
+	}
+	for _, ev := range late {
+		if ev.Kind != EventForward || !strings.HasPrefix(ev.Forward.Err, "cancelled") {
+			t.Errorf("late result %+v", ev.Forward)
+		}
+	}
+	body := sessionFinished("after")
+	post(t, base+"/webhook", "application/json", kr.sign(t, "kid-good", body, time.Now()), body)
+	for {
+		fw := nextEvent(t, r, EventForward) // the n cancelled results come first
+		if fw.Forward.Skipped {
+			if !strings.Contains(fw.Forward.Err, "exiting") {
+				t.Fatalf("a webhook after FinishForwards: %+v", fw.Forward)
+			}
+			break
+		}
 	}
 }
