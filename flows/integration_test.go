@@ -1019,12 +1019,12 @@ func TestCompletionRedirectCarriesNonce(t *testing.T) {
 	for {
 		select {
 		case ev := <-env.CurrentReceiver().Events():
-			if ev.Kind != tunnel.EventComplete {
+			if ev.Kind != webhook.EventComplete {
 				continue
 			}
 			var completes int
 			for _, e := range env.CurrentReceiver().Recent() {
-				if e.Kind == tunnel.EventComplete {
+				if e.Kind == webhook.EventComplete {
 					completes++
 				}
 			}
