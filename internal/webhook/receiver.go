@@ -13,8 +13,10 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -114,6 +116,16 @@ type ReceiverConfig struct {
 	ForwardDrain time.Duration
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
+
+	// AllowWebhookFrom, if not empty, accepts /webhook only from these source addresses (Plaid's,
+	// with --only-plaid-ips); other sources are refused with 403 and listed. /complete stays open to
+	// anyone, because the phone that reaches it has no fixed address.
+	AllowWebhookFrom []netip.Prefix
+	// TrustForwardedFor takes the source address from the right-most X-Forwarded-For entry, the one
+	// the tunnel in front appended (ngrok documents that it appends the client's address). Only for
+	// the ngrok tunnel: where anyone can reach the listener directly (--listen, --public-host), the
+	// header says whatever the sender wrote, so the connection's address is used instead.
+	TrustForwardedFor bool
 }
 
 // Limits of the receiver.
@@ -211,7 +223,52 @@ func (r *Receiver) reject(w http.ResponseWriter, req *http.Request, status int, 
 	r.emit(req.Context(), Event{Kind: EventRejected, Status: status, Reason: reason, Body: body})
 }
 
+// sourceAddr is the address a request came from, as far as this receiver can trust it.
+func (r *Receiver) sourceAddr(req *http.Request) (netip.Addr, error) {
+	if r.cfg.TrustForwardedFor {
+		if xff := req.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			last := xff[len(xff)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			a, err := netip.ParseAddr(strings.TrimSpace(last))
+			if err != nil {
+				return netip.Addr{}, fmt.Errorf("X-Forwarded-For %q is not an address", printable(strings.TrimSpace(last)))
+			}
+			return a.Unmap(), nil
+		}
+		// ngrok-go's listener reports the client's address (from ngrok's proxy header) as the
+		// connection's remote address, so without the header that is still the right one.
+	}
+	ap, err := netip.ParseAddrPort(req.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("remote address %q is not an address", printable(req.RemoteAddr))
+	}
+	return ap.Addr().Unmap(), nil
+}
+
+// allowedSource says whether /webhook may be served to req, and if not, why.
+func (r *Receiver) allowedSource(req *http.Request) (bool, string) {
+	if len(r.cfg.AllowWebhookFrom) == 0 {
+		return true, ""
+	}
+	a, err := r.sourceAddr(req)
+	if err != nil {
+		return false, "source unknown (" + err.Error() + "): only Plaid's webhook addresses are accepted (--only-plaid-ips)"
+	}
+	for _, p := range r.cfg.AllowWebhookFrom {
+		if p.Contains(a) {
+			return true, ""
+		}
+	}
+	return false, "source " + a.String() + " is not one of Plaid's webhook addresses (--only-plaid-ips)"
+}
+
 func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
+	if ok, why := r.allowedSource(req); !ok {
+		r.reject(w, req, http.StatusForbidden, why, nil)
+		return
+	}
 	if req.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		r.reject(w, req, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed (use POST)", printable(req.Method)), nil)

@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -549,4 +551,87 @@ func TestFinishForwardsIsBounded(t *testing.T) {
 			break
 		}
 	}
+}
+
+// TestOnlyPlaidIPs: with AllowWebhookFrom, /webhook answers only Plaid's addresses (the right-most
+// X-Forwarded-For entry behind ngrok, the connection's address otherwise); refusals are listed with
+// the reason, and /complete stays open for the phone.
+func TestOnlyPlaidIPs(t *testing.T) {
+	kr := newKeyring(t)
+	var plaid []netip.Prefix
+	for _, c := range []string{"52.21.26.131/32", "52.21.47.157/32", "52.41.247.19/32", "52.88.82.239/32"} {
+		plaid = append(plaid, netip.MustParsePrefix(c))
+	}
+	send := func(t *testing.T, base string, xff ...string) int {
+		t.Helper()
+		body := sessionFinished(fmt.Sprintf("ip-%d", time.Now().UnixNano()))
+		req, _ := http.NewRequest(http.MethodPost, base+"/webhook", strings.NewReader(string(body)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Plaid-Verification", kr.sign(t, "kid-good", body, time.Now()))
+		for _, v := range xff {
+			req.Header.Add("X-Forwarded-For", v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	t.Run("behind ngrok", func(t *testing.T) {
+		r := NewReceiver(ReceiverConfig{Verifier: NewVerifier(kr), AllowWebhookFrom: plaid, TrustForwardedFor: true})
+		base := serve(t, r)
+		for _, c := range []struct {
+			name string
+			xff  []string
+			want int
+		}{
+			{"Plaid, as ngrok appends it", []string{"52.21.26.131"}, 200},
+			{"Plaid after a sender-written entry", []string{"203.0.113.9, 52.88.82.239"}, 200},
+			{"a sender writing Plaid's address first", []string{"52.21.26.131, 203.0.113.9"}, 403},
+			{"two header lines, the last is ngrok's", []string{"52.41.247.19", "198.51.100.7"}, 403},
+			{"not an address", []string{"52.21.26.131, junk"}, 403},
+			{"a neighbour of Plaid's", []string{"52.21.26.132"}, 403},
+			{"no header: the connection (loopback here)", nil, 403},
+		} {
+			if st := send(t, base, c.xff...); st != c.want {
+				t.Errorf("%s: %d, want %d", c.name, st, c.want)
+			}
+		}
+		var refused []string
+		for _, ev := range r.Recent() {
+			if ev.Kind == EventRejected {
+				refused = append(refused, ev.Reason)
+			}
+		}
+		if len(refused) != 5 || !slices.ContainsFunc(refused, func(s string) bool {
+			return strings.Contains(s, "source 203.0.113.9 is not one of Plaid's webhook addresses (--only-plaid-ips)")
+		}) {
+			t.Errorf("refusals listed: %q", refused)
+		}
+		// The phone is not Plaid: /complete must still work for it.
+		resp, err := http.Get(r.CompleteURL(base + "/complete"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("/complete with --only-plaid-ips: %d", resp.StatusCode)
+		}
+		nextEvent(t, r, EventComplete)
+	})
+
+	t.Run("listener reachable directly", func(t *testing.T) {
+		// Without ngrok in front, X-Forwarded-For is whatever the sender wrote: not believed.
+		r := NewReceiver(ReceiverConfig{Verifier: NewVerifier(kr), AllowWebhookFrom: plaid})
+		base := serve(t, r)
+		if st := send(t, base, "52.21.26.131"); st != 403 {
+			t.Fatalf("spoofed X-Forwarded-For on a direct listener: %d, want 403", st)
+		}
+		loop := NewReceiver(ReceiverConfig{Verifier: NewVerifier(kr), AllowWebhookFrom: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+		if st := send(t, serve(t, loop)); st != 200 {
+			t.Fatalf("an allowed connection address: %d, want 200", st)
+		}
+	})
 }
