@@ -770,6 +770,15 @@ func TestForwardToIsReported(t *testing.T) {
 	if !RunHeadless(ctx, env, HalfOptions{Half: HalfSession, Auto: true}, rec.emit) {
 		t.Fatalf("did not pass:\n%s", rec.text())
 	}
+	// Every relay that reached the app during the run is reported before "done": the run lets the
+	// relays in flight finish first.
+	mu.Lock()
+	atEnd := len(got)
+	mu.Unlock()
+	all := rec.all()
+	if fw := find(all, "forwarded"); len(fw) < atEnd || atEnd == 0 || all[len(all)-1]["event"] != "done" {
+		t.Errorf("%d relays reached the app during the run, %d reported before done:\n%s", atEnd, len(fw), rec.text())
+	}
 	// Forwarding is asynchronous: wait for the relay of SESSION_FINISHED to be reported by the
 	// receiver (the run itself may have ended first).
 	deadline := time.Now().Add(10 * time.Second)

@@ -54,6 +54,8 @@ type forwarder struct {
 	verified   chan forwardJob // lane for verified webhooks
 	unverified chan forwardJob // lane for the others, only with ForwardUnverified
 	closed     bool            // the lanes are closed (guarded by Receiver.mu)
+	pending    int             // relays queued or in flight (guarded by Receiver.mu)
+	idle       chan struct{}   // closed whenever pending is 0 (guarded by Receiver.mu)
 }
 
 // forwardJob is one webhook waiting to be relayed.
@@ -77,8 +79,10 @@ func newForwarder(target string, c *http.Client, timeout time.Duration) *forward
 	if u, err := url.Parse(target); err == nil {
 		shown = u.Redacted()
 	}
+	idle := make(chan struct{})
+	close(idle)
 	return &forwarder{url: target, shown: shown, bad: ValidateForwardURL(target), client: c, timeout: timeout,
-		verified: make(chan forwardJob, forwardQueue), unverified: make(chan forwardJob, forwardUnverifiedQueue)}
+		verified: make(chan forwardJob, forwardQueue), unverified: make(chan forwardJob, forwardUnverifiedQueue), idle: idle}
 }
 
 // startForwarding starts each lane's workers; they run until the lanes are closed (finishForwards).
@@ -94,6 +98,11 @@ func (r *Receiver) startForwarding() {
 				for j := range lane.q {
 					r.doForward(j.res, j.body, j.verification)
 					r.emitForward(Event{Kind: EventForward, Forward: j.res, Status: j.res.StatusCode, Reason: j.res.Err})
+					r.mu.Lock()
+					if r.fwd.pending--; r.fwd.pending == 0 {
+						close(r.fwd.idle)
+					}
+					r.mu.Unlock()
 				}
 			}()
 		}
@@ -133,6 +142,9 @@ func (r *Receiver) forward(ev Event, verification string) {
 	}
 	select {
 	case lane <- forwardJob{res: res, body: ev.Body, verification: verification}:
+		if r.fwd.pending++; r.fwd.pending == 1 {
+			r.fwd.idle = make(chan struct{})
+		}
 		r.mu.Unlock()
 	default:
 		r.mu.Unlock()
@@ -149,6 +161,26 @@ func (r *Receiver) emitForward(ev Event) {
 		r.late = append(r.late, ev)
 	}
 	r.mu.Unlock()
+}
+
+// WaitForwards waits up to timeout for the relays queued or in flight now (and any queued
+// meanwhile) to finish, and says whether they did. Unlike FinishForwards it does not stop relaying:
+// a run that ends can let its last relays report before it says it is done.
+func (r *Receiver) WaitForwards(timeout time.Duration) bool {
+	if r.fwd == nil {
+		return true
+	}
+	r.mu.Lock()
+	idle := r.fwd.idle
+	r.mu.Unlock()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-idle:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // FinishForwards stops relaying new webhooks and waits up to timeout (DefaultForwardDrain if 0)
