@@ -1014,10 +1014,10 @@ func TestCompletionRedirectCarriesNonce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(lt.RedirectURI, tn.CompleteURL()+"?") || !strings.Contains(lt.RedirectURI, "lr_nonce=") {
+	if nonce := strings.TrimPrefix(lt.RedirectURI, tn.CompleteURL()+"/"); nonce == lt.RedirectURI || len(nonce) < 20 {
 		t.Fatalf("completion_redirect_uri %q carries no nonce", lt.RedirectURI)
 	}
-	for _, u := range []string{tn.CompleteURL(), tn.CompleteURL() + "?lr_nonce=guess", lt.RedirectURI} {
+	for _, u := range []string{tn.CompleteURL(), tn.CompleteURL() + "/guess", lt.RedirectURI} {
 		resp, err := http.Get(u)
 		if err != nil {
 			t.Fatal(err)

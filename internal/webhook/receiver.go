@@ -204,10 +204,10 @@ func NewReceiver(cfg ReceiverConfig) *Receiver {
 
 // ServeHTTP serves /webhook and /complete.
 func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	switch req.URL.Path {
-	case "/webhook", "/webhook/":
+	switch path := req.URL.Path; {
+	case path == "/webhook", path == "/webhook/":
 		r.serveWebhook(w, req)
-	case "/complete", "/complete/":
+	case path == "/complete", strings.HasPrefix(path, "/complete/"):
 		r.serveComplete(w, req)
 	default:
 		// Not an event: the public URL attracts scanners and favicon requests, which are noise.
@@ -395,10 +395,6 @@ func (r *Receiver) markSeen(key string) bool {
 	return false
 }
 
-// CompleteNonceParam is the query parameter of the completion_redirect_uri that carries the
-// receiver's nonce (see Receiver.CompleteURL).
-const CompleteNonceParam = "lr_nonce"
-
 const completePage = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -426,20 +422,21 @@ the session through Plaid as well.</p>
 `
 
 // CompleteNonce is this receiver's random nonce: /complete counts a visit (EventComplete) only when
-// the query carries it, so nobody who merely knows the URL (a LAN neighbour, a scanner) can tick
+// its path carries it (/complete/NONCE), so nobody who merely knows the URL (a LAN neighbour, a scanner) can tick
 // "completion page reached".
 func (r *Receiver) CompleteNonce() string { return r.nonce }
 
-// CompleteURL adds this receiver's nonce to base, the public /complete URL, giving the
-// completion_redirect_uri to put in link tokens.
+// CompleteURL adds this receiver's nonce to base, the public /complete URL, as a last path segment
+// (/complete/NONCE), giving the completion_redirect_uri to put in link tokens. In the path, not in
+// the query, so that it survives whatever a page in between (ngrok's free-plan browser warning) or
+// Plaid does with the query; a query on base is kept.
 func (r *Receiver) CompleteURL(base string) string {
 	u, err := url.Parse(base)
 	if err != nil {
 		return base
 	}
-	q := u.Query()
-	q.Set(CompleteNonceParam, r.nonce)
-	u.RawQuery = q.Encode()
+	u.Path = strings.TrimRight(u.Path, "/") + "/" + r.nonce
+	u.RawPath = ""
 	return u.String()
 }
 
@@ -453,9 +450,9 @@ func (r *Receiver) serveComplete(w http.ResponseWriter, req *http.Request) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
-	q, qerr := url.ParseQuery(req.URL.RawQuery)
-	got, present := q[CompleteNonceParam]
-	ok := qerr == nil && len(got) == 1 && subtle.ConstantTimeCompare([]byte(got[0]), []byte(r.nonce)) == 1
+	got := strings.Trim(strings.TrimPrefix(req.URL.Path, "/complete"), "/")
+	present := got != ""
+	ok := present && subtle.ConstantTimeCompare([]byte(got), []byte(r.nonce)) == 1
 	switch {
 	case ok:
 	case !present:
@@ -482,12 +479,11 @@ func (r *Receiver) serveComplete(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	io.WriteString(w, completePage)
-	// The rest of the query (e.g. a link session id Plaid appends) is kept for the UI to show; the
-	// nonce is not, so it never reaches the screen or a transcript.
-	delete(q, CompleteNonceParam)
+	// The query (e.g. a link session id Plaid appends) is kept for the UI to show; the nonce is in
+	// the path, so it never reaches the screen or a transcript.
 	var body []byte
-	if len(q) > 0 {
-		body = []byte(q.Encode())
+	if req.URL.RawQuery != "" {
+		body = []byte(req.URL.RawQuery)
 		if len(body) > rejectedBodyCap {
 			body = body[:rejectedBodyCap]
 		}

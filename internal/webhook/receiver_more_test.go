@@ -69,7 +69,7 @@ func TestCompleteCountsOnlyWithNonce(t *testing.T) {
 	if st, page := get("GET", base+"/complete"); st != 200 || !strings.Contains(page, "did not count") {
 		t.Fatalf("bare GET: %d %q, want 200 and a page saying nothing was counted", st, page)
 	}
-	if st, page := get("GET", base+"/complete?lr_nonce=guess&link_session_id=x"); st != 403 || !strings.Contains(page, "did not count") {
+	if st, page := get("GET", base+"/complete/guess?link_session_id=x"); st != 403 || !strings.Contains(page, "did not count") {
 		t.Fatalf("wrong nonce: %d %q, want 403 and the not-counted page", st, page)
 	}
 	if st, _ := get("HEAD", r.CompleteURL(base+"/complete")); st != 200 {
@@ -81,6 +81,9 @@ func TestCompleteCountsOnlyWithNonce(t *testing.T) {
 	st, page := get("GET", r.CompleteURL(base+"/complete?link_session_id=ok"))
 	if st != 200 || !strings.Contains(page, "return to your terminal") {
 		t.Fatalf("GET with the nonce: %d %q", st, page)
+	}
+	if u := r.CompleteURL(base + "/complete"); u != base+"/complete/"+r.CompleteNonce() {
+		t.Fatalf("CompleteURL = %q, want the nonce as the last path segment", u)
 	}
 	ev := nextEvent(t, r, EventComplete)
 	if string(ev.Body) != "link_session_id=ok" || strings.Contains(string(ev.Body), r.CompleteNonce()) {
@@ -108,7 +111,8 @@ func TestCompleteCountsOnlyWithNonce(t *testing.T) {
 func TestCompleteWithoutNonceTicksNothing(t *testing.T) {
 	r := NewReceiver(ReceiverConfig{})
 	base := serve(t, r)
-	for _, u := range []string{"/complete", "/complete/", "/complete?link_session_id=abc", "/complete?lr_nonce=&x=1", "/complete?lr_nonce=AAAAAAAAAAAAAAAAAAAAAAAAAA"} {
+	for _, u := range []string{"/complete", "/complete/", "/complete?link_session_id=abc", "/complete?lr_nonce=&x=1",
+		"/complete/AAAAAAAAAAAAAAAAAAAAAAAAAA", "/complete/x/y", "/complete//", "/complete?" + r.CompleteNonce()} {
 		resp, err := http.Get(base + u)
 		if err != nil {
 			t.Fatal(err)
