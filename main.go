@@ -136,7 +136,16 @@ func runTUI(ctx context.Context, cfg flows.Config, env *flows.Env, opts options,
 		Transcript: transcript,
 	})
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx))
-	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+	_, err := p.Run()
+	// --forward-to relays still in flight when the TUI ended finish (bounded) and are recorded.
+	for _, ev := range env.FinishForwards() {
+		if rec := flows.ForwardRecord(ev); rec != nil {
+			if werr := transcript.Write(rec); werr != nil {
+				fmt.Fprintln(stderr, "linkrecovery: writing transcript:", werr)
+			}
+		}
+	}
+	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		fmt.Fprintln(stderr, "linkrecovery:", err)
 		return 1
 	}
@@ -160,19 +169,21 @@ func openDebugLog(path string) (io.Closer, error) {
 
 // options are the command-line flags of the walk-through.
 type options struct {
-	half           int
-	noTUI          bool
-	auto           bool
-	transcript     string
-	envFile        string
-	theme          string
-	webhookURL     string
-	listen         string
-	forwardTo      string
-	publicHost     string
-	redirectURI    string
-	webhookTimeout time.Duration
-	tunnelTimeout  time.Duration
+	half              int
+	noTUI             bool
+	auto              bool
+	transcript        string
+	envFile           string
+	theme             string
+	webhookURL        string
+	listen            string
+	forwardTo         string
+	forwardUnverified bool
+	onlyPlaidIPs      bool
+	publicHost        string
+	redirectURI       string
+	webhookTimeout    time.Duration
+	tunnelTimeout     time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -187,7 +198,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.theme, "theme", "auto", "terminal background: auto (from COLORFGBG, else dark), dark or light")
 	fs.StringVar(&o.webhookURL, "webhook-url", "", "your own public `URL` (e.g. your own tunnel) forwarding to --listen, instead of ngrok")
 	fs.StringVar(&o.listen, "listen", "", "`ADDR` the webhook receiver listens on (with --webhook-url)")
-	fs.StringVar(&o.forwardTo, "forward-to", "", "relay every webhook, body and Plaid-Verification header, to your app at `URL`")
+	fs.StringVar(&o.forwardTo, "forward-to", "", "relay each verified webhook, body and Plaid-Verification header, to your app at `URL` (refused ones are listed, not relayed)")
+	fs.BoolVar(&o.forwardUnverified, "forward-unverified", false, "with --forward-to: relay every webhook, verified or not (to test your own handler's verification)")
+	fs.BoolVar(&o.onlyPlaidIPs, "only-plaid-ips", false, "accept /webhook only from Plaid's documented webhook addresses (ngrok tunnel only); /complete stays open for the phone")
 	fs.StringVar(&o.publicHost, "public-host", "", "demo mode: listen on all interfaces and build URLs with `HOST` (e.g. your LAN address) so a phone can scan the QR code")
 	fs.StringVar(&o.redirectURI, "redirect-uri", "", "completion_redirect_uri for Hosted Link (default: the receiver's /complete page)")
 	fs.DurationVar(&o.webhookTimeout, "webhook-timeout", 3*time.Minute, "how long to wait for SESSION_FINISHED before falling back to /link/token/get")
@@ -222,6 +235,8 @@ func (o options) apply(c *flows.Config) {
 	c.WebhookURL = o.webhookURL
 	c.Listen = o.listen
 	c.ForwardTo = o.forwardTo
+	c.ForwardUnverified = o.forwardUnverified
+	c.OnlyPlaidIPs = o.onlyPlaidIPs
 	c.PublicHost = o.publicHost
 	c.RedirectURI = o.redirectURI
 	c.WebhookTimeout = o.webhookTimeout

@@ -17,6 +17,8 @@ import (
 
 	"github.com/creack/pty"
 	"github.com/plaid/plaid-go/v29/plaid"
+
+	"github.com/bankdown/linkrecovery/flows"
 )
 
 // The test binary doubles as the app: with LINKRECOVERY_RUN_MAIN set it runs main() with the arguments
@@ -68,6 +70,12 @@ func TestParseFlagsRejectsBadInput(t *testing.T) {
 	o, err := parseFlags([]string{"--half", "2", "--no-tui", "--auto", "--webhook-url", "https://x.example", "--listen", "127.0.0.1:9"}, io.Discard)
 	if err != nil || o.half != 2 || !o.noTUI || !o.auto || o.listen != "127.0.0.1:9" {
 		t.Errorf("parseFlags(valid) = %+v, %v", o, err)
+	}
+	o, err = parseFlags([]string{"--forward-to", "http://127.0.0.1:3000/hook", "--forward-unverified", "--only-plaid-ips"}, io.Discard)
+	var cfg flows.Config
+	o.apply(&cfg)
+	if err != nil || cfg.ForwardTo != "http://127.0.0.1:3000/hook" || !cfg.ForwardUnverified || !cfg.OnlyPlaidIPs {
+		t.Errorf("--forward-unverified/--only-plaid-ips: %+v, %v", cfg, err)
 	}
 }
 

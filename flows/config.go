@@ -160,6 +160,22 @@ func (c Config) Validate() error {
 			return err
 		}
 	}
+	if c.ForwardUnverified && c.ForwardTo == "" {
+		return errors.New("--forward-unverified needs --forward-to: the URL of your app to relay webhooks to")
+	}
+	if c.OnlyPlaidIPs {
+		// The source address is known only behind the built-in ngrok tunnel (its X-Forwarded-For).
+		// Behind your own tunnel every request comes from the tunnel's local address, and the
+		// emulator's webhooks come from loopback: the flag would refuse everything there.
+		switch {
+		case c.Mode() == ModeDemo:
+			return errors.New("--only-plaid-ips works against the real Sandbox only (Plaid's webhook addresses); drop it in demo mode")
+		case c.WebhookURL != "":
+			return errors.New("--only-plaid-ips works with the built-in ngrok tunnel only: behind your own tunnel every request seems to come from the tunnel itself; restrict source addresses in your tunnel instead, or drop --webhook-url")
+		case plaidIsLocal(c.PlaidURL):
+			return errors.New("--only-plaid-ips needs the real Plaid Sandbox: webhooks from an emulator at " + c.PlaidURL + " do not come from Plaid's addresses; drop the flag or PLAID_BASE_URL")
+		}
+	}
 	if c.RedirectURI != "" {
 		if err := checkURL("--redirect-uri", c.RedirectURI); err != nil {
 			return err
@@ -249,9 +265,9 @@ func isLoopbackHost(host string) bool {
 // String describes the Config with its secrets masked, so that printing one with %v or %+v (in a
 // log, a panic, a test failure) cannot leak PLAID_SECRET or NGROK_AUTHTOKEN.
 func (c Config) String() string {
-	return fmt.Sprintf("{Mode:%s ClientID:%s Secret:%s PlaidEnv:%s PlaidURL:%s NgrokAuthtoken:%s (from %s) NgrokServer:%s TunnelDeadline:%s WebhookURL:%s Listen:%s PublicHost:%s ForwardTo:%s RedirectURI:%s WebhookTimeout:%s}",
+	return fmt.Sprintf("{Mode:%s ClientID:%s Secret:%s PlaidEnv:%s PlaidURL:%s NgrokAuthtoken:%s (from %s) NgrokServer:%s TunnelDeadline:%s WebhookURL:%s Listen:%s PublicHost:%s ForwardTo:%s ForwardUnverified:%t OnlyPlaidIPs:%t RedirectURI:%s WebhookTimeout:%s}",
 		c.Mode(), c.ClientID, secret.Mask(c.Secret), c.PlaidEnv, c.PlaidURL, secret.Mask(c.NgrokAuthtoken), c.NgrokAuthtokenSource, c.NgrokServer, c.TunnelDeadline,
-		c.WebhookURL, c.Listen, c.PublicHost, c.ForwardTo, c.RedirectURI, c.WebhookTimeout)
+		c.WebhookURL, c.Listen, c.PublicHost, c.ForwardTo, c.ForwardUnverified, c.OnlyPlaidIPs, c.RedirectURI, c.WebhookTimeout)
 }
 
 // GoString is String for %#v, which would otherwise print the fields raw.

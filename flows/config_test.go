@@ -2,12 +2,15 @@ package flows
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/bankdown/linkrecovery/internal/secret"
+	"github.com/bankdown/linkrecovery/tunnel"
 )
 
 // envMap is a getenv over a fixed map, so tests never read the real environment.
@@ -125,6 +128,16 @@ func TestValidateFlags(t *testing.T) {
 		{"public host with port", func(c *Config) { c.PublicHost = "192.168.1.2:80" }, "--public-host"},
 		{"public host ipv6", func(c *Config) { c.PublicHost = "fe80::1" }, ""},
 		{"production", func(c *Config) { c.PlaidEnv = "production" }, "Sandbox only"},
+		{"forward unverified alone", func(c *Config) { c.ForwardUnverified = true }, "--forward-unverified needs --forward-to"},
+		{"forward unverified ok", func(c *Config) { c.ForwardUnverified = true; c.ForwardTo = "http://localhost:3000/hook" }, ""},
+		{"only plaid ips behind ngrok", func(c *Config) { c.OnlyPlaidIPs = true }, ""},
+		{"only plaid ips behind own tunnel", func(c *Config) {
+			c.OnlyPlaidIPs = true
+			c.WebhookURL = "https://x.example"
+			c.Listen = "127.0.0.1:8080"
+		}, "built-in ngrok tunnel only"},
+		{"only plaid ips in demo", func(c *Config) { c.OnlyPlaidIPs = true; c.ClientID, c.Secret = "", "" }, "real Sandbox only"},
+		{"only plaid ips against an emulator", func(c *Config) { c.OnlyPlaidIPs = true; c.PlaidURL = "http://127.0.0.1:4000" }, "real Plaid Sandbox"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -159,5 +172,28 @@ func TestConfigPrintsNoSecrets(t *testing.T) {
 	// Nested in another value too (e.g. a struct holding the Config).
 	if out := fmt.Sprintf("%+v", struct{ C Config }{c}); strings.Contains(out, secret) {
 		t.Errorf("nested leaks: %s", out)
+	}
+}
+
+// TestOnlyPlaidIPsReceiverConfig: --only-plaid-ips gives the receiver Plaid's documented webhook
+// addresses, and X-Forwarded-For is believed behind ngrok only (anyone can write it elsewhere).
+func TestOnlyPlaidIPsReceiverConfig(t *testing.T) {
+	e := &Env{cfg: Config{OnlyPlaidIPs: true}}
+	rc := e.receiverConfig(tunnel.ProviderNgrok)
+	if len(rc.AllowWebhookFrom) != len(tunnel.PlaidWebhookCIDRs) || !rc.TrustForwardedFor {
+		t.Fatalf("ngrok: %d prefixes, trust %v", len(rc.AllowWebhookFrom), rc.TrustForwardedFor)
+	}
+	for _, ip := range []string{"52.21.26.131", "52.21.47.157", "52.41.247.19", "52.88.82.239"} {
+		if !slices.ContainsFunc(rc.AllowWebhookFrom, func(p netip.Prefix) bool { return p.Contains(netip.MustParseAddr(ip)) }) {
+			t.Errorf("Plaid's documented address %s is not allowed", ip)
+		}
+	}
+	for _, p := range []tunnel.Provider{tunnel.ProviderURL, tunnel.ProviderLocal} {
+		if rc := e.receiverConfig(p); rc.TrustForwardedFor {
+			t.Errorf("%s: X-Forwarded-For trusted", p)
+		}
+	}
+	if rc := (&Env{}).receiverConfig(tunnel.ProviderNgrok); rc.AllowWebhookFrom != nil {
+		t.Errorf("without the flag: %v", rc.AllowWebhookFrom)
 	}
 }

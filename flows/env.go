@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"sync"
@@ -235,10 +236,7 @@ func (e *Env) OpenTunnel(ctx context.Context) (*tunnel.Tunnel, error) {
 			Next: "this is a bug in linkrecovery; please report it"}
 	}
 
-	rcv := webhook.NewReceiver(webhook.ReceiverConfig{
-		Verifier:  webhook.NewVerifier(webhook.PlaidKeySource(e.Plaid)),
-		ForwardTo: e.cfg.ForwardTo,
-	})
+	rcv := webhook.NewReceiver(e.receiverConfig(t.Provider))
 	serveCtx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -250,6 +248,36 @@ func (e *Env) OpenTunnel(ctx context.Context) (*tunnel.Tunnel, error) {
 	e.tun, e.rcv, e.stopRecv, e.recvDone = t, rcv, stop, done
 	e.mu.Unlock()
 	return t, nil
+}
+
+// receiverConfig is the receiver's configuration for a tunnel from provider.
+func (e *Env) receiverConfig(provider tunnel.Provider) webhook.ReceiverConfig {
+	rc := webhook.ReceiverConfig{
+		Verifier:          webhook.NewVerifier(webhook.PlaidKeySource(e.Plaid)),
+		ForwardTo:         e.cfg.ForwardTo,
+		ForwardUnverified: e.cfg.ForwardUnverified,
+	}
+	if e.cfg.OnlyPlaidIPs {
+		for _, c := range tunnel.PlaidWebhookCIDRs {
+			if p, err := netip.ParsePrefix(c); err == nil {
+				rc.AllowWebhookFrom = append(rc.AllowWebhookFrom, p)
+			}
+		}
+		// ngrok appends the client's address to X-Forwarded-For; anywhere else the header is the
+		// sender's to write. (Config.Validate allows the flag with ngrok only.)
+		rc.TrustForwardedFor = provider == tunnel.ProviderNgrok
+	}
+	return rc
+}
+
+// FinishForwards lets the --forward-to relays still queued or in flight finish (at most
+// webhook.DefaultForwardDrain), stops relaying, and returns their results so that a run can record
+// them before it exits. Nil without a receiver.
+func (e *Env) FinishForwards() []webhook.Event {
+	if r := e.CurrentReceiver(); r != nil {
+		return r.FinishForwards(webhook.DefaultForwardDrain)
+	}
+	return nil
 }
 
 // plaidIsLocal says whether the Plaid base URL is this machine: an emulator standing in for Plaid,
@@ -280,6 +308,11 @@ func (e *Env) Close() error {
 	}
 	if wt != nil {
 		wt.CloseIdleConnections()
+	}
+	if r := e.CurrentReceiver(); r != nil {
+		// Relays in flight finish (bounded) before the receiver stops, so their results are not
+		// cut off; the receiver's shutdown below would otherwise cancel them.
+		r.FinishForwards(webhook.DefaultForwardDrain)
 	}
 	if stop != nil {
 		stop()

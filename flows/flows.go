@@ -42,8 +42,14 @@ type Config struct {
 	WebhookURL         string // --webhook-url: the user's own public URL (then Listen is required)
 	Listen             string // --listen: where the receiver listens
 	PublicHost         string // --public-host: build demo URLs with this host and listen on all interfaces
-	ForwardTo          string // --forward-to: relay webhooks to the developer's own app
-	RedirectURI        string // --redirect-uri: completion_redirect_uri (default: the receiver's /complete)
+	ForwardTo          string // --forward-to: relay verified webhooks to the developer's own app
+	// ForwardUnverified (--forward-unverified) relays every webhook, verified or not, for testing
+	// your own handler's verification.
+	ForwardUnverified bool
+	// OnlyPlaidIPs (--only-plaid-ips) accepts /webhook only from Plaid's documented webhook addresses
+	// (behind the ngrok tunnel only); /complete stays open for the phone.
+	OnlyPlaidIPs bool
+	RedirectURI  string // --redirect-uri: completion_redirect_uri (default: the receiver's /complete)
 
 	WebhookTimeout time.Duration // how long half 2 waits for SESSION_FINISHED before polling (default 3 min)
 }

@@ -43,7 +43,8 @@ var (
 //	recovery_email         to, url, subject, institution_id, institution_name (demo, half 1 with --auto)
 //	public_token_exchanged half, item_id, institution_id, accounts[{account_id, name, mask, type, subtype,
 //	                       balance_current}], via ("webhook" or "polling")
-//	forwarded              seq, url, status_code, latency_ms, [error] (--forward-to)
+//	forwarded              seq, url, status_code, latency_ms, [error], [not_relayed] (--forward-to:
+//	                       verified webhooks only, unless --forward-unverified)
 //	error                  step, message, hint, and for Plaid errors code, error_type, request_id,
 //	                       http_status, endpoint
 //	done                   half, passed, [reason], [via]
@@ -57,6 +58,7 @@ func RunHeadless(ctx context.Context, env *Env, o HalfOptions, emit func(Record)
 	}
 	r := &run{ctx: ctx, env: env, o: o, emitFn: emit}
 	passed, reason := r.run(ctx)
+	r.reportLastRelays()
 	done := Record{"event": "done", "half": int(o.Half), "passed": passed}
 	if reason != "" {
 		done["reason"] = reason
@@ -77,6 +79,32 @@ type run struct {
 	events <-chan webhook.Event // the receiver's events; nil once it stopped
 	auto   <-chan error         // the running --auto session walk's result; nil when none runs
 	via    string               // how the session result arrived: "webhook" or "polling"
+}
+
+// reportLastRelays lets the --forward-to relays still queued or in flight finish (bounded) and
+// reports them, so the run's output lists every relay before "done".
+func (r *run) reportLastRelays() {
+	if r.env == nil {
+		return
+	}
+	rcv := r.env.CurrentReceiver()
+	if rcv == nil || r.env.Config().ForwardTo == "" {
+		return
+	}
+	rcv.WaitForwards(webhook.DefaultForwardDrain)
+	for {
+		select {
+		case ev, ok := <-rcv.Events():
+			if !ok {
+				return
+			}
+			if ev.Kind == webhook.EventForward {
+				r.handleEvent(ev, nil)
+			}
+		default:
+			return
+		}
+	}
 }
 
 func (r *run) emit(rec Record) {
@@ -489,16 +517,31 @@ func (r *run) handleEvent(ev webhook.Event, tokens []string) bool {
 			"message": fmt.Sprintf("the webhook receiver refused a request (HTTP %d): %s", ev.Status, orDash(ev.Reason)),
 			"hint":    "only Plaid should POST JSON to the webhook URL; if this was Plaid, see the reason"})
 	case webhook.EventForward:
-		if f := ev.Forward; f != nil {
-			rec := Record{"event": "forwarded", "seq": f.Seq, "url": f.URL, "status_code": f.StatusCode,
-				"latency_ms": f.Latency.Milliseconds()}
-			if f.Err != "" {
-				rec["error"] = f.Err
-			}
+		if rec := ForwardRecord(ev); rec != nil {
 			r.emit(rec)
 		}
 	}
 	return false
+}
+
+// ForwardRecord is the "forwarded" record of a --forward-to result (nil for other events):
+// seq of the webhook, url (password masked), status_code and latency_ms of the app's answer,
+// error if it did not answer, not_relayed when the webhook was not sent on purpose (not verified,
+// queue full, exiting; error says which).
+func ForwardRecord(ev webhook.Event) Record {
+	f := ev.Forward
+	if ev.Kind != webhook.EventForward || f == nil {
+		return nil
+	}
+	rec := Record{"event": "forwarded", "seq": f.Seq, "url": f.URL, "status_code": f.StatusCode,
+		"latency_ms": f.Latency.Milliseconds()}
+	if f.Err != "" {
+		rec["error"] = f.Err
+	}
+	if f.Skipped {
+		rec["not_relayed"] = true
+	}
+	return rec
 }
 
 // transient says whether a polling error may go away by itself (network, rate limit, Plaid hiccup).

@@ -436,7 +436,7 @@ func TestPlaidErrorsFromEmulatorFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lt.Webhook != env.WebhookURL() || lt.RedirectURI != env.CurrentTunnel().CompleteURL() {
+	if lt.Webhook != env.WebhookURL() || lt.RedirectURI != env.CurrentReceiver().CompleteURL(env.CurrentTunnel().CompleteURL()) {
 		t.Errorf("token = %+v", lt)
 	}
 	st, err := env.GetLinkToken(ctx, lt.Token)
@@ -771,6 +771,15 @@ func TestForwardToIsReported(t *testing.T) {
 	if !RunHeadless(ctx, env, HalfOptions{Half: HalfSession, Auto: true}, rec.emit) {
 		t.Fatalf("did not pass:\n%s", rec.text())
 	}
+	// Every relay that reached the app during the run is reported before "done": the run lets the
+	// relays in flight finish first.
+	mu.Lock()
+	atEnd := len(got)
+	mu.Unlock()
+	all := rec.all()
+	if fw := find(all, "forwarded"); len(fw) < atEnd || atEnd == 0 || all[len(all)-1]["event"] != "done" {
+		t.Errorf("%d relays reached the app during the run, %d reported before done:\n%s", atEnd, len(fw), rec.text())
+	}
 	// Forwarding is asynchronous: wait for the relay of SESSION_FINISHED to be reported by the
 	// receiver (the run itself may have ended first).
 	deadline := time.Now().Add(10 * time.Second)
@@ -990,4 +999,51 @@ func startHalf2(t *testing.T, env *Env) (context.Context, *recorder, <-chan bool
 	result := make(chan bool, 1)
 	go func() { result <- RunHeadless(ctx, env, HalfOptions{Half: HalfSession}, rec.emit) }()
 	return ctx, rec, result
+}
+
+// TestCompletionRedirectCarriesNonce: the completion_redirect_uri the app builds carries the
+// receiver's nonce, so following it ticks "completion page reached" while the bare /complete URL
+// (all a LAN neighbour knows) shows a page and ticks nothing.
+func TestCompletionRedirectCarriesNonce(t *testing.T) {
+	env := newDemoEnv(t, Config{})
+	ctx := context.Background()
+	tn, err := env.OpenTunnel(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt, err := env.CreateHostedLinkToken(ctx, HalfSession)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nonce := strings.TrimPrefix(lt.RedirectURI, tn.CompleteURL()+"/"); nonce == lt.RedirectURI || len(nonce) < 20 {
+		t.Fatalf("completion_redirect_uri %q carries no nonce", lt.RedirectURI)
+	}
+	for _, u := range []string{tn.CompleteURL(), tn.CompleteURL() + "/guess", lt.RedirectURI} {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-env.CurrentReceiver().Events():
+			if ev.Kind != webhook.EventComplete {
+				continue
+			}
+			var completes int
+			for _, e := range env.CurrentReceiver().Recent() {
+				if e.Kind == webhook.EventComplete {
+					completes++
+				}
+			}
+			if completes != 1 {
+				t.Fatalf("%d completion events; only the visit with the nonce counts", completes)
+			}
+			return
+		case <-deadline:
+			t.Fatal("following the completion_redirect_uri did not count")
+		}
+	}
 }

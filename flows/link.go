@@ -31,7 +31,12 @@ func (e *Env) CreateHostedLinkToken(ctx context.Context, half Half) (LinkToken, 
 	}
 	redirect := e.cfg.RedirectURI
 	if redirect == "" {
+		// The receiver's /complete page counts a visit only with this run's nonce, so nobody who
+		// merely knows the URL can tick "completion page reached".
 		redirect = t.CompleteURL()
+		if r := e.CurrentReceiver(); r != nil {
+			redirect = r.CompleteURL(redirect)
+		}
 	}
 	return e.createLinkToken(ctx, half, t.WebhookURL(), redirect)
 }

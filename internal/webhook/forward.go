@@ -13,8 +13,23 @@ import (
 	"time"
 )
 
-// maxForwardsInFlight bounds concurrent relays: a dead or slow target must not pile up goroutines.
-const maxForwardsInFlight = 16
+// Relaying (--forward-to) is bounded so that neither a slow target nor a flood can hurt anything
+// else: verified webhooks and (with ForwardUnverified) the others travel in separate lanes, each
+// with its own few workers and a short queue, so a slow answer to forged webhooks never delays a
+// genuine one; a webhook that finds its lane's queue full is dropped and the drop is reported;
+// each relay has a timeout; and at exit the relays still queued or in flight get a bounded time to
+// finish, and their results are reported (Receiver.FinishForwards).
+const (
+	forwardWorkers           = 4  // concurrent relays of verified webhooks
+	forwardQueue             = 32 // verified webhooks waiting for a worker
+	forwardUnverifiedWorkers = 2  // concurrent relays of the others (ForwardUnverified)
+	forwardUnverifiedQueue   = 8
+
+	// DefaultForwardTimeout bounds one relay (Plaid itself waits 10 s for a webhook's answer).
+	DefaultForwardTimeout = 10 * time.Second
+	// DefaultForwardDrain is how long relays still queued or in flight may take to finish at exit.
+	DefaultForwardDrain = 5 * time.Second
+)
 
 // ValidateForwardURL checks a --forward-to value before the receiver starts.
 func ValidateForwardURL(s string) error {
@@ -30,63 +45,187 @@ func ValidateForwardURL(s string) error {
 }
 
 type forwarder struct {
-	url    string
-	shown  string // url with any password masked: it goes into events and onto the screen
-	bad    error  // ValidateForwardURL's verdict; every relay reports it
-	client *http.Client
-	sem    chan struct{}
+	url     string
+	shown   string // url with any password masked: it goes into events and onto the screen
+	bad     error  // ValidateForwardURL's verdict; every relay reports it
+	client  *http.Client
+	timeout time.Duration
+
+	verified   chan forwardJob // lane for verified webhooks
+	unverified chan forwardJob // lane for the others, only with ForwardUnverified
+	closed     bool            // the lanes are closed (guarded by Receiver.mu)
+	pending    int             // relays queued or in flight (guarded by Receiver.mu)
+	idle       chan struct{}   // closed whenever pending is 0 (guarded by Receiver.mu)
 }
 
-func newForwarder(target string, c *http.Client) *forwarder {
+// forwardJob is one webhook waiting to be relayed.
+type forwardJob struct {
+	res          *ForwardResult
+	body         []byte
+	verification string
+}
+
+func newForwarder(target string, c *http.Client, timeout time.Duration) *forwarder {
 	if c == nil {
 		c = &http.Client{
-			Timeout: 10 * time.Second,
 			// The developer's app answering with a redirect is worth reporting as is, not following.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
+	}
+	if timeout <= 0 {
+		timeout = DefaultForwardTimeout
 	}
 	shown := target
 	if u, err := url.Parse(target); err == nil {
 		shown = u.Redacted()
 	}
-	return &forwarder{url: target, shown: shown, bad: ValidateForwardURL(target), client: c, sem: make(chan struct{}, maxForwardsInFlight)}
+	idle := make(chan struct{})
+	close(idle)
+	return &forwarder{url: target, shown: shown, bad: ValidateForwardURL(target), client: c, timeout: timeout,
+		verified: make(chan forwardJob, forwardQueue), unverified: make(chan forwardJob, forwardUnverifiedQueue), idle: idle}
 }
 
-// forward relays ev's body and Plaid-Verification header in the background and reports the target's
-// answer as an EventForward. It never blocks the webhook's response.
+// startForwarding starts each lane's workers; they run until the lanes are closed (finishForwards).
+func (r *Receiver) startForwarding() {
+	for _, lane := range []struct {
+		q chan forwardJob
+		n int
+	}{{r.fwd.verified, forwardWorkers}, {r.fwd.unverified, forwardUnverifiedWorkers}} {
+		for range lane.n {
+			r.fwdWG.Add(1)
+			go func() {
+				defer r.fwdWG.Done()
+				for j := range lane.q {
+					r.doForward(j.res, j.body, j.verification)
+					r.emitForward(Event{Kind: EventForward, Forward: j.res, Status: j.res.StatusCode, Reason: j.res.Err})
+					r.mu.Lock()
+					if r.fwd.pending--; r.fwd.pending == 0 {
+						close(r.fwd.idle)
+					}
+					r.mu.Unlock()
+				}
+			}()
+		}
+	}
+}
+
+// forward queues ev for relaying and returns at once: the webhook's answer never waits on the
+// target. A webhook that is not verified is not relayed (unless ForwardUnverified) and says so.
 func (r *Receiver) forward(ev Event, verification string) {
 	res := &ForwardResult{Seq: ev.Seq, URL: r.fwd.shown}
+	skip := func(why string) {
+		res.Skipped, res.Err = true, why
+		r.emitForward(Event{Kind: EventForward, Forward: res, Reason: res.Err})
+	}
+	lane := r.fwd.verified
+	if !ev.Verified {
+		if !r.cfg.ForwardUnverified {
+			reason := ev.Reason
+			if reason == "" {
+				reason = "no reason given"
+			}
+			skip("not relayed: the webhook is not verified (" + reason + "); --forward-unverified relays everything")
+			return
+		}
+		lane = r.fwd.unverified
+	}
 	if r.fwd.bad != nil {
 		res.Err = r.fwd.bad.Error()
-		r.emit(context.Background(), Event{Kind: EventForward, Forward: res, Reason: res.Err})
-		return
-	}
-	select {
-	case r.fwd.sem <- struct{}{}:
-	default:
-		res.Err = "not relayed: too many forwards still waiting on the target"
-		r.emit(context.Background(), Event{Kind: EventForward, Forward: res, Reason: res.Err})
+		r.emitForward(Event{Kind: EventForward, Forward: res, Reason: res.Err})
 		return
 	}
 	r.mu.Lock()
-	if r.stopping {
+	if r.fwd.closed {
 		r.mu.Unlock()
-		<-r.fwd.sem
+		skip("not relayed: linkrecovery is exiting")
 		return
 	}
-	r.fwdWG.Add(1)
+	select {
+	case lane <- forwardJob{res: res, body: ev.Body, verification: verification}:
+		if r.fwd.pending++; r.fwd.pending == 1 {
+			r.fwd.idle = make(chan struct{})
+		}
+		r.mu.Unlock()
+	default:
+		r.mu.Unlock()
+		skip(fmt.Sprintf("not relayed: too many relays still waiting on %s (it is slow or not answering)", r.fwd.shown))
+	}
+}
+
+// emitForward emits a relay's result; results that come while the receiver is finishing its
+// relays are also kept for FinishForwards to return.
+func (r *Receiver) emitForward(ev Event) {
+	ev = r.emit(context.Background(), ev)
+	r.mu.Lock()
+	if r.fwd.closed {
+		r.late = append(r.late, ev)
+	}
 	r.mu.Unlock()
-	go func() {
-		defer r.fwdWG.Done()
-		defer func() { <-r.fwd.sem }()
-		r.doForward(res, ev.Body, verification)
-		ev := Event{Kind: EventForward, Forward: res, Status: res.StatusCode, Reason: res.Err}
-		r.emit(r.fwdCtx, ev)
-	}()
+}
+
+// WaitForwards waits up to timeout for the relays queued or in flight now (and any queued
+// meanwhile) to finish, and says whether they did. Unlike FinishForwards it does not stop relaying:
+// a run that ends can let its last relays report before it says it is done.
+func (r *Receiver) WaitForwards(timeout time.Duration) bool {
+	if r.fwd == nil {
+		return true
+	}
+	r.mu.Lock()
+	idle := r.fwd.idle
+	r.mu.Unlock()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-idle:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// FinishForwards stops relaying new webhooks and waits up to timeout (DefaultForwardDrain if 0)
+// for the relays still queued or in flight; those that have not finished by then are cancelled.
+// It returns the EventForward results that came in meanwhile (they are on Events and in Recent
+// too), so a caller that stops reading Events before exit can still record them. Only the first
+// call waits; Close calls it too.
+func (r *Receiver) FinishForwards(timeout time.Duration) []Event {
+	if r.fwd == nil {
+		return nil
+	}
+	if timeout <= 0 {
+		timeout = DefaultForwardDrain
+	}
+	r.mu.Lock()
+	first := !r.fwd.closed
+	if first {
+		r.fwd.closed = true
+		close(r.fwd.verified)
+		close(r.fwd.unverified)
+	}
+	r.mu.Unlock()
+	if first {
+		idle := make(chan struct{})
+		go func() { r.fwdWG.Wait(); close(idle) }()
+		t := time.NewTimer(timeout)
+		select {
+		case <-idle:
+		case <-t.C:
+			// Cancelling makes the relays in flight and those still queued fail at once, each
+			// reported as cancelled.
+			r.fwdCancel()
+			<-idle
+		}
+		t.Stop()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Event(nil), r.late...)
 }
 
 func (r *Receiver) doForward(res *ForwardResult, body []byte, verification string) {
-	req, err := http.NewRequestWithContext(r.fwdCtx, http.MethodPost, r.fwd.url, bytes.NewReader(body))
+	ctx, cancel := context.WithTimeout(r.fwdCtx, r.fwd.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.fwd.url, bytes.NewReader(body))
 	if err != nil {
 		res.Err = "cannot build request: " + err.Error()
 		return
@@ -102,6 +241,9 @@ func (r *Receiver) doForward(res *ForwardResult, body []byte, verification strin
 	res.Latency = time.Since(start)
 	if err != nil {
 		res.Err = forwardErrText(err)
+		if r.fwdCtx.Err() != nil {
+			res.Err = "cancelled: linkrecovery exited before your app answered"
+		}
 		return
 	}
 	// Drain a little so the connection can be reused; the target's body is not ours to show.
@@ -118,7 +260,7 @@ func forwardErrText(err error) string {
 		return "connection refused: is your app running and listening there?"
 	case errors.Is(err, context.Canceled):
 		return "cancelled: the receiver is stopping"
-	case errors.As(err, &ne) && ne.Timeout():
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return "timed out waiting for your app"
 	}
 	var ue *url.Error

@@ -3,7 +3,9 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +13,10 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,6 +88,7 @@ type ForwardResult struct {
 	StatusCode int
 	Latency    time.Duration
 	Err        string
+	Skipped    bool // not relayed on purpose (not verified, queue full, exiting): Err says why
 }
 
 // ReceiverConfig configures a Receiver.
@@ -97,10 +103,29 @@ type ReceiverConfig struct {
 	// the channel (it stays in Recent and Dropped counts it). Default 100 ms: a stuck UI must not make
 	// Plaid time out and retry.
 	SendWait time.Duration
-	// ForwardClient relays to ForwardTo (default: a client with a 10 s timeout).
+	// ForwardUnverified relays every webhook, verified or not (for testing your own handler's
+	// verification). By default only verified webhooks are relayed; the others are reported as
+	// not relayed.
+	ForwardUnverified bool
+	// ForwardClient relays to ForwardTo (default: a client that follows no redirects).
 	ForwardClient *http.Client
+	// ForwardTimeout bounds one relay (default DefaultForwardTimeout).
+	ForwardTimeout time.Duration
+	// ForwardDrain is how long Close lets relays still queued or in flight finish (default
+	// DefaultForwardDrain).
+	ForwardDrain time.Duration
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
+
+	// AllowWebhookFrom, if not empty, accepts /webhook only from these source addresses (Plaid's,
+	// with --only-plaid-ips); other sources are refused with 403 and listed. /complete stays open to
+	// anyone, because the phone that reaches it has no fixed address.
+	AllowWebhookFrom []netip.Prefix
+	// TrustForwardedFor takes the source address from the right-most X-Forwarded-For entry, the one
+	// the tunnel in front appended (ngrok documents that it appends the client's address). Only for
+	// the ngrok tunnel: where anyone can reach the listener directly (--listen, --public-host), the
+	// header says whatever the sender wrote, so the connection's address is used instead.
+	TrustForwardedFor bool
 }
 
 // Limits of the receiver.
@@ -135,7 +160,9 @@ type Receiver struct {
 	seen     map[string]struct{}
 	seenFIFO []string
 	seenNext int
-	stopping bool // set by Close: no new forwards
+	late     []Event // forward results that came while FinishForwards waited
+
+	nonce string // see CompleteNonce
 
 	closeOnce sync.Once
 	fwd       *forwarder
@@ -162,23 +189,25 @@ func NewReceiver(cfg ReceiverConfig) *Receiver {
 		done:   make(chan struct{}),
 		ring:   make([]Event, cfg.Keep),
 		seen:   make(map[string]struct{}),
+		nonce:  rand.Text(), // 128 random bits, URL-safe
 	}
 	if r.now == nil {
 		r.now = time.Now
 	}
 	r.fwdCtx, r.fwdCancel = context.WithCancel(context.Background())
 	if cfg.ForwardTo != "" {
-		r.fwd = newForwarder(cfg.ForwardTo, cfg.ForwardClient)
+		r.fwd = newForwarder(cfg.ForwardTo, cfg.ForwardClient, cfg.ForwardTimeout)
+		r.startForwarding()
 	}
 	return r
 }
 
 // ServeHTTP serves /webhook and /complete.
 func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	switch req.URL.Path {
-	case "/webhook", "/webhook/":
+	switch path := req.URL.Path; {
+	case path == "/webhook", path == "/webhook/":
 		r.serveWebhook(w, req)
-	case "/complete", "/complete/":
+	case path == "/complete", strings.HasPrefix(path, "/complete/"):
 		r.serveComplete(w, req)
 	default:
 		// Not an event: the public URL attracts scanners and favicon requests, which are noise.
@@ -194,7 +223,52 @@ func (r *Receiver) reject(w http.ResponseWriter, req *http.Request, status int, 
 	r.emit(req.Context(), Event{Kind: EventRejected, Status: status, Reason: reason, Body: body})
 }
 
+// sourceAddr is the address a request came from, as far as this receiver can trust it.
+func (r *Receiver) sourceAddr(req *http.Request) (netip.Addr, error) {
+	if r.cfg.TrustForwardedFor {
+		if xff := req.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			last := xff[len(xff)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			a, err := netip.ParseAddr(strings.TrimSpace(last))
+			if err != nil {
+				return netip.Addr{}, fmt.Errorf("X-Forwarded-For %q is not an address", printable(strings.TrimSpace(last)))
+			}
+			return a.Unmap(), nil
+		}
+		// ngrok-go's listener reports the client's address (from ngrok's proxy header) as the
+		// connection's remote address, so without the header that is still the right one.
+	}
+	ap, err := netip.ParseAddrPort(req.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("remote address %q is not an address", printable(req.RemoteAddr))
+	}
+	return ap.Addr().Unmap(), nil
+}
+
+// allowedSource says whether /webhook may be served to req, and if not, why.
+func (r *Receiver) allowedSource(req *http.Request) (bool, string) {
+	if len(r.cfg.AllowWebhookFrom) == 0 {
+		return true, ""
+	}
+	a, err := r.sourceAddr(req)
+	if err != nil {
+		return false, "source unknown (" + err.Error() + "): only Plaid's webhook addresses are accepted (--only-plaid-ips)"
+	}
+	for _, p := range r.cfg.AllowWebhookFrom {
+		if p.Contains(a) {
+			return true, ""
+		}
+	}
+	return false, "source " + a.String() + " is not one of Plaid's webhook addresses (--only-plaid-ips)"
+}
+
 func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
+	if ok, why := r.allowedSource(req); !ok {
+		r.reject(w, req, http.StatusForbidden, why, nil)
+		return
+	}
 	if req.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		r.reject(w, req, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed (use POST)", printable(req.Method)), nil)
@@ -333,6 +407,39 @@ the linkrecovery app asks Plaid and shows it. You can close this page.</p>
 </body></html>
 `
 
+// notCountedPage is what /complete shows without this run's nonce: a page, but nothing counted.
+const notCountedPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>linkrecovery: not counted</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;text-align:center}</style>
+</head><body>
+<h1>linkrecovery did not count this visit</h1>
+<p>This link is not the one linkrecovery gave Plaid for the session running now (an older run's link, or
+an address typed by hand). If you just finished Plaid Link, return to your terminal: the app follows
+the session through Plaid as well.</p>
+</body></html>
+`
+
+// CompleteNonce is this receiver's random nonce: /complete counts a visit (EventComplete) only when
+// its path carries it (/complete/NONCE), so nobody who merely knows the URL (a LAN neighbour, a scanner) can tick
+// "completion page reached".
+func (r *Receiver) CompleteNonce() string { return r.nonce }
+
+// CompleteURL adds this receiver's nonce to base, the public /complete URL, as a last path segment
+// (/complete/NONCE), giving the completion_redirect_uri to put in link tokens. In the path, not in
+// the query, so that it survives whatever a page in between (ngrok's free-plan browser warning) or
+// Plaid does with the query; a query on base is kept.
+func (r *Receiver) CompleteURL(base string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return base
+	}
+	u.Path = strings.TrimRight(u.Path, "/") + "/" + r.nonce
+	u.RawPath = ""
+	return u.String()
+}
+
 func (r *Receiver) serveComplete(w http.ResponseWriter, req *http.Request) {
 	if req.Method != http.MethodGet && req.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
@@ -343,19 +450,45 @@ func (r *Receiver) serveComplete(w http.ResponseWriter, req *http.Request) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
-	w.WriteHeader(http.StatusOK)
-	if req.Method == http.MethodGet {
-		io.WriteString(w, completePage)
+	got := strings.Trim(strings.TrimPrefix(req.URL.Path, "/complete"), "/")
+	present := got != ""
+	ok := present && subtle.ConstantTimeCompare([]byte(got), []byte(r.nonce)) == 1
+	switch {
+	case ok:
+	case !present:
+		// A bare visit (someone who knows the URL, a link previewer): a page, nothing counted, and
+		// not worth an alarm.
+		w.WriteHeader(http.StatusOK)
+		if req.Method == http.MethodGet {
+			io.WriteString(w, notCountedPage)
+		}
+		return
+	default:
+		// A nonce, but not ours: an old run's link, or a guess. Listed, so the user sees it.
+		w.WriteHeader(http.StatusForbidden)
+		if req.Method == http.MethodGet {
+			io.WriteString(w, notCountedPage)
+		}
+		r.emit(req.Context(), Event{Kind: EventRejected, Status: http.StatusForbidden,
+			Reason: "/complete opened with a nonce that is not this run's (an old link, or a guess): not counted"})
+		return
 	}
-	// The query (e.g. a link session id Plaid appends) is kept for the UI to show.
-	var q []byte
+	w.WriteHeader(http.StatusOK)
+	if req.Method != http.MethodGet {
+		// HEAD is what link previewers send: the person did not reach the page.
+		return
+	}
+	io.WriteString(w, completePage)
+	// The query (e.g. a link session id Plaid appends) is kept for the UI to show; the nonce is in
+	// the path, so it never reaches the screen or a transcript.
+	var body []byte
 	if req.URL.RawQuery != "" {
-		q = []byte(req.URL.RawQuery)
-		if len(q) > rejectedBodyCap {
-			q = q[:rejectedBodyCap]
+		body = []byte(req.URL.RawQuery)
+		if len(body) > rejectedBodyCap {
+			body = body[:rejectedBodyCap]
 		}
 	}
-	r.emit(req.Context(), Event{Kind: EventComplete, Status: http.StatusOK, Body: q})
+	r.emit(req.Context(), Event{Kind: EventComplete, Status: http.StatusOK, Body: body})
 }
 
 // writeJSON answers with a tiny JSON body; the sender (Plaid, curl) sees why in plain words.
@@ -472,16 +605,14 @@ func (r *Receiver) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// Close stops the receiver and closes Events (for receivers mounted without Serve). Pending
-// forwards are cancelled. It is safe to call more than once.
+// Close stops the receiver and closes Events (for receivers mounted without Serve). Relays still
+// queued or in flight get ForwardDrain to finish (see FinishForwards), then are cancelled. It is
+// safe to call more than once.
 func (r *Receiver) Close() error {
 	r.closeOnce.Do(func() {
-		r.mu.Lock()
-		r.stopping = true
-		r.mu.Unlock()
+		r.FinishForwards(r.cfg.ForwardDrain)
 		close(r.done)
 		r.fwdCancel()
-		r.fwdWG.Wait()
 		r.sendMu.Lock()
 		r.closed = true
 		close(r.events)

@@ -47,6 +47,9 @@ func (f KeySourceFunc) WebhookKey(ctx context.Context, kid string) (Key, error) 
 // ErrUnknownKey is what a KeySource wraps when the kid does not exist.
 var ErrUnknownKey = errors.New("unknown webhook verification key id")
 
+// errKeyBudget is the KeyFetchError cause when the lookup budget for new kids is spent.
+var errKeyBudget = errors.New("key lookup budget spent")
+
 // VerifyError says why a webhook was not verified.
 type VerifyError struct{ Reason string }
 
@@ -74,6 +77,7 @@ const (
 	ReasonNoBodyHash     = "no request_body_sha256 claim"
 	ReasonBodyMismatch   = "body does not match request_body_sha256"
 	ReasonNoVerifier     = "verification is off (no verifier configured)"
+	ReasonKeyBudget      = "too many unknown key ids lately: key lookup deferred (Plaid retries; a forged-kid flood?)"
 	reasonAlgNotAllowedF = "alg %s is not allowed (only ES256)"
 )
 
@@ -84,10 +88,21 @@ const (
 	maxHeaderLen   = 8 << 10 // a Plaid JWT is ~400 bytes; anything huge is an attack or an accident
 )
 
-// unknownKIDBackoff is how long an unknown kid is remembered as unknown, so a flood of webhooks with
-// a forged kid costs one key lookup, not one per request. A genuinely new Plaid key is picked up on
-// the first retry after this.
-const unknownKIDBackoff = 30 * time.Second
+// unknownKIDBackoff is how long a kid the key endpoint said it does not know is remembered as
+// unknown, so a flood of webhooks repeating one forged kid costs one lookup per window. It is short
+// on purpose: right after Plaid rotates keys, one 4xx for the new kid (say, before the key has
+// reached every Plaid server) must not refuse that kid's webhooks for long.
+const unknownKIDBackoff = 5 * time.Second
+
+// The lookup budget: uncached kids are looked up at most DefaultKeyLookupBurst at once, then one per
+// DefaultKeyLookupEvery. Every forged kid is new, so without a budget each forged webhook would
+// cost one /webhook_verification_key/get call made with the developer's keys. A genuine new kid
+// that arrives while the budget is spent is answered 503 and verifies on Plaid's retry (minutes
+// later, when the budget has refilled).
+const (
+	DefaultKeyLookupBurst = 10
+	DefaultKeyLookupEvery = 6 * time.Second
+)
 
 // keyRefreshAfter is how long a cached key without expired_at is trusted before it is fetched
 // again, so a key Plaid expires is refused within this time even if no new kid shows up.
@@ -108,6 +123,33 @@ type Verifier struct {
 	unknown  map[string]time.Time // kid -> when it was found unknown
 	inflight map[string]*keyCall
 	fetches  int64
+	budget   tokenBucket // lookups of kids not in the cache
+	deferred int64       // lookups refused because the budget was spent
+}
+
+// tokenBucket is a small token bucket on the verifier's clock (injected in tests): burst tokens,
+// one more every every. Guarded by Verifier.mu.
+type tokenBucket struct {
+	burst  int
+	every  time.Duration
+	tokens float64
+	last   time.Time
+}
+
+// take spends a token if there is one at now.
+func (b *tokenBucket) take(now time.Time) bool {
+	if b.last.IsZero() {
+		b.tokens, b.last = float64(b.burst), now
+	}
+	if d := now.Sub(b.last); d > 0 {
+		b.tokens = min(float64(b.burst), b.tokens+float64(d)/float64(b.every))
+		b.last = now
+	}
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }
 
 // keyCall is one in-flight key lookup that concurrent verifications of the same kid share.
@@ -126,6 +168,16 @@ func WithClock(now func() time.Time) VerifierOption { return func(v *Verifier) {
 // WithMaxAge sets how old iat may be (default 5 minutes, as Plaid documents).
 func WithMaxAge(d time.Duration) VerifierOption { return func(v *Verifier) { v.maxAge = d } }
 
+// WithKeyLookupBudget sets how many lookups of kids not in the cache may run at once (burst) and how
+// fast that allowance comes back (one per every). Defaults: DefaultKeyLookupBurst, DefaultKeyLookupEvery.
+func WithKeyLookupBudget(burst int, every time.Duration) VerifierOption {
+	return func(v *Verifier) {
+		if burst > 0 && every > 0 {
+			v.budget.burst, v.budget.every = burst, every
+		}
+	}
+}
+
 // NewVerifier returns a verifier that caches keys from src.
 func NewVerifier(src KeySource) *Verifier { return NewVerifierWith(src) }
 
@@ -142,6 +194,7 @@ func NewVerifierWith(src KeySource, opts ...VerifierOption) *Verifier {
 		keys:     map[string]cachedKey{},
 		unknown:  map[string]time.Time{},
 		inflight: map[string]*keyCall{},
+		budget:   tokenBucket{burst: DefaultKeyLookupBurst, every: DefaultKeyLookupEvery},
 	}
 	for _, o := range opts {
 		o(v)
@@ -154,6 +207,14 @@ func (v *Verifier) KeyFetches() int64 {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.fetches
+}
+
+// KeyLookupsDeferred says how many webhooks were answered 503 because the lookup budget for new
+// kids was spent (a flood of forged kids, most likely).
+func (v *Verifier) KeyLookupsDeferred() int64 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.deferred
 }
 
 // jwtHeader is the part of the JOSE header we read before trusting anything.
@@ -256,7 +317,8 @@ func (v *Verifier) verify(ctx context.Context, header string, body []byte) (time
 }
 
 // key returns the cached key for kid, fetching it once if needed. Concurrent misses for the same kid
-// share one fetch; a kid found unknown is not asked again for unknownKIDBackoff. A cached key that
+// share one fetch; a kid found unknown is not asked again for unknownKIDBackoff; lookups of kids not
+// in the cache, all kids together, spend the token bucket v.budget. A cached key that
 // has no expired_at is fetched again after keyRefreshAfter, or as soon as a new kid appears (Plaid
 // rotated keys, so the old one may have expired since): that is how expired_at is respected for
 // keys already in the cache, as Plaid's own examples do.
@@ -275,6 +337,13 @@ func (v *Verifier) key(ctx context.Context, kid string) (Key, error) {
 		return Key{}, fail(ReasonUnknownKID)
 	}
 	call, ok := v.inflight[kid]
+	if !ok && !cached && !v.budget.take(v.now()) {
+		// Shared by all kids not in the cache, so forged kids cannot spend the developer's Plaid
+		// quota. 503: our limit, not the sender's fault; Plaid retries after the budget refills.
+		v.deferred++
+		v.mu.Unlock()
+		return Key{}, &KeyFetchError{VerifyError{ReasonKeyBudget}, errKeyBudget}
+	}
 	if !ok {
 		call = &keyCall{done: make(chan struct{})}
 		v.inflight[kid] = call
@@ -329,7 +398,7 @@ func (v *Verifier) key(ctx context.Context, kid string) (Key, error) {
 		if errors.Is(call.err, ErrUnknownKey) {
 			return Key{}, fail(ReasonUnknownKID)
 		}
-		return Key{}, &KeyFetchError{VerifyError{"cannot fetch verification key: " + printable(call.err.Error())}, call.err}
+		return Key{}, &KeyFetchError{VerifyError{"cannot fetch verification key: " + printableMax(call.err.Error(), 200)}, call.err}
 	}
 	return call.key, nil
 }
@@ -357,8 +426,10 @@ func shortDur(d time.Duration) string {
 }
 
 // printable makes attacker-controlled text safe and short enough to show in a reason.
-func printable(s string) string {
-	const max = 40
+func printable(s string) string { return printableMax(s, 40) }
+
+// printableMax is printable with another length limit (for our own, longer messages).
+func printableMax(s string, max int) string {
 	if len(s) > max {
 		s = s[:max] + "…"
 	}
@@ -455,11 +526,12 @@ func PlaidKeySource(c *plaid.APIClient) KeySource {
 	})
 }
 
-// plaidKeyError maps a failed key lookup: a 4xx means Plaid does not know the kid (ErrUnknownKey);
-// anything else (5xx, network) is a fetch failure worth retrying.
+// plaidKeyError maps a failed key lookup: a 4xx means Plaid does not know the kid (ErrUnknownKey),
+// except when it is about our keys or our rate; anything else (5xx, network) is a fetch failure
+// worth retrying.
 func plaidKeyError(resp *http.Response, err error) error {
 	var pe plaid.GenericOpenAPIError
-	code := ""
+	code, errorCode := "", ""
 	if errors.As(err, &pe) {
 		var body struct {
 			ErrorType string `json:"error_type"`
@@ -467,11 +539,18 @@ func plaidKeyError(resp *http.Response, err error) error {
 		}
 		if json.Unmarshal(pe.Body(), &body) == nil && body.ErrorCode != "" {
 			code = body.ErrorType + "/" + body.ErrorCode
+			errorCode = body.ErrorCode
 		}
+	}
+	// Plaid documents bad keys as HTTP 400, error_type INVALID_INPUT, error_code INVALID_API_KEYS
+	// (https://plaid.com/docs/errors/invalid-input/): the code is what matters, not the type. That is
+	// the developer's keys being wrong, not the webhook's kid: say so instead of "unknown key id".
+	if errorCode == "INVALID_API_KEYS" {
+		return fmt.Errorf("/webhook_verification_key/get: Plaid refused our keys (%s); check PLAID_CLIENT_ID and PLAID_SECRET (Sandbox keys)", code)
 	}
 	if resp != nil && resp.StatusCode >= 400 && resp.StatusCode < 500 &&
 		resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusTooManyRequests &&
-		!strings.HasPrefix(code, "INVALID_REQUEST/INVALID_API_KEYS") {
+		errorCode != "RATE_LIMIT_EXCEEDED" {
 		return fmt.Errorf("%w (Plaid said %d %s)", ErrUnknownKey, resp.StatusCode, code)
 	}
 	if resp != nil {

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -306,5 +307,139 @@ func TestVerifierMaxAge(t *testing.T) {
 	}
 	if err := v.Verify(context.Background(), kr.sign(t, "kid-good", body, now.Add(-50*time.Second)), body); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestVerifierForgedKidBudget: a burst of 300 distinct forged kids costs at most the lookup budget
+// (10 calls with the developer's keys), the rest are answered 503 with a reason; once the budget
+// refills on the verifier's clock, a genuine webhook signed by a newly rotated key verifies.
+func TestVerifierForgedKidBudget(t *testing.T) {
+	kr := newKeyring(t)
+	var mu sync.Mutex
+	clock := time.Unix(1_800_000_000, 0)
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	advance := func(d time.Duration) { mu.Lock(); clock = clock.Add(d); mu.Unlock() }
+	var keysMu sync.RWMutex // the fake key service is read concurrently below
+	src := KeySourceFunc(func(ctx context.Context, kid string) (Key, error) {
+		keysMu.RLock()
+		defer keysMu.RUnlock()
+		return kr.WebhookKey(ctx, kid)
+	})
+	v := NewVerifierWith(src, WithClock(now))
+	r := NewReceiver(ReceiverConfig{Verifier: v, Buffer: 1024})
+	base := serve(t, r)
+	attacker, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	body := sessionFinished("forged")
+
+	var wg sync.WaitGroup
+	statuses := make(chan int, 300)
+	for i := range 300 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h, _ := Sign(attacker, fmt.Sprintf("forged-%03d", i), body, now())
+			statuses <- post(t, base+"/webhook", "application/json", h, body)
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for st := range statuses {
+		count[st]++
+	}
+	if n := kr.lookups.Load(); n > DefaultKeyLookupBurst {
+		t.Fatalf("300 forged kids made %d key lookups, want at most %d", n, DefaultKeyLookupBurst)
+	}
+	if count[401] != int(kr.lookups.Load()) || count[503] != 300-count[401] || count[200] != 0 {
+		t.Fatalf("statuses %v for %d lookups: looked-up kids are 401, the deferred rest 503", count, kr.lookups.Load())
+	}
+	if d := v.KeyLookupsDeferred(); d != int64(count[503]) {
+		t.Fatalf("deferred %d, want %d", d, count[503])
+	}
+	var deferred int
+	for _, ev := range r.Recent() {
+		if ev.Kind == EventWebhook && ev.Reason == ReasonKeyBudget && ev.Status == 503 && !ev.Verified {
+			deferred++
+		}
+	}
+	if deferred == 0 {
+		t.Fatalf("no deferred webhook is listed with its reason")
+	}
+
+	// Plaid rotates keys now; its first delivery meets the spent budget (503, so Plaid retries)...
+	keysMu.Lock()
+	kr.add(t, "kid-rotated", nil)
+	keysMu.Unlock()
+	genuine := sessionFinished("genuine")
+	if st := post(t, base+"/webhook", "application/json", kr.sign(t, "kid-rotated", genuine, now()), genuine); st != 503 {
+		t.Fatalf("genuine delivery with the budget spent: %d, want 503 (retry later)", st)
+	}
+	// ...and its retry, a little later on the verifier's clock, verifies.
+	advance(DefaultKeyLookupEvery)
+	if st := post(t, base+"/webhook", "application/json", kr.sign(t, "kid-rotated", genuine, now()), genuine); st != 200 {
+		t.Fatalf("genuine retry after the budget refilled: %d, want 200", st)
+	}
+	// A cached key costs nothing: verifying with it works whatever the budget.
+	for range 3 {
+		if err := v.Verify(context.Background(), kr.sign(t, "kid-rotated", genuine, now()), genuine); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestVerifierOneUnknownAnswerIsNotSticky: right after a rotation the key endpoint may answer 4xx
+// once for the new kid; that kid must verify again well within 30 s, not be refused for 30 s.
+func TestVerifierOneUnknownAnswerIsNotSticky(t *testing.T) {
+	kr := newKeyring(t)
+	priv := kr.add(t, "kid-new", nil)
+	pub := kr.keys["kid-new"]
+	delete(kr.keys, "kid-new") // not yet published when the first webhook comes
+	var fail atomic.Int32
+	var mu sync.Mutex
+	clock := time.Unix(1_800_000_000, 0)
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	v := NewVerifierWith(PlaidKeySource(fakePlaid(t, kr, &fail)), WithClock(now))
+	body := sessionFinished("rot")
+	h, _ := Sign(priv, "kid-new", body, now())
+	var ve *VerifyError
+	if err := v.Verify(context.Background(), h, body); !errors.As(err, &ve) || ve.Reason != ReasonUnknownKID {
+		t.Fatalf("first answer 400: %v, want %q", err, ReasonUnknownKID)
+	}
+	kr.keys["kid-new"] = pub // Plaid has it now
+	mu.Lock()
+	clock = clock.Add(10 * time.Second)
+	mu.Unlock()
+	h, _ = Sign(priv, "kid-new", body, now())
+	if err := v.Verify(context.Background(), h, body); err != nil {
+		t.Fatalf("10 s after one 4xx the real kid is still refused: %v", err)
+	}
+}
+
+// TestPlaidKeySourceInvalidAPIKeys: Plaid's documented answer to bad keys (400, INVALID_INPUT /
+// INVALID_API_KEYS) is our keys' fault, not the webhook's kid: a fetch error (503, Plaid retries)
+// naming the keys, not "unknown key id", and never remembered as an unknown kid.
+func TestPlaidKeySourceInvalidAPIKeys(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(400)
+		io.WriteString(w, `{"display_message":null,"error_code":"INVALID_API_KEYS","error_message":"invalid client_id or secret provided","error_type":"INVALID_INPUT","request_id":"HNTDNrA8F1shFEW"}`)
+	}))
+	defer srv.Close()
+	cfg := plaid.NewConfiguration()
+	cfg.UseEnvironment(plaid.Environment(srv.URL))
+	src := PlaidKeySource(plaid.NewAPIClient(cfg))
+	_, err := src.WebhookKey(context.Background(), "kid-good")
+	if err == nil || errors.Is(err, ErrUnknownKey) || !strings.Contains(err.Error(), "INVALID_API_KEYS") ||
+		!strings.Contains(err.Error(), "PLAID_SECRET") {
+		t.Fatalf("bad keys: %v; want a fetch error naming INVALID_API_KEYS and the keys, not ErrUnknownKey", err)
+	}
+
+	kr := newKeyring(t)
+	body := sessionFinished("badkeys")
+	v := NewVerifier(src)
+	err = v.Verify(context.Background(), kr.sign(t, "kid-good", body, time.Now()), body)
+	var fe *KeyFetchError
+	if !errors.As(err, &fe) || !strings.Contains(fe.Reason, "INVALID_INPUT/INVALID_API_KEYS") || !strings.Contains(fe.Reason, "PLAID_CLIENT_ID") {
+		t.Fatalf("verify with bad keys: %v, want a KeyFetchError naming the keys", err)
 	}
 }
