@@ -94,13 +94,9 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 	// Faults stand for Plaid itself misbehaving, whatever the request asks; they are matched only
 	// after authentication, so a keyless request (a cross-site form, a LAN stranger) cannot use one up.
 	if f, ok := e.takeFault(path); ok {
-		if f.Delay > 0 {
-			select {
-			case <-time.After(f.Delay):
-			case <-r.Context().Done():
-				status = 499 // the client gave up during the injected delay; nothing to answer
-				return
-			}
+		if f.Delay > 0 && !e.sleep(r.Context(), f.Delay) {
+			status = 499 // the client gave up during the injected delay; nothing to answer
+			return
 		}
 		if pe := f.plaidError(); pe != nil {
 			fail(pe)

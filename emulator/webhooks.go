@@ -219,7 +219,7 @@ func (e *Emulator) runQueue(key string, q *deliveryQueue) {
 			e.logf("webhook %s %s to %s dropped (webhook fault)", d.WebhookType, d.WebhookCode, d.URL)
 			continue
 		}
-		if delay > 0 && !sleepCtx(e.ctx, delay) {
+		if delay > 0 && !e.sleep(e.ctx, delay) {
 			e.finish(d, "cancelled", 0, "emulator closed")
 			continue
 		}
@@ -261,7 +261,7 @@ func (e *Emulator) deliver(d *delivery) {
 			return
 		}
 		e.logf("webhook %s %s to %s: attempt %d failed (%v); retrying in %s", d.WebhookType, d.WebhookCode, d.URL, attempt, err, wait)
-		if !sleepCtx(e.ctx, wait) {
+		if !e.sleep(e.ctx, wait) {
 			e.finish(d, "cancelled", status, "emulator closed")
 			return
 		}
