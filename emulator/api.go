@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/bankdown/linkrecovery/internal/webhook"
 )
 
 // apiHandler answers one Plaid endpoint. body is the raw (already syntax-checked) JSON request; base
@@ -599,7 +601,7 @@ func (e *Emulator) webhookKeyGet(body []byte, _ string) (map[string]any, *plaidE
 	defer e.mu.Unlock()
 	for _, k := range e.keys {
 		if k.KID == req.KeyID {
-			return map[string]any{"key": k.jwk()}, nil
+			return map[string]any{"key": webhook.JWKFromKey(k.public())}, nil
 		}
 	}
 	return nil, errInvalidInput("INVALID_WEBHOOK_VERIFICATION_KEY_ID", "key_id does not name a webhook verification key; use the kid from the Plaid-Verification JWT header")
