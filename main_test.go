@@ -18,6 +18,7 @@ import (
 	"github.com/creack/pty"
 	"github.com/plaid/plaid-go/v29/plaid"
 
+	"github.com/bankdown/linkrecovery/emulator/emulatortest"
 	"github.com/bankdown/linkrecovery/flows"
 )
 
@@ -36,6 +37,11 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+// testWait bounds every wait on a condition in this package's tests (a line of output, a frame, an
+// exit). It is generous because the machine is shared and -race is slow; a wait ends as soon as its
+// condition holds, so it costs nothing when things are fast.
+const testWait = 2 * time.Minute
 
 // appCommand returns the app as a subprocess with a clean environment (no Plaid keys: demo mode).
 func appCommand(t testing.TB, args ...string) *exec.Cmd {
@@ -127,12 +133,8 @@ func TestEmulatorCommand(t *testing.T) {
 		t.Fatalf("keys file: %v, mode %v; want 0600", err, fi.Mode().Perm())
 	}
 
-	cfg := plaid.NewConfiguration()
-	cfg.AddDefaultHeader("PLAID-CLIENT-ID", clientID)
-	cfg.AddDefaultHeader("PLAID-SECRET", secret)
-	cfg.UseEnvironment(plaid.Environment(base))
-	client := plaid.NewAPIClient(cfg)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	client := emulatortest.NewClient(t, base, clientID, secret)
+	ctx, cancel := context.WithTimeout(context.Background(), testWait)
 	defer cancel()
 	req := plaid.NewLinkTokenCreateRequest("script", "en", []plaid.CountryCode{plaid.COUNTRYCODE_US}, *plaid.NewLinkTokenCreateRequestUser("u1"))
 	req.SetWebhook("http://127.0.0.1:9/webhook")
@@ -163,9 +165,9 @@ func TestHeadlessHalf2Auto(t *testing.T) {
 		if err != nil {
 			t.Fatalf("exit: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
 		}
-	case <-time.After(60 * time.Second):
+	case <-time.After(testWait):
 		_ = cmd.Process.Kill()
-		t.Fatalf("no exit after 60 s\nstdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+		t.Fatalf("no exit after %s\nstdout:\n%s\nstderr:\n%s", testWait, stdout.String(), stderr.String())
 	}
 
 	var events []string
@@ -215,8 +217,8 @@ func TestHeadlessHalf2Auto(t *testing.T) {
 func TestStartDoesNotQueryTerminal(t *testing.T) {
 	out, stop := startOnPTY(t, appCommand(t))
 	defer stop()
-	if !out.waitFor("Link Recovery", 20*time.Second) {
-		t.Fatalf("no first frame within 20 s; screen bytes: %q", out.String())
+	if !out.waitFor("Link Recovery", testWait) {
+		t.Fatalf("no first frame within %s; screen bytes: %q", testWait, out.String())
 	}
 	for _, q := range []string{"\x1b]11;?", "\x1b]10;?", "\x1b[6n"} {
 		if strings.Contains(out.String(), q) {
@@ -239,7 +241,7 @@ func BenchmarkStartToFirstFrame(b *testing.B) {
 	b.Run("first-frame", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			out, stop := startOnPTY(b, appCommand(b))
-			if !out.waitFor("Link Recovery", 20*time.Second) {
+			if !out.waitFor("Link Recovery", testWait) {
 				stop()
 				b.Fatalf("no first frame: %q", out.String())
 			}
@@ -296,7 +298,7 @@ func startOnPTY(t testing.TB, cmd *exec.Cmd) (*screen, func()) {
 		go func() { _ = cmd.Wait(); close(exited) }()
 		select {
 		case <-exited:
-		case <-time.After(5 * time.Second):
+		case <-time.After(testWait):
 			_ = cmd.Process.Kill()
 			<-exited
 		}

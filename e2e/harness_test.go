@@ -27,18 +27,22 @@ import (
 	"github.com/plaid/plaid-go/v29/plaid"
 
 	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/emulator/emulatortest"
 	"github.com/bankdown/linkrecovery/internal/spec"
 )
 
-// waitTimeout bounds every wait for a webhook. Generous: the machine is shared and -race is slow.
-const waitTimeout = 45 * time.Second
+// waitTimeout bounds every wait on a condition in this package (a webhook, a transcript record, text
+// or a QR code on the screen, the app's exit). Generous: the machine is shared, -race is slow, and
+// the whole suite runs beside these tests; a wait ends as soon as its condition holds, so it costs
+// nothing when things are fast.
+const waitTimeout = 3 * time.Minute
 
 // harness is one emulator behind a loopback HTTP server, a plaid-go client pointed at it, and a
 // webhook receiver that verifies every delivery.
 type harness struct {
 	t      *testing.T
 	em     *emulator.Emulator
-	srv    *httptest.Server
+	srv    *emulatortest.Server
 	client *plaid.APIClient
 	spec   *spec.Doc // nil when Plaid's OpenAPI file is absent: bodies are then not schema-checked
 	hooks  *receiver
@@ -59,29 +63,13 @@ func newHarness(t *testing.T) *harness {
 	// test ends, and it must be stopped (em.Close) before its target goes away.
 	h.hooks = newReceiver(t, h)
 
-	em, err := emulator.New(emulator.Config{
-		WebhookBackoff: 50 * time.Millisecond,
-		Logf:           func(format string, args ...any) { t.Logf("emulator: "+format, args...) },
-	})
-	if err != nil {
-		t.Fatalf("emulator.New: %v", err)
-	}
-	h.em = em
-	h.srv = httptest.NewServer(em)
-	em.SetBaseURL(h.srv.URL)
-	t.Cleanup(func() {
-		if err := em.Close(); err != nil {
-			t.Errorf("emulator.Close: %v", err)
-		}
-		h.srv.Close()
-	})
-
-	cfg := plaid.NewConfiguration()
-	cfg.UseEnvironment(plaid.Environment(h.srv.URL))
-	cfg.AddDefaultHeader("PLAID-CLIENT-ID", em.ClientID())
-	cfg.AddDefaultHeader("PLAID-SECRET", em.Secret())
-	cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: &specTransport{h: h, base: http.DefaultTransport}}
-	h.client = plaid.NewAPIClient(cfg)
+	srv := emulatortest.New(t,
+		emulatortest.WithConfig(emulator.Config{
+			WebhookBackoff: 50 * time.Millisecond,
+			Logf:           func(format string, args ...any) { t.Logf("emulator: "+format, args...) },
+		}),
+		emulatortest.WithTransport(func(base http.RoundTripper) http.RoundTripper { return &specTransport{h: h, base: base} }))
+	h.em, h.srv, h.client = srv.Emulator, srv, srv.Client
 	return h
 }
 

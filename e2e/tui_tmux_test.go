@@ -195,11 +195,11 @@ func (a *app) waitQR(not string) string {
 	t.Helper()
 	var decoded string
 	var lastErr error
-	if !poll(90*time.Second, func() bool {
+	if !poll(waitTimeout, func() bool {
 		decoded, lastErr = qrscan.DecodeScreen(a.capture(true), qrscan.Dark)
 		return lastErr == nil && decoded != not
 	}) {
-		t.Fatalf("no new readable QR code on screen within 90s (last: %q, %v)", decoded, lastErr)
+		t.Fatalf("no new readable QR code on screen within %s (last: %q, %v)", waitTimeout, decoded, lastErr)
 	}
 	if light, err := qrscan.DecodeScreen(a.capture(true), qrscan.Light); err != nil || light != decoded {
 		t.Errorf("the QR code does not read on a light terminal (%q, %v): draw it with explicit colours", light, err)
@@ -212,11 +212,11 @@ func (a *app) record(event string, half int) map[string]any {
 	t := a.t
 	t.Helper()
 	var r map[string]any
-	if !poll(90*time.Second, func() bool {
+	if !poll(waitTimeout, func() bool {
 		r = transcriptRecordHalf(a.transcript, event, half)
 		return r != nil
 	}) {
-		t.Fatalf("transcript has no %s record (half %d) within 90s", event, half)
+		t.Fatalf("transcript has no %s record (half %d) within %s", event, half, waitTimeout)
 	}
 	return r
 }
@@ -226,7 +226,7 @@ func (a *app) waitScreen(what string, want ...string) {
 	t := a.t
 	t.Helper()
 	var text string
-	if !poll(60*time.Second, func() bool {
+	if !poll(waitTimeout, func() bool {
 		text = a.capture(false)
 		for _, w := range want {
 			if !strings.Contains(text, w) {
@@ -258,12 +258,12 @@ func (a *app) quit() {
 	t.Helper()
 	a.keys("q")
 	var code string
-	if !poll(20*time.Second, func() bool {
+	if !poll(waitTimeout, func() bool {
 		b, err := os.ReadFile(a.exitFile)
 		code = strings.TrimSpace(string(b))
 		return err == nil && code != ""
 	}) {
-		t.Fatalf("the app did not exit within 20s of q")
+		t.Fatalf("the app did not exit within %s of q", waitTimeout)
 	}
 	if code != "0" {
 		t.Errorf("the app exited with %s after q, want 0", code)

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/bankdown/linkrecovery/internal/webhook"
 )
 
 // apiHandler answers one Plaid endpoint. body is the raw (already syntax-checked) JSON request; base
@@ -94,13 +96,9 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 	// Faults stand for Plaid itself misbehaving, whatever the request asks; they are matched only
 	// after authentication, so a keyless request (a cross-site form, a LAN stranger) cannot use one up.
 	if f, ok := e.takeFault(path); ok {
-		if f.Delay > 0 {
-			select {
-			case <-time.After(f.Delay):
-			case <-r.Context().Done():
-				status = 499 // the client gave up during the injected delay; nothing to answer
-				return
-			}
+		if f.Delay > 0 && !e.sleep(r.Context(), f.Delay) {
+			status = 499 // the client gave up during the injected delay; nothing to answer
+			return
 		}
 		if pe := f.plaidError(); pe != nil {
 			fail(pe)
@@ -603,7 +601,7 @@ func (e *Emulator) webhookKeyGet(body []byte, _ string) (map[string]any, *plaidE
 	defer e.mu.Unlock()
 	for _, k := range e.keys {
 		if k.KID == req.KeyID {
-			return map[string]any{"key": k.jwk()}, nil
+			return map[string]any{"key": webhook.JWKFromKey(k.public())}, nil
 		}
 	}
 	return nil, errInvalidInput("INVALID_WEBHOOK_VERIFICATION_KEY_ID", "key_id does not name a webhook verification key; use the kid from the Plaid-Verification JWT header")

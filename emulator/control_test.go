@@ -3,6 +3,7 @@ package emulator
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -55,16 +56,16 @@ func TestAPIFaults(t *testing.T) {
 	if st != 200 {
 		t.Fatalf("POST /emulator/faults: %d %s", st, body)
 	}
-	start := time.Now()
+	v.waits.reset()
 	pe := plaidErr(t, createToken(v))
-	if time.Since(start) < 120*time.Millisecond || pe.ErrorCode != "INSTITUTION_DOWN" || v.rec.last(t, "/link/token/create").Status != 400 {
-		t.Errorf("delayed HTTP fault: %+v after %s", pe, time.Since(start))
+	if w := v.waits.all(); !slices.Equal(w, []time.Duration{120 * time.Millisecond}) || pe.ErrorCode != "INSTITUTION_DOWN" || v.rec.last(t, "/link/token/create").Status != 400 {
+		t.Errorf("delayed HTTP fault: %+v after waits %v, want one of 120ms", pe, w)
 	}
 	// A delay-only fault slows the call but it succeeds.
 	v.emu.InjectFault(Fault{Path: "/link/token/create", Delay: 100 * time.Millisecond})
-	start = time.Now()
-	if err := createToken(v); err != nil || time.Since(start) < 100*time.Millisecond {
-		t.Errorf("delay-only fault: %v after %s", err, time.Since(start))
+	v.waits.reset()
+	if err := createToken(v); err != nil || !slices.Equal(v.waits.all(), []time.Duration{100 * time.Millisecond}) {
+		t.Errorf("delay-only fault: %v after waits %v, want one of 100ms", err, v.waits.all())
 	}
 
 	// Bad faults are refused with the reason.

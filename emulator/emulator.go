@@ -84,6 +84,10 @@ type Config struct {
 	// ..., the webhook will be fired 5-15 minutes after the last user interaction." 0 means
 	// DefaultAbandonedSessionDelay; the demo uses a few seconds so the behaviour can be seen.
 	AbandonedSessionDelay time.Duration
+
+	// sleep waits d or until ctx is done, reporting whether the whole wait happened; nil means
+	// sleepCtx. Internal tests wrap it to see the waits (fault delays, backoff) without timing them.
+	sleep func(ctx context.Context, d time.Duration) bool
 }
 
 // Emulator is an http.Handler serving the Plaid API subset, the Hosted Link pages and the control
@@ -97,6 +101,7 @@ type Emulator struct {
 	logf         func(format string, args ...any)
 	now          func() time.Time
 	abandonAfter time.Duration
+	sleep        func(ctx context.Context, d time.Duration) bool
 
 	// ctx is cancelled by Close; webhook goroutines watch it and wg counts them.
 	ctx    context.Context
@@ -140,6 +145,7 @@ func New(cfg Config) (*Emulator, error) {
 		logf:         cfg.Logf,
 		now:          cfg.Now,
 		abandonAfter: cfg.AbandonedSessionDelay,
+		sleep:        cfg.sleep,
 		baseURL:      strings.TrimRight(cfg.BaseURL, "/"),
 		linkTokens:   map[string]*linkToken{},
 		hosted:       map[string]*hostedLink{},
@@ -175,6 +181,9 @@ func New(cfg Config) (*Emulator, error) {
 	}
 	if e.abandonAfter <= 0 {
 		e.abandonAfter = DefaultAbandonedSessionDelay
+	}
+	if e.sleep == nil {
+		e.sleep = sleepCtx
 	}
 	key, err := newSigningKey(e.now())
 	if err != nil {

@@ -138,7 +138,7 @@ func (rc *receiver) attempts() int {
 // waitFor waits until a webhook with the given code has arrived (count times) and returns all so far.
 func (rc *receiver) waitFor(t *testing.T, code string, count int) []hook {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(testWait)
 	for {
 		n := 0
 		for _, h := range rc.all() {
@@ -165,6 +165,11 @@ func codes(hs []hook) string {
 	return "[" + strings.Join(s, " ") + "]"
 }
 
+// testWait bounds every wait on a condition in this package's tests. It is generous because the
+// machine is shared and -race is slow; a wait ends as soon as its condition holds, so it costs
+// nothing when things are fast.
+const testWait = 2 * time.Minute
+
 // env is an emulator on loopback plus a plaid-go client pointed at it.
 type env struct {
 	emu    *Emulator
@@ -173,6 +178,34 @@ type env struct {
 	rec    *recorder
 	ctx    context.Context
 	logs   *logSink
+	waits  *waitLog
+}
+
+// waitLog records every wait the emulator asks for (fault delays, webhook delays, backoff) and
+// then really waits, so tests check the waits asked for instead of timing them on the wall clock.
+type waitLog struct {
+	mu sync.Mutex
+	ds []time.Duration
+}
+
+func (w *waitLog) sleep(ctx context.Context, d time.Duration) bool {
+	w.mu.Lock()
+	w.ds = append(w.ds, d)
+	w.mu.Unlock()
+	return sleepCtx(ctx, d)
+}
+
+func (w *waitLog) all() []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]time.Duration(nil), w.ds...)
+}
+
+// reset forgets the waits so far.
+func (w *waitLog) reset() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.ds = nil
 }
 
 type logSink struct {
@@ -201,6 +234,10 @@ func newEnv(t *testing.T, cfg Config) *env {
 	if cfg.WebhookBackoff == 0 {
 		cfg.WebhookBackoff = 5 * time.Millisecond // keep retry tests quick; the schedule is what they check
 	}
+	waits := &waitLog{}
+	if cfg.sleep == nil {
+		cfg.sleep = waits.sleep
+	}
 	emu, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -222,8 +259,8 @@ func newEnv(t *testing.T, cfg Config) *env {
 	pc.AddDefaultHeader("PLAID-CLIENT-ID", emu.ClientID())
 	pc.AddDefaultHeader("PLAID-SECRET", emu.Secret())
 	pc.UseEnvironment(plaid.Environment(srv.URL))
-	pc.HTTPClient = &http.Client{Transport: rec, Timeout: 30 * time.Second}
-	return &env{emu: emu, srv: srv, client: plaid.NewAPIClient(pc), rec: rec, ctx: context.Background(), logs: logs}
+	pc.HTTPClient = &http.Client{Transport: rec, Timeout: testWait}
+	return &env{emu: emu, srv: srv, client: plaid.NewAPIClient(pc), rec: rec, ctx: context.Background(), logs: logs, waits: waits}
 }
 
 // linkToken creates a hosted-link token with the given webhook through plaid-go.

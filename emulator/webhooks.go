@@ -6,7 +6,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,26 +24,15 @@ func newSigningKey(now time.Time) (*signingKey, error) {
 	return &signingKey{KID: newUUID(), Private: priv, CreatedAt: now}, nil
 }
 
-// jwk renders a key as /webhook_verification_key/get returns it.
-func (k *signingKey) jwk() map[string]any {
-	pub := k.Private.PublicKey
-	// Uncompressed point: 0x04 || X || Y, each coordinate 32 bytes for P-256.
-	raw, _ := pub.Bytes()
-	m := map[string]any{
-		"alg":        "ES256",
-		"crv":        "P-256",
-		"kid":        k.KID,
-		"kty":        "EC",
-		"use":        "sig",
-		"x":          base64.RawURLEncoding.EncodeToString(raw[1:33]),
-		"y":          base64.RawURLEncoding.EncodeToString(raw[33:65]),
-		"created_at": k.CreatedAt.Unix(),
-		"expired_at": nil,
-	}
+// public is the key as the receiver side sees it; webhook.JWKFromKey renders it the way
+// /webhook_verification_key/get returns it, the same function the receiver's tests serve keys with.
+func (k *signingKey) public() webhook.Key {
+	pk := webhook.Key{KID: k.KID, Public: &k.Private.PublicKey, CreatedAt: k.CreatedAt}
 	if !k.ExpiredAt.IsZero() {
-		m["expired_at"] = k.ExpiredAt.Unix()
+		exp := k.ExpiredAt
+		pk.ExpiredAt = &exp
 	}
-	return m
+	return pk
 }
 
 // RotateWebhookKey replaces the webhook signing key: the old key gets expired_at = now (it stays
@@ -219,7 +207,7 @@ func (e *Emulator) runQueue(key string, q *deliveryQueue) {
 			e.logf("webhook %s %s to %s dropped (webhook fault)", d.WebhookType, d.WebhookCode, d.URL)
 			continue
 		}
-		if delay > 0 && !sleepCtx(e.ctx, delay) {
+		if delay > 0 && !e.sleep(e.ctx, delay) {
 			e.finish(d, "cancelled", 0, "emulator closed")
 			continue
 		}
@@ -261,7 +249,7 @@ func (e *Emulator) deliver(d *delivery) {
 			return
 		}
 		e.logf("webhook %s %s to %s: attempt %d failed (%v); retrying in %s", d.WebhookType, d.WebhookCode, d.URL, attempt, err, wait)
-		if !sleepCtx(e.ctx, wait) {
+		if !e.sleep(e.ctx, wait) {
 			e.finish(d, "cancelled", status, "emulator closed")
 			return
 		}

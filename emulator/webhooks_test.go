@@ -1,10 +1,10 @@
 package emulator
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +17,7 @@ import (
 // waitDeliveries polls until ok holds for the delivery records or the wait runs out.
 func waitDeliveries(t *testing.T, e *Emulator, what string, ok func([]Delivery) bool) []Delivery {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(testWait)
 	for {
 		ds := e.Deliveries()
 		if ok(ds) {
@@ -48,12 +48,7 @@ func allDone(ds []Delivery) bool {
 func TestWebhookRetriesKeepOrder(t *testing.T) {
 	v := newEnv(t, Config{WebhookBackoff: 20 * time.Millisecond})
 	rc := newReceiver(t)
-	var mu sync.Mutex
-	var times []time.Time
 	rc.fail = func(n int) int {
-		mu.Lock()
-		times = append(times, time.Now())
-		mu.Unlock()
 		if n <= 2 {
 			return http.StatusServiceUnavailable
 		}
@@ -76,11 +71,9 @@ func TestWebhookRetriesKeepOrder(t *testing.T) {
 			t.Errorf("%s: %d attempts, state %s", d.WebhookCode, d.Attempts, d.State)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	// Backoff doubles: at least 20 ms before the 2nd attempt, at least 40 ms before the 3rd.
-	if g1, g2 := times[1].Sub(times[0]), times[2].Sub(times[1]); g1 < 20*time.Millisecond || g2 < 40*time.Millisecond {
-		t.Errorf("retry gaps %s, %s; want ≥20ms then ≥40ms", g1, g2)
+	// Backoff doubles: 20 ms before the 2nd attempt, 40 ms before the 3rd, and no other wait.
+	if got := v.waits.all(); !slices.Equal(got, []time.Duration{20 * time.Millisecond, 40 * time.Millisecond}) {
+		t.Errorf("waits between attempts %v; want [20ms 40ms]", got)
 	}
 	// Every retry is signed afresh and verifies.
 	for _, h := range hooks {
@@ -154,14 +147,14 @@ func TestWebhookFaults(t *testing.T) {
 		t.Fatalf("POST /emulator/webhook_faults: %d %s", st, body)
 	}
 	lt2 := v.linkToken(t, rc.srv.URL+"/hook2", "")
-	start := time.Now()
+	v.waits.reset()
 	if err := v.emu.CompleteSession(v.ctx, lt2.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err != nil {
 		t.Fatal(err)
 	}
 	rc.waitFor(t, "SESSION_FINISHED", 2)
-	// Three webhooks in one ordered queue, each delayed: at least 3 × 150 ms.
-	if d := time.Since(start); d < 450*time.Millisecond {
-		t.Errorf("delayed webhooks all arrived after %s, want ≥450ms", d)
+	// Three webhooks, each delayed 150 ms before it is sent.
+	if got := v.waits.all(); !slices.Equal(got, []time.Duration{150 * time.Millisecond, 150 * time.Millisecond, 150 * time.Millisecond}) {
+		t.Errorf("webhook waits %v; want 150ms before each of the three", got)
 	}
 	for _, bad := range []string{`{"drop":-1}`, `{"dropp":1}`, `nope`} {
 		if st, body := rawPost(t, v, "/emulator/webhook_faults", bad, keys(v)); st != 400 || !strings.Contains(string(body), "error_message") {
@@ -231,19 +224,8 @@ func TestKeyRotation(t *testing.T) {
 func TestCloseStopsRetries(t *testing.T) {
 	rc := newReceiver(t)
 	rc.fail = func(int) int { return http.StatusBadGateway }
-	emu, err := New(Config{WebhookBackoff: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emu)
-	defer srv.Close()
-	emu.SetBaseURL(srv.URL)
-	v := &env{emu: emu, srv: srv, ctx: context.Background()}
-	pc := plaid.NewConfiguration()
-	pc.AddDefaultHeader("PLAID-CLIENT-ID", emu.ClientID())
-	pc.AddDefaultHeader("PLAID-SECRET", emu.Secret())
-	pc.UseEnvironment(plaid.Environment(srv.URL))
-	v.client = plaid.NewAPIClient(pc)
+	v := newEnv(t, Config{WebhookBackoff: time.Hour})
+	emu := v.emu
 	lt := v.linkToken(t, rc.srv.URL+"/hook", "")
 	if err := emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err != nil {
 		t.Fatal(err)
@@ -253,7 +235,7 @@ func TestCloseStopsRetries(t *testing.T) {
 	go func() { _ = emu.Close(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(20 * time.Second):
+	case <-time.After(testWait):
 		t.Fatal("Close is still waiting on an hour-long backoff")
 	}
 	for _, d := range emu.Deliveries() {

@@ -6,13 +6,12 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/emulator/emulatortest"
 	"github.com/bankdown/linkrecovery/internal/spec"
 )
 
@@ -32,35 +31,32 @@ type captured struct {
 // link token asks for exactly what Link Recovery needs.
 func TestRequestsMatchPlaidSpec(t *testing.T) {
 	doc := spec.Load(t) // skips when the spec file is absent
-	emu, err := emulator.New(emulator.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var mu sync.Mutex
 	var calls []captured
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if plaidPaths[r.URL.Path] {
-			body, _ := io.ReadAll(r.Body)
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			mu.Lock()
-			calls = append(calls, captured{r.URL.Path, r.Header.Clone(), body})
-			mu.Unlock()
-		}
-		emu.ServeHTTP(w, r)
+	srv := emulatortest.New(t, emulatortest.WithHandler(func(emu http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if plaidPaths[r.URL.Path] {
+				body, _ := io.ReadAll(r.Body)
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				mu.Lock()
+				calls = append(calls, captured{r.URL.Path, r.Header.Clone(), body})
+				mu.Unlock()
+			}
+			emu.ServeHTTP(w, r)
+		})
 	}))
-	emu.SetBaseURL(srv.URL)
-	t.Cleanup(func() { emu.Close(); srv.Close() })
+	emu := srv.Emulator
 
 	env := newDemoEnv(t, Config{ClientID: emu.ClientID(), Secret: emu.Secret(), PlaidURL: srv.URL,
 		RedirectURI: "https://example.com/linkrecovery/done"})
 	rec := newRecorder(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testWait)
 	defer cancel()
 	result := make(chan bool, 1)
 	go func() {
 		result <- RunHeadless(ctx, env, HalfOptions{Half: HalfSession, PollInterval: 20 * time.Millisecond}, rec.emit)
 	}()
-	lt := rec.waitFor(t, 10*time.Second, isEvent("link_token_created"))
+	lt := rec.waitFor(t, testWait, isEvent("link_token_created"))
 	if lt["completion_redirect_uri"] != "https://example.com/linkrecovery/done" {
 		t.Errorf("--redirect-uri not used: %v", lt["completion_redirect_uri"])
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,16 +20,25 @@ import (
 	"github.com/bankdown/linkrecovery/tunnel"
 )
 
-// collect runs cmd (and the Cmds of any batch inside it) and returns the messages that arrive
-// within wait. Ticks that take longer (polling, the webhook timeout) are left running.
-func collect(cmd tea.Cmd, wait time.Duration) []tea.Msg {
+// testWait bounds every wait on a condition in this package's tests (a Cmd's message, text on the
+// screen, a program's exit). It is generous because the machine is shared and -race is slow; a wait
+// ends as soon as its condition holds, so it costs nothing when things are fast.
+const testWait = 2 * time.Minute
+
+// collect runs cmd (and the Cmds of any batch or sequence inside it) and returns the messages they
+// produce, until one satisfies until (nil: none does), every Cmd has returned, or testWait passes.
+// Ticks that outlast that (polling, the webhook timeout) are left running.
+func collect(cmd tea.Cmd, until func(tea.Msg) bool) []tea.Msg {
 	out := make(chan tea.Msg, 64)
+	var wg sync.WaitGroup
 	var run func(c tea.Cmd)
 	run = func(c tea.Cmd) {
 		if c == nil {
 			return
 		}
+		wg.Add(1)
 		go func() {
+			defer wg.Done()
 			msg := c()
 			if b, ok := msg.(tea.BatchMsg); ok {
 				for _, cc := range b {
@@ -49,16 +59,37 @@ func collect(cmd tea.Cmd, wait time.Duration) []tea.Msg {
 		}()
 	}
 	run(cmd)
+	allDone := make(chan struct{})
+	go func() { wg.Wait(); close(allDone) }()
 	var msgs []tea.Msg
-	deadline := time.After(wait)
+	deadline := time.NewTimer(testWait)
+	defer deadline.Stop()
 	for {
 		select {
 		case m := <-out:
 			msgs = append(msgs, m)
-		case <-deadline:
+			if until != nil && until(m) {
+				return msgs
+			}
+		case <-allDone:
+			for {
+				select {
+				case m := <-out:
+					msgs = append(msgs, m)
+				default:
+					return msgs
+				}
+			}
+		case <-deadline.C:
 			return msgs
 		}
 	}
+}
+
+// await runs cmd as collect does and returns its first message of type T; false when every Cmd
+// returned (or testWait passed) without one.
+func await[T any](cmd tea.Cmd) (T, bool) {
+	return find[T](collect(cmd, func(m tea.Msg) bool { _, ok := m.(T); return ok }))
 }
 
 // find returns the first message of type T.
@@ -95,7 +126,7 @@ func TestHomeKeysOpenHalves(t *testing.T) {
 				t.Fatalf("state = %v, want %v", f.m.state, tc.state)
 			}
 			// Without an Env the token Cmd fails, and says which step and half it was.
-			e, ok := find[stepErrMsg](collect(cmd, 200*time.Millisecond))
+			e, ok := await[stepErrMsg](cmd)
 			if !ok || e.step != "create link token" || e.half != tc.half || !errors.Is(e.err, errNoEnv) {
 				t.Fatalf("cmd gave %+v, want a create-link-token error for half %d", e, tc.half)
 			}
@@ -106,7 +137,7 @@ func TestHomeKeysOpenHalves(t *testing.T) {
 func TestTokenWaitsForTunnel(t *testing.T) {
 	f := newFixture(t, true, 100, 30)
 	if cmd := f.key("2"); cmd != nil {
-		if _, ok := find[stepErrMsg](collect(cmd, 100*time.Millisecond)); ok {
+		if _, ok := await[stepErrMsg](cmd); ok {
 			t.Fatal("token created before the tunnel settled: it would carry no webhook URL")
 		}
 	}
@@ -115,7 +146,7 @@ func TestTokenWaitsForTunnel(t *testing.T) {
 	}
 	// A failed tunnel settles it too: polling still works without webhooks.
 	cmd := f.send(tunnelFailedMsg{err: &tunnel.Error{Provider: tunnel.ProviderNgrok, Cause: "no network", Next: "check it"}})
-	if e, ok := find[stepErrMsg](collect(cmd, 200*time.Millisecond)); !ok || e.step != "create link token" {
+	if e, ok := await[stepErrMsg](cmd); !ok || e.step != "create link token" {
 		t.Fatalf("after the tunnel failed, got %+v; want the token Cmd to run", e)
 	}
 	v := f.m.View()
@@ -213,7 +244,7 @@ func TestCopyCredential(t *testing.T) {
 	if got := f.m.signup.focused().value; got != "user_link_recovery" {
 		t.Fatalf("focused %q, want user_link_recovery", got)
 	}
-	msg, ok := find[copiedMsg](collect(f.key("c"), 200*time.Millisecond))
+	msg, ok := await[copiedMsg](f.key("c"))
 	if !ok || msg.value != "user_link_recovery" {
 		t.Fatalf("copy gave %+v", msg)
 	}
@@ -282,7 +313,7 @@ func TestRestoreNeedsOptIn(t *testing.T) {
 		t.Fatal("r did nothing after the opt-in")
 	}
 	// The emulator has no opt-in waiting (nothing was really signed up): no e-mail, and the UI says so.
-	msg, ok := find[institutionRestoredMsg](collect(cmd, time.Second))
+	msg, ok := await[institutionRestoredMsg](cmd)
 	if !ok {
 		t.Fatal("restore Cmd gave no institutionRestoredMsg")
 	}
@@ -324,7 +355,7 @@ func TestSessionFinishedIsTrustedOnlyVerified(t *testing.T) {
 		t.Fatalf("the rejected webhook is not shown with its reason:\n%s", v)
 	}
 	cmd := f.send(webhookReceivedMsg{ev: sessionFinished(3, fixedToken2, true)})
-	e, ok := find[stepErrMsg](collect(cmd, 200*time.Millisecond))
+	e, ok := await[stepErrMsg](cmd)
 	if !ok || e.step != "exchange public token" {
 		t.Fatalf("verified SESSION_FINISHED: cmd gave %+v, want the exchange", e)
 	}
@@ -335,7 +366,7 @@ func TestSessionFinishedIsTrustedOnlyVerified(t *testing.T) {
 	dup := sessionFinished(4, fixedToken2, true)
 	dup.Duplicate = true
 	if cmd := f.send(webhookReceivedMsg{ev: dup}); cmd != nil {
-		if _, ok := find[stepErrMsg](collect(cmd, 100*time.Millisecond)); ok {
+		if _, ok := await[stepErrMsg](cmd); ok {
 			t.Fatal("a duplicate started a second exchange")
 		}
 	}
@@ -367,7 +398,7 @@ func TestWebhookTimeoutFallsBackToPolling(t *testing.T) {
 	if !f.m.session.fin.timedOut || f.m.session.fin.publicToken != "public-polled" || f.m.session.fin.source != "/link/token/get" {
 		t.Fatalf("fallback: %+v", f.m.session.fin)
 	}
-	if e, ok := find[stepErrMsg](collect(cmd, 200*time.Millisecond)); !ok || e.step != "exchange public token" {
+	if e, ok := await[stepErrMsg](cmd); !ok || e.step != "exchange public token" {
 		t.Fatal("no exchange after the fallback")
 	}
 	f.send(exchangedMsg{half: flows.HalfSession, item: fixedItem()})
@@ -401,14 +432,14 @@ func TestReceiverEventsAreReArmed(t *testing.T) {
 	ch <- eventsWebhook(2, fixedToken2, evIssueFollowed)
 	cmd := f.send(tunnelOpenedMsg{provider: tunnel.ProviderLocal, webhookURL: fixedHook, events: ch})
 	for want := int64(1); want <= 2; want++ {
-		msg, ok := find[webhookReceivedMsg](collect(cmd, 200*time.Millisecond))
+		msg, ok := await[webhookReceivedMsg](cmd)
 		if !ok || msg.ev.Seq != want {
 			t.Fatalf("event %d: got %+v", want, msg)
 		}
 		cmd = f.send(msg)
 	}
 	close(ch)
-	if _, ok := find[receiverClosedMsg](collect(cmd, 200*time.Millisecond)); !ok {
+	if _, ok := await[receiverClosedMsg](cmd); !ok {
 		t.Fatal("a closed channel did not become receiverClosedMsg")
 	}
 	f.send(receiverClosedMsg{})
@@ -439,7 +470,7 @@ func TestNewTokenStartsOver(t *testing.T) {
 	if f.m.session.token != nil || !f.m.session.creating || f.m.session.fin.item != nil {
 		t.Fatal("n did not start the half over")
 	}
-	if e, ok := find[stepErrMsg](collect(cmd, 200*time.Millisecond)); !ok || e.step != "create link token" {
+	if e, ok := await[stepErrMsg](cmd); !ok || e.step != "create link token" {
 		t.Fatal("n did not create a token")
 	}
 }
@@ -522,7 +553,7 @@ func TestRetryTunnel(t *testing.T) {
 		t.Fatalf("t: header state %v, cmd %v; want opening and a command", f.m.header.state, cmd)
 	}
 	// The fixture has no Env, so the retry fails again, and says so.
-	if _, ok := find[tunnelFailedMsg](collect(cmd, 200*time.Millisecond)); !ok {
+	if _, ok := await[tunnelFailedMsg](cmd); !ok {
 		t.Fatal("the retry did not report back")
 	}
 	f.tunnelUp()

@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/tunnel"
@@ -78,7 +77,7 @@ func TestWriteRecordsInOrder(t *testing.T) {
 	f.tunnelUp()
 	f.key("2")
 	cmd := f.send(linkTokenCreatedMsg{half: flows.HalfSession, token: f.token(flows.HalfSession)})
-	w, ok := find[transcriptWrittenMsg](collect(cmd, 300*time.Millisecond))
+	w, ok := await[transcriptWrittenMsg](cmd)
 	if !ok || w.err != nil {
 		t.Fatalf("write: %+v %v", w, ok)
 	}
@@ -92,7 +91,7 @@ func TestWriteRecordsInOrder(t *testing.T) {
 	if quit == nil {
 		t.Fatal("no quit Cmd")
 	}
-	_ = collect(quit, 300*time.Millisecond) // runs the sequence's Cmds
+	_ = collect(quit, nil) // runs the sequence's Cmds
 	_ = tr.Close()
 	recs := readRecords(t, path)
 	var names []string

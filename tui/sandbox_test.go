@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"net"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/emulator/emulatortest"
 	"github.com/bankdown/linkrecovery/flows"
 )
 
@@ -39,15 +39,15 @@ func TestTeaHalf2SandboxMode(t *testing.T) {
 	if !strings.HasPrefix(hosted, srv.URL+"/hosted-link/") {
 		t.Fatalf("no hosted_link_url from the stand-in Plaid at %s in the transcript (got %q)", srv.URL, hosted)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testWait)
 	defer cancel()
 	if err := emu.CompleteSession(ctx, hosted, flows.AutoSessionCredentials); err != nil {
 		t.Fatalf("finishing the Hosted Link session: %v", err)
 	}
 
-	waitForText(t, tm, 60*time.Second, "SANDBOX", "SESSION_FINISHED received: verified", "item_id")
+	waitForText(t, tm, testWait, "SANDBOX", "SESSION_FINISHED received: verified", "item_id")
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
-	fm := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(model)
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(testWait)).(model)
 	fin := fm.session.fin
 	if fin.item == nil || fin.source != "webhook" {
 		t.Fatalf("final session: %+v", fin)
@@ -86,14 +86,14 @@ func TestTeaHalf2TunnelFailedFallsBackToPolling(t *testing.T) {
 	if hosted == "" {
 		t.Fatal("no token was created after the tunnel failed")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testWait)
 	defer cancel()
 	if err := emu.CompleteSession(ctx, hosted, flows.AutoSessionCredentials); err != nil {
 		t.Fatal(err)
 	}
-	waitForText(t, tm, 60*time.Second, "tunnel: failed", "following the session by polling", "Public token exchanged (from /link/token/get)")
+	waitForText(t, tm, testWait, "tunnel: failed", "following the session by polling", "Public token exchanged (from /link/token/get)")
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
-	fm := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(model)
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(testWait)).(model)
 	if fin := fm.session.fin; fin.item == nil || fin.source != "/link/token/get" || fin.webhookSeq != 0 {
 		t.Fatalf("final session: %+v", fin)
 	}
@@ -103,24 +103,17 @@ func TestTeaHalf2TunnelFailedFallsBackToPolling(t *testing.T) {
 }
 
 // standInPlaid serves an emulator on loopback to stand in for the real Sandbox at PLAID_BASE_URL.
-func standInPlaid(t *testing.T) (*emulator.Emulator, *httptest.Server) {
+func standInPlaid(t *testing.T) (*emulator.Emulator, *emulatortest.Server) {
 	t.Helper()
-	emu, err := emulator.New(emulator.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emu)
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { _ = emu.Close() })
-	emu.SetBaseURL(srv.URL)
-	return emu, srv
+	s := emulatortest.New(t)
+	return s.Emulator, s
 }
 
 // waitForHostedURL reads the transcript at path until the TUI has created a token, as the person
-// with the phone would read the URL off the screen; "" if none came within 30 s.
+// with the phone would read the URL off the screen; "" if none came within testWait.
 func waitForHostedURL(t *testing.T, path string) string {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(testWait); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		for _, r := range readRecords(t, path) {
 			if r["event"] == "link_token_created" {
 				if u, _ := r["hosted_link_url"].(string); u != "" {

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
@@ -27,9 +26,9 @@ func runHalf(t *testing.T, half flows.Half) (model, []flows.Record) {
 	}
 	m := New(Options{Env: env, Half: half, Auto: true, Transcript: tr})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 40))
-	waitForText(t, tm, 60*time.Second, "SESSION_FINISHED received: verified", "Public token exchanged", "item_id")
+	waitForText(t, tm, testWait, "SESSION_FINISHED received: verified", "Public token exchanged", "item_id")
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
-	fm, ok := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(model)
+	fm, ok := tm.FinalModel(t, teatest.WithFinalTimeout(testWait)).(model)
 	if !ok {
 		t.Fatal("final model is not a model")
 	}

@@ -166,11 +166,10 @@ func (f *fakeNgrok) serve(sess muxado.TypedStreamSession) {
 // A rejected authtoken comes back at once, by name, never printing the token.
 func TestNgrokRejectedToken(t *testing.T) {
 	f := newFakeNgrok(t, "The authtoken you specified does not look like a proper ngrok authtoken.\n\nERR_NGROK_105", false)
-	start := time.Now()
-	_, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: f.addr, CA: f.ca, Deadline: 30 * time.Second})
-	checkNgrokErr(t, err, "ngrok rejected the authtoken: it is not a valid token (ERR_NGROK_105)")
-	if took := time.Since(start); took >= 30*time.Second {
-		t.Fatalf("took %s", took)
+	_, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: f.addr, CA: f.ca, Deadline: testWait})
+	te := checkNgrokErr(t, err, "ngrok rejected the authtoken: it is not a valid token (ERR_NGROK_105)")
+	if errors.Is(te, context.DeadlineExceeded) {
+		t.Fatalf("the deadline ended the start (%v); the rejection must end it", te.Err)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -184,10 +183,12 @@ func TestNgrokRejectedToken(t *testing.T) {
 }
 
 // A server that authenticates but never binds the endpoint: the deadline says we were connected.
+// The deadline must outlast connecting and authenticating on a loaded machine, and the test waits
+// all of it, so it is a compromise: wide enough for -race on shared cores, short enough to run.
 func TestNgrokConnectedButNoTunnel(t *testing.T) {
 	f := newFakeNgrok(t, "", true)
-	_, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: f.addr, CA: f.ca, Deadline: 1500 * time.Millisecond})
-	te := checkNgrokErr(t, err, "connected to ngrok at "+f.addr+", but the tunnel was not ready within 1.5s")
+	_, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: f.addr, CA: f.ca, Deadline: 5 * time.Second})
+	te := checkNgrokErr(t, err, "connected to ngrok at "+f.addr+", but the tunnel was not ready within 5s")
 	if !errors.Is(te, context.DeadlineExceeded) {
 		t.Fatalf("err %v", te.Err)
 	}
@@ -198,7 +199,7 @@ func TestNgrokConnectedButNoTunnel(t *testing.T) {
 func TestNgrokTunnelUpWithCIDRs(t *testing.T) {
 	f := newFakeNgrok(t, "", false)
 	tun, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: f.addr, CA: f.ca,
-		AllowCIDRs: PlaidWebhookCIDRs, Deadline: 10 * time.Second})
+		AllowCIDRs: PlaidWebhookCIDRs, Deadline: testWait})
 	if err != nil {
 		t.Fatal(err)
 	}

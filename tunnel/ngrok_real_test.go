@@ -44,7 +44,7 @@ func TestNgrokErrorCodesFromServer(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeNgrokWith(t, tc.o)
 			_, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, Source: "~/.config/ngrok/ngrok.yml",
-				ServerAddr: f.addr, CA: f.ca, Deadline: 30 * time.Second})
+				ServerAddr: f.addr, CA: f.ca, Deadline: testWait})
 			te := checkNgrokErr(t, err, tc.cause)
 			if !strings.Contains(te.Next, tc.next) {
 				t.Errorf("next %q, want %q", te.Next, tc.next)
@@ -61,7 +61,7 @@ func TestNgrokErrorCodesFromServer(t *testing.T) {
 // version check reads), with linkrecovery named in the user agent.
 func TestNgrokClientInfoArrives(t *testing.T) {
 	f := newFakeNgrokWith(t, fakeNgrokOpts{})
-	tun, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: f.addr, CA: f.ca, Deadline: 10 * time.Second})
+	tun, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: f.addr, CA: f.ca, Deadline: testWait})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestNgrokFreePlan(t *testing.T) {
 		{"", "https://fake-1234.ngrok.app", false},
 	} {
 		f := newFakeNgrokWith(t, fakeNgrokOpts{plan: tc.plan, url: tc.url})
-		tun, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: f.addr, CA: f.ca, Deadline: 10 * time.Second})
+		tun, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: f.addr, CA: f.ca, Deadline: testWait})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +112,7 @@ func TestNgrokFreePlan(t *testing.T) {
 // as the receiver's http.Server does on shutdown, does not wait for the unbind answer that never comes.
 func TestNgrokCloseWhileOffline(t *testing.T) {
 	f := newFakeNgrokWith(t, fakeNgrokOpts{hangUnbind: true})
-	tun, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: f.addr, CA: f.ca, Deadline: 10 * time.Second})
+	tun, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: f.addr, CA: f.ca, Deadline: testWait})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,13 +131,13 @@ func TestNgrokCloseWhileOffline(t *testing.T) {
 	// Generous: without the bound, the unbind waits as long as the session lives (forever here).
 	select {
 	case <-done:
-	case <-time.After(20 * time.Second):
+	case <-time.After(testWait):
 		t.Fatal("closing the tunnel hung on a silent ngrok server")
 	}
 	<-served
 	// The session is gone: the fake saw the connection end, so the free plan's one session is free
 	// for the next run.
-	waitFor(t, 10*time.Second, func() bool {
+	waitFor(t, testWait, func() bool {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		return f.ended >= 1
@@ -150,7 +150,7 @@ func BenchmarkNgrokCloseOffline(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		f := newFakeNgrokWith(b, fakeNgrokOpts{hangUnbind: true})
-		tun, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: f.addr, CA: f.ca, Deadline: 10 * time.Second})
+		tun, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: f.addr, CA: f.ca, Deadline: testWait})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -232,7 +232,7 @@ func TestNgrokThroughProxy(t *testing.T) {
 	f := newFakeNgrokWith(t, fakeNgrokOpts{})
 	p := newConnectProxy(t)
 	tun, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: f.addr, CA: f.ca,
-		Deadline: 10 * time.Second, Proxy: &url.URL{Scheme: "http", Host: p.addr, User: url.UserPassword("alice", "s3cret")}})
+		Deadline: testWait, Proxy: &url.URL{Scheme: "http", Host: p.addr, User: url.UserPassword("alice", "s3cret")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +257,7 @@ func TestNgrokProxyRefuses(t *testing.T) {
 	dead := ln.Addr().String()
 	ln.Close()
 	_, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: "connect.ngrok-agent.com:443",
-		Deadline: 10 * time.Second, Proxy: &url.URL{Scheme: "http", Host: dead}})
+		Deadline: testWait, Proxy: &url.URL{Scheme: "http", Host: dead}})
 	te := checkNgrokErr(t, err, "proxy http://"+dead)
 	if strings.Contains(te.Next, "NGROK_AUTHTOKEN") {
 		t.Errorf("next %q", te.Next)

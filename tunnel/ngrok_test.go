@@ -91,47 +91,43 @@ func TestNgrokBadCIDR(t *testing.T) {
 	}
 }
 
-// The first connection error comes back at once, long before the deadline.
+// testWait is the deadline of every tunnel start that a test expects to end some other way (an
+// error, success). It is generous because the machine is shared and -race is slow; the start ends as
+// soon as that happens, so it costs nothing when things are fast.
+const testWait = 2 * time.Minute
+
+// The first connection error ends the start, not the deadline.
 func TestNgrokRefused(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
-	const deadline = 30 * time.Second
-	start := time.Now()
-	_, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: addr, Deadline: deadline})
+	_, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: addr, Deadline: testWait})
 	te := checkNgrokErr(t, err, "refused the connection")
 	// The token is set: a network failure must not send the user off to change it.
 	if strings.Contains(te.Next, "NGROK_AUTHTOKEN") || !strings.Contains(te.Next, "network") {
 		t.Errorf("network failure, next step %q", te.Next)
 	}
-	if took := time.Since(start); took >= deadline {
-		t.Fatalf("took %s: the first error must end the start, not the deadline", took)
+	if errors.Is(te, context.DeadlineExceeded) {
+		t.Fatalf("the deadline ended the start (%v); the first error must end it", te.Err)
 	}
 }
 
 func TestNgrokServerHangsUp(t *testing.T) {
-	const deadline = 30 * time.Second
-	start := time.Now()
-	_, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: fakeNgrokServer(t, "close"), Deadline: deadline})
-	checkNgrokErr(t, err, "closed the connection before the session started")
-	if took := time.Since(start); took >= deadline {
-		t.Fatalf("took %s", took)
+	_, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: fakeNgrokServer(t, "close"), Deadline: testWait})
+	te := checkNgrokErr(t, err, "closed the connection before the session started")
+	if errors.Is(te, context.DeadlineExceeded) {
+		t.Fatalf("the deadline ended the start (%v); the hang-up must end it", te.Err)
 	}
 }
 
 // A server that accepts and never answers: the deadline ends it with a clear message.
 func TestNgrokServerHangs(t *testing.T) {
 	const deadline = 1500 * time.Millisecond
-	start := time.Now()
 	addr := fakeNgrokServer(t, "hang")
 	_, err := Ngrok(context.Background(), NgrokOptions{Authtoken: fakeToken, ServerAddr: addr, Deadline: deadline})
 	te := checkNgrokErr(t, err, "no answer from the ngrok service at "+addr+" within 1.5s")
 	if !errors.Is(te, context.DeadlineExceeded) {
 		t.Errorf("err does not wrap DeadlineExceeded: %v", te.Err)
-	}
-	// Generous bound: this asserts that the deadline ends the attempt, not how fast.
-	if took := time.Since(start); took > deadline+10*time.Second {
-		t.Fatalf("took %s with a %s deadline", took, deadline)
 	}
 }
 

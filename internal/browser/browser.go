@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -33,8 +32,16 @@ const (
 	PhoneHeight = 844
 )
 
-// StepTimeout bounds each wait for a page. It is generous because five builds share two cores.
-var StepTimeout = 30 * time.Second
+// StepTimeout bounds each wait for the browser to start, a page to load or an element to appear. It
+// is generous because several builds and the whole test suite share two cores; a wait ends as soon
+// as its condition holds, so it costs nothing when things are fast. A test may shorten it to see a
+// wait fail.
+var StepTimeout = 2 * time.Minute
+
+// evalTimeout bounds one evaluation in the page (the step marker, the URL, a count, the phone-layout
+// check), including the ones Describe makes for a failure message after StepTimeout ran out; it is
+// apart from StepTimeout so a test that shortens StepTimeout still gets the description.
+const evalTimeout = 2 * time.Minute
 
 // ExecPath returns the browser to run: $CHROMIUM, else /usr/bin/chromium, else chromium or
 // chromium-browser or google-chrome on $PATH. The error says how to get one.
@@ -108,10 +115,10 @@ func New(t testing.TB) context.Context {
 	// of a test step.
 	// The first run must use ctx itself, not a derived context with a deadline: chromedp ties the
 	// browser's life to the context of that first call. A watchdog bounds the start instead.
-	watchdog := time.AfterFunc(60*time.Second, cancelTab)
+	watchdog := time.AfterFunc(StepTimeout, cancelTab)
 	err = chromedp.Do(ctx, chromedp.EmulateViewport(PhoneWidth, PhoneHeight, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	if !watchdog.Stop() && err == nil {
-		err = errors.New("timed out after 60s")
+		err = fmt.Errorf("timed out after %s", StepTimeout)
 	}
 	if err != nil {
 		t.Fatalf("browser: starting %s: %v\nbrowser output:\n%s", path, err, tail(out.String(), 2000))
@@ -136,7 +143,7 @@ func Navigate(ctx context.Context, url string) error {
 
 // CurrentStep returns data-step of main#step on the current page ("" when there is none).
 func CurrentStep(ctx context.Context) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, evalTimeout)
 	defer cancel()
 	return chromedp.Run(ctx, chromedp.Evaluate[string](
 		`(document.querySelector('main#step') || {dataset: {}}).dataset.step || ''`))
@@ -164,7 +171,7 @@ func WaitFor(ctx context.Context, sel, what string) error {
 
 // Describe summarises the current page (URL, step, error code, visible text) for failure messages.
 func Describe(ctx context.Context) string {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, evalTimeout)
 	defer cancel()
 	loc, _ := chromedp.Run(ctx, chromedp.Location())
 	step, _ := CurrentStep(ctx)
@@ -228,7 +235,7 @@ func Click(ctx context.Context, sel string) error {
 
 // Location returns the current URL.
 func Location(ctx context.Context) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, evalTimeout)
 	defer cancel()
 	return chromedp.Run(ctx, chromedp.Location())
 }
@@ -294,7 +301,7 @@ func (s *syncBuffer) String() string {
 }
 
 func runInt(ctx context.Context, expr string) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, evalTimeout)
 	defer cancel()
 	return chromedp.Run(ctx, chromedp.Evaluate[int](expr))
 }
@@ -326,7 +333,7 @@ const phoneCheck = `(() => {
 // CheckPhoneLayout reports what makes the current page hard to use on a 390px phone: no viewport
 // meta, sideways scrolling, or buttons and key links shorter than 32 CSS pixels.
 func CheckPhoneLayout(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, evalTimeout)
 	defer cancel()
 	problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](phoneCheck))
 	if err != nil {

@@ -2,13 +2,11 @@ package webhook_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/emulator/emulatortest"
 	"github.com/bankdown/linkrecovery/internal/webhook"
 	"github.com/bankdown/linkrecovery/tunnel"
 	"github.com/plaid/plaid-go/v29/plaid"
@@ -26,22 +24,8 @@ type emuEnv struct {
 
 func newEmuEnv(t *testing.T) *emuEnv {
 	t.Helper()
-	emu, err := emulator.New(emulator.Config{WebhookBackoff: 5 * time.Millisecond})
-	if err != nil {
-		if strings.Contains(err.Error(), "not implemented") {
-			t.Skip("the emulator is not implemented yet: ", err)
-		}
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emu)
-	emu.SetBaseURL(srv.URL)
-	t.Cleanup(func() { srv.Close(); emu.Close() })
-	pc := plaid.NewConfiguration()
-	pc.AddDefaultHeader("PLAID-CLIENT-ID", emu.ClientID())
-	pc.AddDefaultHeader("PLAID-SECRET", emu.Secret())
-	pc.UseEnvironment(plaid.Environment(srv.URL))
-	pc.HTTPClient = &http.Client{Timeout: 30 * time.Second}
-	client := plaid.NewAPIClient(pc)
+	srv := emulatortest.New(t, emulatortest.WithConfig(emulator.Config{WebhookBackoff: 5 * time.Millisecond}))
+	emu, client := srv.Emulator, srv.Client
 
 	tun, err := tunnel.Local("", "")
 	if err != nil {

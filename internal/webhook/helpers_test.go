@@ -89,10 +89,15 @@ func serve(t testing.TB, r *Receiver) string {
 	return tun.URL
 }
 
+// testWait bounds every wait on a condition in this package's tests. It is generous because the
+// machine is shared and -race is slow; a wait ends as soon as its condition holds, so it costs
+// nothing when things are fast.
+const testWait = 2 * time.Minute
+
 // nextEvent waits for the next event of a kind, skipping others (forwards arrive asynchronously).
 func nextEvent(t testing.TB, r *Receiver, kinds ...EventKind) Event {
 	t.Helper()
-	timeout := time.After(5 * time.Second)
+	timeout := time.After(testWait)
 	for {
 		select {
 		case ev, ok := <-r.Events():
@@ -108,7 +113,7 @@ func nextEvent(t testing.TB, r *Receiver, kinds ...EventKind) Event {
 				}
 			}
 		case <-timeout:
-			t.Fatalf("no %v event within 5 s", kinds)
+			t.Fatalf("no %v event within %s", kinds, testWait)
 		}
 	}
 }
@@ -118,12 +123,12 @@ func nextEvent(t testing.TB, r *Receiver, kinds ...EventKind) Event {
 func rawHTTP(t testing.TB, baseURL, raw string, closeWrite bool) int {
 	t.Helper()
 	addr := strings.TrimPrefix(baseURL, "http://")
-	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	c, err := net.DialTimeout("tcp", addr, testWait)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c.SetDeadline(time.Now().Add(testWait))
 	if _, err := io.WriteString(c, raw); err != nil {
 		t.Fatal(err)
 	}
