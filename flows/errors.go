@@ -209,6 +209,10 @@ func ErrorRecord(step string, err error) Record {
 	default:
 		r["hint"] = "see the message; then run the half again"
 	}
+	// Errors that carry their next step also end their message with it: say it once, as the hint.
+	if msg, _ := r["message"].(string); msg != "" {
+		r["message"] = strings.TrimSuffix(msg, "; "+r["hint"].(string))
+	}
 	return r
 }
 

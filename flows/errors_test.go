@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -111,5 +112,19 @@ func TestErrorRecordPlaid(t *testing.T) {
 		if rec[k] != v {
 			t.Errorf("%s = %v, want %v", k, rec[k], v)
 		}
+	}
+}
+
+// TestErrorRecordSaysTheHintOnce: an error whose message ends with its next step gives that step
+// once, as the hint, not again at the end of the message.
+func TestErrorRecordSaysTheHintOnce(t *testing.T) {
+	err := asPlaidError(&url.Error{Op: "Post", URL: "http://127.0.0.1:9/link/token/create", Err: errors.New("connection refused")}, nil, "/link/token/create", "http://127.0.0.1:9")
+	r := ErrorRecord("link_token_create", err)
+	msg, hint := r["message"].(string), r["hint"].(string)
+	if hint == "" || strings.Contains(msg, hint) {
+		t.Fatalf("message %q repeats hint %q", msg, hint)
+	}
+	if !strings.Contains(err.Error(), hint) {
+		t.Fatalf("the error %q no longer carries its hint %q (the test no longer covers the repeat)", err.Error(), hint)
 	}
 }
