@@ -52,6 +52,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "linkrecovery:", err)
 		return 2
 	}
+	if opts.version {
+		fmt.Fprintln(stdout, versionLine())
+		return 0
+	}
+	if opts.envFileSet {
+		// The default .env may be absent (demo mode); a file named on purpose must be there.
+		if _, err := os.Stat(opts.envFile); err != nil {
+			fmt.Fprintf(stderr, "linkrecovery: --env-file %s: %v; give an existing file, or drop --env-file to use ./.env when present\n", opts.envFile, errors.Unwrap(err))
+			return 2
+		}
+	}
 	cfg, err := flows.LoadConfig(getenv, opts.envFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "linkrecovery:", err)
@@ -60,6 +71,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	opts.apply(&cfg)
 	if opts.auto && cfg.Mode() != flows.ModeDemo {
 		fmt.Fprintln(stderr, "linkrecovery: --auto only works in demo mode (the emulator can finish a session by itself; the real Sandbox needs you). Unset PLAID_CLIENT_ID/PLAID_SECRET or drop --auto.")
+		return 2
+	}
+	// Everything the flags say is checked here, so a flag error exits 2 before anything starts.
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(stderr, "linkrecovery:", err)
+		return 2
+	}
+	if err := checkPublicHost(ctx, opts.publicHost); err != nil {
+		fmt.Fprintln(stderr, "linkrecovery:", err)
+		return 2
+	}
+	if opts.webhookURL != "" && cfg.Mode() == flows.ModeDemo {
+		fmt.Fprintf(stderr, "linkrecovery: --webhook-url is ignored in demo mode: the emulator delivers its webhooks to the local receiver (on --listen %s) itself.\n", opts.listen)
+	}
+	if !opts.noTUI && !isTerminal(stdout) {
+		fmt.Fprintln(stderr, "linkrecovery: stdout is not a terminal, so there is nowhere to draw the TUI; use --no-tui for JSON lines (e.g. linkrecovery --no-tui --half 2 > run.jsonl)")
 		return 2
 	}
 
@@ -184,6 +211,28 @@ type options struct {
 	redirectURI       string
 	webhookTimeout    time.Duration
 	tunnelTimeout     time.Duration
+	version           bool
+	envFileSet        bool // --env-file was given, so the file must exist
+}
+
+// durationFlag is a duration flag whose parse error says how to write one (flag's own says only
+// "parse error"); flag puts the flag's name in front of it.
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f durationFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration; write it like 90s, 3m or 1m30s", s)
+	}
+	*f.d = d
+	return nil
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -203,8 +252,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.onlyPlaidIPs, "only-plaid-ips", false, "accept /webhook only from Plaid's documented webhook addresses (ngrok tunnel only); /complete stays open for the phone")
 	fs.StringVar(&o.publicHost, "public-host", "", "demo mode: listen on all interfaces and build URLs with `HOST` (e.g. your LAN address) so a phone can scan the QR code")
 	fs.StringVar(&o.redirectURI, "redirect-uri", "", "completion_redirect_uri for Hosted Link (default: the receiver's /complete page)")
-	fs.DurationVar(&o.webhookTimeout, "webhook-timeout", 3*time.Minute, "how long to wait for SESSION_FINISHED before falling back to /link/token/get")
-	fs.DurationVar(&o.tunnelTimeout, "tunnel-timeout", 15*time.Second, "how long to try to open the ngrok tunnel")
+	o.webhookTimeout, o.tunnelTimeout = 3*time.Minute, 15*time.Second
+	fs.Var(durationFlag{&o.webhookTimeout}, "webhook-timeout", "how long to wait for SESSION_FINISHED before falling back to /link/token/get")
+	fs.Var(durationFlag{&o.tunnelTimeout}, "tunnel-timeout", "how long to try to open the ngrok tunnel")
+	fs.BoolVar(&o.version, "version", false, "print the version and VCS revision, and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage:\n  linkrecovery [flags]               walk through both halves of Link Recovery testing\n  linkrecovery emulator --addr ADDR  run only the local Plaid Sandbox emulator\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -212,6 +263,19 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "env-file" {
+			o.envFileSet = true
+		}
+	})
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"--webhook-timeout", o.webhookTimeout}, {"--tunnel-timeout", o.tunnelTimeout}} {
+		if d.v <= 0 {
+			return o, fmt.Errorf("%s must be longer than zero, not %s (e.g. %s 90s)", d.name, d.v, d.name)
+		}
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q (run with -h for help)", fs.Arg(0))
