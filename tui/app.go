@@ -189,7 +189,8 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.clearErr("open the browser", 0)
 		m.status = "Opened in the browser."
 	case copiedMsg:
-		m.status = fmt.Sprintf("Copied the %s (%s) to the clipboard (OSC 52).", msg.label, msg.value)
+		m.clearErr("copy "+msg.label, 0)
+		m.status = copiedStatus(msg)
 	case transcriptWrittenMsg:
 		m.transcriptBusy = false
 		if msg.err != nil {
@@ -369,7 +370,7 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 			m.signup = m.signup.moveFocus(-1)
 		case key.Matches(msg, k.Copy):
 			c := m.signup.focused()
-			cmd = copyCmd(m.clipboard, m.tmux, c.label, c.value)
+			cmd = copyCmd(m.c.ctx, m.clipboard, m.tmux, c.label, c.value)
 		case key.Matches(msg, k.Restore):
 			m.signup, cmd = m.signup.restore()
 		case key.Matches(msg, k.Mark):

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -235,7 +236,7 @@ func TestEscAndInspector(t *testing.T) {
 func TestCopyCredential(t *testing.T) {
 	f := newFixture(t, true, 100, 30)
 	var clip bytes.Buffer
-	f.m.clipboard = &clip
+	f.m.clipboard, f.m.tmux = &clip, false // OSC 52, even when the tests run inside tmux
 	f.open(flows.HalfSignup)
 	f.key("tab")
 	f.key("tab")
@@ -569,5 +570,32 @@ func TestCallErrorTextSaysNextStepOnce(t *testing.T) {
 	want := "✗ half 2: create link token: /link/token/create: cannot reach Plaid at https://sandbox.plaid.com\n→ check your network or PLAID_BASE_URL"
 	if got != want {
 		t.Fatalf("errorText = %q, want %q", got, want)
+	}
+}
+
+// TestCopyInTmuxSaysWhyItFailed: inside tmux the copy goes through tmux's own buffer; when tmux
+// cannot take it (here: $TMUX names a server that is not running), no "Copied" appears, nothing is
+// written as OSC 52 (tmux would drop it), and the error names the cause.
+func TestCopyInTmuxSaysWhyItFailed(t *testing.T) {
+	t.Setenv("TMUX", filepath.Join(t.TempDir(), "no-such-server")+",1,0")
+	f := newFixture(t, true, 100, 30)
+	var clip bytes.Buffer
+	f.m.clipboard, f.m.tmux = &clip, true
+	f.open(flows.HalfSignup)
+	msgs := collect(f.key("c"), nil)
+	if msg, ok := find[copiedMsg](msgs); ok {
+		t.Fatalf("copy with no tmux server said it worked: %+v", msg)
+	}
+	e, ok := find[stepErrMsg](msgs)
+	if !ok || !strings.Contains(e.err.Error(), "tmux") {
+		t.Fatalf("copy gave %+v, want an error naming tmux", msgs)
+	}
+	if clip.Len() != 0 {
+		t.Errorf("an OSC 52 sequence was written inside tmux: %q", clip.String())
+	}
+	f.send(e)
+	v := f.m.View()
+	if strings.Contains(v, "Copied") || !strings.Contains(v, "tmux") {
+		t.Fatalf("the screen does not say why the copy failed:\n%s", v)
 	}
 }

@@ -176,19 +176,68 @@ func openBrowserCmd(ctx context.Context, url string) tea.Cmd {
 	}
 }
 
-// copyCmd puts value on the clipboard with an OSC 52 sequence written in one Write, so it does not
-// interleave with the renderer's output. tmux needs the sequence wrapped to pass it on.
-func copyCmd(w io.Writer, tmux bool, label, value string) tea.Cmd {
+// copyCmd puts value on the clipboard. Inside tmux it hands the value to tmux's own buffer
+// (load-buffer -w also passes it on to the outer terminal's clipboard): tmux drops an OSC 52
+// sequence wrapped for passthrough unless allow-passthrough is on, so writing one would only look
+// like it worked. Elsewhere an OSC 52 sequence goes out in one Write, so it does not interleave
+// with the renderer's output. copiedMsg comes only when the copy went through; otherwise a
+// stepErrMsg names the cause.
+func copyCmd(ctx context.Context, w io.Writer, tmux bool, label, value string) tea.Cmd {
 	return func() tea.Msg {
-		seq := osc52.New(value)
+		step := "copy " + label
 		if tmux {
-			seq = seq.Tmux()
+			via, err := tmuxLoadBuffer(ctx, value)
+			if err != nil {
+				return stepErrMsg{step: step, err: fmt.Errorf("%w; select the text with the mouse instead (in tmux, hold shift while selecting)", err)}
+			}
+			return copiedMsg{label: label, value: value, via: via}
 		}
-		if _, err := io.WriteString(w, seq.String()); err != nil {
-			return stepErrMsg{step: "copy " + label, err: fmt.Errorf("%w; select the text with the mouse instead", err)}
+		if _, err := io.WriteString(w, osc52.New(value).String()); err != nil {
+			return stepErrMsg{step: step, err: fmt.Errorf("writing the OSC 52 sequence to the terminal: %w; select the text with the mouse instead", err)}
 		}
-		return copiedMsg{label: label, value: value}
+		return copiedMsg{label: label, value: value, via: "OSC 52"}
 	}
+}
+
+// tmuxLoadBuffer runs `tmux load-buffer -w -` with value on stdin; a tmux older than 3.2, which
+// has no -w, gets the value in its paste buffer only. It says where the value went.
+func tmuxLoadBuffer(ctx context.Context, value string) (string, error) {
+	run := func(args ...string) error {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		var out bytes.Buffer
+		cmd := exec.CommandContext(cctx, "tmux", args...)
+		cmd.Stdin = strings.NewReader(value)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			if detail := firstLine(out.String()); detail != "" {
+				return fmt.Errorf("tmux %s failed: %w (%s)", strings.Join(args, " "), err, detail)
+			}
+			return fmt.Errorf("tmux %s failed: %w", strings.Join(args, " "), err)
+		}
+		return nil
+	}
+	err := run("load-buffer", "-w", "-")
+	if err == nil {
+		return "tmux load-buffer", nil
+	}
+	if errors.Is(err, exec.ErrNotFound) {
+		return "", fmt.Errorf("$TMUX is set but no tmux command is on PATH: %w", err)
+	}
+	if run("load-buffer", "-") == nil {
+		return "tmux's paste buffer only (this tmux has no load-buffer -w; prefix ] pastes it)", nil
+	}
+	return "", err
+}
+
+// firstLine is s's first non-empty line, trimmed: tool output shown in one line.
+func firstLine(s string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			return l
+		}
+	}
+	return ""
 }
 
 // writeRecordsCmd appends records to the transcript in order. Only one runs at a time (see

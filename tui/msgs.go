@@ -77,8 +77,8 @@ type autoCompletedMsg struct {
 // browserOpenedMsg fires when xdg-open/open returned without error.
 type browserOpenedMsg struct{ url string }
 
-// copiedMsg fires when the OSC 52 sequence for a credential was written.
-type copiedMsg struct{ label, value string }
+// copiedMsg fires when a credential went to the clipboard: via says how (OSC 52, tmux load-buffer).
+type copiedMsg struct{ label, value, via string }
 
 // transcriptWrittenMsg fires when a batch of records reached the transcript (err if not).
 type transcriptWrittenMsg struct{ err error }
