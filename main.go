@@ -161,6 +161,7 @@ func runTUI(ctx context.Context, cfg flows.Config, env *flows.Env, opts options,
 		Half:       flows.Half(opts.half),
 		Auto:       opts.auto,
 		Transcript: transcript,
+		Background: termbg.Current(),
 	})
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx))
 	_, err := p.Run()

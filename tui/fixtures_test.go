@@ -38,8 +38,15 @@ type fixture struct {
 
 func newFixture(t *testing.T, demo bool, w, h int) *fixture {
 	t.Helper()
+	return newFixtureWith(t, demo, w, h, Options{})
+}
+
+// newFixtureWith is newFixture with options (a background, a renderer); Now is the fixture's clock.
+func newFixtureWith(t *testing.T, demo bool, w, h int, o Options) *fixture {
+	t.Helper()
 	c := &testClock{t: t0}
-	m := newModel(Options{Now: c.now})
+	o.Now = c.now
+	m := newModel(o)
 	if demo {
 		em, err := emulator.New(emulator.Config{Now: c.now})
 		if err != nil {

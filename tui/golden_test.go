@@ -42,6 +42,11 @@ var goldenScenarios = []struct {
 		f.open(flows.HalfSignup)
 		f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown+","+evIssueFollowed)})
 	}},
+	{"signup_sandbox_ticked_by_hand", false, func(f *fixture) {
+		f.open(flows.HalfSignup)
+		f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown)})
+		f.key("m")
+	}},
 	{"session_waiting_for_tunnel", false, func(f *fixture) {
 		f.key("2")
 	}},

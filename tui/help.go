@@ -21,9 +21,10 @@ func (m model) footerHelp(w int) string {
 	return screen + m.help.Styles.ShortSeparator.Render(m.help.ShortSeparator) + global
 }
 
-// newHelp is the footer's help, with a lighter separator than the default bullet.
-func newHelp() help.Model {
+// newHelp is the footer's help, in s's colours, with a lighter separator than the default bullet.
+func newHelp(s Styles) help.Model {
 	h := help.New()
+	h.Styles = s.Help
 	h.ShortSeparator = " · "
 	return h
 }

@@ -322,9 +322,10 @@ func (m signupModel) lines(colW int, qrShown bool, needH int, spin string) []str
 	default:
 		left = append(left, check(s, true, "Hosted Link token created"))
 	}
+	reported := m.hookProgress.Merge(m.pollProgress)
 	left = append(left,
-		check(s, p.InstitutionDown, "Institution-down error seen"),
-		check(s, p.OptedIn, "Recovery opt-in done"))
+		checkStep(s, reported.InstitutionDown, m.manual.InstitutionDown, "Institution-down error seen"),
+		checkStep(s, reported.OptedIn, m.manual.OptedIn, "Recovery opt-in done"))
 	if m.auto {
 		what := "Logging in with user_good / error_INSTITUTION_DOWN, opting in…"
 		if m.restored {

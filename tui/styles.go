@@ -1,24 +1,64 @@
 package tui
 
-import "github.com/charmbracelet/lipgloss"
+import (
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/lipgloss"
 
-// Palette. Every colour adapts to the terminal's background, which main.go decides once with
-// lipgloss.SetHasDarkBackground, so nothing here ever queries the terminal.
-var (
-	colorAccent  = lipgloss.AdaptiveColor{Light: "#5A3FD9", Dark: "#A78BFA"}
-	colorOK      = lipgloss.AdaptiveColor{Light: "#137A3A", Dark: "#4ADE80"}
-	colorBad     = lipgloss.AdaptiveColor{Light: "#B42318", Dark: "#F87171"}
-	colorWarn    = lipgloss.AdaptiveColor{Light: "#9A5B00", Dark: "#FBBF24"}
-	colorMuted   = lipgloss.AdaptiveColor{Light: "#6B7280", Dark: "#9CA3AF"}
-	colorText    = lipgloss.AdaptiveColor{Light: "#111827", Dark: "#F3F4F6"}
-	colorCardBg  = lipgloss.AdaptiveColor{Light: "#EEF2FF", Dark: "#2E2A47"}
-	colorFocusBg = lipgloss.AdaptiveColor{Light: "#5A3FD9", Dark: "#A78BFA"}
-	colorFocusFg = lipgloss.AdaptiveColor{Light: "#FFFFFF", Dark: "#111827"}
-	colorDemoBg  = lipgloss.AdaptiveColor{Light: "#FDE68A", Dark: "#92400E"}
-	colorSandBg  = lipgloss.AdaptiveColor{Light: "#BFDBFE", Dark: "#1E3A8A"}
+	"github.com/bankdown/linkrecovery/internal/termbg"
 )
 
-// Styles is every style the TUI uses, built once by defaultStyles so View code never assembles
+// palette is the colours for one background. Each is chosen so every letter reads: at least 4.5:1
+// (WCAG AA) against black on a dark background and against white on a light one, also after
+// degrading to the 256-colour palette; on an unknown background body text keeps the terminal's
+// own foreground and every accent reads at least 3:1 on black and on white alike. Colours set on a
+// background of their own (cards, badges) carry their foreground with them. TestContrast checks
+// all of this on the rendered views.
+type palette struct {
+	text, muted, accent, ok, bad, warn lipgloss.TerminalColor
+
+	cardFg, cardBg   lipgloss.TerminalColor // NoColor for both: reverse video
+	focusFg, focusBg lipgloss.TerminalColor
+	demoFg, demoBg   lipgloss.TerminalColor
+	sandFg, sandBg   lipgloss.TerminalColor
+}
+
+type hex = lipgloss.Color
+
+var none = lipgloss.NoColor{}
+
+// palettes, by background. The badges and the focused card are the same everywhere: they paint
+// their own background, so the terminal's does not matter.
+var palettes = map[termbg.Background]palette{
+	termbg.DarkBackground: {
+		text: hex("#F3F4F6"), muted: hex("#9CA3AF"), accent: hex("#A78BFA"),
+		ok: hex("#4ADE80"), bad: hex("#F87171"), warn: hex("#FBBF24"),
+		cardFg: hex("#F3F4F6"), cardBg: hex("#2E2A47"),
+		focusFg: hex("#FFFFFF"), focusBg: hex("#5B21B6"),
+		demoFg: hex("#111827"), demoBg: hex("#FDE68A"),
+		sandFg: hex("#FFFFFF"), sandBg: hex("#1E3A8A"),
+	},
+	termbg.LightBackground: {
+		text: hex("#111827"), muted: hex("#4B5563"), accent: hex("#5B21B6"),
+		ok: hex("#166534"), bad: hex("#B91C1C"), warn: hex("#854D0E"),
+		cardFg: hex("#111827"), cardBg: hex("#E0E7FF"),
+		focusFg: hex("#FFFFFF"), focusBg: hex("#5B21B6"),
+		demoFg: hex("#111827"), demoBg: hex("#FDE68A"),
+		sandFg: hex("#FFFFFF"), sandBg: hex("#1E3A8A"),
+	},
+	// Unknown: mid-tone accents (relative luminance between 0.1 and 0.3 reads 3:1 on black and on
+	// white), body text and cards in the terminal's own colours. Reds like #E11D48 are out: termenv
+	// maps them to near-black (#080808) on a 256-colour terminal.
+	termbg.Unknown: {
+		text: none, muted: hex("#808080"), accent: hex("#8B5CF6"),
+		ok: hex("#15803D"), bad: hex("#DC2626"), warn: hex("#C2410C"),
+		cardFg: none, cardBg: none,
+		focusFg: hex("#FFFFFF"), focusBg: hex("#5B21B6"),
+		demoFg: hex("#111827"), demoBg: hex("#FDE68A"),
+		sandFg: hex("#FFFFFF"), sandBg: hex("#1E3A8A"),
+	},
+}
+
+// Styles is every style the TUI uses, built once by newStyles so View code never assembles
 // styles ad hoc (except one-off widths).
 type Styles struct {
 	DemoBadge    lipgloss.Style
@@ -48,38 +88,66 @@ type Styles struct {
 	ListItem lipgloss.Style
 	ListSel  lipgloss.Style
 	Tiny     lipgloss.Style
+
+	Help help.Styles // the footer
 }
 
-func defaultStyles() Styles {
+// newStyles builds the styles for background bg, rendered by r (nil: lipgloss's default renderer,
+// the terminal; tests pass one with a fixed colour profile).
+func newStyles(r *lipgloss.Renderer, bg termbg.Background) Styles {
+	if r == nil {
+		r = lipgloss.DefaultRenderer()
+	}
+	p, ok := palettes[bg]
+	if !ok {
+		p = palettes[termbg.Unknown]
+	}
+	st := func() lipgloss.Style { return r.NewStyle() }
+	fg := func(c lipgloss.TerminalColor) lipgloss.Style { return st().Foreground(c) }
+
 	var s Styles
-	badge := lipgloss.NewStyle().Bold(true).Padding(0, 1)
-	s.DemoBadge = badge.Foreground(colorText).Background(colorDemoBg)
-	s.SandboxBadge = badge.Foreground(colorText).Background(colorSandBg)
-	s.HeaderText = lipgloss.NewStyle().Foreground(colorMuted)
-	s.HeaderBar = lipgloss.NewStyle().BorderStyle(lipgloss.NormalBorder()).BorderBottom(true).BorderForeground(colorMuted)
+	badge := st().Bold(true).Padding(0, 1)
+	s.DemoBadge = badge.Foreground(p.demoFg).Background(p.demoBg)
+	s.SandboxBadge = badge.Foreground(p.sandFg).Background(p.sandBg)
+	s.HeaderText = fg(p.muted)
+	s.HeaderBar = st().BorderStyle(lipgloss.NormalBorder()).BorderBottom(true).BorderForeground(p.muted)
 
-	s.Title = lipgloss.NewStyle().Bold(true).Foreground(colorAccent)
-	s.Muted = lipgloss.NewStyle().Foreground(colorMuted)
-	s.Text = lipgloss.NewStyle().Foreground(colorText)
-	s.OK = lipgloss.NewStyle().Foreground(colorOK)
-	s.Bad = lipgloss.NewStyle().Foreground(colorBad)
-	s.Warn = lipgloss.NewStyle().Foreground(colorWarn)
-	s.Accent = lipgloss.NewStyle().Foreground(colorAccent)
-	s.URL = lipgloss.NewStyle().Foreground(colorAccent).Underline(true)
-	s.Label = lipgloss.NewStyle().Foreground(colorMuted)
-	s.Spinner = lipgloss.NewStyle().Foreground(colorAccent)
+	s.Title = fg(p.accent).Bold(true)
+	s.Muted = fg(p.muted)
+	s.Text = fg(p.text)
+	s.OK = fg(p.ok)
+	s.Bad = fg(p.bad)
+	s.Warn = fg(p.warn)
+	s.Accent = fg(p.accent)
+	s.URL = fg(p.accent).Underline(true)
+	s.Label = fg(p.muted)
+	s.Spinner = fg(p.accent)
 
-	s.Card = lipgloss.NewStyle().Foreground(colorText).Background(colorCardBg)
-	s.CardFocused = lipgloss.NewStyle().Bold(true).Foreground(colorFocusFg).Background(colorFocusBg)
+	s.Card = st().Foreground(p.cardFg).Background(p.cardBg)
+	if p.cardBg == none {
+		s.Card = st().Reverse(true) // the terminal's own colours, swapped: readable on any theme
+	}
+	s.CardFocused = st().Bold(true).Foreground(p.focusFg).Background(p.focusBg)
 
-	s.MenuItem = lipgloss.NewStyle().Foreground(colorText)
-	s.MenuSelected = lipgloss.NewStyle().Bold(true).Foreground(colorAccent)
+	s.MenuItem = fg(p.text)
+	s.MenuSelected = fg(p.accent).Bold(true)
 
-	s.ErrorBox = lipgloss.NewStyle().Foreground(colorBad).BorderStyle(lipgloss.NormalBorder()).
-		BorderLeft(true).BorderForeground(colorBad).PaddingLeft(1)
-	s.Pane = lipgloss.NewStyle().BorderStyle(lipgloss.RoundedBorder()).BorderForeground(colorMuted)
-	s.ListItem = lipgloss.NewStyle().Foreground(colorText)
-	s.ListSel = lipgloss.NewStyle().Bold(true).Foreground(colorAccent)
-	s.Tiny = lipgloss.NewStyle().Foreground(colorWarn).Bold(true)
+	s.ErrorBox = fg(p.bad).BorderStyle(lipgloss.NormalBorder()).
+		BorderLeft(true).BorderForeground(p.bad).PaddingLeft(1)
+	s.Pane = st().BorderStyle(lipgloss.RoundedBorder()).BorderForeground(p.muted)
+	s.ListItem = fg(p.text)
+	s.ListSel = fg(p.accent).Bold(true)
+	s.Tiny = fg(p.warn).Bold(true)
+
+	// bubbles' help defaults are greys chosen for looks (3.3:1 on black, 2.2:1 on white): keys in
+	// the body colour, descriptions and separators muted.
+	key, desc := fg(p.text), fg(p.muted)
+	s.Help = help.Styles{
+		ShortKey: key, ShortDesc: desc, ShortSeparator: desc, Ellipsis: desc,
+		FullKey: key, FullDesc: desc, FullSeparator: desc,
+	}
 	return s
 }
+
+// defaultStyles is newStyles for the terminal and the background main decided (termbg.Current).
+func defaultStyles() Styles { return newStyles(nil, termbg.Current()) }

@@ -14,9 +14,11 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/termbg"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
 
@@ -33,6 +35,12 @@ type Options struct {
 	Context context.Context
 	// Now is the clock for elapsed times (nil: time.Now); tests fix it so views are reproducible.
 	Now func() time.Time
+	// Background is the terminal's background as main decided it (termbg.Current); the zero
+	// value, Unknown, keeps body text in the terminal's own colour.
+	Background termbg.Background
+	// Renderer renders the styles (nil: lipgloss's default, the terminal); tests pass one with a
+	// fixed colour profile.
+	Renderer *lipgloss.Renderer
 	// Clipboard receives the OSC 52 sequences that copy a credential (nil: os.Stdout, the terminal).
 	Clipboard io.Writer
 }
@@ -80,7 +88,7 @@ func newModel(o Options) model {
 	}
 	c := &common{
 		ctx: ctx, env: o.Env, em: em, cfg: cfg, mode: mode, auto: o.Auto && em != nil,
-		webhookTimeout: cfg.WebhookTimeout, styles: defaultStyles(), nowFn: nowFn, now: nowFn(),
+		webhookTimeout: cfg.WebhookTimeout, styles: newStyles(o.Renderer, o.Background), nowFn: nowFn, now: nowFn(),
 	}
 	if c.webhookTimeout <= 0 {
 		c.webhookTimeout = defaultWebhookTimeout
@@ -93,7 +101,7 @@ func newModel(o Options) model {
 		c:          c,
 		cancel:     cancel,
 		keys:       defaultKeyMap(),
-		help:       newHelp(),
+		help:       newHelp(c.styles),
 		spinner:    newSpinner(c.styles),
 		header:     headerModel{mode: mode},
 		home:       newHomeModel(c),
