@@ -69,6 +69,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	opts.apply(&cfg)
+	if getenv("LINKRECOVERY_DEBUG") != "" {
+		// The TUI owns stdout and headless stdout is JSON, so debug lines go to a file.
+		f, err := openDebugLog(debugLogFile)
+		if err != nil {
+			fmt.Fprintln(stderr, "linkrecovery:", err)
+			return 1
+		}
+		defer f.Close()
+		cfg.DebugLog = log.Default()
+		log.Printf("start: %s mode, args %q, %s", cfg.Mode(), args, versionLine())
+	} else {
+		log.SetOutput(io.Discard)
+	}
 	if opts.auto && cfg.Mode() != flows.ModeDemo {
 		fmt.Fprintln(stderr, "linkrecovery: --auto only works in demo mode (the emulator can finish a session by itself; the real Sandbox needs you). Unset PLAID_CLIENT_ID/PLAID_SECRET or drop --auto.")
 		return 2
@@ -142,18 +155,6 @@ func runTUI(ctx context.Context, cfg flows.Config, env *flows.Env, opts options,
 		termbg.Set(opts.theme)
 	}
 
-	if getenv("LINKRECOVERY_DEBUG") != "" {
-		// The TUI owns stdout, so debug logs go to a file.
-		f, err := openDebugLog(debugLogFile)
-		if err != nil {
-			fmt.Fprintln(stderr, "linkrecovery:", err)
-			return 1
-		}
-		defer f.Close()
-	} else {
-		log.SetOutput(io.Discard)
-	}
-
 	m := tui.New(tui.Options{
 		Context:    ctx,
 		Config:     cfg,
@@ -162,6 +163,7 @@ func runTUI(ctx context.Context, cfg flows.Config, env *flows.Env, opts options,
 		Auto:       opts.auto,
 		Transcript: transcript,
 		Background: termbg.Current(),
+		DebugLog:   cfg.DebugLog,
 	})
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx))
 	_, err := p.Run()

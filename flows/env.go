@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"net/netip"
@@ -78,7 +79,7 @@ func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
 		if cfg.PlaidURL != "" {
 			e.PlaidURL = cfg.PlaidURL
 		}
-		e.Plaid, e.clock = newPlaidClient(e.PlaidURL, cfg.ClientID, cfg.Secret, time.Now)
+		e.Plaid, e.clock = newPlaidClient(e.PlaidURL, cfg.ClientID, cfg.Secret, time.Now, cfg.DebugLog)
 		return e, nil
 	}
 
@@ -115,20 +116,20 @@ func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
 	e.emuServer = emulator.NewServer(emu)
 	go func(srv *http.Server) { _ = srv.Serve(ln) }(e.emuServer)
 	secret.Register(emu.Secret())
-	e.Plaid, e.clock = newPlaidClient(e.PlaidURL, emu.ClientID(), emu.Secret(), time.Now)
+	e.Plaid, e.clock = newPlaidClient(e.PlaidURL, emu.ClientID(), emu.Secret(), time.Now, cfg.DebugLog)
 	return e, nil
 }
 
 // newPlaidClient is plaid-go pointed at baseURL with the keys as default headers. now is the local
-// clock that Plaid's Date header is compared with.
-func newPlaidClient(baseURL, clientID, secret string, now func() time.Time) (*plaid.APIClient, *clockCheck) {
+// clock that Plaid's Date header is compared with; debug, when set, logs each call.
+func newPlaidClient(baseURL, clientID, secret string, now func() time.Time, debug *log.Logger) (*plaid.APIClient, *clockCheck) {
 	c := plaid.NewConfiguration()
 	c.AddDefaultHeader("PLAID-CLIENT-ID", clientID)
 	c.AddDefaultHeader("PLAID-SECRET", secret)
 	c.UseEnvironment(plaid.Environment(baseURL))
 	// Its own transport, so that Close dropping idle connections touches only ours.
 	transport := http.DefaultTransport.(*http.Transport).Clone()
-	clock := &clockCheck{next: transport, now: now}
+	clock := &clockCheck{next: debugTransport(transport, debug), now: now}
 	c.HTTPClient = &http.Client{Timeout: plaidHTTPTimeout, Transport: clock}
 	c.UserAgent = "linkrecovery (plaid-go v29)"
 	return plaid.NewAPIClient(c), clock
@@ -195,6 +196,7 @@ func (e *Env) OpenTunnel(ctx context.Context) (*tunnel.Tunnel, error) {
 		t   *tunnel.Tunnel
 		err error
 	)
+	e.debugf("tunnel: opening (%s)", e.TunnelProvider())
 	switch e.TunnelProvider() {
 	case tunnel.ProviderURL:
 		t, err = tunnel.Own(e.cfg.WebhookURL, e.cfg.Listen)
@@ -229,6 +231,7 @@ func (e *Env) OpenTunnel(ctx context.Context) (*tunnel.Tunnel, error) {
 		})
 	}
 	if err != nil {
+		e.debugf("tunnel: %s failed: %v", e.TunnelProvider(), err)
 		return nil, err // a *tunnel.Error: its Cause and Next are shown as they are
 	}
 	if t == nil || t.Listener == nil {
@@ -236,6 +239,7 @@ func (e *Env) OpenTunnel(ctx context.Context) (*tunnel.Tunnel, error) {
 			Next: "this is a bug in linkrecovery; please report it"}
 	}
 
+	e.debugf("tunnel: %s up, webhook URL %s", e.TunnelProvider(), t.WebhookURL())
 	rcv := webhook.NewReceiver(e.receiverConfig(t.Provider))
 	serveCtx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -256,6 +260,7 @@ func (e *Env) receiverConfig(provider tunnel.Provider) webhook.ReceiverConfig {
 		Verifier:          webhook.NewVerifier(webhook.PlaidKeySource(e.Plaid)),
 		ForwardTo:         e.cfg.ForwardTo,
 		ForwardUnverified: e.cfg.ForwardUnverified,
+		OnEvent:           e.debugEvent,
 	}
 	if e.cfg.OnlyPlaidIPs {
 		for _, c := range tunnel.PlaidWebhookCIDRs {

@@ -45,7 +45,7 @@ func TestAsPlaidErrorNotPlaid(t *testing.T) {
 
 func TestAsPlaidErrorNetwork(t *testing.T) {
 	// Nothing listens on port 1 of loopback: a real connection refused through plaid-go.
-	c, _ := newPlaidClient("http://127.0.0.1:1", "id", "secret", time.Now)
+	c, _ := newPlaidClient("http://127.0.0.1:1", "id", "secret", time.Now, nil)
 	_, resp, err := c.PlaidApi.LinkTokenGet(context.Background()).LinkTokenGetRequest(*plaid.NewLinkTokenGetRequest("link-sandbox-x")).Execute()
 	err = asPlaidError(err, resp, "/link/token/get", "http://127.0.0.1:1")
 	var ce *CallError

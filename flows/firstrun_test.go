@@ -136,7 +136,7 @@ func TestClockSkewFromPlaidDate(t *testing.T) {
 	} {
 		var calls atomic.Int32
 		srv := skewedPlaid(t, now, tc.skew, &calls)
-		c, check := newPlaidClient(srv.URL, "id", "secret", clock)
+		c, check := newPlaidClient(srv.URL, "id", "secret", clock, nil)
 		env := &Env{clock: check}
 		if _, ok := env.ClockSkew(); ok {
 			t.Fatal("skew known before Plaid answered")

@@ -9,6 +9,7 @@
 package flows
 
 import (
+	"log"
 	"strconv"
 	"time"
 )
@@ -52,6 +53,10 @@ type Config struct {
 	RedirectURI  string // --redirect-uri: completion_redirect_uri (default: the receiver's /complete)
 
 	WebhookTimeout time.Duration // how long half 2 waits for SESSION_FINISHED before polling (default 3 min)
+
+	// DebugLog, when set (LINKRECOVERY_DEBUG), gets a line per Plaid call, webhook and tunnel
+	// event; never a secret or a token.
+	DebugLog *log.Logger
 }
 
 // Mode says which mode a Config selects: sandbox when both keys are set, else demo.

@@ -79,6 +79,8 @@ type model struct {
 
 	clipboard io.Writer
 	tmux      bool
+
+	loggedState state // the screen the debug log last heard of
 }
 
 // spinnerFrames are bubbles' Dot frames without their trailing space, so a spinner takes exactly
@@ -104,6 +106,7 @@ func (m model) Init() tea.Cmd {
 // Update routes each message to its owner, then settles the shared state (finalize).
 func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	m.c.now = m.c.nowFn()
+	m.debugMsg(msg)
 	var cmds []tea.Cmd
 	add := func(c tea.Cmd) { cmds = append(cmds, c) }
 	switch msg := msg.(type) {
@@ -416,6 +419,7 @@ func (m model) finalize(cmds []tea.Cmd) (tea.Model, tea.Cmd) {
 		m.inspector.setSize(bw, bh)
 	}
 	m.updateKeys()
+	m.debugState()
 	return m, tea.Batch(cmds...)
 }
 

@@ -10,6 +10,7 @@ package tui
 import (
 	"context"
 	"io"
+	"log"
 	"os"
 	"time"
 
@@ -41,6 +42,8 @@ type Options struct {
 	// Renderer renders the styles (nil: lipgloss's default, the terminal); tests pass one with a
 	// fixed colour profile.
 	Renderer *lipgloss.Renderer
+	// DebugLog, when set (LINKRECOVERY_DEBUG), gets a line per state change; never a secret.
+	DebugLog *log.Logger
 	// Clipboard receives the OSC 52 sequences that copy a credential (nil: os.Stdout, the terminal).
 	Clipboard io.Writer
 }
@@ -56,10 +59,11 @@ type common struct {
 	auto           bool
 	webhookTimeout time.Duration
 	styles         Styles
-	width, height  int  // the terminal
-	bodyW, bodyH   int  // the body between header and footer (set by finalize)
-	tunnelSettled  bool // the tunnel is up or failed: tokens can be created
-	tunnelFailed   bool // tokens are made without a webhook and followed by polling
+	width, height  int         // the terminal
+	bodyW, bodyH   int         // the body between header and footer (set by finalize)
+	tunnelSettled  bool        // the tunnel is up or failed: tokens can be created
+	tunnelFailed   bool        // tokens are made without a webhook and followed by polling
+	debug          *log.Logger // nil: no debug log
 	nowFn          func() time.Time
 	now            time.Time // nowFn() at the start of the current Update
 }
@@ -88,7 +92,7 @@ func newModel(o Options) model {
 	}
 	c := &common{
 		ctx: ctx, env: o.Env, em: em, cfg: cfg, mode: mode, auto: o.Auto && em != nil,
-		webhookTimeout: cfg.WebhookTimeout, styles: newStyles(o.Renderer, o.Background), nowFn: nowFn, now: nowFn(),
+		webhookTimeout: cfg.WebhookTimeout, styles: newStyles(o.Renderer, o.Background), debug: o.DebugLog, nowFn: nowFn, now: nowFn(),
 	}
 	if c.webhookTimeout <= 0 {
 		c.webhookTimeout = defaultWebhookTimeout

@@ -126,6 +126,8 @@ type ReceiverConfig struct {
 	// the ngrok tunnel: where anyone can reach the listener directly (--listen, --public-host), the
 	// header says whatever the sender wrote, so the connection's address is used instead.
 	TrustForwardedFor bool
+	// OnEvent, when set, sees every event as it is numbered (the debug log); it must not block.
+	OnEvent func(Event)
 }
 
 // Limits of the receiver.
@@ -536,6 +538,9 @@ func (r *Receiver) emit(ctx context.Context, ev Event) Event {
 		r.count++
 	}
 	r.mu.Unlock()
+	if r.cfg.OnEvent != nil {
+		r.cfg.OnEvent(ev)
+	}
 
 	r.sendMu.RLock()
 	defer r.sendMu.RUnlock()

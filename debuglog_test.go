@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bankdown/linkrecovery/emulator"
+)
+
+// TestDebugLog runs half 2 headless in Sandbox mode against an emulator standing in for Plaid, with
+// LINKRECOVERY_DEBUG set, finishes the session as the person would, and reads the debug log: a line
+// per Plaid call (path, status, request id, duration), each webhook with its verdict, the tunnel;
+// owner-only; and not one secret (the Plaid secret, an access or a public token).
+func TestDebugLog(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Cleanup(func() { log.SetOutput(os.Stderr); log.SetPrefix(""); log.SetFlags(log.LstdFlags) })
+
+	const clientID, secret = "debugclient00001", "debugsecret0123456789abcdef"
+	em, err := emulator.New(emulator.Config{ClientID: clientID, Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(em)
+	em.SetBaseURL(srv.URL)
+	t.Cleanup(func() { _ = em.Close(); srv.Close() })
+
+	env := map[string]string{"PLAID_CLIENT_ID": clientID, "PLAID_SECRET": secret, "PLAID_BASE_URL": srv.URL, "LINKRECOVERY_DEBUG": "1"}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	pr, pw := io.Pipe()
+	var stderr bytes.Buffer
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, []string{"--no-tui", "--half", "2"}, func(k string) string { return env[k] }, pw, &stderr)
+		pw.Close()
+	}()
+	var stdout strings.Builder
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		stdout.WriteString(sc.Text() + "\n")
+		var r map[string]any
+		if json.Unmarshal(sc.Bytes(), &r) == nil && r["event"] == "waiting" {
+			url, _ := r["hosted_link_url"].(string)
+			go func() {
+				if err := em.CompleteSession(ctx, url, emulator.Credentials{Username: emulator.UserGood, Password: emulator.PassGood}); err != nil {
+					t.Errorf("CompleteSession: %v", err)
+				}
+			}()
+		}
+	}
+	if c := <-code; c != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", c, stdout.String(), stderr.String())
+	}
+
+	fi, err := os.Stat(debugLogFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("debug log mode %v, want 0600", fi.Mode().Perm())
+	}
+	b, _ := os.ReadFile(debugLogFile)
+	logText := string(b)
+	t.Logf("debug log:\n%s", logText)
+	for _, want := range []string{
+		"plaid POST /link/token/create -> 200 request_id=",
+		"plaid POST /item/public_token/exchange -> 200 request_id=",
+		"SESSION_FINISHED",
+		"verified",
+		"tunnel: local up",
+	} {
+		if !strings.Contains(logText, want) {
+			t.Errorf("the debug log has no %q:\n%s", want, logText)
+		}
+	}
+	if strings.Contains(logText, "request_id=-") {
+		t.Errorf("a Plaid call was logged without its request id:\n%s", logText)
+	}
+	for _, secretish := range []string{secret, "access-sandbox-", "public-sandbox-"} {
+		if strings.Contains(logText, secretish) {
+			t.Errorf("the debug log holds %q:\n%s", secretish, logText)
+		}
+	}
+}
+
+// TestDebugLogRefusesSymlink: the debug log is never written through a symlink someone left there.
+func TestDebugLogRefusesSymlink(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Cleanup(func() { log.SetOutput(os.Stderr); log.SetPrefix(""); log.SetFlags(log.LstdFlags) })
+	if err := os.WriteFile("target", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("target", debugLogFile); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := openDebugLog(debugLogFile); err == nil {
+		c.Close()
+		t.Fatal("openDebugLog followed a symlink")
+	}
+	// A file that already exists with loose permissions is tightened.
+	if err := os.Remove(debugLogFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(debugLogFile, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := openDebugLog(debugLogFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if fi, _ := os.Stat(debugLogFile); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+	}
+}

@@ -1,0 +1,27 @@
+package tui
+
+import (
+	"log"
+	"strings"
+	"testing"
+
+	"github.com/bankdown/linkrecovery/flows"
+)
+
+// TestDebugLogStateChanges: with a debug log, screen changes and steps leave lines; tokens only
+// masked.
+func TestDebugLogStateChanges(t *testing.T) {
+	var buf strings.Builder
+	f := newFixtureWith(t, true, 100, 30, Options{DebugLog: log.New(&buf, "", 0)})
+	f.open(flows.HalfSession)
+	f.send(exchangedMsg{half: flows.HalfSession, item: fixedItem()})
+	got := buf.String()
+	for _, want := range []string{"tui: tunnel up (local)", "tui: screen home -> session", "link token link…0002 created", "item item-fixed-0001"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("debug log lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, fixedToken2) || strings.Contains(got, fixedItem().AccessToken) {
+		t.Errorf("debug log holds a token in full:\n%s", got)
+	}
+}
