@@ -43,6 +43,14 @@ func (t *loggingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	return resp, nil
 }
 
+// CloseIdleConnections passes on to the wrapped transport, so Env.Close still drops them (an idle
+// connection left open stalls the emulator's shutdown).
+func (t *loggingTransport) CloseIdleConnections() {
+	if ci, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
 // peekRequestID reads request_id from resp's JSON body and puts the body back as it was.
 func peekRequestID(resp *http.Response) string {
 	if resp.Body == nil {
