@@ -60,7 +60,20 @@ func LoadConfig(getenv func(string) string, dotenvPath string) (Config, error) {
 		return strings.TrimSpace(dot[k])
 	}
 
+	// Where the keys came from, for the header: a developer with keys in both places should see
+	// which won.
+	var from []string
+	for _, k := range []string{EnvClientID, EnvSecret} {
+		src := "the environment"
+		if strings.TrimSpace(getenv(k)) == "" {
+			src = dotenvPath
+		}
+		if len(from) == 0 || from[0] != src {
+			from = append(from, src)
+		}
+	}
 	cfg := Config{
+		KeysFrom:             strings.Join(from, " and "),
 		NgrokAuthtokenSource: ngrokSource(getenv, dot, dotenvPath),
 		ClientID:             get(EnvClientID),
 		Secret:               get(EnvSecret),

@@ -197,3 +197,28 @@ func TestOnlyPlaidIPsReceiverConfig(t *testing.T) {
 		t.Errorf("without the flag: %v", rc.AllowWebhookFrom)
 	}
 }
+
+// TestLoadConfigSaysWhereKeysCameFrom: the header names the environment, the .env file, or both.
+func TestLoadConfigSaysWhereKeysCameFrom(t *testing.T) {
+	dir := t.TempDir()
+	dot := filepath.Join(dir, ".env")
+	if err := os.WriteFile(dot, []byte("PLAID_CLIENT_ID=fromfile0001\nPLAID_SECRET=fromfilesecret0001\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{}, dot},
+		{map[string]string{"PLAID_CLIENT_ID": "a", "PLAID_SECRET": "b"}, "the environment"},
+		{map[string]string{"PLAID_CLIENT_ID": "a"}, "the environment and " + dot},
+	} {
+		c, err := LoadConfig(func(k string) string { return tt.env[k] }, dot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.KeysFrom != tt.want {
+			t.Errorf("env %v: KeysFrom %q, want %q", tt.env, c.KeysFrom, tt.want)
+		}
+	}
+}

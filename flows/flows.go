@@ -25,6 +25,7 @@ const (
 // Config is everything the app is started with (environment, .env and flags).
 type Config struct {
 	ClientID string // PLAID_CLIENT_ID
+	KeysFrom string // where PLAID_CLIENT_ID/PLAID_SECRET came from: "the environment" or the .env path
 	Secret   string // PLAID_SECRET (never shown in full)
 	PlaidEnv string // PLAID_ENV: "sandbox" (default); "production" is refused
 	// PlaidURL overrides the Plaid base URL (PLAID_BASE_URL): a sandbox run pointed at an emulator

@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/secret"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
 
@@ -44,6 +45,9 @@ type headerModel struct {
 	tokenSource     string // where the ngrok authtoken came from ("" when not ngrok)
 	freePlan        bool   // ngrok's free plan: say that the phone meets ngrok's warning page
 	clock           string // the clock-skew warning, once Plaid has answered
+
+	// Sandbox mode: which keys, from where, against which Plaid.
+	clientID, keysFrom, baseURL string
 }
 
 // tokenFrom is ", token from X" for an ngrok tunnel whose token source is known.
@@ -85,11 +89,15 @@ func (h headerModel) ViewSpinning(s Styles, width int, spin string) string {
 		st = s.Bad.Render("tunnel: " + h.state.String())
 	}
 	line1 := badge + "  " + st + s.HeaderText.Render(fmt.Sprintf("  webhooks: %d", h.webhooks))
-	url := inert(h.webhookURL)
-	if url == "" {
-		url = "(none yet)"
+	urlLine := s.HeaderText.Render("webhook URL ") + s.URL.Render(inert(h.webhookURL))
+	if h.webhookURL == "" {
+		urlLine = s.HeaderText.Render("webhook URL ") + s.Muted.Render(h.noURLReason())
 	}
-	lines := []string{ansi.Truncate(line1, width, "…"), ansi.Truncate(s.HeaderText.Render("webhook URL ")+s.URL.Render(url), width, "…")}
+	lines := []string{ansi.Truncate(line1, width, "…")}
+	if where := h.sandboxLine(); where != "" {
+		lines = append(lines, ansi.Truncate(s.HeaderText.Render(inert(where)), width, "…")) // paths and URLs from the environment
+	}
+	lines = append(lines, ansi.Truncate(urlLine, width, "…"))
 	if h.state == tunnelUp && h.freePlan {
 		lines = append(lines, s.Warn.Render(ansi.Truncate("! "+tunnel.FreePlanNote, width, "…")))
 	}
@@ -107,4 +115,31 @@ func (h headerModel) ViewSpinning(s Styles, width int, spin string) string {
 			s.Warn.Render(ansi.Wrap("→ "+inertBlock(next), width, "")))
 	}
 	return lipgloss.JoinVertical(lipgloss.Left, lines...)
+}
+
+// noURLReason says why there is no webhook URL yet: the tunnel's real state.
+func (h headerModel) noURLReason() string {
+	switch h.state {
+	case tunnelOpening:
+		return "(waiting for the tunnel)"
+	case tunnelFailed:
+		return "(none: the tunnel failed; sessions are followed by polling)"
+	}
+	return "(none)"
+}
+
+// sandboxLine says where a Sandbox run is: the client id (masked), where the keys came from and
+// a PLAID_BASE_URL override. Empty in demo mode.
+func (h headerModel) sandboxLine() string {
+	if h.mode != flows.ModeSandbox || h.clientID == "" {
+		return ""
+	}
+	line := "client id " + secret.Mask(h.clientID)
+	if h.keysFrom != "" {
+		line += " · keys from " + h.keysFrom
+	}
+	if h.baseURL != "" {
+		line += " · PLAID_BASE_URL " + h.baseURL
+	}
+	return line
 }
