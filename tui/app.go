@@ -306,6 +306,11 @@ func (m model) currentQR() qrCode {
 func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 	k := m.keys
 	m.status = ""
+	if why, ok := m.tunnelKeyWhy(msg); ok {
+		m.status = why
+		return m, nil
+	}
+	m.clearRetried(msg)
 	switch {
 	case key.Matches(msg, k.Quit):
 		m.cancel()
@@ -327,7 +332,7 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 	case key.Matches(msg, k.Tunnel):
 		// Try again (the network is back, a firewall was opened); tokens made meanwhile have no
 		// webhook, so n makes a new one once the tunnel is up.
-		m.header.state, m.header.err = tunnelOpening, nil
+		m.header.state, m.header.err, m.header.openingSince = tunnelOpening, nil, m.c.now
 		return m, openTunnelCmd(m.c.ctx, m.c.env)
 	case key.Matches(msg, k.Back):
 		switch {
@@ -478,6 +483,7 @@ func (m model) View() string {
 	bw, bh := m.bodySizeFor(header, errs, footer)
 	spin := m.spinner.View()
 	if m.header.state == tunnelOpening {
+		m.header.elapsed = m.c.now.Sub(m.header.openingSince)
 		header = m.header.ViewSpinning(m.c.styles, w, spin)
 	}
 	var body string

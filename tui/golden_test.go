@@ -19,7 +19,10 @@ var goldenScenarios = []struct {
 	demo  bool
 	build func(f *fixture)
 }{
-	{"home_demo_tunnel_opening", true, func(f *fixture) {}},
+	{"home_demo_tunnel_opening", true, func(f *fixture) {
+		f.clock.t = t0.Add(3 * time.Second) // the spinner shows how long it has been opening
+		f.send(teaSize(f.m.c.width, f.m.c.height))
+	}},
 	{"home_sandbox_tunnel_failed", false, func(f *fixture) {
 		f.send(tunnelFailedMsg{err: &tunnel.Error{Provider: tunnel.ProviderNgrok,
 			Cause: "NGROK_AUTHTOKEN is not set", Next: "get one at https://dashboard.ngrok.com and put it in .env, or pass --webhook-url"}})

@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
@@ -46,6 +47,9 @@ type headerModel struct {
 	freePlan        bool   // ngrok's free plan: say that the phone meets ngrok's warning page
 	clock           string // the clock-skew warning, once Plaid has answered
 
+	openingSince time.Time     // when the tunnel began opening
+	elapsed      time.Duration // since then, set by the root just before a spinning View
+
 	// Sandbox mode: which keys, from where, against which Plaid.
 	clientID, keysFrom, baseURL string
 }
@@ -76,7 +80,7 @@ func (h headerModel) ViewSpinning(s Styles, width int, spin string) string {
 			st = s.Warn.Render(fmt.Sprintf("tunnel: opening… (%s)", h.provider))
 		}
 		if spin != "" {
-			st = spin + " " + st
+			st = spin + " " + st + s.Muted.Render(" "+clock(max(0, h.elapsed)))
 		}
 	case tunnelUp:
 		st = s.OK.Render(fmt.Sprintf("tunnel: up (%s%s)", h.provider, h.tokenFrom()))

@@ -107,7 +107,7 @@ func newModel(o Options) model {
 		keys:       defaultKeyMap(),
 		help:       newHelp(c.styles),
 		spinner:    newSpinner(c.styles),
-		header:     headerModel{mode: mode, clientID: cfg.ClientID, keysFrom: cfg.KeysFrom, baseURL: cfg.PlaidURL},
+		header:     headerModel{mode: mode, clientID: cfg.ClientID, keysFrom: cfg.KeysFrom, baseURL: cfg.PlaidURL, openingSince: c.now},
 		home:       newHomeModel(c),
 		signup:     newSignupModel(c),
 		session:    newSessionModel(c),

@@ -1,0 +1,63 @@
+package tui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/tunnel"
+)
+
+// clearRetried drops the errors a key press retries, so an old failure does not sit on screen
+// while its retry runs (a new failure brings it back).
+func (m *model) clearRetried(msg tea.KeyMsg) {
+	k := m.keys
+	h := m.currentHalf()
+	switch {
+	case key.Matches(msg, k.NewToken) && h != 0:
+		// A new token starts the half over: none of its old errors applies any more.
+		out := m.errs[:0:0]
+		for _, e := range m.errs {
+			if e.half != h {
+				out = append(out, e)
+			}
+		}
+		m.errs = out
+	case key.Matches(msg, k.Auto):
+		m.clearErr("auto-complete the Hosted Link session", h)
+	case key.Matches(msg, k.Restore):
+		m.clearErr("bring the institution back", flows.HalfSignup)
+	case key.Matches(msg, k.Open):
+		m.clearErr("open the browser", 0)
+	case key.Matches(msg, k.Copy):
+		out := m.errs[:0:0]
+		for _, e := range m.errs {
+			if !strings.HasPrefix(e.step, "copy ") {
+				out = append(out, e)
+			}
+		}
+		m.errs = out
+	}
+}
+
+// tunnelKeyWhy explains a t that does nothing: t retries a failed tunnel only.
+func (m model) tunnelKeyWhy(msg tea.KeyMsg) (string, bool) {
+	t := m.keys.Tunnel
+	t.SetEnabled(true)
+	if m.keys.Tunnel.Enabled() || !key.Matches(msg, t) {
+		return "", false
+	}
+	switch m.header.state {
+	case tunnelOpening:
+		return "t retries the tunnel after it fails; it is still opening.", true
+	case tunnelUp:
+		if m.header.provider == tunnel.ProviderLocal {
+			return "t retries a failed tunnel; this run needs none (webhooks arrive on loopback) and its receiver is up.", true
+		}
+		return "t retries a failed tunnel; this one is up (" + string(m.header.provider) + ").", true
+	}
+	return "t retries the tunnel after it fails.", true
+}
+
