@@ -60,4 +60,3 @@ func (m model) tunnelKeyWhy(msg tea.KeyMsg) (string, bool) {
 	}
 	return "t retries the tunnel after it fails.", true
 }
-
