@@ -247,7 +247,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.auto, "auto", false, "demo mode only: complete the Hosted Link session(s) without a browser")
 	fs.StringVar(&o.transcript, "transcript", "", "record the run as JSON lines in `FILE` (mode 0600)")
 	fs.StringVar(&o.envFile, "env-file", ".env", "read PLAID_* and NGROK_AUTHTOKEN from this `FILE` when not in the environment")
-	fs.StringVar(&o.theme, "theme", "auto", "terminal background: auto (from COLORFGBG, else dark), dark or light")
+	fs.StringVar(&o.theme, "theme", "auto", "terminal background: auto (from COLORFGBG, else colours that read on any background), dark or light")
 	fs.StringVar(&o.webhookURL, "webhook-url", "", "your own public `URL` (e.g. your own tunnel) forwarding to --listen, instead of ngrok")
 	fs.StringVar(&o.listen, "listen", "", "`ADDR` the webhook receiver listens on (with --webhook-url)")
 	fs.StringVar(&o.forwardTo, "forward-to", "", "relay each verified webhook, body and Plaid-Verification header, to your app at `URL` (refused ones are listed, not relayed)")
