@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -89,4 +90,15 @@ func TestVersion(t *testing.T) {
 	if got := formatVersion(bi); !strings.Contains(got, "no VCS revision") {
 		t.Errorf("without vcs settings: %q", got)
 	}
+}
+
+// emptyEnvFile is an existing, empty --env-file: a run that must not pick up a stray .env names
+// one (an --env-file given must exist).
+func emptyEnvFile(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "empty.env")
+	if err := os.WriteFile(p, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

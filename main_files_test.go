@@ -118,7 +118,7 @@ func TestHeadlessStdoutMasksEchoedSecret(t *testing.T) {
 	env := map[string]string{"PLAID_CLIENT_ID": "headless-client-id", "PLAID_SECRET": plaidSecret, "PLAID_BASE_URL": proxy.URL}
 	transcript := filepath.Join(t.TempDir(), "run.jsonl")
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"--no-tui", "--half", "2", "--env-file", filepath.Join(t.TempDir(), "none"),
+	code := run(context.Background(), []string{"--no-tui", "--half", "2", "--env-file", emptyEnvFile(t),
 		"--webhook-url", "http://127.0.0.1:9/webhook", "--listen", "127.0.0.1:0", "--transcript", transcript},
 		func(k string) string { return env[k] }, &stdout, &stderr)
 	if code != 1 {

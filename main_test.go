@@ -88,11 +88,7 @@ func TestParseFlagsRejectsBadInput(t *testing.T) {
 func TestAutoRefusedWithRealKeys(t *testing.T) {
 	env := map[string]string{"PLAID_CLIENT_ID": "id", "PLAID_SECRET": "secret"}
 	var stderr bytes.Buffer
-	empty := filepath.Join(t.TempDir(), "empty.env") // an --env-file given must exist
-	if err := os.WriteFile(empty, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	code := run(context.Background(), []string{"--auto", "--no-tui", "--env-file", empty},
+	code := run(context.Background(), []string{"--auto", "--no-tui", "--env-file", emptyEnvFile(t)},
 		func(k string) string { return env[k] }, io.Discard, &stderr)
 	if code != 2 || !strings.Contains(stderr.String(), "--auto only works in demo mode") {
 		t.Fatalf("exit %d, stderr %q", code, stderr.String())

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/secret"
 )
 
 // TestDebugLogStateChanges: with a debug log, screen changes and steps leave lines; tokens only
@@ -16,7 +17,7 @@ func TestDebugLogStateChanges(t *testing.T) {
 	f.open(flows.HalfSession)
 	f.send(exchangedMsg{half: flows.HalfSession, item: fixedItem()})
 	got := buf.String()
-	for _, want := range []string{"tui: tunnel up (local)", "tui: screen home -> session", "link token link…0002 created", "item item-fixed-0001"} {
+	for _, want := range []string{"tui: tunnel up (local)", "tui: screen home -> session", "link token " + secret.Mask(fixedToken2) + " created", "item item-fixed-0001"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("debug log lacks %q:\n%s", want, got)
 		}
