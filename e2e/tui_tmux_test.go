@@ -56,12 +56,13 @@ func (s *tmuxSession) capture(withColour bool) string {
 }
 
 // cleanEnv is the test's environment without Plaid or ngrok keys, so the app runs in demo mode
-// whatever the developer has exported.
+// whatever the developer has exported. CI goes too: termenv takes any CI variable to mean "not a
+// terminal" and drops every colour, but the app here runs in a real terminal (tmux), as a user's does.
 func cleanEnv() []string {
 	var out []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "PLAID_") || k == "NGROK_AUTHTOKEN" || k == "LINKRECOVERY_DEBUG" || k == "TMUX" || k == "COLORFGBG" {
+		if strings.HasPrefix(k, "PLAID_") || k == "NGROK_AUTHTOKEN" || k == "LINKRECOVERY_DEBUG" || k == "TMUX" || k == "COLORFGBG" || k == "CI" {
 			continue
 		}
 		out = append(out, kv)
