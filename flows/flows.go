@@ -148,7 +148,15 @@ type Record map[string]any
 type HalfOptions struct {
 	Half Half
 	Auto bool // demo mode: complete the Hosted Link session(s) with the emulator, no browser needed
-	// PollInterval is how often /link/token/get is polled while following a session (0: 250 ms in
-	// demo mode, 2 s against Plaid, which rate-limits).
+	// PollInterval is how often /link/token/get is polled while following a session (0:
+	// PollInterval(mode): 250 ms in demo mode, 2 s against Plaid, which rate-limits).
 	PollInterval time.Duration
+	// TransportGrace is how long Plaid may not answer at all before the run gives up (0:
+	// DefaultTransportGrace).
+	TransportGrace time.Duration
+	// EventsWait bounds the wait for late EVENTS once every sign-up session ended short (0:
+	// DefaultEventsWait).
+	EventsWait time.Duration
+	// Now is the clock the records are stamped with (nil: time.Now).
+	Now func() time.Time
 }

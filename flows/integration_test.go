@@ -833,15 +833,22 @@ func TestForwardToIsReported(t *testing.T) {
 // How the run reports receiver events other than its own webhooks.
 func TestHandleEventRecords(t *testing.T) {
 	rec := newRecorder(t)
-	r := &run{ctx: context.Background(), emitFn: rec.emit}
-	mine := r.handleEvent(webhook.Event{Kind: webhook.EventForward, Forward: &webhook.ForwardResult{Seq: 7, URL: "http://127.0.0.1:9/x",
+	handle := func(ev webhook.Event, tokens []string) bool {
+		r, mine := EventRecord(ev, tokens)
+		if r != nil {
+			r["time"] = time.Now().UTC().Format(time.RFC3339Nano)
+			rec.emit(r)
+		}
+		return mine
+	}
+	mine := handle(webhook.Event{Kind: webhook.EventForward, Forward: &webhook.ForwardResult{Seq: 7, URL: "http://127.0.0.1:9/x",
 		Latency: 15 * time.Millisecond, Err: "connection refused"}}, nil)
-	other := r.handleEvent(webhook.Event{Kind: webhook.EventWebhook, Seq: 8, Verified: true,
+	other := handle(webhook.Event{Kind: webhook.EventWebhook, Seq: 8, Verified: true,
 		Webhook: &webhook.Webhook{WebhookType: "LINK", WebhookCode: "SESSION_FINISHED", LinkToken: "link-other"}}, []string{"link-mine"})
-	ours := r.handleEvent(webhook.Event{Kind: webhook.EventWebhook, Seq: 9, Reason: "signature does not match",
+	ours := handle(webhook.Event{Kind: webhook.EventWebhook, Seq: 9, Reason: "signature does not match",
 		Webhook: &webhook.Webhook{WebhookType: "LINK", WebhookCode: "EVENTS", LinkToken: "link-mine"}}, []string{"link-mine"})
-	r.handleEvent(webhook.Event{Kind: webhook.EventRejected, Status: 405, Reason: "method GET not allowed"}, nil)
-	r.handleEvent(webhook.Event{Kind: webhook.EventComplete}, nil)
+	handle(webhook.Event{Kind: webhook.EventRejected, Status: 405, Reason: "method GET not allowed"}, nil)
+	handle(webhook.Event{Kind: webhook.EventComplete}, nil)
 	if mine || other || !ours {
 		t.Errorf("concerns: forward %v, other token %v, own token %v", mine, other, ours)
 	}
