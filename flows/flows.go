@@ -58,6 +58,8 @@ type Config struct {
 	// DebugLog, when set (LINKRECOVERY_DEBUG), gets a line per Plaid call, webhook and tunnel
 	// event; never a secret or a token.
 	DebugLog *log.Logger
+	// Products are the link token's products (--products; nil: DefaultProducts).
+	Products []string
 }
 
 // Mode says which mode a Config selects: sandbox when both keys are set, else demo.

@@ -58,7 +58,15 @@ func (e *Env) createLinkToken(ctx context.Context, half Half, webhook, redirect 
 	}
 	user := plaid.NewLinkTokenCreateRequestUser("linkrecovery-" + randomHex(8))
 	req := plaid.NewLinkTokenCreateRequest("linkrecovery", "en", []plaid.CountryCode{plaid.COUNTRYCODE_US}, *user)
-	req.SetProducts([]plaid.Products{plaid.PRODUCTS_TRANSACTIONS})
+	products := e.cfg.Products
+	if len(products) == 0 {
+		products = DefaultProducts
+	}
+	ps := make([]plaid.Products, 0, len(products))
+	for _, p := range products {
+		ps = append(ps, plaid.Products(p))
+	}
+	req.SetProducts(ps)
 	if webhook != "" {
 		req.SetWebhook(webhook)
 	}
