@@ -371,13 +371,6 @@ func (m *Machine) Step(in Input) []Action {
 		s.createIfWaiting()
 	case TunnelDown:
 		m.tunnelIs("", "", in.Err)
-		if m.started && m.Creating && !m.creating {
-			s.emit(ErrorRecord("tunnel", in.Err))
-			if m.o.GiveUp {
-				s.finish(false, "tunnel: "+in.Err.Error())
-				return s.out
-			}
-		}
 		s.createIfWaiting()
 	case TokenCreated:
 		s.tokenCreated(in)
@@ -520,6 +513,18 @@ func (s *stepper) createIfWaiting() {
 		return
 	}
 	if !m.recordedReady {
+		if !m.tunnelUp {
+			err := m.tunnelErr
+			if err == nil {
+				err = errors.New("the tunnel is not open")
+			}
+			s.emit(ErrorRecord("tunnel", err))
+			if m.o.GiveUp {
+				// Nobody can retry the tunnel, and without webhooks the half cannot pass.
+				s.finish(false, "tunnel: "+err.Error())
+				return
+			}
+		}
 		m.recordedReady = true
 		r := Record{"event": "ready", "half": s.half(), "mode": string(m.o.Mode), "plaid_url": m.o.PlaidURL,
 			"webhook_url": m.webhookURL, "tunnel": string(m.provider)}
@@ -703,8 +708,8 @@ func (s *stepper) fallBack(why string) {
 
 func (s *stepper) exchanged(it Item) {
 	m := s.m
-	if !m.Fin.Exchanging {
-		return
+	if m.Fin.publicToken == "" || m.Fin.Item != nil {
+		return // nothing was being exchanged (a stale answer)
 	}
 	m.Fin.Exchanging = false
 	m.Fin.Item = &it
@@ -826,6 +831,9 @@ type Finish struct {
 
 // Active says whether the half waits for a public token.
 func (f Finish) Active() bool { return f.On && f.publicToken == "" }
+
+// PublicToken is the public token being (or that was) exchanged, "" before one is taken.
+func (f Finish) PublicToken() string { return f.publicToken }
 
 // PolledFinished says /link/token/get showed a finished session with a public token.
 func (f Finish) PolledFinished() bool { return f.polledToken != "" }

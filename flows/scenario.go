@@ -49,8 +49,10 @@ type Credential struct{ Label, Value string }
 
 // CheckItem is one line of a half's checklist.
 type CheckItem struct {
-	Done bool
-	Text string
+	Done     bool // seen, or ticked by hand
+	Reported bool // seen: Plaid reported it
+	ByHand   bool // ticked by hand (m)
+	Text     string
 }
 
 // Scenarios are the halves, in menu order. Add a new scenario here.

@@ -72,8 +72,12 @@ func (SignupScenario) AutoCredentials() emulator.Credentials { return AutoSignup
 
 // Checklist is the outage and the opt-in.
 func (SignupScenario) Checklist(m *Machine) []CheckItem {
-	p := m.Signup().Progress()
-	return []CheckItem{{p.InstitutionDown, "Institution-down error seen"}, {p.OptedIn, "Recovery opt-in done"}}
+	st := m.Signup()
+	p, seen := st.Progress(), st.Hook.Merge(st.Poll)
+	return []CheckItem{
+		{Done: p.InstitutionDown, Reported: seen.InstitutionDown, ByHand: st.Manual.InstitutionDown, Text: "Institution-down error seen"},
+		{Done: p.OptedIn, Reported: seen.OptedIn, ByHand: st.Manual.OptedIn, Text: "Recovery opt-in done"},
+	}
 }
 
 func (SignupScenario) newState() any { return &SignupState{} }
