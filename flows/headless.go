@@ -89,8 +89,29 @@ func RunHeadless(ctx context.Context, env *Env, o HalfOptions, emit func(Record)
 	return d.run(ctx)
 }
 
+// Replay runs inputs through half h's machine as a headless run does (GiveUp on), one step at a
+// time, emitting its records; the calls and timers its actions ask for are not made, since their
+// results are among the inputs. It reports whether the half passed. Tests use it to hold the TUI's
+// records against a headless run's for the same inputs.
+func Replay(h Half, o MachineOptions, inputs []Input, emit func(Record)) bool {
+	sc, ok := ScenarioFor(h)
+	if !ok {
+		return false
+	}
+	o.GiveUp = true
+	d := &driver{m: NewMachine(sc, o), emit: emit, dry: true}
+	for _, in := range inputs {
+		if d.finished {
+			break
+		}
+		d.step(in)
+	}
+	return d.passed
+}
+
 // driver performs one headless run's actions.
 type driver struct {
+	dry    bool // Replay: records only, no calls and no timers
 	ctx    context.Context // ends when the run returns: calls and timers still running stop
 	env    *Env
 	m      *Machine
@@ -152,8 +173,15 @@ func (d *driver) perform(a Action) {
 			d.reportLastRelays()
 		}
 		d.emit(a.Record)
+		return
 	case Finished:
 		d.finished, d.passed = true, a.Passed
+		return
+	}
+	if d.dry {
+		return
+	}
+	switch a := a.(type) {
 	case CreateToken:
 		d.call(CallCreateToken, func() (Input, error) {
 			create := env.CreateHostedLinkToken

@@ -54,6 +54,7 @@ func newFixtureWith(t *testing.T, demo bool, w, h int, o Options) *fixture {
 		m.c.mode = flows.ModeSandbox
 		m.header.mode = flows.ModeSandbox
 		m.header.clientID, m.header.keysFrom = "5f3c00aa11bb22cc33dd0001", ".env"
+		m.halves = newHalves(m.c)
 	}
 	f := &fixture{t: t, m: m, clock: c}
 	f.send(tea.WindowSizeMsg{Width: w, Height: h})
