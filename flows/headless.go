@@ -111,7 +111,7 @@ func Replay(h Half, o MachineOptions, inputs []Input, emit func(Record)) bool {
 
 // driver performs one headless run's actions.
 type driver struct {
-	dry    bool // Replay: records only, no calls and no timers
+	dry    bool            // Replay: records only, no calls and no timers
 	ctx    context.Context // ends when the run returns: calls and timers still running stop
 	env    *Env
 	m      *Machine
