@@ -1,11 +1,20 @@
-// Package flows holds the two halves of Link Recovery testing as plain, UI-free steps over plaid-go:
-// create a Hosted Link token, follow its session, take SESSION_FINISHED, exchange the public token and
-// read the Item. The TUI calls these steps from tea.Cmds; RunHeadless chains them for --no-tui.
+// Package flows holds Link Recovery testing once, UI-free: plain steps over plaid-go (create a Hosted
+// Link token, follow its session, take SESSION_FINISHED, exchange the public token, read the Item)
+// and, over them, one state machine per half.
 //
-// Files: config.go (Config, LoadConfig), env.go (Env: Plaid client, emulator, tunnel, webhook receiver;
-// the tunnel comes from package tunnel, verification and the receiver from internal/webhook),
-// link.go (link tokens, sessions, progress, webhook helpers), exchange.go (public token → Item),
-// errors.go (PlaidError, hints, Mask), headless.go (RunHeadless), transcript.go (JSON lines, 0600).
+// A half is a Scenario (scenario.go; signup.go and session.go are the two there are): its
+// credentials, checklist, pass rule and the hooks that make it differ. A Machine (machine.go) runs a
+// Scenario as a pure reducer: Step takes an Input (a webhook, a poll answer, a deadline, an intent
+// such as auto-complete, bring the bank back or tick by hand, each with the driver's clock) and
+// returns Actions (calls to make, records to emit, deadlines to schedule). The machine owns the
+// webhook clock (it starts when /link/token/get shows the session finished), the fallback to
+// polling, the pass rule and the records. RunHeadless (headless.go) is a small loop that performs
+// the actions and feeds their results back; the TUI drives the same machine from its Update.
+//
+// Other files: config.go (Config, LoadConfig, --products), env.go (Env: Plaid client, emulator,
+// tunnel, receiver), demo.go (what only the demo's emulator can do, through the Env), link.go
+// (link tokens, sessions, progress, webhook helpers), exchange.go (public token → Item), errors.go
+// (PlaidError, hints, Mask), transcript.go (JSON lines, 0600).
 package flows
 
 import (
