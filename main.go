@@ -257,8 +257,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.onlyPlaidIPs, "only-plaid-ips", false, "accept /webhook only from Plaid's documented webhook addresses (ngrok tunnel only); /complete stays open for the phone")
 	fs.StringVar(&o.publicHost, "public-host", "", "demo mode: listen on all interfaces and build URLs with `HOST` (e.g. your LAN address) so a phone can scan the QR code")
 	fs.StringVar(&o.redirectURI, "redirect-uri", "", "completion_redirect_uri for Hosted Link (default: the receiver's /complete page)")
-	o.webhookTimeout, o.tunnelTimeout = 3*time.Minute, 15*time.Second
-	fs.Var(durationFlag{&o.webhookTimeout}, "webhook-timeout", "how long to wait for SESSION_FINISHED before falling back to /link/token/get")
+	o.webhookTimeout, o.tunnelTimeout = flows.DefaultWebhookTimeout, flows.DefaultTunnelDeadline
+	fs.Var(durationFlag{&o.webhookTimeout}, "webhook-timeout", "once /link/token/get shows the session finished, how long to wait for SESSION_FINISHED before falling back to /link/token/get")
 	fs.Var(durationFlag{&o.tunnelTimeout}, "tunnel-timeout", "how long to try to open the ngrok tunnel")
 	fs.BoolVar(&o.version, "version", false, "print the version and VCS revision, and exit")
 	fs.StringVar(&o.products, "products", strings.Join(flows.DefaultProducts, ","), "the link token's Plaid `LIST` of products, comma-separated (auth, as in Plaid's Hosted Link sample, keeps later TRANSACTIONS webhooks away from your webhook URL)")

@@ -94,12 +94,8 @@ func (sc SignupScenario) polled(s *stepper, st TokenStatus) {
 	ss := s.m.Signup()
 	ss.Poll = ss.Poll.Merge(st.Progress())
 	sc.progressed(s)
-	if s.m.Done || ss.Restored || ss.Progress().Done() {
-		ss.EndedSince = time.Time{}
-		return
-	}
-	if !allEnded(st) {
-		ss.EndedSince = time.Time{}
+	if s.m.Done || ss.Restored || ss.Progress().Done() || !allEnded(st) {
+		ss.stopWaiting(s.m)
 		return
 	}
 	if anySucceeded(st) {
@@ -110,6 +106,8 @@ func (sc SignupScenario) polled(s *stepper, st TokenStatus) {
 	if ss.EndedSince.IsZero() && !ss.shortSaid {
 		// Plaid sends EVENTS when the user finishes, or minutes after an abandoned session: wait.
 		ss.EndedSince = s.at
+		s.m.Note = fmt.Sprintf("Every session ended without %s so far. Plaid may send its EVENTS up to 15 minutes after a session is abandoned: waiting up to %s. Or press n and %s.",
+			missingSteps(ss.Progress()), s.m.o.EventsWait, signupHint())
 		s.emit(Record{"event": "waiting", "half": s.half(), "hosted_link_url": s.m.Token.HostedLinkURL,
 			"message": fmt.Sprintf("every session ended without %s so far; Plaid may send its EVENTS up to 15 minutes after a session is abandoned, so waiting up to %s",
 				missingSteps(ss.Progress()), s.m.o.EventsWait)})
@@ -131,6 +129,14 @@ func (sc SignupScenario) deadline(s *stepper, t Timer) {
 	s.emit(Record{"event": "waiting", "half": s.half(), "hosted_link_url": s.m.Token.HostedLinkURL,
 		"message": fmt.Sprintf("still no EVENTS with %s; waiting %s more", missingSteps(ss.Progress()), left.Round(time.Second))})
 	s.do(Schedule{Timer: TimerEvents, Token: s.m.Token.Token, After: min(eventsNotice, left)})
+}
+
+// stopWaiting ends the wait for late EVENTS (they came, or a session is open again).
+func (st *SignupState) stopWaiting(m *Machine) {
+	if !st.EndedSince.IsZero() {
+		st.EndedSince = time.Time{}
+		m.Note = ""
+	}
 }
 
 // giveUp says, once, that the sign-up session ended short, naming both credential pairs.
@@ -168,7 +174,7 @@ func (SignupScenario) progressed(s *stepper) {
 	if !p.Done() || m.Done {
 		return
 	}
-	ss.EndedSince = time.Time{}
+	ss.stopWaiting(m)
 	if !m.o.CanRestore {
 		// Without the emulator nothing brings the bank back on demand: the half ends here.
 		s.finish(true, "")

@@ -93,3 +93,30 @@ func TestTUISlowPersonIsNotAWebhookFailure(t *testing.T) {
 		t.Fatalf("no fallback 3 s after the finish:\n%s", g.m.View())
 	}
 }
+
+// Every sign-up session ended without the steps: the TUI says so, as headless does, waits for
+// Plaid's late EVENTS (bounded), and then names both credential pairs.
+func TestTUISignupEndedShort(t *testing.T) {
+	f := newFixture(t, false, 120, 40)
+	ft := withFakeTimers(f)
+	f.open(flows.HalfSignup)
+	ended := flows.TokenStatus{Sessions: []flows.Session{{ID: "s1", Finished: true, Status: "EXITED"}}}
+	f.send(tokenPolledMsg{half: flows.HalfSignup, token: fixedToken1, status: ended})
+	v := f.m.View()
+	for _, want := range []string{"Every session ended without", "waiting up to 16m0s", "user_link_recovery / {}"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("view lacks %q:\n%s", want, v)
+		}
+	}
+	ft.advance(t0.Add(flows.DefaultEventsWait + time.Minute))
+	note := f.signup().mach.Note
+	if v := f.m.View(); !strings.Contains(v, "the sign-up session ended without") ||
+		!strings.Contains(note, "without the institution-down error and the recovery opt-in") || !strings.Contains(note, "not in the Link Recovery beta") {
+		t.Fatalf("no give-up naming both credential pairs after the wait (note %q):\n%s", note, v)
+	}
+	// Late EVENTS still count: the person may go on.
+	f.send(webhookReceivedMsg{ev: eventsWebhook(9, fixedToken1, evInstitutionDown+","+evIssueFollowed)})
+	if !f.signup().done() {
+		t.Fatal("late EVENTS did not finish the sandbox sign-up half")
+	}
+}
