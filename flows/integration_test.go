@@ -1026,12 +1026,17 @@ func TestPollingLinkTokenWithoutTunnel(t *testing.T) {
 // startHalf2 runs half 2 headless in the background for at most 30 s (the returned ctx); the test
 // plays Plaid or the person, reads the records, and receives the result.
 func startHalf2(t *testing.T, env *Env) (context.Context, *recorder, <-chan bool) {
+	return startHalf(t, env, HalfOptions{Half: HalfSession})
+}
+
+// startHalf runs a half headless with o in the background for at most 30 s (the returned ctx).
+func startHalf(t *testing.T, env *Env, o HalfOptions) (context.Context, *recorder, <-chan bool) {
 	t.Helper()
 	rec := newRecorder(t)
 	ctx, cancel := context.WithTimeout(context.Background(), testWait)
 	t.Cleanup(cancel)
 	result := make(chan bool, 1)
-	go func() { result <- RunHeadless(ctx, env, HalfOptions{Half: HalfSession}, rec.emit) }()
+	go func() { result <- RunHeadless(ctx, env, o, rec.emit) }()
 	return ctx, rec, result
 }
 
@@ -1088,14 +1093,8 @@ func TestCompletionRedirectCarriesNonce(t *testing.T) {
 func TestHeadlessEndsWhenPlaidDies(t *testing.T) {
 	emu, srv := emulatorServer(t)
 	env := newDemoEnv(t, Config{ClientID: emu.ClientID(), Secret: emu.Secret(), PlaidURL: srv.URL})
-	rec := newRecorder(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	result := make(chan bool, 1)
-	go func() {
-		result <- RunHeadless(ctx, env, HalfOptions{Half: HalfSession, PollInterval: 20 * time.Millisecond,
-			TransportGrace: 300 * time.Millisecond}, rec.emit)
-	}()
+	ctx, rec, result := startHalf(t, env, HalfOptions{Half: HalfSession, PollInterval: 20 * time.Millisecond,
+		TransportGrace: 300 * time.Millisecond})
 	rec.waitFor(t, 10*time.Second, isEvent("link_token_created"))
 	srv.HTTPServer.CloseClientConnections()
 	srv.HTTPServer.Close()
