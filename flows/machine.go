@@ -296,7 +296,10 @@ type Machine struct {
 	Auto     bool      // a CompleteSession is in flight
 	tokens   []string  // link tokens whose webhooks are this half's (the token, a recovery e-mail's)
 	visible  bool
-	polling  bool // a TimerPoll is scheduled or a PollToken in flight
+	// One poll chain at a time: a TimerPoll scheduled, a PollToken in flight, or both (a poll
+	// asked for at once while the next tick is scheduled).
+	pollScheduled bool
+	pollInFlight  bool
 
 	Fin Finish // the session whose Item the half waits for
 
@@ -378,7 +381,7 @@ func (m *Machine) Step(in Input) []Action {
 		if m.Token == nil || in.Token != m.Token.Token {
 			return nil // about an older token
 		}
-		m.polling = false
+		m.pollInFlight = false
 		m.failingSince = time.Time{}
 		m.lastCallErr = ""
 		s.polled(in.Status)
@@ -402,7 +405,7 @@ func (m *Machine) Step(in Input) []Action {
 		}
 		switch in.Timer {
 		case TimerPoll:
-			m.polling = false
+			m.pollScheduled = false
 			s.pollNow()
 		case TimerWebhook:
 			if m.Fin.Active() && m.Fin.WebhookSeq == 0 && !m.Fin.TimedOut {
@@ -425,9 +428,8 @@ func (m *Machine) Step(in Input) []Action {
 		s.intent(in.Kind)
 	case Visible:
 		m.visible = in.On
-		if in.On && m.Token != nil && !m.polling {
-			m.polling = true
-			s.do(Schedule{Timer: TimerPoll, Token: m.Token.Token, After: m.o.PollInterval})
+		if in.On {
+			s.pollLater()
 		}
 	case Stopped:
 		msg := "stopped while waiting for " + m.sc.waitingFor(m)
@@ -568,29 +570,26 @@ func (s *stepper) tokenCreated(in TokenCreated) {
 		s.emit(Record{"event": "waiting", "half": s.half(), "hosted_link_url": lt.HostedLinkURL,
 			"message": "open hosted_link_url in a browser and finish the session"})
 	}
-	if m.visible {
-		m.polling = true
-		s.do(Schedule{Timer: TimerPoll, Token: lt.Token, After: m.o.PollInterval})
-	}
+	s.pollLater()
 }
 
 // pollNow asks /link/token/get at once (unless a poll is already on its way).
 func (s *stepper) pollNow() {
 	m := s.m
-	if m.Token == nil || m.Done || !m.visible {
+	if m.Token == nil || m.Done || !m.visible || m.pollInFlight {
 		return
 	}
-	m.polling = true
+	m.pollInFlight = true
 	s.do(PollToken{Token: m.Token.Token})
 }
 
 // pollLater schedules the next poll while the half is on screen and not done.
 func (s *stepper) pollLater() {
 	m := s.m
-	if m.Token == nil || m.Done || !m.visible || m.polling {
+	if m.Token == nil || m.Done || !m.visible || m.pollScheduled || m.pollInFlight {
 		return
 	}
-	m.polling = true
+	m.pollScheduled = true
 	s.do(Schedule{Timer: TimerPoll, Token: m.Token.Token, After: m.o.PollInterval})
 }
 
@@ -754,7 +753,7 @@ func (s *stepper) callFailed(c Call, err error) {
 		m.sc.restoreFailed(s, err)
 		return
 	case CallPoll:
-		m.polling = false
+		m.pollInFlight = false
 		// Polling goes on through a blip; a failure is recorded once, not on every poll.
 		if err.Error() != m.lastCallErr {
 			m.lastCallErr = err.Error()

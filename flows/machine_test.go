@@ -88,6 +88,11 @@ func withAt(in Input, t time.Time) Input {
 	return in
 }
 
+func isPolled(in Input) bool {
+	_, ok := in.(Polled)
+	return ok
+}
+
 type timed struct {
 	after time.Duration // since the token was made
 	in    Input
@@ -191,6 +196,10 @@ func TestMachineTable(t *testing.T) {
 			m.Step(TokenCreated{At: m0, Token: mToken(mHook)})
 			var last []Action
 			for _, s := range c.steps {
+				// A poll's answer follows its tick, as with a real driver.
+				if cf, ok := s.in.(CallFailed); ok && cf.Call == CallPoll || isPolled(s.in) {
+					m.Step(DeadlinePassed{At: at(s.after), Timer: TimerPoll, Token: mTok})
+				}
 				last = m.Step(withAt(s.in, at(s.after)))
 			}
 			var got []string
@@ -258,5 +267,36 @@ func TestMachineRecordsTimeAndCredentials(t *testing.T) {
 	}
 	if !m.Done || m.Passed {
 		t.Errorf("done=%v passed=%v", m.Done, m.Passed)
+	}
+}
+
+// A poll asked for at once (the sign-up walk returned) while the next tick is scheduled does not
+// start a second poll chain: the tick finds the poll in flight, and only its answer schedules again.
+func TestMachineOnePollChain(t *testing.T) {
+	m := NewMachine(SignupScenario{}, MachineOptions{Mode: ModeDemo, GiveUp: true})
+	m.Step(TunnelUp{At: m0, WebhookURL: mHook})
+	m.Step(Start{At: m0})
+	m.Step(TokenCreated{At: m0, Token: mToken(mHook)}) // schedules the first tick
+	count := func(acts []Action) (polls, ticks int) {
+		for _, a := range acts {
+			switch a := a.(type) {
+			case PollToken:
+				polls++
+			case Schedule:
+				if a.Timer == TimerPoll {
+					ticks++
+				}
+			}
+		}
+		return
+	}
+	if p, _ := count(m.Step(AutoCompleted{At: at(time.Second)})); p != 1 {
+		t.Fatalf("the walk's end asked for %d polls, want 1", p)
+	}
+	if p, k := count(m.Step(DeadlinePassed{At: at(2 * time.Second), Timer: TimerPoll, Token: mTok})); p != 0 || k != 0 {
+		t.Fatalf("the tick during a poll in flight gave %d polls and %d ticks, want none", p, k)
+	}
+	if p, k := count(m.Step(Polled{At: at(3 * time.Second), Token: mTok})); p != 0 || k != 1 {
+		t.Fatalf("the answer gave %d polls and %d ticks, want one tick", p, k)
 	}
 }
