@@ -38,6 +38,10 @@ type Scenario interface {
 	waitingFor(m *Machine) string
 }
 
+// Login is a set of credentials the emulator types into Hosted Link (the emulator's own type, so
+// that drivers need not import the emulator).
+type Login = emulator.Credentials
+
 // CredentialCard is one row of credentials: a title and its copyable values.
 type CredentialCard struct {
 	Title string

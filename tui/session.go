@@ -87,6 +87,9 @@ func completeOutcome(f flows.Finish) string {
 	return " (success or exit: Plaid will say which)"
 }
 
+// loginOf is a credential pair as the screen shows it ("user_good / pass_good").
+func loginOf(c flows.Login) string { return c.Username + " / " + c.Password }
+
 // sourceName says where a public token came from, as the screen puts it.
 func sourceName(source string) string {
 	if source == "polling" {
@@ -196,7 +199,7 @@ func (m *sessionModel) lines(colW int, qrShown bool, needH int, spin string) []s
 		return left
 	}
 	if mach.Auto {
-		left = append(left, s.Spinner.Render(spin)+" "+s.Text.Render(wrap("Completing the session with user_good / pass_good…", colW-2)))
+		left = append(left, s.Spinner.Render(spin)+" "+s.Text.Render(wrap("Completing the session with "+loginOf(m.sc.AutoCredentials())+"…", colW-2)))
 	}
 	left = append(left, finishLines(m.c, mach, spin, colW)...)
 	if mach.Fin.Item != nil {

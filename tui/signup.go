@@ -104,9 +104,9 @@ func (m *signupModel) lines(colW int, qrShown bool, needH int, spin string) []st
 		left = append(left, checkStep(s, it.Reported, it.ByHand, it.Text))
 	}
 	if mach.Auto {
-		what := "Logging in with user_good / error_INSTITUTION_DOWN, opting in…"
+		what := "Logging in with " + loginOf(m.sc.AutoCredentials()) + ", opting in…"
 		if ss.Restored {
-			what = "Finishing the recovery session with user_good / pass_good…"
+			what = "Finishing the recovery session with " + loginOf(flows.AutoSessionCredentials) + "…"
 		}
 		left = append(left, s.Spinner.Render(spin)+" "+s.Text.Render(wrap(what, colW-2)))
 	}
