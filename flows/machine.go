@@ -288,14 +288,14 @@ type Machine struct {
 	tunnelErr     error
 	tunnelInfo    TunnelUp
 
-	started  bool // Start came: a token is wanted
-	Creating bool // a CreateToken is in flight (or waits for the tunnel)
-	creating bool // the CreateToken action was issued
-	Token    *LinkToken
-	Since    time.Time // when the token was made
-	Auto     bool      // a CompleteSession is in flight
-	tokens   []string  // link tokens whose webhooks are this half's (the token, a recovery e-mail's)
-	visible  bool
+	started  bool       // Start came: a token is wanted
+	Creating bool       // a CreateToken is in flight (or waits for the tunnel)
+	creating bool       // the CreateToken action was issued
+	Token    *LinkToken // the link token, once made
+	Since    time.Time  // when the token was made
+	Auto     bool       // a CompleteSession is in flight
+	tokens   []string   // link tokens whose webhooks are this half's (the token, a recovery e-mail's)
+	visible  bool       // the half is on screen (always, headless): it polls only then
 	// One poll chain at a time: a TimerPoll scheduled, a PollToken in flight, or both (a poll
 	// asked for at once while the next tick is scheduled).
 	pollScheduled bool
@@ -305,11 +305,11 @@ type Machine struct {
 
 	lastCallErr   string    // the last failed call's message, recorded once
 	failingSince  time.Time // polls have failed with no answer since then
-	Done          bool
-	Passed        bool
-	Reason        string
-	Note          string // a remark for the screen (the half goes on)
-	half          any    // the scenario's own state (see Machine.Signup)
+	Done          bool      // the half reached its outcome (its done record is out)
+	Passed        bool      // ... and passed
+	Reason        string    // why it did not pass
+	Note          string    // a remark for the screen (the half goes on)
+	half          any       // the scenario's own state (see Machine.Signup)
 	receiverGone  bool
 	recordedReady bool
 }
