@@ -224,6 +224,9 @@ func (d *driver) perform(a Action) {
 // reportLastRelays lets the --forward-to relays still queued or in flight finish (bounded) and
 // reports them, so the run's output lists every relay before "done".
 func (d *driver) reportLastRelays() {
+	if d.dry || d.env == nil {
+		return
+	}
 	rcv := d.env.CurrentReceiver()
 	if rcv == nil || d.env.Config().ForwardTo == "" {
 		return
