@@ -15,6 +15,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -216,6 +217,7 @@ type options struct {
 	tunnelTimeout     time.Duration
 	version           bool
 	envFileSet        bool // --env-file was given, so the file must exist
+	products          string
 }
 
 // durationFlag is a duration flag whose parse error says how to write one (flag's own says only
@@ -255,10 +257,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.onlyPlaidIPs, "only-plaid-ips", false, "accept /webhook only from Plaid's documented webhook addresses (ngrok tunnel only); /complete stays open for the phone")
 	fs.StringVar(&o.publicHost, "public-host", "", "demo mode: listen on all interfaces and build URLs with `HOST` (e.g. your LAN address) so a phone can scan the QR code")
 	fs.StringVar(&o.redirectURI, "redirect-uri", "", "completion_redirect_uri for Hosted Link (default: the receiver's /complete page)")
-	o.webhookTimeout, o.tunnelTimeout = 3*time.Minute, 15*time.Second
-	fs.Var(durationFlag{&o.webhookTimeout}, "webhook-timeout", "how long to wait for SESSION_FINISHED before falling back to /link/token/get")
+	o.webhookTimeout, o.tunnelTimeout = flows.DefaultWebhookTimeout, flows.DefaultTunnelDeadline
+	fs.Var(durationFlag{&o.webhookTimeout}, "webhook-timeout", "once /link/token/get shows the session finished, how long to wait for SESSION_FINISHED before falling back to /link/token/get")
 	fs.Var(durationFlag{&o.tunnelTimeout}, "tunnel-timeout", "how long to try to open the ngrok tunnel")
 	fs.BoolVar(&o.version, "version", false, "print the version and VCS revision, and exit")
+	fs.StringVar(&o.products, "products", strings.Join(flows.DefaultProducts, ","), "the link token's Plaid `LIST` of products, comma-separated (auth, as in Plaid's Hosted Link sample, keeps later TRANSACTIONS webhooks away from your webhook URL)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage:\n  linkrecovery [flags]               walk through both halves of Link Recovery testing\n  linkrecovery emulator --addr ADDR  run only the local Plaid Sandbox emulator\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -291,6 +294,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	default:
 		return o, fmt.Errorf("--theme must be auto, dark or light, not %q", o.theme)
 	}
+	if _, err := flows.ParseProducts(o.products); err != nil {
+		return o, err
+	}
 	if (o.webhookURL == "") != (o.listen == "") {
 		return o, errors.New("--webhook-url and --listen go together: your tunnel's public URL, and the local address it forwards to")
 	}
@@ -308,4 +314,5 @@ func (o options) apply(c *flows.Config) {
 	c.RedirectURI = o.redirectURI
 	c.WebhookTimeout = o.webhookTimeout
 	c.TunnelDeadline = o.tunnelTimeout
+	c.Products, _ = flows.ParseProducts(o.products) // checked by parseFlags
 }

@@ -66,6 +66,7 @@ func TestParseFlagsRejectsBadInput(t *testing.T) {
 		{[]string{"--theme", "pink"}, "--theme must be"},
 		{[]string{"--webhook-url", "https://x.example"}, "go together"},
 		{[]string{"stray"}, "unexpected argument"},
+		{[]string{"--products", "auth,bogus"}, "not a Plaid product"},
 	}
 	for _, tt := range tests {
 		_, err := parseFlags(tt.args, io.Discard)
@@ -82,6 +83,16 @@ func TestParseFlagsRejectsBadInput(t *testing.T) {
 	o.apply(&cfg)
 	if err != nil || cfg.ForwardTo != "http://127.0.0.1:3000/hook" || !cfg.ForwardUnverified || !cfg.OnlyPlaidIPs {
 		t.Errorf("--forward-unverified/--only-plaid-ips: %+v, %v", cfg, err)
+	}
+	var c flows.Config
+	o.apply(&c)
+	if strings.Join(c.Products, ",") != "auth" {
+		t.Errorf("default products = %v, want auth", c.Products)
+	}
+	o, _ = parseFlags([]string{"--products", "auth, transactions"}, io.Discard)
+	o.apply(&c)
+	if strings.Join(c.Products, ",") != "auth,transactions" {
+		t.Errorf("--products auth,transactions gave %v", c.Products)
 	}
 }
 

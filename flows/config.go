@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/joho/godotenv"
+	"github.com/plaid/plaid-go/v29/plaid"
 
 	"github.com/bankdown/linkrecovery/internal/secret"
 	"github.com/bankdown/linkrecovery/tunnel"
@@ -22,6 +23,30 @@ const (
 	DefaultWebhookTimeout = 3 * time.Minute
 	DefaultTunnelDeadline = 15 * time.Second
 )
+
+// DefaultProducts are the link token's products unless --products says otherwise: auth, as in
+// Plaid's own Hosted Link sample. (transactions would make the Item send TRANSACTIONS webhooks to
+// this run's webhook URL for as long as it lives, long after the run.)
+var DefaultProducts = []string{"auth"}
+
+// ParseProducts reads a comma-separated --products list, checking each against Plaid's products.
+func ParseProducts(list string) ([]string, error) {
+	var out []string
+	for _, p := range strings.Split(list, ",") {
+		p = strings.ToLower(strings.TrimSpace(p))
+		if p == "" {
+			continue
+		}
+		if !plaid.Products(p).IsValid() {
+			return nil, fmt.Errorf("--products: %q is not a Plaid product; use a comma-separated list such as auth or auth,transactions", p)
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("--products is empty; give at least one product, e.g. --products auth")
+	}
+	return out, nil
+}
 
 // The environment variables LoadConfig reads (as Plaid's Quickstart names them).
 const (

@@ -1,11 +1,20 @@
-// Package flows holds the two halves of Link Recovery testing as plain, UI-free steps over plaid-go:
-// create a Hosted Link token, follow its session, take SESSION_FINISHED, exchange the public token and
-// read the Item. The TUI calls these steps from tea.Cmds; RunHeadless chains them for --no-tui.
+// Package flows holds Link Recovery testing once, UI-free: plain steps over plaid-go (create a Hosted
+// Link token, follow its session, take SESSION_FINISHED, exchange the public token, read the Item)
+// and, over them, one state machine per half.
 //
-// Files: config.go (Config, LoadConfig), env.go (Env: Plaid client, emulator, tunnel, webhook receiver;
-// the tunnel comes from package tunnel, verification and the receiver from internal/webhook),
-// link.go (link tokens, sessions, progress, webhook helpers), exchange.go (public token → Item),
-// errors.go (PlaidError, hints, Mask), headless.go (RunHeadless), transcript.go (JSON lines, 0600).
+// A half is a Scenario (scenario.go; signup.go and session.go are the two there are): its
+// credentials, checklist, pass rule and the hooks that make it differ. A Machine (machine.go) runs a
+// Scenario as a pure reducer: Step takes an Input (a webhook, a poll answer, a deadline, an intent
+// such as auto-complete, bring the bank back or tick by hand, each with the driver's clock) and
+// returns Actions (calls to make, records to emit, deadlines to schedule). The machine owns the
+// webhook clock (it starts when /link/token/get shows the session finished), the fallback to
+// polling, the pass rule and the records. RunHeadless (headless.go) is a small loop that performs
+// the actions and feeds their results back; the TUI drives the same machine from its Update.
+//
+// Other files: config.go (Config, LoadConfig, --products), env.go (Env: Plaid client, emulator,
+// tunnel, receiver), demo.go (what only the demo's emulator can do, through the Env), link.go
+// (link tokens, sessions, progress, webhook helpers), exchange.go (public token → Item), errors.go
+// (PlaidError, hints, Mask), transcript.go (JSON lines, 0600).
 package flows
 
 import (
@@ -58,6 +67,8 @@ type Config struct {
 	// DebugLog, when set (LINKRECOVERY_DEBUG), gets a line per Plaid call, webhook and tunnel
 	// event; never a secret or a token.
 	DebugLog *log.Logger
+	// Products are the link token's products (--products; nil: DefaultProducts).
+	Products []string
 }
 
 // Mode says which mode a Config selects: sandbox when both keys are set, else demo.
@@ -148,7 +159,15 @@ type Record map[string]any
 type HalfOptions struct {
 	Half Half
 	Auto bool // demo mode: complete the Hosted Link session(s) with the emulator, no browser needed
-	// PollInterval is how often /link/token/get is polled while following a session (0: 250 ms in
-	// demo mode, 2 s against Plaid, which rate-limits).
+	// PollInterval is how often /link/token/get is polled while following a session (0:
+	// PollInterval(mode): 250 ms in demo mode, 2 s against Plaid, which rate-limits).
 	PollInterval time.Duration
+	// TransportGrace is how long Plaid may not answer at all before the run gives up (0:
+	// DefaultTransportGrace).
+	TransportGrace time.Duration
+	// EventsWait bounds the wait for late EVENTS once every sign-up session ended short (0:
+	// DefaultEventsWait).
+	EventsWait time.Duration
+	// Now is the clock the records are stamped with (nil: time.Now).
+	Now func() time.Time
 }

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plaid/plaid-go/v29/plaid"
+
 	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/emulator/emulatortest"
 	"github.com/bankdown/linkrecovery/internal/secret"
@@ -833,15 +835,22 @@ func TestForwardToIsReported(t *testing.T) {
 // How the run reports receiver events other than its own webhooks.
 func TestHandleEventRecords(t *testing.T) {
 	rec := newRecorder(t)
-	r := &run{ctx: context.Background(), emitFn: rec.emit}
-	mine := r.handleEvent(webhook.Event{Kind: webhook.EventForward, Forward: &webhook.ForwardResult{Seq: 7, URL: "http://127.0.0.1:9/x",
+	handle := func(ev webhook.Event, tokens []string) bool {
+		r, mine := EventRecord(ev, tokens)
+		if r != nil {
+			r["time"] = time.Now().UTC().Format(time.RFC3339Nano)
+			rec.emit(r)
+		}
+		return mine
+	}
+	mine := handle(webhook.Event{Kind: webhook.EventForward, Forward: &webhook.ForwardResult{Seq: 7, URL: "http://127.0.0.1:9/x",
 		Latency: 15 * time.Millisecond, Err: "connection refused"}}, nil)
-	other := r.handleEvent(webhook.Event{Kind: webhook.EventWebhook, Seq: 8, Verified: true,
+	other := handle(webhook.Event{Kind: webhook.EventWebhook, Seq: 8, Verified: true,
 		Webhook: &webhook.Webhook{WebhookType: "LINK", WebhookCode: "SESSION_FINISHED", LinkToken: "link-other"}}, []string{"link-mine"})
-	ours := r.handleEvent(webhook.Event{Kind: webhook.EventWebhook, Seq: 9, Reason: "signature does not match",
+	ours := handle(webhook.Event{Kind: webhook.EventWebhook, Seq: 9, Reason: "signature does not match",
 		Webhook: &webhook.Webhook{WebhookType: "LINK", WebhookCode: "EVENTS", LinkToken: "link-mine"}}, []string{"link-mine"})
-	r.handleEvent(webhook.Event{Kind: webhook.EventRejected, Status: 405, Reason: "method GET not allowed"}, nil)
-	r.handleEvent(webhook.Event{Kind: webhook.EventComplete}, nil)
+	handle(webhook.Event{Kind: webhook.EventRejected, Status: 405, Reason: "method GET not allowed"}, nil)
+	handle(webhook.Event{Kind: webhook.EventComplete}, nil)
 	if mine || other || !ours {
 		t.Errorf("concerns: forward %v, other token %v, own token %v", mine, other, ours)
 	}
@@ -1017,12 +1026,17 @@ func TestPollingLinkTokenWithoutTunnel(t *testing.T) {
 // startHalf2 runs half 2 headless in the background for at most 30 s (the returned ctx); the test
 // plays Plaid or the person, reads the records, and receives the result.
 func startHalf2(t *testing.T, env *Env) (context.Context, *recorder, <-chan bool) {
+	return startHalf(t, env, HalfOptions{Half: HalfSession})
+}
+
+// startHalf runs a half headless with o in the background for at most 30 s (the returned ctx).
+func startHalf(t *testing.T, env *Env, o HalfOptions) (context.Context, *recorder, <-chan bool) {
 	t.Helper()
 	rec := newRecorder(t)
 	ctx, cancel := context.WithTimeout(context.Background(), testWait)
 	t.Cleanup(cancel)
 	result := make(chan bool, 1)
-	go func() { result <- RunHeadless(ctx, env, HalfOptions{Half: HalfSession}, rec.emit) }()
+	go func() { result <- RunHeadless(ctx, env, o, rec.emit) }()
 	return ctx, rec, result
 }
 
@@ -1069,6 +1083,77 @@ func TestCompletionRedirectCarriesNonce(t *testing.T) {
 			return
 		case <-deadline:
 			t.Fatal("following the completion_redirect_uri did not count")
+		}
+	}
+}
+
+// Every headless run ends by itself: Plaid (here the emulator standing in for it) dies after the
+// token is made, and once it has not answered for TransportGrace the run ends with done
+// passed:false, the reason and the next step, instead of waiting forever.
+func TestHeadlessEndsWhenPlaidDies(t *testing.T) {
+	emu, srv := emulatorServer(t)
+	env := newDemoEnv(t, Config{ClientID: emu.ClientID(), Secret: emu.Secret(), PlaidURL: srv.URL})
+	ctx, rec, result := startHalf(t, env, HalfOptions{Half: HalfSession, PollInterval: 20 * time.Millisecond,
+		TransportGrace: 300 * time.Millisecond})
+	rec.waitFor(t, 10*time.Second, isEvent("link_token_created"))
+	srv.HTTPServer.CloseClientConnections()
+	srv.HTTPServer.Close()
+	if <-result {
+		t.Fatal("passed with Plaid gone")
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the run waited for its deadline instead of ending by itself")
+	}
+	recs := rec.all()
+	done := recs[len(recs)-1]
+	if done["event"] != "done" || done["passed"] != false || !strings.Contains(fmt.Sprint(done["reason"]), "not answered") {
+		t.Errorf("done = %v", done)
+	}
+	var gaveUp Record
+	for _, e := range find(recs, "error") {
+		if e["step"] == "transport" {
+			gaveUp = e
+		}
+	}
+	if gaveUp == nil || !strings.Contains(fmt.Sprint(gaveUp["hint"]), srv.URL) || !strings.Contains(fmt.Sprint(gaveUp["hint"]), "run the half again") {
+		t.Errorf("no transport error with the next step: %v", find(recs, "error"))
+	}
+}
+
+// Tokens ask for auth unless --products says otherwise, so the Item's TRANSACTIONS webhooks do
+// not keep arriving at this run's webhook URL long after it.
+func TestTokenProducts(t *testing.T) {
+	for _, c := range []struct {
+		products []string
+		want     string
+	}{{nil, "auth"}, {[]string{"auth", "transactions"}, "auth,transactions"}} {
+		env := newDemoEnv(t, Config{Products: c.products})
+		ctx := context.Background()
+		if _, err := env.OpenTunnel(ctx); err != nil {
+			t.Fatal(err)
+		}
+		lt, err := env.CreateHostedLinkToken(ctx, HalfSession)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, _, err := env.Plaid.PlaidApi.LinkTokenGet(ctx).LinkTokenGetRequest(*plaid.NewLinkTokenGetRequest(lt.Token)).Execute()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range resp.Metadata.GetInitialProducts() {
+			got = append(got, string(p))
+		}
+		if strings.Join(got, ",") != c.want {
+			t.Errorf("products %v: the token has %v, want %s", c.products, got, c.want)
+		}
+	}
+	if _, err := ParseProducts("auth, transactions"); err != nil {
+		t.Error(err)
+	}
+	for _, bad := range []string{"", "auth,nonsense", " , "} {
+		if _, err := ParseProducts(bad); err == nil || !strings.Contains(err.Error(), "--products") {
+			t.Errorf("ParseProducts(%q) = %v, want an error naming --products", bad, err)
 		}
 	}
 }

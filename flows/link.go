@@ -58,7 +58,15 @@ func (e *Env) createLinkToken(ctx context.Context, half Half, webhook, redirect 
 	}
 	user := plaid.NewLinkTokenCreateRequestUser("linkrecovery-" + randomHex(8))
 	req := plaid.NewLinkTokenCreateRequest("linkrecovery", "en", []plaid.CountryCode{plaid.COUNTRYCODE_US}, *user)
-	req.SetProducts([]plaid.Products{plaid.PRODUCTS_TRANSACTIONS})
+	products := e.cfg.Products
+	if len(products) == 0 {
+		products = DefaultProducts
+	}
+	ps := make([]plaid.Products, 0, len(products))
+	for _, p := range products {
+		ps = append(ps, plaid.Products(p))
+	}
+	req.SetProducts(ps)
 	if webhook != "" {
 		req.SetWebhook(webhook)
 	}
@@ -172,18 +180,37 @@ func eventFrom(ev plaid.LinkEvent) LinkEvent {
 	return out
 }
 
-// Progress derives the checklist from events.
+// Progress derives the checklist from events. Plaid reports the outage in several places: an ERROR
+// or EXIT event whose error_code is INSTITUTION_DOWN or INSTITUTION_NOT_RESPONDING, and the
+// SELECT_DOWN_INSTITUTION event (an event name in Plaid's LinkEventName; a view of that name is
+// taken too, as older payloads used it). The opt-in is the ISSUE_FOLLOWED event.
 func Progress(events []LinkEvent) SignupProgress {
 	var p SignupProgress
 	for _, ev := range events {
 		switch {
-		case ev.Name == "ERROR" && (ev.ErrorCode == "INSTITUTION_DOWN" || ev.ErrorCode == "INSTITUTION_NOT_RESPONDING"):
+		case (ev.Name == "ERROR" || ev.Name == "EXIT") && outageCode(ev.ErrorCode):
 			p.InstitutionDown = true
-		case ev.ViewName == "SELECT_DOWN_INSTITUTION":
-			// Link showed the "institution is down" picker view before any ERROR event.
+		case ev.Name == "SELECT_DOWN_INSTITUTION", ev.ViewName == "SELECT_DOWN_INSTITUTION":
 			p.InstitutionDown = true
 		case ev.Name == "ISSUE_FOLLOWED":
 			p.OptedIn = true
+		}
+	}
+	return p
+}
+
+// outageCode says whether a Plaid error code means the institution is down.
+func outageCode(code string) bool {
+	return code == "INSTITUTION_DOWN" || code == "INSTITUTION_NOT_RESPONDING"
+}
+
+// Progress is the checklist from /link/token/get: every session's events, and a session's exit
+// error (a session that exited with INSTITUTION_DOWN saw the outage even if its events are late).
+func (st TokenStatus) Progress() SignupProgress {
+	p := Progress(st.AllEvents())
+	for _, s := range st.Sessions {
+		if outageCode(s.ExitCode) {
+			p.InstitutionDown = true
 		}
 	}
 	return p

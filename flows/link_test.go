@@ -21,6 +21,11 @@ func TestProgress(t *testing.T) {
 		{"not responding", []LinkEvent{{Name: "ERROR", ErrorCode: "INSTITUTION_NOT_RESPONDING"}}, SignupProgress{InstitutionDown: true}},
 		{"other error", []LinkEvent{{Name: "ERROR", ErrorCode: "INVALID_CREDENTIALS"}}, SignupProgress{}},
 		{"down view", []LinkEvent{{Name: "TRANSITION_VIEW", ViewName: "SELECT_DOWN_INSTITUTION"}}, SignupProgress{InstitutionDown: true}},
+		// Plaid's spec has SELECT_DOWN_INSTITUTION as an event name (LinkEventName), and reports the
+		// outage on EXIT events too.
+		{"down institution event", []LinkEvent{{Name: "SELECT_DOWN_INSTITUTION"}}, SignupProgress{InstitutionDown: true}},
+		{"exit with the outage", []LinkEvent{{Name: "EXIT", ErrorCode: "INSTITUTION_NOT_RESPONDING"}}, SignupProgress{InstitutionDown: true}},
+		{"exit without it", []LinkEvent{{Name: "EXIT", ErrorCode: "INVALID_CREDENTIALS"}}, SignupProgress{}},
 		{"both", []LinkEvent{{Name: "ERROR", ErrorCode: "INSTITUTION_DOWN"}, {Name: "ISSUE_FOLLOWED"}}, SignupProgress{true, true}},
 		{"opt-in alone", []LinkEvent{{Name: "ISSUE_FOLLOWED"}}, SignupProgress{OptedIn: true}},
 	}
@@ -34,6 +39,11 @@ func TestProgress(t *testing.T) {
 	}
 	if (SignupProgress{InstitutionDown: true}).Done() || !(SignupProgress{true, true}).Done() {
 		t.Error("Done wrong")
+	}
+	// A session's exit error counts even when its events are not in yet.
+	st := TokenStatus{Sessions: []Session{{ID: "s", Finished: true, Status: "EXITED", ExitCode: "INSTITUTION_DOWN"}}}
+	if !st.Progress().InstitutionDown {
+		t.Error("a session that exited with INSTITUTION_DOWN did not count as the outage")
 	}
 }
 

@@ -103,7 +103,7 @@ func TestRequestsMatchPlaidSpec(t *testing.T) {
 			t.Fatal(err)
 		}
 		if body.ClientName != "linkrecovery" || body.Language != "en" || strings.Join(body.CountryCodes, ",") != "US" ||
-			strings.Join(body.Products, ",") != "transactions" || body.Webhook != env.WebhookURL() ||
+			strings.Join(body.Products, ",") != "auth" || body.Webhook != env.WebhookURL() ||
 			!strings.HasPrefix(body.User.ClientUserID, "linkrecovery-") || len(body.User.ClientUserID) <= len("linkrecovery-") {
 			t.Errorf("link token request = %s", c.body)
 		}

@@ -19,23 +19,20 @@ import (
 	"github.com/bankdown/linkrecovery/internal/webhook"
 )
 
-// state is the screen the body shows.
+// state is the screen the body shows: home, or a half's screen (its half number).
 type state int
 
-const (
-	stateHome state = iota
-	stateSignup
-	stateSession
-)
+const stateHome state = 0
+
+// halfState is the screen of half h.
+func halfState(h flows.Half) state { return state(h) }
 
 func (s state) String() string {
-	switch s {
-	case stateHome:
+	if s == stateHome {
 		return "home"
-	case stateSignup:
-		return "signup"
-	case stateSession:
-		return "session"
+	}
+	if _, ok := flows.ScenarioFor(flows.Half(s)); ok {
+		return flows.Half(s).String()
 	}
 	return fmt.Sprintf("state(%d)", int(s))
 }
@@ -57,8 +54,7 @@ type model struct {
 
 	header    headerModel
 	home      homeModel
-	signup    signupModel
-	session   sessionModel
+	halves    []halfModel // one per flows.Scenario, in menu order
 	inspector inspectorModel
 
 	spinner  spinner.Model
@@ -69,13 +65,11 @@ type model struct {
 	errs   []errEntry
 	status string // a short confirmation (copied, opened) until the next key
 
-	pending []flows.Half // halves whose token waits for the tunnel to settle
-	events  <-chan webhook.Event
+	events <-chan webhook.Event
 
 	transcript     *flows.Transcript
 	records        []flows.Record // not yet written
 	transcriptBusy bool
-	doneRecorded   map[flows.Half]bool
 
 	clipboard io.Writer
 	tmux      bool
@@ -128,64 +122,55 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tunnelOpenedMsg:
 		m.header.state, m.header.provider, m.header.webhookURL = tunnelUp, msg.provider, msg.webhookURL
 		m.header.freePlan = msg.freePlan
-		m.c.tunnelFailed = false
 		m.events = msg.events
 		add(waitForEventCmd(msg.events))
-		add(m.settleTunnel())
+		add(m.routeAll(msg))
 	case tunnelFailedMsg:
-		// The header shows the cause and the next step; the error box would only repeat it.
+		// The header shows the cause and the next step; the error box would only repeat it. The
+		// halves' machines record it when a token waits for the tunnel, and fall back to polling.
 		m.header.state, m.header.err = tunnelFailed, msg.err
-		m.c.tunnelFailed = true
-		m.record(flows.ErrorRecord("tunnel", msg.err))
-		add(m.settleTunnel())
+		add(m.routeAll(msg))
 	case webhookReceivedMsg:
 		m.inspector = m.inspector.add(msg.ev)
 		m.header.webhooks = m.inspector.count()
-		m.recordEvent(msg.ev)
 		switch {
 		case msg.ev.Kind == webhook.EventRejected:
 			m.addErr(stepErrMsg{step: "receiver", err: fmt.Errorf("refused a request (HTTP %d): %s; only Plaid should POST JSON to the webhook URL (w shows it)", msg.ev.Status, msg.ev.Reason)})
 		case msg.ev.Kind == webhook.EventWebhook && msg.ev.Verified:
 			m.clearErr("receiver", 0)
 		}
-		add(m.routeHalf(flows.HalfSignup, msg))
-		add(m.routeHalf(flows.HalfSession, msg))
+		add(m.routeAll(msg))
 		add(waitForEventCmd(m.events))
 	case receiverClosedMsg:
 		m.header.receiverStopped = true
 		m.events = nil
 		m.addErr(stepErrMsg{step: "receiver", err: errors.New("the webhook receiver stopped; following sessions by polling /link/token/get (restart to receive webhooks again)")})
+		add(m.routeAll(msg))
 	case linkTokenCreatedMsg:
-		m.clearErr("create link token", msg.half)
-		m.record(flows.Record{"event": "link_token_created", "half": int(msg.half), "link_token": msg.token.Token,
-			"hosted_link_url": msg.token.HostedLinkURL, "webhook": msg.token.Webhook,
-			"completion_redirect_uri": msg.token.RedirectURI, "request_id": msg.token.RequestID})
+		m.clearErr(stepCreate, msg.half)
 		add(m.routeHalf(msg.half, msg))
 	case tokenPolledMsg:
-		m.clearErr("poll /link/token/get", msg.half)
+		m.clearErr(stepPoll, msg.half)
 		add(m.routeHalf(msg.half, msg))
 	case pollTickMsg:
 		add(m.routeHalf(msg.half, msg))
 	case webhookTimeoutMsg:
 		add(m.routeHalf(msg.half, msg))
+	case deadlineMsg:
+		add(m.routeHalf(msg.half, msg))
 	case autoCompletedMsg:
-		m.clearErr("auto-complete the Hosted Link session", msg.half)
+		m.clearErr(stepAuto, msg.half)
 		add(m.routeHalf(msg.half, msg))
 	case institutionRestoredMsg:
-		m.clearErr("bring the institution back", flows.HalfSignup)
-		add(m.routeHalf(flows.HalfSignup, msg))
-	case exchangedMsg:
-		m.clearErr("exchange public token", msg.half)
+		m.clearErr(stepRestore, msg.half)
 		add(m.routeHalf(msg.half, msg))
-		m.recordExchange(msg)
+	case exchangedMsg:
+		m.clearErr(stepExchange, msg.half)
+		add(m.routeHalf(msg.half, msg))
 	case stepErrMsg:
-		if m.addErr(msg) == 1 {
-			// A failure that repeats (a poll every 2 s) is recorded once, not every time.
-			rec := flows.ErrorRecord(msg.step, msg.err)
-			if msg.half != 0 {
-				rec["half"] = int(msg.half)
-			}
-			m.record(rec)
+		if m.addErr(msg) == 1 && msg.half == 0 {
+			// A half's failed calls are its machine's records; the rest are recorded here, once.
+			m.record(flows.ErrorRecord(msg.step, msg.err))
 		}
 		add(m.routeHalf(msg.half, msg))
 	case browserOpenedMsg:
@@ -205,100 +190,99 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m.finalize(cmds)
 }
 
-// routeHalf hands msg to the half it belongs to.
-func (m *model) routeHalf(h flows.Half, msg tea.Msg) tea.Cmd {
-	var cmd tea.Cmd
-	switch h {
-	case flows.HalfSignup:
-		m.signup, cmd = m.signup.update(msg, m.state == stateSignup)
-	case flows.HalfSession:
-		m.session, cmd = m.session.update(msg, m.state == stateSession)
+// half returns the half h's model, or nil.
+func (m model) half(h flows.Half) halfModel {
+	for _, hm := range m.halves {
+		if hm.driver().half() == h {
+			return hm
+		}
 	}
-	return cmd
+	return nil
 }
 
-// settleTunnel creates the tokens that waited for the tunnel (up or failed: both are settled, and
-// without a tunnel polling still follows the session).
-func (m *model) settleTunnel() tea.Cmd {
-	m.c.tunnelSettled = true
-	var cmds []tea.Cmd
-	for _, h := range m.pending {
-		cmds = append(cmds, createTokenCmd(m.c.ctx, m.c.env, h, m.c.tunnelFailed))
+// current is the half on screen, or nil on the home screen.
+func (m model) current() halfModel {
+	if m.state == stateHome {
+		return nil
 	}
-	m.pending = nil
+	return m.half(flows.Half(m.state))
+}
+
+// currentHalf is the half on screen (0 on the home screen).
+func (m model) currentHalf() flows.Half {
+	if hm := m.current(); hm != nil {
+		return hm.driver().half()
+	}
+	return 0
+}
+
+// routeHalf hands msg to the half it belongs to: its machine first, then its screen.
+func (m *model) routeHalf(h flows.Half, msg tea.Msg) tea.Cmd {
+	hm := m.half(h)
+	if hm == nil {
+		return nil
+	}
+	return tea.Batch(hm.driver().handle(msg), hm.update(msg))
+}
+
+// routeAll hands msg to every half. Each machine records a receiver event; only one of those
+// records is kept (takeEmitted).
+func (m *model) routeAll(msg tea.Msg) tea.Cmd {
+	from := len(m.c.emitted)
+	var cmds []tea.Cmd
+	for _, hm := range m.halves {
+		cmds = append(cmds, hm.driver().handle(msg), hm.update(msg))
+	}
+	m.takeEmitted(from)
+	return tea.Batch(cmds...)
+}
+
+// show switches the screen and tells each half whether it is on screen (it polls only then).
+func (m *model) show(s state) tea.Cmd {
+	m.state = s
+	var cmds []tea.Cmd
+	for _, hm := range m.halves {
+		cmds = append(cmds, hm.driver().setVisible(halfState(hm.driver().half()) == s))
+	}
 	return tea.Batch(cmds...)
 }
 
 // openHalf shows a half, creating its token the first time (or after a failure).
 func (m model) openHalf(h flows.Half) (model, tea.Cmd) {
+	hm := m.half(h)
+	if hm == nil {
+		return m, nil
+	}
 	m.showQR = false
-	var cmd tea.Cmd
-	switch h {
-	case flows.HalfSignup:
-		m.state = stateSignup
-		if m.signup.token == nil && !m.signup.creating {
-			return m.newToken(h)
-		}
-		m.signup, cmd = m.signup.resume()
-	case flows.HalfSession:
-		m.state = stateSession
-		if m.session.token == nil && !m.session.creating {
-			return m.newToken(h)
-		}
-		m.session, cmd = m.session.resume()
+	cmd := m.show(halfState(h))
+	if d := hm.driver(); d.token() == nil && !d.mach.Creating {
+		return m, tea.Batch(cmd, d.start())
 	}
 	return m, cmd
 }
 
-// newToken starts a half over with a new token (held back until the tunnel has settled, so the
-// token carries the webhook URL).
+// newToken starts a half over with a new token (its machine holds it back until the tunnel has
+// settled, so the token carries the webhook URL).
 func (m model) newToken(h flows.Half) (model, tea.Cmd) {
-	var cmd tea.Cmd
-	switch h {
-	case flows.HalfSignup:
-		m.signup, cmd = m.signup.create()
-	case flows.HalfSession:
-		m.session, cmd = m.session.create()
-	default:
+	hm := m.half(h)
+	if hm == nil {
 		return m, nil
 	}
 	m.showQR = false
-	delete(m.doneRecorded, h)
-	if !m.c.tunnelSettled {
-		m.pending = append(m.pending, h)
-		return m, nil
-	}
-	return m, cmd
-}
-
-// currentHalf is the half on screen (0 on the home screen).
-func (m model) currentHalf() flows.Half {
-	switch m.state {
-	case stateSignup:
-		return flows.HalfSignup
-	case stateSession:
-		return flows.HalfSession
-	}
-	return 0
+	return m, hm.driver().start()
 }
 
 // currentURL is what o opens and v shows.
 func (m model) currentURL() string {
-	switch m.state {
-	case stateSignup:
-		return m.signup.url()
-	case stateSession:
-		return m.session.url()
+	if hm := m.current(); hm != nil {
+		return hm.url()
 	}
 	return ""
 }
 
 func (m model) currentQR() qrCode {
-	switch m.state {
-	case stateSignup:
-		return m.signup.currentQR()
-	case stateSession:
-		return m.session.qr
+	if hm := m.current(); hm != nil {
+		return hm.currentQR()
 	}
 	return qrCode{}
 }
@@ -341,7 +325,7 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 		case m.showQR:
 			m.showQR = false
 		default:
-			m.state = stateHome
+			return m, m.show(stateHome)
 		}
 		return m, nil
 	}
@@ -355,60 +339,48 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 		return m, nil
 	}
 	var cmd tea.Cmd
-	switch m.state {
-	case stateHome:
+	hm := m.current()
+	if hm == nil {
 		var h flows.Half
 		m.home, h = m.home.update(msg, k)
 		if h != 0 {
 			return m.openHalf(h)
 		}
-	case stateSignup, stateSession:
-		switch {
-		case key.Matches(msg, k.Open):
-			cmd = openBrowserCmd(m.c.ctx, m.currentURL())
-		case key.Matches(msg, k.NewToken):
-			return m.newToken(m.currentHalf())
-		case key.Matches(msg, k.Auto) && m.state == stateSignup:
-			m.signup, cmd = m.signup.autoComplete()
-		case key.Matches(msg, k.Auto):
-			m.session, cmd = m.session.autoComplete()
-		case key.Matches(msg, k.NextCard):
-			m.signup = m.signup.moveFocus(1)
-		case key.Matches(msg, k.PrevCard):
-			m.signup = m.signup.moveFocus(-1)
-		case key.Matches(msg, k.Copy):
-			c := m.signup.focused()
-			cmd = copyCmd(m.c.ctx, m.clipboard, m.tmux, c.label, c.value)
-		case key.Matches(msg, k.Restore):
-			m.signup, cmd = m.signup.restore()
-		case key.Matches(msg, k.Mark):
-			m.signup = m.signup.mark()
+		return m, nil
+	}
+	switch {
+	case key.Matches(msg, k.Open):
+		cmd = openBrowserCmd(m.c.ctx, m.currentURL())
+	case key.Matches(msg, k.NewToken):
+		return m.newToken(hm.driver().half())
+	case key.Matches(msg, k.Copy):
+		if c, ok := hm.driver().focused(); ok && hm.driver().hasCards() {
+			cmd = copyCmd(m.c.ctx, m.clipboard, m.tmux, c.Label, c.Value)
 		}
+	default:
+		cmd = hm.key(msg, k)
 	}
 	return m, cmd
 }
 
 // needsSpinner says whether anything on screen is in flight.
 func (m model) needsSpinner() bool {
-	return m.signup.needsSpinner() || m.session.needsSpinner() || m.header.state == tunnelOpening
+	for _, hm := range m.halves {
+		if hm.driver().needsSpinner() {
+			return true
+		}
+	}
+	return m.header.state == tunnelOpening
 }
 
-// finalize runs after every Update: record the end of a half, keep the spinner going while
-// something is in flight, write the transcript, size the inspector, and keep the keys honest.
+// finalize runs after every Update: queue what the machines recorded, keep the spinner going
+// while something is in flight, write the transcript, size the inspector, and keep the keys honest.
 func (m model) finalize(cmds []tea.Cmd) (tea.Model, tea.Cmd) {
 	if m.header.clock == "" && m.c.env != nil {
 		// Known once Plaid has answered; a locked read, no I/O.
 		m.header.clock = m.c.env.ClockWarning()
 	}
-	for _, h := range []flows.Half{flows.HalfSignup, flows.HalfSession} {
-		if m.halfDone(h) && !m.doneRecorded[h] {
-			if m.doneRecorded == nil {
-				m.doneRecorded = map[flows.Half]bool{}
-			}
-			m.doneRecorded[h] = true
-			m.record(m.doneRecord(h))
-		}
-	}
+	m.takeEmitted(-1)
 	if !m.spinning && m.needsSpinner() {
 		m.spinning = true
 		cmds = append(cmds, m.spinner.Tick)
@@ -426,16 +398,6 @@ func (m model) finalize(cmds []tea.Cmd) (tea.Model, tea.Cmd) {
 	m.updateKeys()
 	m.debugState()
 	return m, tea.Batch(cmds...)
-}
-
-func (m model) halfDone(h flows.Half) bool {
-	switch h {
-	case flows.HalfSignup:
-		return m.signup.done()
-	case flows.HalfSession:
-		return m.session.done()
-	}
-	return false
 }
 
 // tiny says whether the terminal is below the smallest real layout.
@@ -493,13 +455,11 @@ func (m model) View() string {
 	case m.showQR && m.state != stateHome:
 		body = m.qrOnlyView(bw, bh)
 	default:
-		switch m.state {
-		case stateHome:
+		switch hm := m.current(); {
+		case m.state == stateHome:
 			body = m.home.View(bw, bh)
-		case stateSignup:
-			body = m.signup.View(bw, bh, spin)
-		case stateSession:
-			body = m.session.View(bw, bh, spin)
+		case hm != nil:
+			body = hm.View(bw, bh, spin)
 		default:
 			body = m.c.styles.Bad.Render("Unknown state " + m.state.String() + " :/ this is a bug")
 		}

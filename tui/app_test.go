@@ -14,7 +14,6 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/secret"
 	"github.com/bankdown/linkrecovery/internal/webhook"
@@ -110,11 +109,11 @@ func TestHomeKeysOpenHalves(t *testing.T) {
 		state state
 		half  flows.Half
 	}{
-		{[]string{"1"}, stateSignup, flows.HalfSignup},
-		{[]string{"2"}, stateSession, flows.HalfSession},
-		{[]string{"enter"}, stateSignup, flows.HalfSignup},
-		{[]string{"down", "enter"}, stateSession, flows.HalfSession},
-		{[]string{"j", "k", "enter"}, stateSignup, flows.HalfSignup},
+		{[]string{"1"}, halfState(flows.HalfSignup), flows.HalfSignup},
+		{[]string{"2"}, halfState(flows.HalfSession), flows.HalfSession},
+		{[]string{"enter"}, halfState(flows.HalfSignup), flows.HalfSignup},
+		{[]string{"down", "enter"}, halfState(flows.HalfSession), flows.HalfSession},
+		{[]string{"j", "k", "enter"}, halfState(flows.HalfSignup), flows.HalfSignup},
 	} {
 		t.Run(strings.Join(tc.keys, "+"), func(t *testing.T) {
 			f := newFixture(t, true, 100, 30)
@@ -142,8 +141,8 @@ func TestTokenWaitsForTunnel(t *testing.T) {
 			t.Fatal("token created before the tunnel settled: it would carry no webhook URL")
 		}
 	}
-	if !f.m.session.creating || len(f.m.pending) != 1 {
-		t.Fatalf("creating=%v pending=%v, want the half waiting for the tunnel", f.m.session.creating, f.m.pending)
+	if !f.session().mach.Creating || f.session().mach.TunnelSettled() {
+		t.Fatalf("creating=%v tunnel settled=%v, want the half waiting for the tunnel", f.session().mach.Creating, f.session().mach.TunnelSettled())
 	}
 	// A failed tunnel settles it too: polling still works without webhooks.
 	cmd := f.send(tunnelFailedMsg{err: &tunnel.Error{Provider: tunnel.ProviderNgrok, Cause: "no network", Next: "check it"}})
@@ -224,7 +223,7 @@ func TestEscAndInspector(t *testing.T) {
 		t.Fatalf("inspector help is not the inspector's keys:\n%s", v)
 	}
 	f.key("esc")
-	if f.m.showInspector || f.m.state != stateSession {
+	if f.m.showInspector || f.m.state != halfState(flows.HalfSession) {
 		t.Fatal("esc did not close the inspector first")
 	}
 	f.key("esc")
@@ -242,7 +241,7 @@ func TestCopyCredential(t *testing.T) {
 	f.key("tab")
 	f.key("shift+tab")
 	f.key("tab")
-	if got := f.m.signup.focused().value; got != "user_link_recovery" {
+	if got, _ := f.signup().focused(); got.Value != "user_link_recovery" {
 		t.Fatalf("focused %q, want user_link_recovery", got)
 	}
 	msg, ok := await[copiedMsg](f.key("c"))
@@ -273,19 +272,19 @@ func TestSignupProgressAndMark(t *testing.T) {
 	bad := eventsWebhook(2, fixedToken1, evInstitutionDown)
 	bad.Verified = false
 	f.send(webhookReceivedMsg{ev: bad})
-	if p := f.m.signup.progress(); p.InstitutionDown {
+	if p := f.signup().mach.Signup().Progress(); p.InstitutionDown {
 		t.Fatal("progress from a webhook that is not ours or not verified")
 	}
 	f.send(webhookReceivedMsg{ev: eventsWebhook(3, fixedToken1, evInstitutionDown)})
-	if p := f.m.signup.progress(); !p.InstitutionDown || p.OptedIn {
+	if p := f.signup().mach.Signup().Progress(); !p.InstitutionDown || p.OptedIn {
 		t.Fatalf("progress %+v after the outage event", p)
 	}
 	// The real Sandbox may not report the opt-in: m ticks it by hand.
 	f.key("m")
-	if !f.m.signup.progress().OptedIn {
+	if !f.signup().mach.Signup().Progress().OptedIn {
 		t.Fatal("m did not mark the opt-in")
 	}
-	if !f.m.signup.done() || f.m.keys.Mark.Enabled() {
+	if !f.signup().done() || f.m.keys.Mark.Enabled() {
 		t.Fatal("sandbox sign-up is done after the opt-in, and m has nothing left to mark")
 	}
 	if !strings.Contains(f.m.View(), "Sign-up half done") {
@@ -296,13 +295,14 @@ func TestSignupProgressAndMark(t *testing.T) {
 	g.open(flows.HalfSignup)
 	g.send(tokenPolledMsg{half: flows.HalfSignup, token: fixedToken1, status: flows.TokenStatus{Sessions: []flows.Session{{
 		Events: []flows.LinkEvent{{Name: "ERROR", ErrorCode: "INSTITUTION_DOWN"}, {Name: "ISSUE_FOLLOWED"}}}}}})
-	if p := g.m.signup.progress(); !p.Done() {
+	if p := g.signup().mach.Signup().Progress(); !p.Done() {
 		t.Fatalf("progress %+v from /link/token/get", p)
 	}
 }
 
 func TestRestoreNeedsOptIn(t *testing.T) {
 	f := newFixture(t, true, 100, 30)
+	f.m.c.env = demoEnv(t, flows.Config{}) // r goes through flows to a real emulator
 	f.open(flows.HalfSignup)
 	if cmd := f.key("r"); cmd != nil {
 		t.Fatal("r worked before the opt-in")
@@ -310,7 +310,7 @@ func TestRestoreNeedsOptIn(t *testing.T) {
 	f.key("m")
 	f.key("m")
 	cmd := f.key("r")
-	if cmd == nil || !f.m.signup.restoring {
+	if cmd == nil || !f.signup().mach.Signup().Restoring {
 		t.Fatal("r did nothing after the opt-in")
 	}
 	// The emulator has no opt-in waiting (nothing was really signed up): no e-mail, and the UI says so.
@@ -319,25 +319,27 @@ func TestRestoreNeedsOptIn(t *testing.T) {
 		t.Fatal("restore Cmd gave no institutionRestoredMsg")
 	}
 	f.send(msg)
-	if f.m.signup.restored || !strings.Contains(f.m.signup.note, "no recovery e-mail was sent") {
-		t.Fatalf("restored=%v note=%q", f.m.signup.restored, f.m.signup.note)
+	if f.signup().mach.Signup().Restored || !strings.Contains(f.signup().mach.Note, "no recovery e-mail was sent") {
+		t.Fatalf("restored=%v note=%q", f.signup().mach.Signup().Restored, f.signup().mach.Note)
 	}
 	// With an e-mail, the half follows the recovery session's link token.
 	mail := fixedEmail()
-	cmd = f.send(institutionRestoredMsg{sent: []emulator.Email{mail}, inbox: []emulator.Email{mail}})
-	if !f.m.signup.restored || f.m.signup.fin.token != fixedToken1 || f.m.signup.url() != fixedMail {
-		t.Fatalf("after the e-mail: restored=%v token=%q url=%q", f.m.signup.restored, f.m.signup.fin.token, f.m.signup.url())
+	cmd = f.send(institutionRestoredMsg{half: flows.HalfSignup, sent: []flows.Email{mail}, inbox: []flows.Email{mail}})
+	if !f.signup().mach.Signup().Restored || f.signup().mach.Fin.Token != fixedToken1 || f.signup().url() != fixedMail {
+		t.Fatalf("after the e-mail: restored=%v token=%q url=%q", f.signup().mach.Signup().Restored, f.signup().mach.Fin.Token, f.signup().url())
 	}
-	if cmd == nil {
-		t.Fatal("no webhook timeout armed")
+	// The webhook clock is not armed yet (it starts when /link/token/get shows the session
+	// finished): the restore itself asks for nothing.
+	if cmd != nil {
+		t.Fatal("the restore armed something, e.g. the webhook clock before the session finished")
 	}
 	// The sign-up session's own EXITED SESSION_FINISHED must not end the wait.
 	exited := webhookEvent(5, "SESSION_FINISHED", true, `{}`, webhook.Webhook{Status: "EXITED", LinkToken: fixedToken1})
-	if cmd := f.send(webhookReceivedMsg{ev: exited}); f.m.signup.fin.exchanging || f.m.signup.fin.webhookSeq != 0 {
+	if cmd := f.send(webhookReceivedMsg{ev: exited}); f.signup().mach.Fin.Exchanging || f.signup().mach.Fin.WebhookSeq != 0 {
 		t.Fatalf("an EXITED session was taken as the result (cmd %v)", cmd != nil)
 	}
 	f.send(webhookReceivedMsg{ev: sessionFinished(6, fixedToken1, true)})
-	if !f.m.signup.fin.exchanging || f.m.signup.fin.source != "webhook" {
+	if !f.signup().mach.Fin.Exchanging || f.signup().mach.Fin.Source != "webhook" {
 		t.Fatal("the recovery session's SESSION_FINISHED did not start the exchange")
 	}
 }
@@ -345,10 +347,10 @@ func TestRestoreNeedsOptIn(t *testing.T) {
 func TestSessionFinishedIsTrustedOnlyVerified(t *testing.T) {
 	f := newFixture(t, true, 100, 30)
 	f.open(flows.HalfSession)
-	if cmd := f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, false)}); f.m.session.fin.exchanging {
+	if cmd := f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, false)}); f.session().mach.Fin.Exchanging {
 		t.Fatalf("exchanged on an unverified webhook (cmd %v)", cmd != nil)
 	}
-	if cmd := f.send(webhookReceivedMsg{ev: sessionFinished(2, "link-sandbox-other", true)}); f.m.session.fin.exchanging {
+	if cmd := f.send(webhookReceivedMsg{ev: sessionFinished(2, "link-sandbox-other", true)}); f.session().mach.Fin.Exchanging {
 		t.Fatalf("exchanged on another link token's webhook (cmd %v)", cmd != nil)
 	}
 	v := f.m.View()
@@ -360,8 +362,8 @@ func TestSessionFinishedIsTrustedOnlyVerified(t *testing.T) {
 	if !ok || e.step != "exchange public token" {
 		t.Fatalf("verified SESSION_FINISHED: cmd gave %+v, want the exchange", e)
 	}
-	if f.m.session.fin.publicToken != "public-sandbox-12345678-aaaa-4bbb-8ccc-000000000000" {
-		t.Fatalf("exchanging %q", f.m.session.fin.publicToken)
+	if f.session().mach.Fin.PublicToken() != "public-sandbox-12345678-aaaa-4bbb-8ccc-000000000000" {
+		t.Fatalf("exchanging %q", f.session().mach.Fin.PublicToken())
 	}
 	// A duplicate changes nothing.
 	dup := sessionFinished(4, fixedToken2, true)
@@ -387,24 +389,24 @@ func TestWebhookTimeoutFallsBackToPolling(t *testing.T) {
 	f.open(flows.HalfSession)
 	polled := flows.TokenStatus{Sessions: []flows.Session{{ID: "s1", Finished: true, Status: "SUCCESS", PublicTokens: []string{"public-polled"}}}}
 	f.send(tokenPolledMsg{half: flows.HalfSession, token: fixedToken2, status: polled})
-	if f.m.session.fin.exchanging {
+	if f.session().mach.Fin.Exchanging {
 		t.Fatal("exchanged from polling before the webhook timeout: a broken webhook path would go unnoticed")
 	}
 	// A timeout for an older token is stale.
 	f.send(webhookTimeoutMsg{half: flows.HalfSession, token: "link-old"})
-	if f.m.session.fin.timedOut {
+	if f.session().mach.Fin.TimedOut {
 		t.Fatal("a stale timeout was taken")
 	}
 	cmd := f.send(webhookTimeoutMsg{half: flows.HalfSession, token: fixedToken2})
-	if !f.m.session.fin.timedOut || f.m.session.fin.publicToken != "public-polled" || f.m.session.fin.source != "/link/token/get" {
-		t.Fatalf("fallback: %+v", f.m.session.fin)
+	if !f.session().mach.Fin.TimedOut || f.session().mach.Fin.PublicToken() != "public-polled" || f.session().mach.Fin.Source != "polling" {
+		t.Fatalf("fallback: %+v", f.session().mach.Fin)
 	}
 	if e, ok := await[stepErrMsg](cmd); !ok || e.step != "exchange public token" {
 		t.Fatal("no exchange after the fallback")
 	}
 	f.send(exchangedMsg{half: flows.HalfSession, item: fixedItem()})
-	if r := f.m.doneRecord(flows.HalfSession); r["passed"] != false {
-		t.Fatalf("done record %v: a half without a verified webhook did not pass", r)
+	if mach := f.session().mach; !mach.Done || mach.Passed {
+		t.Fatalf("done=%v passed=%v: a half without a verified webhook did not pass", mach.Done, mach.Passed)
 	}
 }
 
@@ -468,7 +470,7 @@ func TestNewTokenStartsOver(t *testing.T) {
 	f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, true)})
 	f.send(exchangedMsg{half: flows.HalfSession, item: fixedItem()})
 	cmd := f.key("n")
-	if f.m.session.token != nil || !f.m.session.creating || f.m.session.fin.item != nil {
+	if f.session().mach.Token != nil || !f.session().mach.Creating || f.session().mach.Fin.Item != nil {
 		t.Fatal("n did not start the half over")
 	}
 	if e, ok := await[stepErrMsg](cmd); !ok || e.step != "create link token" {
@@ -498,7 +500,7 @@ func TestSessionExitIsExplained(t *testing.T) {
 	f.open(flows.HalfSession)
 	exited := webhookEvent(1, "SESSION_FINISHED", true, `{}`, webhook.Webhook{Status: "EXITED", LinkToken: fixedToken2})
 	f.send(webhookReceivedMsg{ev: exited})
-	if f.m.session.fin.exchanging || !f.m.session.fin.waiting {
+	if f.session().mach.Fin.Exchanging || !f.session().mach.Fin.Waiting() {
 		t.Fatal("an EXITED session ended the wait")
 	}
 	v := f.m.View()
@@ -546,8 +548,8 @@ func TestRetryTunnel(t *testing.T) {
 		t.Fatal("t did something while the tunnel was still opening")
 	}
 	f.send(tunnelFailedMsg{err: &tunnel.Error{Provider: tunnel.ProviderNgrok, Cause: "NGROK_AUTHTOKEN is not set", Next: "set it"}})
-	if !f.m.c.tunnelFailed || !f.m.keys.Tunnel.Enabled() {
-		t.Fatalf("after a failure: tunnelFailed=%v, t enabled=%v", f.m.c.tunnelFailed, f.m.keys.Tunnel.Enabled())
+	if f.m.header.state != tunnelFailed || !f.m.keys.Tunnel.Enabled() {
+		t.Fatalf("after a failure: tunnel %v, t enabled=%v", f.m.header.state, f.m.keys.Tunnel.Enabled())
 	}
 	cmd := f.key("t")
 	if f.m.header.state != tunnelOpening || cmd == nil {
@@ -558,8 +560,8 @@ func TestRetryTunnel(t *testing.T) {
 		t.Fatal("the retry did not report back")
 	}
 	f.tunnelUp()
-	if f.m.c.tunnelFailed || f.m.keys.Tunnel.Enabled() {
-		t.Fatalf("after the tunnel came up: tunnelFailed=%v, t enabled=%v", f.m.c.tunnelFailed, f.m.keys.Tunnel.Enabled())
+	if f.m.header.state == tunnelFailed || f.m.keys.Tunnel.Enabled() {
+		t.Fatalf("after the tunnel came up: tunnel %v, t enabled=%v", f.m.header.state, f.m.keys.Tunnel.Enabled())
 	}
 }
 

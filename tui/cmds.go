@@ -14,7 +14,6 @@ import (
 	"github.com/aymanbagabas/go-osc52/v2"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/webhook"
 )
@@ -22,12 +21,7 @@ import (
 // Every Cmd here takes its inputs as arguments and never reads the model: it runs on another
 // goroutine while Update goes on changing the model.
 
-// pollInterval is how often an open half asks /link/token/get how its session is going.
-const pollInterval = 2 * time.Second
-
 var errNoEnv = errors.New("no Plaid environment was set up (tui.Options.Env is nil); start the app with `go run .`")
-
-var errNoEmulator = errors.New("this needs the local emulator, which only runs in demo mode (unset PLAID_CLIENT_ID/PLAID_SECRET)")
 
 // openTunnelCmd opens the tunnel and starts the receiver. The receiver's channel is read here, after
 // OpenTunnel returned, so that Update never touches env's fields.
@@ -43,7 +37,7 @@ func openTunnelCmd(ctx context.Context, env *flows.Env) tea.Cmd {
 		if t == nil {
 			return tunnelFailedMsg{err: errors.New("the tunnel opened but returned nothing (a bug in flows.OpenTunnel)")}
 		}
-		msg := tunnelOpenedMsg{provider: t.Provider, url: t.URL, webhookURL: t.WebhookURL(), freePlan: t.FreePlan()}
+		msg := tunnelOpenedMsg{provider: t.Provider, url: t.URL, webhookURL: t.WebhookURL(), freePlan: t.FreePlan(), tokenSource: t.TokenSource}
 		if rcv := env.CurrentReceiver(); rcv != nil {
 			msg.events = rcv.Events()
 		}
@@ -65,87 +59,80 @@ func waitForEventCmd(ch <-chan webhook.Event) tea.Cmd {
 	}
 }
 
-// createTokenCmd creates the half's Hosted Link token.
+// createTokenCmd creates the half's Hosted Link token: with the tunnel's webhook, or without one
+// (noWebhook) when the tunnel failed (the session is then followed by polling).
 func createTokenCmd(ctx context.Context, env *flows.Env, half flows.Half, noWebhook bool) tea.Cmd {
 	return func() tea.Msg {
 		if env == nil {
-			return stepErrMsg{step: "create link token", half: half, err: errNoEnv}
+			return stepErrMsg{step: stepCreate, half: half, err: errNoEnv}
 		}
 		create := env.CreateHostedLinkToken
 		if noWebhook {
-			create = env.CreatePollingLinkToken // the tunnel failed: follow the session by polling
+			create = env.CreatePollingLinkToken
 		}
 		lt, err := create(ctx, half)
 		if err != nil {
-			return stepErrMsg{step: "create link token", half: half, err: err}
+			return stepErrMsg{step: stepCreate, half: half, err: err}
 		}
-		return linkTokenCreatedMsg{half: half, token: lt}
+		skew, _ := env.ClockSkew()
+		return linkTokenCreatedMsg{half: half, token: lt, clockWarning: env.ClockWarning(), clockSkew: skew}
 	}
-}
-
-// pollTickCmd waits pollInterval, then asks for a poll of token.
-func pollTickCmd(half flows.Half, token string) tea.Cmd {
-	return tea.Tick(pollInterval, func(time.Time) tea.Msg { return pollTickMsg{half: half, token: token} })
 }
 
 // getLinkTokenCmd calls /link/token/get.
 func getLinkTokenCmd(ctx context.Context, env *flows.Env, half flows.Half, token string, now func() time.Time) tea.Cmd {
 	return func() tea.Msg {
 		if env == nil {
-			return stepErrMsg{step: "poll /link/token/get", half: half, err: errNoEnv}
+			return stepErrMsg{step: stepPoll, half: half, err: errNoEnv}
 		}
 		st, err := env.GetLinkToken(ctx, token)
 		if err != nil {
-			return stepErrMsg{step: "poll /link/token/get", half: half, err: err}
+			return stepErrMsg{step: stepPoll, half: half, err: err}
 		}
 		return tokenPolledMsg{half: half, token: token, status: st, at: now()}
 	}
-}
-
-// webhookTimeoutCmd fires once d after a half began waiting for SESSION_FINISHED.
-func webhookTimeoutCmd(d time.Duration, half flows.Half, token string) tea.Cmd {
-	return tea.Tick(d, func(time.Time) tea.Msg { return webhookTimeoutMsg{half: half, token: token} })
 }
 
 // exchangeCmd exchanges the public token and reads the Item and its accounts.
 func exchangeCmd(ctx context.Context, env *flows.Env, half flows.Half, publicToken string) tea.Cmd {
 	return func() tea.Msg {
 		if env == nil {
-			return stepErrMsg{step: "exchange public token", half: half, err: errNoEnv}
+			return stepErrMsg{step: stepExchange, half: half, err: errNoEnv}
 		}
 		item, err := env.Exchange(ctx, publicToken)
 		if err != nil {
-			return stepErrMsg{step: "exchange public token", half: half, err: err}
+			return stepErrMsg{step: stepExchange, half: half, err: err}
 		}
 		return exchangedMsg{half: half, item: item}
 	}
 }
 
-// restoreCmd brings every down institution back; the emulator then "sends" the recovery e-mails.
-func restoreCmd(em *emulator.Emulator) tea.Cmd {
+// restoreCmd brings every down institution back through flows; the emulator then "sends" the
+// recovery e-mails.
+func restoreCmd(env *flows.Env, half flows.Half) tea.Cmd {
 	return func() tea.Msg {
-		if em == nil {
-			return stepErrMsg{step: "bring the institution back", half: flows.HalfSignup, err: errNoEmulator}
+		if env == nil {
+			return stepErrMsg{step: stepRestore, half: half, err: errNoEnv}
 		}
-		sent, err := em.RestoreInstitution("")
+		sent, inbox, err := env.RestoreBank()
 		if err != nil {
-			return stepErrMsg{step: "bring the institution back", half: flows.HalfSignup, err: err}
+			return stepErrMsg{step: stepRestore, half: half, err: err}
 		}
-		return institutionRestoredMsg{sent: sent, inbox: em.Inbox()}
+		return institutionRestoredMsg{half: half, sent: sent, inbox: inbox}
 	}
 }
 
-// autoCompleteCmd walks a Hosted Link session with the emulator, as a user on a phone would.
-func autoCompleteCmd(ctx context.Context, em *emulator.Emulator, half flows.Half, recovery bool, url string, c emulator.Credentials) tea.Cmd {
+// autoCompleteCmd walks a Hosted Link session with the emulator (through flows), as a user on a
+// phone would.
+func autoCompleteCmd(ctx context.Context, env *flows.Env, half flows.Half, a flows.CompleteSession) tea.Cmd {
 	return func() tea.Msg {
-		step := "auto-complete the Hosted Link session"
-		if em == nil {
-			return stepErrMsg{step: step, half: half, err: errNoEmulator}
+		if env == nil {
+			return stepErrMsg{step: stepAuto, half: half, err: errNoEnv}
 		}
-		if err := em.CompleteSession(ctx, url, c); err != nil {
-			return stepErrMsg{step: step, half: half, err: err}
+		if err := env.CompleteSession(ctx, a.URL, a.Creds); err != nil {
+			return stepErrMsg{step: stepAuto, half: half, err: err}
 		}
-		return autoCompletedMsg{half: half, recovery: recovery, url: url}
+		return autoCompletedMsg{half: half, recovery: a.Recovery, url: a.URL}
 	}
 }
 

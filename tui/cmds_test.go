@@ -75,9 +75,14 @@ func TestWriteRecordsInOrder(t *testing.T) {
 	f := newFixture(t, true, 100, 30)
 	f.m.transcript = tr
 	f.tunnelUp()
-	f.key("2")
+	// Opening the half records ready (the machine waits for nothing: the tunnel is up).
+	w, ok := await[transcriptWrittenMsg](f.key("2"))
+	if !ok || w.err != nil {
+		t.Fatalf("write: %+v %v", w, ok)
+	}
+	f.send(w)
 	cmd := f.send(linkTokenCreatedMsg{half: flows.HalfSession, token: f.token(flows.HalfSession)})
-	w, ok := await[transcriptWrittenMsg](cmd)
+	w, ok = await[transcriptWrittenMsg](cmd)
 	if !ok || w.err != nil {
 		t.Fatalf("write: %+v %v", w, ok)
 	}
@@ -98,7 +103,7 @@ func TestWriteRecordsInOrder(t *testing.T) {
 	for _, r := range recs {
 		names = append(names, r["event"].(string))
 	}
-	if got := strings.Join(names, ","); got != "link_token_created,webhook,error" {
+	if got := strings.Join(names, ","); got != "ready,link_token_created,waiting,webhook,error" {
 		t.Fatalf("transcript: %s", got)
 	}
 }

@@ -6,7 +6,6 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/webhook"
 	"github.com/bankdown/linkrecovery/tunnel"
@@ -48,16 +47,14 @@ func newFixtureWith(t *testing.T, demo bool, w, h int, o Options) *fixture {
 	o.Now = c.now
 	m := newModel(o)
 	if demo {
-		em, err := emulator.New(emulator.Config{Now: c.now})
-		if err != nil {
-			t.Fatalf("emulator.New: %v", err)
-		}
-		t.Cleanup(func() { _ = em.Close() })
-		m.c.em = em
+		// Demo-only steps show (the emulator itself is never called: no Env, Cmds are returned).
+		m.c.demo = true
+		m.halves = newHalves(m.c)
 	} else {
 		m.c.mode = flows.ModeSandbox
 		m.header.mode = flows.ModeSandbox
 		m.header.clientID, m.header.keysFrom = "5f3c00aa11bb22cc33dd0001", ".env"
+		m.halves = newHalves(m.c)
 	}
 	f := &fixture{t: t, m: m, clock: c}
 	f.send(tea.WindowSizeMsg{Width: w, Height: h})
@@ -138,10 +135,15 @@ func fixedItem() flows.Item {
 		}}
 }
 
-func fixedEmail() emulator.Email {
-	return emulator.Email{ID: "mail-1", To: emulator.RecoveryEmail, Subject: "First Platypus Bank is back",
+func fixedEmail() flows.Email {
+	return flows.Email{ID: "mail-1", To: "example@plaid.com", Subject: "First Platypus Bank is back",
 		URL: fixedMail, InstitutionID: "ins_109508", InstitutionName: "First Platypus Bank", LinkToken: fixedToken1,
 		SentAt: t0.Add(30 * time.Second)}
 }
+
+// signup and session are the halves' screens.
+func (f *fixture) signup() *signupModel { return f.m.half(flows.HalfSignup).(*signupModel) }
+
+func (f *fixture) session() *sessionModel { return f.m.half(flows.HalfSession).(*sessionModel) }
 
 func teaSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }

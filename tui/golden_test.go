@@ -7,7 +7,6 @@ import (
 
 	"github.com/charmbracelet/x/exp/golden"
 
-	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/webhook"
 	"github.com/bankdown/linkrecovery/tunnel"
@@ -38,7 +37,7 @@ var goldenScenarios = []struct {
 		f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown+","+evIssueFollowed)})
 		f.clock.t = t0.Add(30 * time.Second)
 		mail := fixedEmail()
-		f.send(institutionRestoredMsg{sent: []emulator.Email{mail}, inbox: []emulator.Email{mail}})
+		f.send(institutionRestoredMsg{half: flows.HalfSignup, sent: []flows.Email{mail}, inbox: []flows.Email{mail}})
 		f.clock.t = t0.Add(41 * time.Second)
 	}},
 	{"signup_sandbox_done", false, func(f *fixture) {
@@ -73,7 +72,7 @@ var goldenScenarios = []struct {
 		f.open(flows.HalfSignup)
 		f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown+","+evIssueFollowed)})
 		mail := fixedEmail()
-		f.send(institutionRestoredMsg{sent: []emulator.Email{mail}, inbox: []emulator.Email{mail}})
+		f.send(institutionRestoredMsg{half: flows.HalfSignup, sent: []flows.Email{mail}, inbox: []flows.Email{mail}})
 		f.send(webhookReceivedMsg{ev: sessionFinished(2, fixedToken1, true)})
 		it := fixedItem()
 		for i := 0; i < 6; i++ {

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"github.com/bankdown/linkrecovery/flows"
 	"strings"
 	"testing"
 
@@ -53,16 +54,16 @@ func TestFreePlanNoteOnScreen(t *testing.T) {
 
 // Plaid redirects to /complete on success and on exit: the checklist says which once Plaid has.
 func TestCompleteOutcome(t *testing.T) {
-	f := finishTracker{completeSeen: true}
-	if got := f.completeOutcome(); !strings.Contains(got, "success or exit") {
+	f := flows.Finish{CompleteSeen: true}
+	if got := completeOutcome(f); !strings.Contains(got, "success or exit") {
 		t.Errorf("unknown outcome: %q", got)
 	}
-	f.exits = []string{"webhook #1: status EXITED, no public token"}
-	if got := f.completeOutcome(); !strings.Contains(got, "left Link without an Item") {
+	f.Exits = []string{"webhook #1: status EXITED, no public token"}
+	if got := completeOutcome(f); !strings.Contains(got, "left Link without an Item") {
 		t.Errorf("exit: %q", got)
 	}
-	f.webhookStatus = "SUCCESS"
-	if got := f.completeOutcome(); !strings.Contains(got, "finished with an Item") {
+	f.WebhookStatus = "SUCCESS"
+	if got := completeOutcome(f); !strings.Contains(got, "finished with an Item") {
 		t.Errorf("success: %q", got)
 	}
 }

@@ -19,14 +19,8 @@ type homeModel struct {
 
 func newHomeModel(c *common) homeModel { return homeModel{c: c} }
 
-var homeItems = []struct {
-	half  flows.Half
-	title string
-	about string
-}{
-	{flows.HalfSignup, "Half 1 · Sign-up", "log in while the bank is down and opt in to the recovery e-mail"},
-	{flows.HalfSession, "Half 2 · Session", "finish a Hosted Link session and receive SESSION_FINISHED, then exchange"},
-}
+// homeItems are the scenarios, in menu order; their prose comes from flows.
+var homeItems = flows.Scenarios
 
 // update handles a key and returns the chosen half, if any.
 func (m homeModel) update(msg tea.KeyMsg, k keyMap) (homeModel, flows.Half) {
@@ -40,7 +34,7 @@ func (m homeModel) update(msg tea.KeyMsg, k keyMap) (homeModel, flows.Half) {
 	case key.Matches(msg, k.Down):
 		m.cursor = min(len(homeItems)-1, m.cursor+1)
 	case key.Matches(msg, k.Select):
-		return m, homeItems[m.cursor].half
+		return m, homeItems[m.cursor].Half()
 	}
 	return m, 0
 }
@@ -54,7 +48,7 @@ func (m homeModel) View(w, h int) string {
 		if i == m.cursor {
 			marker, st = "› ", s.MenuSelected
 		}
-		lines = append(lines, st.Render(marker+strconv.Itoa(int(it.half))+"  "+it.title), s.Muted.Render(ansi.Wrap("     "+it.about, w, "")))
+		lines = append(lines, st.Render(marker+strconv.Itoa(int(it.Half()))+"  "+it.Title()), s.Muted.Render(ansi.Wrap("     "+it.About(), w, "")))
 	}
 	lines = append(lines, "")
 	if m.c.mode == flows.ModeSandbox {

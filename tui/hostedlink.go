@@ -1,96 +1,291 @@
 package tui
 
 import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/flows"
 )
 
-// hostedLink is what both halves share: a Hosted Link token being created or shown with its QR
-// code, the /link/token/get polling that follows its session while the half is on screen, and an
-// auto-complete in flight.
-type hostedLink struct {
-	half     flows.Half
-	creating bool
-	token    *flows.LinkToken
-	qr       qrCode
-	polling  bool
-	auto     bool          // an auto-complete is running
-	fin      finishTracker // the session whose Item this half waits for
+// halfModel is one half on screen, whatever its scenario: the root holds one per flows.Scenario
+// and talks to them only through this interface. A new scenario's screen is a type that embeds
+// *hostedLink (the driver every half shares) and adds its View and its own keys.
+type halfModel interface {
+	// driver is the half's machine driver (token, QR code, cards, records).
+	driver() *hostedLink
+	// update takes a message after the driver has fed it to the machine (scenario extras).
+	update(msg tea.Msg) tea.Cmd
+	// key takes a key the root did not handle; it may return a Cmd.
+	key(msg tea.KeyMsg, k keyMap) tea.Cmd
+	// enableKeys turns on the scenario's keys that work now (the root has turned them all off).
+	enableKeys(k *keyMap)
+	// View renders the half in a w×h body.
+	View(w, h int, spin string) string
+	// url is what o opens and v shows; currentQR its code.
+	url() string
+	currentQR() qrCode
 }
+
+// newHalves builds one half per scenario, in menu order. A new scenario adds a line here.
+func newHalves(c *common) []halfModel {
+	var out []halfModel
+	for _, sc := range flows.Scenarios {
+		h := newHostedLink(c, sc)
+		switch sc.(type) {
+		case flows.SignupScenario:
+			out = append(out, &signupModel{hostedLink: h})
+		default:
+			out = append(out, &sessionModel{hostedLink: h})
+		}
+	}
+	return out
+}
+
+// hostedLink drives one half's flows.Machine: it turns the half's messages into the machine's
+// inputs, stamped with the injected clock, and the machine's actions into tea.Cmds and ticks. It
+// also holds what only a screen needs: the QR code and the credential card in focus.
+type hostedLink struct {
+	c     *common
+	sc    flows.Scenario
+	mach  *flows.Machine
+	qr    qrCode
+	qrFor string // the URL qr encodes
+	focus int    // the credential c copies
+}
+
+func newHostedLink(c *common, sc flows.Scenario) *hostedLink {
+	h := &hostedLink{c: c, sc: sc}
+	h.mach = flows.NewMachine(sc, flows.MachineOptions{Mode: c.mode, PlaidURL: c.plaidURL,
+		WebhookTimeout: c.cfg.WebhookTimeout, Auto: c.auto, CanRestore: c.demo})
+	h.mach.Step(flows.Visible{At: c.now, On: false}) // polling waits until the half is on screen
+	return h
+}
+
+func (h *hostedLink) driver() *hostedLink { return h }
+
+// half is the scenario's half.
+func (h *hostedLink) half() flows.Half { return h.sc.Half() }
+
+// token is the half's link token, or nil.
+func (h *hostedLink) token() *flows.LinkToken { return h.mach.Token }
+
+// done says whether the half reached its outcome.
+func (h *hostedLink) done() bool { return h.mach.Done }
 
 // owns says whether a message about token is for this half's current token (a new token makes
 // answers about the old one stale).
-func (h hostedLink) owns(token string) bool { return h.token != nil && h.token.Token == token }
-
-// started records a created token and returns what follows it: polling while the half is on
-// screen, and with --auto the emulator completing the session with creds.
-func (h *hostedLink) started(c *common, lt flows.LinkToken, open bool, creds emulator.Credentials) []tea.Cmd {
-	h.creating = false
-	h.token = &lt
-	h.qr = newQRCode(lt.HostedLinkURL)
-	var cmds []tea.Cmd
-	if open {
-		h.polling = true
-		cmds = append(cmds, pollTickCmd(h.half, lt.Token))
-	}
-	if c.auto {
-		h.auto = true
-		cmds = append(cmds, autoCompleteCmd(c.ctx, c.em, h.half, false, lt.HostedLinkURL, creds))
-	}
-	return cmds
+func (h *hostedLink) owns(token string) bool {
+	return h.mach.Token != nil && h.mach.Token.Token == token
 }
 
-// pollTick answers a pollTickMsg with the next /link/token/get, or stops polling once the half is
-// off screen or done, or the tick is about an older token.
-func (h *hostedLink) pollTick(c *common, msg pollTickMsg, open, done bool) tea.Cmd {
-	if !h.owns(msg.token) || !open || done {
-		h.polling = false
-		return nil
-	}
-	return getLinkTokenCmd(c.ctx, c.env, h.half, msg.token, c.nowFn)
+// needsSpinner says whether something is in flight.
+func (h *hostedLink) needsSpinner() bool {
+	m := h.mach
+	return m.Creating || m.Auto || m.Fin.Exchanging || (m.Fin.Waiting() && !m.Done) ||
+		(m.Signup() != nil && m.Signup().Restoring)
 }
 
-// failed undoes the in-flight state of a step that failed (the root shows the error once), and
-// keeps polling through a failed /link/token/get.
-func (h *hostedLink) failed(step string, open, done bool) tea.Cmd {
-	switch step {
-	case "create link token":
-		h.creating = false
-	case "exchange public token":
-		h.fin.exchanging = false
-	case "poll /link/token/get":
-		return h.pollFailed(open, done)
-	default:
-		h.auto = false
+// start begins the half (again) with a new token; it is made once the tunnel has settled.
+func (h *hostedLink) start() tea.Cmd {
+	h.focus = 0
+	return h.feed(flows.Start{At: h.c.now})
+}
+
+// setVisible tells the machine whether the half is on screen (it polls only then).
+func (h *hostedLink) setVisible(on bool) tea.Cmd { return h.feed(flows.Visible{At: h.c.now, On: on}) }
+
+// handle feeds a message to the machine, if it is one of its inputs.
+func (h *hostedLink) handle(msg tea.Msg) tea.Cmd {
+	if in := h.input(msg); in != nil {
+		return h.feed(in)
 	}
 	return nil
 }
 
-// pollFailed keeps polling through a failed /link/token/get (the root shows the error once) while
-// the half is on screen and not done.
-func (h *hostedLink) pollFailed(open, done bool) tea.Cmd {
-	if h.token == nil || !open || done {
-		h.polling = false
-		return nil
+// input turns a message into the machine's input (nil: not one).
+func (h *hostedLink) input(msg tea.Msg) flows.Input {
+	at := h.c.now
+	switch msg := msg.(type) {
+	case tunnelOpenedMsg:
+		return flows.TunnelUp{At: at, WebhookURL: msg.webhookURL, Provider: msg.provider, TokenSource: msg.tokenSource, FreePlan: msg.freePlan}
+	case tunnelFailedMsg:
+		return flows.TunnelDown{At: at, Err: msg.err}
+	case webhookReceivedMsg:
+		return flows.WebhookReceived{At: at, Event: msg.ev}
+	case receiverClosedMsg:
+		return flows.ReceiverStopped{At: at}
+	case linkTokenCreatedMsg:
+		return flows.TokenCreated{At: at, Token: msg.token, ClockWarning: msg.clockWarning, ClockSkew: msg.clockSkew}
+	case tokenPolledMsg:
+		return flows.Polled{At: at, Token: msg.token, Status: msg.status}
+	case pollTickMsg:
+		return flows.DeadlinePassed{At: at, Timer: flows.TimerPoll, Token: msg.token}
+	case webhookTimeoutMsg:
+		return flows.DeadlinePassed{At: at, Timer: flows.TimerWebhook, Token: msg.token}
+	case deadlineMsg:
+		return flows.DeadlinePassed{At: at, Timer: msg.timer, Token: msg.token}
+	case exchangedMsg:
+		return flows.Exchanged{At: at, Item: msg.item}
+	case autoCompletedMsg:
+		return flows.AutoCompleted{At: at, Recovery: msg.recovery}
+	case institutionRestoredMsg:
+		return flows.Restored{At: at, Sent: msg.sent, Inbox: msg.inbox}
+	case stepErrMsg:
+		if call, ok := stepCalls[msg.step]; ok {
+			return flows.CallFailed{At: at, Call: call, Err: msg.err}
+		}
 	}
-	return pollTickCmd(h.half, h.token.Token)
+	return nil
 }
 
-// resume restarts polling when the half is opened again.
-func (h *hostedLink) resume(done bool) tea.Cmd {
-	if h.token == nil || h.polling || done {
-		return nil
-	}
-	h.polling = true
-	return pollTickCmd(h.half, h.token.Token)
+// intent feeds a person's intent (a key) to the machine.
+func (h *hostedLink) intent(k flows.IntentKind) tea.Cmd {
+	return h.feed(flows.Intent{At: h.c.now, Kind: k})
 }
 
-// exchange exchanges a public token a session produced; "" means there is none yet.
-func (h hostedLink) exchange(c *common, publicToken string) tea.Cmd {
-	if publicToken == "" {
-		return nil
+// feed steps the machine and turns its actions into Cmds; records go to the root (c.emitted).
+func (h *hostedLink) feed(in flows.Input) tea.Cmd {
+	c, half := h.c, h.half()
+	var cmds []tea.Cmd
+	for _, a := range h.mach.Step(in) {
+		switch a := a.(type) {
+		case flows.Emit:
+			c.emitted = append(c.emitted, halfRecord{half: half, rec: a.Record})
+		case flows.CreateToken:
+			cmds = append(cmds, createTokenCmd(c.ctx, c.env, half, !a.Webhook))
+		case flows.PollToken:
+			cmds = append(cmds, getLinkTokenCmd(c.ctx, c.env, half, a.Token, c.nowFn))
+		case flows.Schedule:
+			var msg tea.Msg
+			switch a.Timer {
+			case flows.TimerPoll:
+				msg = pollTickMsg{half: half, token: a.Token}
+			case flows.TimerWebhook:
+				msg = webhookTimeoutMsg{half: half, token: a.Token}
+			default:
+				msg = deadlineMsg{half: half, token: a.Token, timer: a.Timer}
+			}
+			cmds = append(cmds, c.after(a.After, msg))
+		case flows.ExchangeToken:
+			cmds = append(cmds, exchangeCmd(c.ctx, c.env, half, a.PublicToken))
+		case flows.CompleteSession:
+			cmds = append(cmds, autoCompleteCmd(c.ctx, c.env, half, a))
+		case flows.RestoreBank:
+			cmds = append(cmds, restoreCmd(c.env, half))
+		case flows.Finished:
+			// The machine's state says so; the root's finalize shows it.
+		}
 	}
-	return exchangeCmd(c.ctx, c.env, h.half, publicToken)
+	h.syncQR()
+	return tea.Batch(cmds...)
+}
+
+// syncQR keeps the QR code on the token's URL.
+func (h *hostedLink) syncQR() {
+	if t := h.mach.Token; t != nil && t.HostedLinkURL != h.qrFor {
+		h.qr, h.qrFor = newQRCode(t.HostedLinkURL), t.HostedLinkURL
+	}
+	if h.mach.Token == nil && h.qrFor != "" {
+		h.qr, h.qrFor = qrCode{}, ""
+	}
+}
+
+// credentials are the scenario's credentials flattened, in tab order.
+func (h *hostedLink) credentials() []flows.Credential {
+	var out []flows.Credential
+	for _, c := range h.sc.Credentials() {
+		out = append(out, c.Items...)
+	}
+	return out
+}
+
+// hasCards says whether the credential cards are on screen.
+func (h *hostedLink) hasCards() bool {
+	ss := h.mach.Signup()
+	return len(h.credentials()) > 0 && h.mach.Token != nil && (ss == nil || !ss.Restored)
+}
+
+// moveFocus moves the credential focus by d, wrapping around.
+func (h *hostedLink) moveFocus(d int) {
+	if n := len(h.credentials()); n > 0 {
+		h.focus = ((h.focus+d)%n + n) % n
+	}
+}
+
+// focused is the credential c copies.
+func (h *hostedLink) focused() (flows.Credential, bool) {
+	creds := h.credentials()
+	if h.focus < 0 || h.focus >= len(creds) {
+		return flows.Credential{}, false
+	}
+	return creds[h.focus], true
+}
+
+// cardKeys handles tab, shift+tab (the cards); c is the root's (it owns the clipboard).
+func (h *hostedLink) cardKeys(msg tea.KeyMsg, k keyMap) bool {
+	switch {
+	case key.Matches(msg, k.NextCard):
+		h.moveFocus(1)
+	case key.Matches(msg, k.PrevCard):
+		h.moveFocus(-1)
+	default:
+		return false
+	}
+	return true
+}
+
+// enableCommonKeys turns on the keys every half has when they work now.
+func (h *hostedLink) enableCommonKeys(k *keyMap) {
+	m := h.mach
+	cards := h.hasCards()
+	k.Copy.SetEnabled(cards)
+	k.NextCard.SetEnabled(cards)
+	k.PrevCard.SetEnabled(cards)
+	k.Auto.SetEnabled(h.c.demo && m.Token != nil && !m.Auto && !m.Done)
+	k.NewToken.SetEnabled(!m.Creating)
+}
+
+// cardsView renders the credential cards; the focused value is bracketed (visible without colour).
+func (h *hostedLink) cardsView(width int) []string {
+	s := h.c.styles
+	labels := width >= 46
+	out := []string{s.Label.Render("Credentials (tab moves, c copies):")}
+	i := 0
+	for _, card := range h.sc.Credentials() {
+		var b strings.Builder
+		if labels {
+			b.WriteString(s.Label.Render(padRight(card.Title, 7)))
+		}
+		for j, it := range card.Items {
+			if j > 0 {
+				b.WriteString(" ")
+			}
+			if i == h.focus {
+				b.WriteString(s.CardFocused.Render("[" + it.Value + "]"))
+			} else {
+				b.WriteString(s.Card.Render(" " + it.Value + " "))
+			}
+			i++
+		}
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// tokenLines are the checklist's first lines: the token being made, or made.
+func (h *hostedLink) tokenLines(colW int, spin string) []string {
+	s, m := h.c.styles, h.mach
+	switch {
+	case m.Creating && !m.TunnelSettled():
+		return []string{s.Spinner.Render(spin) + " " + s.Text.Render(wrap("Waiting for the tunnel: the token carries its webhook URL…", colW-2))}
+	case m.Creating:
+		return []string{s.Spinner.Render(spin) + " " + s.Text.Render("Creating a Hosted Link token…")}
+	case m.Token == nil:
+		return []string{check(s, false, "Hosted Link token created"), s.Muted.Render("  press n to create one")}
+	case m.NoWebhook():
+		return []string{check(s, true, "Hosted Link token created (no webhook: polling)")}
+	}
+	return []string{check(s, true, "Hosted Link token created")}
 }

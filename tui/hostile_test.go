@@ -20,7 +20,6 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
-	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/secret"
 	"github.com/bankdown/linkrecovery/internal/webhook"
@@ -133,7 +132,7 @@ var hostileViews = []struct {
 		f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown+","+evIssueFollowed)})
 		mail := fixedEmail()
 		mail.Subject, mail.To, mail.URL = h, h+"@example.com", fixedMail+h
-		f.send(institutionRestoredMsg{sent: []emulator.Email{mail}, inbox: []emulator.Email{mail}})
+		f.send(institutionRestoredMsg{half: flows.HalfSignup, sent: []flows.Email{mail}, inbox: []flows.Email{mail}})
 	}},
 	{"Item and accounts", true, func(t *testing.T, f *fixture, h string) {
 		f.open(flows.HalfSession)

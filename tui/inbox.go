@@ -5,18 +5,18 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/flows"
 )
 
 // inboxModel is the demo's mailbox: the recovery e-mails the emulator "sent", newest first, and the
 // QR code of the selected one's link (it opens the recovery session).
 type inboxModel struct {
-	emails []emulator.Email
+	emails []flows.Email
 	sel    int
 	qr     qrCode
 }
 
-func newInboxModel(emails []emulator.Email) inboxModel {
+func newInboxModel(emails []flows.Email) inboxModel {
 	m := inboxModel{emails: emails}
 	if len(emails) > 0 {
 		m.qr = newQRCode(emails[0].URL)
@@ -35,9 +35,9 @@ func (m inboxModel) selectEmail(id string) inboxModel {
 	return m
 }
 
-func (m inboxModel) selected() (emulator.Email, bool) {
+func (m inboxModel) selected() (flows.Email, bool) {
 	if m.sel < 0 || m.sel >= len(m.emails) {
-		return emulator.Email{}, false
+		return flows.Email{}, false
 	}
 	return m.emails[m.sel], true
 }

@@ -80,17 +80,17 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	}
 }
 
-// updateKeys enables exactly the keys that do something now, so help shows only those.
+// updateKeys enables exactly the keys that do something now, so help shows only those. The
+// half on screen turns on its own keys (halfModel.enableKeys).
 func (m *model) updateKeys() {
 	k := &m.keys
 	home := m.state == stateHome && !m.showInspector
-	half := m.state != stateHome && !m.showInspector
-	signup := m.state == stateSignup && !m.showInspector
+	hm := m.current()
+	onHalf := hm != nil && !m.showInspector
 	url := m.currentURL()
-	if m.halfDone(m.currentHalf()) {
+	if hm != nil && hm.driver().done() {
 		url = "" // nothing left to open or scan
 	}
-	demo := m.c.em != nil
 
 	k.Half1.SetEnabled(home)
 	k.Half2.SetEnabled(home)
@@ -99,24 +99,13 @@ func (m *model) updateKeys() {
 	k.Down.SetEnabled(home || m.showInspector)
 	k.PageUp.SetEnabled(m.showInspector)
 	k.PageDown.SetEnabled(m.showInspector)
-	k.Open.SetEnabled(half && url != "")
-	k.QR.SetEnabled(half && url != "")
-	cards := signup && m.signup.token != nil && !m.signup.restored
-	k.Copy.SetEnabled(cards)
-	k.NextCard.SetEnabled(cards)
-	k.PrevCard.SetEnabled(cards)
-	k.Restore.SetEnabled(signup && m.signup.canRestore())
-	k.Mark.SetEnabled(signup && m.signup.token != nil && !m.signup.progress().Done())
-	switch m.state {
-	case stateSignup:
-		k.Auto.SetEnabled(half && demo && m.signup.token != nil && !m.signup.auto && !m.signup.done())
-		k.NewToken.SetEnabled(half && !m.signup.creating)
-	case stateSession:
-		k.Auto.SetEnabled(half && demo && m.session.token != nil && !m.session.auto && !m.session.done())
-		k.NewToken.SetEnabled(half && !m.session.creating)
-	default:
-		k.Auto.SetEnabled(false)
-		k.NewToken.SetEnabled(false)
+	k.Open.SetEnabled(onHalf && url != "")
+	k.QR.SetEnabled(onHalf && url != "")
+	for _, b := range []*key.Binding{&k.Copy, &k.NextCard, &k.PrevCard, &k.Restore, &k.Mark, &k.Auto, &k.NewToken} {
+		b.SetEnabled(false)
+	}
+	if onHalf {
+		hm.enableKeys(k)
 	}
 	k.Tunnel.SetEnabled(m.header.state == tunnelFailed)
 	k.Back.SetEnabled(m.state != stateHome || m.showInspector || m.showQR)

@@ -3,20 +3,23 @@ package tui
 import (
 	"time"
 
-	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/webhook"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
 
+// Every message about a half carries its half, so the root hands it to that half's machine; the
+// half turns it into a flows.Input stamped with the clock (hostedLink.input).
+
 // tunnelOpenedMsg fires when env.OpenTunnel succeeded. It carries copies of what the header shows and
 // the receiver's event channel, so Update never reads the Env's fields.
 type tunnelOpenedMsg struct {
-	provider   tunnel.Provider
-	url        string
-	webhookURL string
-	freePlan   bool // ngrok's free plan: the phone meets ngrok's browser warning first
-	events     <-chan webhook.Event
+	provider    tunnel.Provider
+	url         string
+	webhookURL  string
+	freePlan    bool   // ngrok's free plan: the phone meets ngrok's browser warning first
+	tokenSource string // ngrok: where its authtoken came from
+	events      <-chan webhook.Event
 }
 
 // tunnelFailedMsg fires when env.OpenTunnel failed; the app keeps going (polling still works).
@@ -24,11 +27,13 @@ type tunnelFailedMsg struct{ err error }
 
 // linkTokenCreatedMsg fires when /link/token/create answered for a half.
 type linkTokenCreatedMsg struct {
-	half  flows.Half
-	token flows.LinkToken
+	half         flows.Half
+	token        flows.LinkToken
+	clockWarning string        // what Plaid's first answer said of our clock ("" when fine)
+	clockSkew    time.Duration // how far off it is
 }
 
-// pollTickMsg fires every pollInterval while a half with a token is open; it starts a /link/token/get.
+// pollTickMsg fires when a half's machine wants its next /link/token/get (flows.TimerPoll).
 type pollTickMsg struct {
 	half  flows.Half
 	token string
@@ -49,10 +54,18 @@ type webhookReceivedMsg struct{ ev webhook.Event }
 // receiverClosedMsg fires when the receiver's event channel closes (it stopped).
 type receiverClosedMsg struct{}
 
-// webhookTimeoutMsg fires Config.WebhookTimeout after a half began waiting for SESSION_FINISHED.
+// webhookTimeoutMsg fires when a half's webhook clock runs out (flows.TimerWebhook): the webhook
+// timeout after /link/token/get showed the session finished.
 type webhookTimeoutMsg struct {
 	half  flows.Half
 	token string
+}
+
+// deadlineMsg fires for a machine's other deadlines (e.g. flows.TimerEvents).
+type deadlineMsg struct {
+	half  flows.Half
+	token string
+	timer flows.Timer
 }
 
 // exchangedMsg fires when the public token was exchanged and the Item read.
@@ -63,8 +76,9 @@ type exchangedMsg struct {
 
 // institutionRestoredMsg fires when the emulator brought the institution back and sent e-mails.
 type institutionRestoredMsg struct {
-	sent  []emulator.Email
-	inbox []emulator.Email
+	half  flows.Half
+	sent  []flows.Email
+	inbox []flows.Email
 }
 
 // autoCompletedMsg fires when the emulator walked a Hosted Link session by itself (--auto or a).
@@ -91,3 +105,17 @@ type stepErrMsg struct {
 }
 
 func (e stepErrMsg) Error() string { return e.step + ": " + e.err.Error() }
+
+// The steps of stepErrMsg that are a machine's calls, and the call each one is.
+const (
+	stepCreate   = "create link token"
+	stepPoll     = "poll /link/token/get"
+	stepExchange = "exchange public token"
+	stepAuto     = "auto-complete the Hosted Link session"
+	stepRestore  = "bring the institution back"
+)
+
+var stepCalls = map[string]flows.Call{
+	stepCreate: flows.CallCreateToken, stepPoll: flows.CallPoll, stepExchange: flows.CallExchange,
+	stepAuto: flows.CallAutoComplete, stepRestore: flows.CallRestore,
+}

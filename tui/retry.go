@@ -6,7 +6,6 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
 
@@ -26,9 +25,9 @@ func (m *model) clearRetried(msg tea.KeyMsg) {
 		}
 		m.errs = out
 	case key.Matches(msg, k.Auto):
-		m.clearErr("auto-complete the Hosted Link session", h)
+		m.clearErr(stepAuto, h)
 	case key.Matches(msg, k.Restore):
-		m.clearErr("bring the institution back", flows.HalfSignup)
+		m.clearErr(stepRestore, h)
 	case key.Matches(msg, k.Open):
 		m.clearErr("open the browser", 0)
 	case key.Matches(msg, k.Copy):

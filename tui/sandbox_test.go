@@ -48,17 +48,17 @@ func TestTeaHalf2SandboxMode(t *testing.T) {
 	waitForText(t, tm, testWait, "SANDBOX", "SESSION_FINISHED received: verified", "item_id")
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(testWait)).(model)
-	fin := fm.session.fin
-	if fin.item == nil || fin.source != "webhook" {
+	fin := fm.half(flows.HalfSession).driver().mach.Fin
+	if fin.Item == nil || fin.Source != "webhook" {
 		t.Fatalf("final session: %+v", fin)
 	}
-	if v := fm.View(); strings.Contains(v, "DEMO") || strings.Contains(v, emu.Secret()) || strings.Contains(v, fin.item.AccessToken) {
+	if v := fm.View(); strings.Contains(v, "DEMO") || strings.Contains(v, emu.Secret()) || strings.Contains(v, fin.Item.AccessToken) {
 		t.Fatalf("the sandbox view shows DEMO or a secret:\n%s", v)
 	}
 	if err := tr.Close(); err != nil {
 		t.Fatal(err)
 	}
-	checkTranscript(t, readRecords(t, path), flows.HalfSession, *fin.item)
+	checkTranscript(t, readRecords(t, path), flows.HalfSession, *fin.Item)
 }
 
 // TestTeaHalf2TunnelFailedFallsBackToPolling: when the tunnel cannot open, the half still runs: the
@@ -94,7 +94,7 @@ func TestTeaHalf2TunnelFailedFallsBackToPolling(t *testing.T) {
 	waitForText(t, tm, testWait, "tunnel: failed", "following the session by polling", "Public token exchanged (from /link/token/get)")
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(testWait)).(model)
-	if fin := fm.session.fin; fin.item == nil || fin.source != "/link/token/get" || fin.webhookSeq != 0 {
+	if fin := fm.half(flows.HalfSession).driver().mach.Fin; fin.Item == nil || fin.Source != "polling" || fin.WebhookSeq != 0 {
 		t.Fatalf("final session: %+v", fin)
 	}
 	if ds := emu.Deliveries(); len(ds) != 0 {

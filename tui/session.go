@@ -5,218 +5,101 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/secret"
-	"github.com/bankdown/linkrecovery/internal/webhook"
 )
 
-// defaultWebhookTimeout is used when Config.WebhookTimeout is unset.
-const defaultWebhookTimeout = 3 * time.Minute
-
-// finishTracker follows one link token until its Item is in hand: a verified SESSION_FINISHED
-// webhook gives the public token; if none comes within the timeout, /link/token/get does, so a broken
-// webhook path is diagnosed instead of waited on forever. Both halves use it (half 1 for the session
-// opened from the recovery e-mail).
-type finishTracker struct {
-	token   string
-	waiting bool // started and not yet holding a public token
-	since   time.Time
-	timeout time.Duration
-
-	webhookSeq    int64    // the verified SESSION_FINISHED, 0 if none yet
-	webhookStatus string   // its status (SUCCESS, EXITED...)
-	rejected      []string // unverified SESSION_FINISHED webhooks, with the reason
-	quietExits    bool     // half 1: its own sign-up session ends without an Item by design
-	exits         []string // verified SESSION_FINISHED webhooks without a public token
-	completeSeen  bool     // the /complete page was opened
-
-	polledFinished bool // /link/token/get shows a finished session with public tokens
-	polledToken    string
-	polledExits    []string // finished sessions without an Item, per /link/token/get
-	timedOut       bool
-	noWebhook      bool // the token has no webhook (the tunnel failed): polling from the start
-
-	source      string // where the public token came from: "webhook" or "/link/token/get"
-	publicToken string
-	exchanging  bool
-	item        *flows.Item
-}
-
-func newFinishTracker(token string, now time.Time, timeout time.Duration) finishTracker {
-	if timeout <= 0 {
-		timeout = defaultWebhookTimeout
-	}
-	return finishTracker{token: token, waiting: true, since: now, timeout: timeout}
-}
-
-// isSessionFinished says whether ev is a SESSION_FINISHED webhook for token (one naming another
-// link token, e.g. from an earlier run, is not ours).
-func isSessionFinished(ev webhook.Event, token string) bool {
-	return flows.SessionFinished(ev) && (ev.Webhook.LinkToken == "" || ev.Webhook.LinkToken == token)
-}
-
-// onEvent takes a receiver event; it returns a public token when it is time to exchange one.
-func (f finishTracker) onEvent(ev webhook.Event) (finishTracker, string) {
-	if f.token == "" {
-		return f, ""
-	}
-	if ev.Kind == webhook.EventComplete {
-		f.completeSeen = true
-		return f, ""
-	}
-	if !isSessionFinished(ev, f.token) {
-		return f, ""
-	}
-	if !ev.Verified {
-		// Anyone can POST to a public URL: an unverified SESSION_FINISHED is shown and ignored.
-		reason := ev.Reason
-		if reason == "" {
-			reason = "no reason given"
+// finishLines render the wait for a session's Item (flows.Finish): the SESSION_FINISHED webhook,
+// the webhook clock and its fallback to /link/token/get, exits, forged webhooks and the exchange.
+func finishLines(c *common, m *flows.Machine, spin string, width int) []string {
+	s, f := c.styles, m.Fin
+	timeout := m.Options().WebhookTimeout
+	var out []string
+	switch {
+	case f.WebhookSeq != 0:
+		status := ""
+		if f.WebhookStatus != "" {
+			status = ", status " + f.WebhookStatus
 		}
-		f.rejected = append(f.rejected, fmt.Sprintf("#%d: %s", ev.Seq, reason))
-		return f, ""
-	}
-	if ev.Duplicate || f.webhookSeq != 0 {
-		return f, ""
-	}
-	toks := flows.PublicTokens(ev)
-	if len(toks) == 0 {
-		// A session that ended without an Item (EXITED, e.g. the sign-up session itself, whose
-		// webhook may arrive late): worth showing, but the wait goes on.
-		f.exits = append(f.exits, fmt.Sprintf("webhook #%d: status %s, no public token", ev.Seq, orDash(ev.Webhook.Status)))
-		return f, ""
-	}
-	f.webhookSeq = ev.Seq
-	f.webhookStatus = ev.Webhook.Status
-	if f.publicToken != "" {
-		return f, "" // the fallback already took the polled token
-	}
-	return f.take(toks[0], "webhook")
-}
-
-// onPoll takes a /link/token/get answer; after the timeout its public token is used.
-func (f finishTracker) onPoll(st flows.TokenStatus) (finishTracker, string) {
-	if tok := st.FirstPublicToken(); tok != "" {
-		f.polledFinished = true
-		f.polledToken = tok
-	}
-	f.polledExits = nil
-	for _, s := range st.Sessions {
-		if s.Finished && len(s.PublicTokens) == 0 {
-			f.polledExits = append(f.polledExits, fmt.Sprintf("session %s: status %s, exit %s", orDash(s.ID), orDash(s.Status), orDash(s.ExitCode)))
+		out = append(out, check(s, true, fmt.Sprintf("SESSION_FINISHED received: verified (webhook #%d%s)", f.WebhookSeq, inert(status))))
+	case f.Waiting():
+		el := c.now.Sub(f.Since)
+		if el < 0 {
+			el = 0
 		}
+		what := "Waiting for SESSION_FINISHED"
+		if f.TimedOut {
+			what = "Polling /link/token/get for the result"
+		}
+		out = append(out, s.Spinner.Render(spin)+" "+s.Text.Render(fmt.Sprintf("%s  %s", what, clock(el))))
+		if !f.TimedOut {
+			out = append(out, s.Muted.Render(wrap(fmt.Sprintf("  falls back to polling %s after finish", shortDur(timeout)), width)))
+		}
+	default:
+		out = append(out, check(s, false, "SESSION_FINISHED received"))
 	}
-	if f.waiting && f.timedOut && f.publicToken == "" && f.polledToken != "" {
-		return f.take(f.polledToken, "/link/token/get")
+	if f.NoWebhook {
+		out = append(out, s.Warn.Render(wrap("! This token has no webhook because the tunnel did not open: following the session by polling /link/token/get. Fix the tunnel (see the header), press t to retry it, then n for a token with a webhook.", width)))
+	} else if f.TimedOut {
+		msg := fmt.Sprintf("No SESSION_FINISHED webhook %s after the session finished: the webhook path looks broken (check the tunnel/URL). Falling back to /link/token/get.", shortDur(timeout))
+		out = append(out, s.Warn.Render(wrap("! "+msg, width)))
 	}
-	return f, ""
-}
-
-// withoutWebhook follows a token that has no webhook: its public token comes from /link/token/get
-// as soon as that shows one.
-func (f finishTracker) withoutWebhook() finishTracker {
-	f.noWebhook, f.timedOut = true, true
-	return f
-}
-
-// onTimeout is the webhook deadline passing.
-func (f finishTracker) onTimeout() (finishTracker, string) {
-	if !f.waiting || f.webhookSeq != 0 {
-		return f, ""
+	if f.PolledFinished() && f.WebhookSeq == 0 && !f.TimedOut {
+		out = append(out, s.Muted.Render(wrap("  /link/token/get says the session finished; waiting for its webhook", width)))
 	}
-	f.timedOut = true
-	if f.publicToken == "" && f.polledToken != "" {
-		return f.take(f.polledToken, "/link/token/get")
+	if exits := append(append([]string(nil), f.Exits...), f.PolledExits...); len(exits) > 0 && !f.QuietExits && f.Item == nil && !f.Exchanging {
+		out = append(out, s.Warn.Render(wrap("! A session ended without an Item ("+inert(strings.Join(exits, "; "))+"). Try again in the same link, or press n for a new token.", width)))
 	}
-	return f, ""
+	for _, r := range f.Rejected {
+		out = append(out, s.Bad.Render(wrap("✗ unverified SESSION_FINISHED "+inert(r)+" (ignored)", width)))
+	}
+	if f.CompleteSeen {
+		out = append(out, s.OK.Render("✓ ")+s.Text.Render(ansi.Truncate("completion page reached"+completeOutcome(f), width-2, "…")))
+	}
+	switch {
+	case f.Item != nil:
+		out = append(out, check(s, true, "Public token exchanged (from "+sourceName(f.Source)+")"))
+	case f.Exchanging:
+		out = append(out, s.Spinner.Render(spin)+" "+s.Text.Render("Exchanging the public token (from "+sourceName(f.Source)+")…"))
+	default:
+		out = append(out, check(s, false, "Public token exchanged"))
+	}
+	if m.Done && !m.Passed && m.Reason != "" && f.Item == nil {
+		out = append(out, s.Bad.Render(wrap("✗ "+inert(m.Reason)+" (press n for a new token)", width)))
+	}
+	return out
 }
-
-func (f finishTracker) take(publicToken, source string) (finishTracker, string) {
-	f.publicToken, f.source = publicToken, source
-	f.waiting, f.exchanging = false, true
-	return f, publicToken
-}
-
-func (f finishTracker) onExchanged(item flows.Item) finishTracker {
-	f.exchanging = false
-	f.item = &item
-	return f
-}
-
-// needsSpinner says whether something is in flight.
-func (f finishTracker) needsSpinner() bool { return f.waiting || f.exchanging }
 
 // completeOutcome says which way the session ended: Plaid redirects to completion_redirect_uri
 // both when the user finishes and when they exit, so the page alone cannot tell.
-func (f finishTracker) completeOutcome() string {
+func completeOutcome(f flows.Finish) string {
 	switch {
-	case f.item != nil || f.exchanging || f.webhookStatus == "SUCCESS" || f.polledFinished:
+	case f.Item != nil || f.Exchanging || f.WebhookStatus == "SUCCESS" || f.PolledFinished():
 		return ": Link finished with an Item"
-	case len(f.exits) > 0 || len(f.polledExits) > 0:
+	case len(f.Exits) > 0 || len(f.PolledExits) > 0:
 		return ": the user left Link without an Item"
 	}
 	return " (success or exit: Plaid will say which)"
 }
 
-// lines renders the tracker's checklist entries.
-func (f finishTracker) lines(c *common, spin string, width int) []string {
-	s := c.styles
-	var out []string
-	switch {
-	case f.webhookSeq != 0:
-		status := ""
-		if f.webhookStatus != "" {
-			status = ", status " + f.webhookStatus
-		}
-		out = append(out, check(s, true, fmt.Sprintf("SESSION_FINISHED received: verified (webhook #%d%s)", f.webhookSeq, inert(status))))
-	case f.waiting:
-		el := c.now.Sub(f.since)
-		if el < 0 {
-			el = 0
-		}
-		what := "Waiting for SESSION_FINISHED"
-		if f.timedOut {
-			what = "Polling /link/token/get for the result"
-		}
-		out = append(out, s.Spinner.Render(spin)+" "+s.Text.Render(fmt.Sprintf("%s  %s", what, clock(el))))
-		if !f.timedOut {
-			out = append(out, s.Muted.Render(fmt.Sprintf("  falls back to /link/token/get after %s", shortDur(f.timeout))))
-		}
-	default:
-		out = append(out, check(s, false, "SESSION_FINISHED received"))
+// loginOf is a credential pair as the screen shows it ("user_good / pass_good").
+func loginOf(c flows.Login) string { return c.Username + " / " + c.Password }
+
+// sourceName says where a public token came from, as the screen puts it.
+func sourceName(source string) string {
+	if source == "polling" {
+		return "/link/token/get"
 	}
-	if f.noWebhook {
-		out = append(out, s.Warn.Render(ansi.Wrap("! This token has no webhook because the tunnel did not open: following the session by polling /link/token/get. Fix the tunnel (see the header), press t to retry it, then n for a token with a webhook.", width, "")))
-	} else if f.timedOut {
-		msg := fmt.Sprintf("No SESSION_FINISHED webhook after %s: the webhook path looks broken (check the tunnel/URL). Falling back to /link/token/get.", shortDur(f.timeout))
-		out = append(out, s.Warn.Render(ansi.Wrap("! "+msg, width, "")))
-	}
-	if f.polledFinished && f.webhookSeq == 0 && !f.timedOut {
-		out = append(out, s.Muted.Render(ansi.Wrap("  /link/token/get says the session finished; waiting for its webhook", width, "")))
-	}
-	if exits := append(append([]string(nil), f.exits...), f.polledExits...); len(exits) > 0 && !f.quietExits && f.item == nil && !f.exchanging {
-		out = append(out, s.Warn.Render(ansi.Wrap("! A session ended without an Item ("+inert(strings.Join(exits, "; "))+"). Try again in the same link, or press n for a new token.", width, "")))
-	}
-	for _, r := range f.rejected {
-		out = append(out, s.Bad.Render(ansi.Wrap("✗ unverified SESSION_FINISHED "+inert(r)+" (ignored)", width, "")))
-	}
-	if f.completeSeen {
-		out = append(out, s.OK.Render("✓ ")+s.Text.Render(ansi.Truncate("completion page reached"+f.completeOutcome(), width-2, "…")))
-	}
-	switch {
-	case f.item != nil:
-		out = append(out, check(s, true, "Public token exchanged (from "+f.source+")"))
-	case f.exchanging:
-		out = append(out, s.Spinner.Render(spin)+" "+s.Text.Render("Exchanging the public token (from "+f.source+")…"))
-	default:
-		out = append(out, check(s, false, "Public token exchanged"))
-	}
-	return out
+	return source
 }
+
+// wrap wraps text at width cells.
+func wrap(text string, width int) string { return ansi.Wrap(text, width, "") }
 
 // itemView shows the exchanged Item in at most maxLines lines; the access token only ever masked.
 // Accounts that do not fit are counted rather than cut off silently.
@@ -270,97 +153,36 @@ func shortDur(d time.Duration) string {
 	return d.Round(time.Second).String()
 }
 
-// sessionModel is half 2: a Hosted Link session from token to Item.
+// sessionModel is the screen of flows.SessionScenario: a Hosted Link session from token to Item.
 type sessionModel struct {
-	c *common
-	hostedLink
+	*hostedLink
 }
 
-func newSessionModel(c *common) sessionModel {
-	return sessionModel{c: c, hostedLink: hostedLink{half: flows.HalfSession}}
-}
+func (m *sessionModel) update(tea.Msg) tea.Cmd { return nil }
 
-// create starts (or restarts) the half with a new token.
-func (m sessionModel) create() (sessionModel, tea.Cmd) {
-	m = sessionModel{c: m.c, hostedLink: hostedLink{half: flows.HalfSession, creating: true}}
-	return m, createTokenCmd(m.c.ctx, m.c.env, flows.HalfSession, m.c.tunnelFailed)
-}
-
-// done says the half reached its end.
-func (m sessionModel) done() bool { return m.fin.item != nil }
-
-func (m sessionModel) needsSpinner() bool { return m.creating || m.fin.needsSpinner() || m.auto }
-
-func (m sessionModel) update(msg tea.Msg, open bool) (sessionModel, tea.Cmd) {
-	c := m.c
-	switch msg := msg.(type) {
-	case linkTokenCreatedMsg:
-		m.fin = newFinishTracker(msg.token.Token, c.now, c.webhookTimeout)
-		cmds := m.started(c, msg.token, open, flows.AutoSessionCredentials)
-		if msg.token.Webhook == "" {
-			// No tunnel, no webhook: polling is all there is, from the start.
-			m.fin = m.fin.withoutWebhook()
-			return m, tea.Batch(cmds...)
-		}
-		return m, tea.Batch(append(cmds, webhookTimeoutCmd(m.fin.timeout, flows.HalfSession, msg.token.Token))...)
-	case pollTickMsg:
-		return m, m.pollTick(c, msg, open, m.done())
-	case tokenPolledMsg:
-		if !m.owns(msg.token) {
-			return m, nil
-		}
-		var pt string
-		m.fin, pt = m.fin.onPoll(msg.status)
-		return m, tea.Batch(m.exchange(m.c, pt), pollTickCmd(m.half, msg.token))
-	case webhookReceivedMsg:
-		var pt string
-		m.fin, pt = m.fin.onEvent(msg.ev)
-		return m, m.exchange(m.c, pt)
-	case webhookTimeoutMsg:
-		if !m.owns(msg.token) {
-			return m, nil
-		}
-		var pt string
-		m.fin, pt = m.fin.onTimeout()
-		return m, m.exchange(m.c, pt)
-	case exchangedMsg:
-		m.fin = m.fin.onExchanged(msg.item)
-		return m, nil
-	case autoCompletedMsg:
-		m.auto = false
-		return m, nil
-	case stepErrMsg:
-		return m, m.failed(msg.step, open, m.done())
+// key: the session half has no keys of its own beyond what every half has.
+func (m *sessionModel) key(msg tea.KeyMsg, k keyMap) tea.Cmd {
+	if key.Matches(msg, k.Auto) {
+		return m.intent(flows.IntentAutoComplete)
 	}
-	return m, nil
+	return nil
 }
 
-// resume restarts polling when the half is opened again.
-func (m sessionModel) resume() (sessionModel, tea.Cmd) {
-	cmd := m.hostedLink.resume(m.done())
-	return m, cmd
-}
-
-// autoComplete is the a key: walk this half's session with the emulator.
-func (m sessionModel) autoComplete() (sessionModel, tea.Cmd) {
-	if m.token == nil || m.auto || m.c.em == nil || m.done() {
-		return m, nil
-	}
-	m.auto = true
-	return m, autoCompleteCmd(m.c.ctx, m.c.em, flows.HalfSession, false, m.token.HostedLinkURL, flows.AutoSessionCredentials)
-}
+func (m *sessionModel) enableKeys(k *keyMap) { m.enableCommonKeys(k) }
 
 // url is what o opens and v shows.
-func (m sessionModel) url() string {
-	if m.token == nil {
-		return ""
+func (m *sessionModel) url() string {
+	if t := m.mach.Token; t != nil {
+		return t.HostedLinkURL
 	}
-	return m.token.HostedLinkURL
+	return ""
 }
 
+func (m *sessionModel) currentQR() qrCode { return m.qr }
+
 // View renders the half in a w×h body.
-func (m sessionModel) View(w, h int, spin string) string {
-	if m.token == nil || m.fin.item != nil {
+func (m *sessionModel) View(w, h int, spin string) string {
+	if m.mach.Token == nil || m.mach.Fin.Item != nil {
 		return clip(strings.Join(m.lines(w, false, h, spin), "\n"), w, h)
 	}
 	return layoutQR(m.qr, w, h, func(colW int, qrShown bool, needH int) []string {
@@ -369,33 +191,24 @@ func (m sessionModel) View(w, h int, spin string) string {
 }
 
 // lines is the checklist column at width colW.
-func (m sessionModel) lines(colW int, qrShown bool, needH int, spin string) []string {
-	s := m.c.styles
-	left := []string{s.Title.Render(ansi.Wrap("Half 2 · Session: finish Hosted Link, receive SESSION_FINISHED", colW, "")), ""}
-	switch {
-	case m.creating && !m.c.tunnelSettled:
-		left = append(left, s.Spinner.Render(spin)+" "+s.Text.Render(ansi.Wrap("Waiting for the tunnel: the token carries its webhook URL…", colW-2, "")))
-	case m.creating:
-		left = append(left, s.Spinner.Render(spin)+" "+s.Text.Render("Creating a Hosted Link token…"))
-	case m.token == nil:
-		left = append(left, check(s, false, "Hosted Link token created"), s.Muted.Render("  press n to create one"))
-	default:
-		left = append(left, check(s, true, "Hosted Link token created"))
-		if m.auto {
-			left = append(left, s.Spinner.Render(spin)+" "+s.Text.Render(ansi.Wrap("Completing the session with user_good / pass_good…", colW-2, "")))
-		}
-	}
-	if m.token == nil {
+func (m *sessionModel) lines(colW int, qrShown bool, needH int, spin string) []string {
+	s, mach := m.c.styles, m.mach
+	left := []string{s.Title.Render(wrap(m.sc.Goal(), colW)), ""}
+	left = append(left, m.tokenLines(colW, spin)...)
+	if mach.Token == nil {
 		return left
 	}
-	left = append(left, m.fin.lines(m.c, spin, colW)...)
-	if m.fin.item != nil {
+	if mach.Auto {
+		left = append(left, s.Spinner.Render(spin)+" "+s.Text.Render(wrap("Completing the session with "+loginOf(m.sc.AutoCredentials())+"…", colW-2)))
+	}
+	left = append(left, finishLines(m.c, mach, spin, colW)...)
+	if mach.Fin.Item != nil {
 		// needH is the body height here: the Item gets what the checklist leaves.
-		return append(left, "", itemView(s, *m.fin.item, colW, needH-lipgloss.Height(strings.Join(left, "\n"))-1))
+		return append(left, "", itemView(s, *mach.Fin.Item, colW, needH-lipgloss.Height(strings.Join(left, "\n"))-1))
 	}
 	left = append(left, urlBlock(m.c, "Hosted Link URL", m.qr, qrShown, colW, needH)...)
-	if m.token.RedirectURI != "" {
-		left = append(left, s.Label.Render("completion_redirect_uri: ")+s.Muted.Render(wrapURL(m.token.RedirectURI, colW)))
+	if mach.Token.RedirectURI != "" {
+		left = append(left, s.Label.Render("completion_redirect_uri: ")+s.Muted.Render(wrapURL(mach.Token.RedirectURI, colW)))
 	}
 	return left
 }

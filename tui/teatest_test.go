@@ -100,27 +100,27 @@ func checkTranscript(t *testing.T, recs []flows.Record, half flows.Half, item fl
 
 func TestTeaHalf2Auto(t *testing.T) {
 	fm, recs := runHalf(t, flows.HalfSession)
-	fin := fm.session.fin
-	if fin.item == nil || fin.item.ItemID == "" || fin.source != "webhook" || fin.webhookSeq == 0 {
+	fin := fm.half(flows.HalfSession).driver().mach.Fin
+	if fin.Item == nil || fin.Item.ItemID == "" || fin.Source != "webhook" || fin.WebhookSeq == 0 {
 		t.Fatalf("final session: %+v", fin)
 	}
-	if v := fm.View(); !strings.Contains(v, fin.item.ItemID) || strings.Contains(v, fin.item.AccessToken) {
+	if v := fm.View(); !strings.Contains(v, fin.Item.ItemID) || strings.Contains(v, fin.Item.AccessToken) {
 		t.Fatalf("final view:\n%s", v)
 	}
-	checkTranscript(t, recs, flows.HalfSession, *fin.item)
+	checkTranscript(t, recs, flows.HalfSession, *fin.Item)
 }
 
 func TestTeaHalf1Auto(t *testing.T) {
 	fm, recs := runHalf(t, flows.HalfSignup)
-	s := fm.signup
-	if p := s.progress(); !p.InstitutionDown || !p.OptedIn {
+	s := fm.half(flows.HalfSignup).(*signupModel)
+	if p := s.mach.Signup().Progress(); !p.InstitutionDown || !p.OptedIn {
 		t.Fatalf("sign-up steps not seen: %+v", p)
 	}
-	if !s.restored || len(s.inbox.emails) == 0 || s.inbox.emails[0].To != "example@plaid.com" {
-		t.Fatalf("no recovery e-mail: restored=%v inbox=%v", s.restored, s.inbox.emails)
+	if !s.mach.Signup().Restored || len(s.inbox.emails) == 0 || s.inbox.emails[0].To != "example@plaid.com" {
+		t.Fatalf("no recovery e-mail: restored=%v inbox=%v", s.mach.Signup().Restored, s.inbox.emails)
 	}
-	if s.fin.item == nil || s.fin.source != "webhook" {
-		t.Fatalf("recovery session: %+v", s.fin)
+	if s.mach.Fin.Item == nil || s.mach.Fin.Source != "webhook" {
+		t.Fatalf("recovery session: %+v", s.mach.Fin)
 	}
-	checkTranscript(t, recs, flows.HalfSignup, *s.fin.item)
+	checkTranscript(t, recs, flows.HalfSignup, *s.mach.Fin.Item)
 }

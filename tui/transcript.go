@@ -1,32 +1,12 @@
 package tui
 
 import (
-	"fmt"
-
 	"github.com/bankdown/linkrecovery/flows"
-	"github.com/bankdown/linkrecovery/internal/webhook"
 )
 
-// The transcript (--transcript) gets the same records as the headless run: link_token_created,
-// webhook, public_token_exchanged, error, done. They queue on the model and are written in order
-// by one Cmd at a time (finalize), never from Update itself.
-
-// doneRecord is the transcript's "done" for a half: it passed only if the Item came by a verified
-// webhook (or, against the Sandbox, the sign-up steps were seen), as the headless run judges it.
-func (m model) doneRecord(h flows.Half) flows.Record {
-	fin := m.session.fin
-	if h == flows.HalfSignup {
-		if m.c.em == nil {
-			return flows.Record{"event": "done", "half": int(h), "passed": true}
-		}
-		fin = m.signup.fin
-	}
-	r := flows.Record{"event": "done", "half": int(h), "passed": fin.source == "webhook", "via": fin.source}
-	if fin.source != "webhook" {
-		r["reason"] = "the session finished, but no verified SESSION_FINISHED webhook arrived: the webhook path is broken"
-	}
-	return r
-}
+// The transcript (--transcript) gets the records the halves' machines emit, the same records a
+// headless run of the same half writes (flows.Machine makes both). They queue on the model and are
+// written in order by one Cmd at a time (finalize), never from Update itself.
 
 // record queues a transcript record (written in order by finalize).
 func (m *model) record(r flows.Record) {
@@ -36,55 +16,40 @@ func (m *model) record(r flows.Record) {
 	m.records = append(m.records, r)
 }
 
-// recordEvent writes a receiver event as the headless run does (public tokens never in full).
-func (m *model) recordEvent(ev webhook.Event) {
-	switch ev.Kind {
-	case webhook.EventWebhook:
-		r := flows.Record{"event": "webhook", "seq": ev.Seq, "verified": ev.Verified, "duplicate": ev.Duplicate}
-		if w := ev.Webhook; w != nil {
-			r["webhook_type"], r["webhook_code"] = w.WebhookType, w.WebhookCode
-			if w.Status != "" {
-				r["status"] = w.Status
-			}
-			if w.LinkSessionID != "" {
-				r["link_session_id"] = w.LinkSessionID
-			}
-			if n := len(flows.PublicTokens(ev)); n > 0 {
-				r["public_token_count"] = n
+// takeEmitted queues what the machines emitted during this Update. A receiver event reaches every
+// half's machine and each one records it; only one of those records is kept (from from on in
+// c.emitted): the one of a half the event concerns, else the first.
+func (m *model) takeEmitted(eventFrom int) {
+	em := m.c.emitted
+	m.c.emitted = nil
+	if eventFrom >= 0 && eventFrom < len(em) {
+		keep := -1
+		for i := eventFrom; i < len(em); i++ {
+			if isEventRecord(em[i].rec) && (keep < 0 || (em[keep].rec["other_link_token"] != nil && em[i].rec["other_link_token"] == nil)) {
+				keep = i
 			}
 		}
-		if !ev.Verified {
-			r["reason"] = ev.Reason
-		}
-		m.record(r)
-	case webhook.EventRejected:
-		m.record(flows.Record{"event": "error", "step": "receiver",
-			"message": fmt.Sprintf("the webhook receiver refused a request (HTTP %d): %s", ev.Status, ev.Reason)})
-	case webhook.EventForward:
-		if f := ev.Forward; f != nil {
-			r := flows.Record{"event": "forwarded", "seq": f.Seq, "url": f.URL, "status_code": f.StatusCode,
-				"latency_ms": f.Latency.Milliseconds()}
-			if f.Err != "" {
-				r["error"] = f.Err
+		var out []halfRecord
+		out = append(out, em[:eventFrom]...)
+		for i := eventFrom; i < len(em); i++ {
+			if i == keep || !isEventRecord(em[i].rec) {
+				out = append(out, em[i])
 			}
-			m.record(r)
 		}
+		em = out
+	}
+	for _, hr := range em {
+		m.record(hr.rec)
 	}
 }
 
-func (m *model) recordExchange(msg exchangedMsg) {
-	via := m.session.fin.source
-	if msg.half == flows.HalfSignup {
-		via = m.signup.fin.source
+// isEventRecord says whether a record is the record of a receiver event (flows.EventRecord).
+func isEventRecord(r flows.Record) bool {
+	switch r["event"] {
+	case "webhook", "forwarded":
+		return true
+	case "error":
+		return r["step"] == "receiver"
 	}
-	accounts := make([]flows.Record, 0, len(msg.item.Accounts))
-	for _, a := range msg.item.Accounts {
-		acc := flows.Record{"account_id": a.ID, "name": a.Name, "mask": a.Mask, "type": a.Type, "subtype": a.Subtype}
-		if a.Balance != nil {
-			acc["balance_current"] = *a.Balance
-		}
-		accounts = append(accounts, acc)
-	}
-	m.record(flows.Record{"event": "public_token_exchanged", "half": int(msg.half), "item_id": msg.item.ItemID,
-		"institution_id": msg.item.InstitutionID, "accounts": accounts, "via": via})
+	return false
 }

@@ -1,10 +1,17 @@
 // Package tui is the Bubble Tea walk-through of both halves of Link Recovery testing.
 //
-// One package, a file per part: app.go routes and composes the screen; header, home, signup,
-// session (with the SESSION_FINISHED tracker both halves use), inspector, inbox and qr are the parts;
-// layout.go measures and places them; errors.go, help.go and transcript.go are the error box, the
-// footer and the --transcript records; cmds.go is every piece of I/O (tea.Cmds over flows/,
-// internal/webhook/ and the emulator), msgs.go every message, keys.go and styles.go the keys and styles.
+// The flow itself is not here: each half is a flows.Machine (a pure reducer) run by its
+// flows.Scenario. The TUI drives it: hostedlink.go turns messages into the machine's inputs
+// (stamped with the injected clock) and its actions into tea.Cmds and ticks, and keeps its records
+// for the transcript; the parts render the machine's state. The root (app.go) holds the halves
+// behind one interface (halfModel), one per scenario, and never switches on the half number.
+//
+// One package, a file per part: app.go routes and composes the screen; header, home, signup and
+// session (one file per scenario's screen, with the SESSION_FINISHED lines both share), inspector,
+// inbox and qr are the parts; layout.go measures and places them; errors.go, help.go and
+// transcript.go are the error box, the footer and the --transcript records; cmds.go is every piece
+// of I/O (tea.Cmds over flows/, internal/webhook/ and tunnel/; the emulator only through flows), msgs.go every
+// message, keys.go and styles.go the keys and styles.
 package tui
 
 import (
@@ -17,7 +24,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
-	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/termbg"
 	"github.com/bankdown/linkrecovery/tunnel"
@@ -51,21 +57,34 @@ type Options struct {
 // common is what every part of the TUI shares, by pointer (habit 9 of STYLE.md): the environment,
 // the styles, the size and the clock. Only Update writes it; Cmds get copies of what they need.
 type common struct {
-	ctx            context.Context
-	env            *flows.Env
-	em             *emulator.Emulator // nil outside demo mode
-	cfg            flows.Config
-	mode           flows.Mode
-	auto           bool
-	webhookTimeout time.Duration
-	styles         Styles
-	width, height  int         // the terminal
-	bodyW, bodyH   int         // the body between header and footer (set by finalize)
-	tunnelSettled  bool        // the tunnel is up or failed: tokens can be created
-	tunnelFailed   bool        // tokens are made without a webhook and followed by polling
-	debug          *log.Logger // nil: no debug log
-	nowFn          func() time.Time
-	now            time.Time // nowFn() at the start of the current Update
+	ctx           context.Context
+	env           *flows.Env
+	demo          bool // the local emulator runs: sessions can be walked and banks brought back
+	cfg           flows.Config
+	mode          flows.Mode
+	plaidURL      string
+	auto          bool
+	styles        Styles
+	width, height int         // the terminal
+	bodyW, bodyH  int         // the body between header and footer (set by finalize)
+	debug         *log.Logger // nil: no debug log
+	nowFn         func() time.Time
+	now           time.Time // nowFn() at the start of the current Update
+	// after turns a machine's deadline into a Cmd that delivers msg after d (tea.Tick; tests
+	// replace it to fire deadlines from an injected clock instead of waiting).
+	after func(d time.Duration, msg tea.Msg) tea.Cmd
+	// emitted are the records the halves' machines emitted during the current Update.
+	emitted []halfRecord
+}
+
+// halfRecord is a record and the half whose machine emitted it.
+type halfRecord struct {
+	half flows.Half
+	rec  flows.Record
+}
+
+func teaAfter(d time.Duration, msg tea.Msg) tea.Cmd {
+	return tea.Tick(d, func(time.Time) tea.Msg { return msg })
 }
 
 // New returns the root model.
@@ -83,19 +102,17 @@ func newModel(o Options) model {
 	}
 	cfg := o.Config
 	mode := cfg.Mode()
-	var em *emulator.Emulator
+	demo, plaidURL := false, cfg.PlaidURL
 	if o.Env != nil {
 		// Read once here, before the program runs, so no Cmd and Update ever race on the Env.
 		cfg = o.Env.Config()
 		mode = o.Env.Mode
-		em = o.Env.Emulator
+		demo = o.Env.CanDrive()
+		plaidURL = o.Env.PlaidURL
 	}
 	c := &common{
-		ctx: ctx, env: o.Env, em: em, cfg: cfg, mode: mode, auto: o.Auto && em != nil,
-		webhookTimeout: cfg.WebhookTimeout, styles: newStyles(o.Renderer, o.Background), debug: o.DebugLog, nowFn: nowFn, now: nowFn(),
-	}
-	if c.webhookTimeout <= 0 {
-		c.webhookTimeout = defaultWebhookTimeout
+		ctx: ctx, env: o.Env, demo: demo, cfg: cfg, mode: mode, plaidURL: plaidURL, auto: o.Auto && demo,
+		styles: newStyles(o.Renderer, o.Background), debug: o.DebugLog, nowFn: nowFn, now: nowFn(), after: teaAfter,
 	}
 	clip := o.Clipboard
 	if clip == nil {
@@ -109,8 +126,7 @@ func newModel(o Options) model {
 		spinner:    newSpinner(c.styles),
 		header:     headerModel{mode: mode, clientID: cfg.ClientID, keysFrom: cfg.KeysFrom, baseURL: cfg.PlaidURL, openingSince: c.now},
 		home:       newHomeModel(c),
-		signup:     newSignupModel(c),
-		session:    newSessionModel(c),
+		halves:     newHalves(c),
 		inspector:  newInspectorModel(c),
 		transcript: o.Transcript,
 		clipboard:  clip,
@@ -122,7 +138,7 @@ func newModel(o Options) model {
 			m.header.tokenSource = o.Env.Config().NgrokAuthtokenSource
 		}
 	}
-	if o.Half == flows.HalfSignup || o.Half == flows.HalfSession {
+	if _, ok := flows.ScenarioFor(o.Half); ok {
 		// --half: open it now; its token is created as soon as the tunnel has settled.
 		m, _ = m.openHalf(o.Half)
 	}
