@@ -14,7 +14,7 @@
 // Other files: config.go (Config, LoadConfig, --products), env.go (Env: Plaid client, emulator,
 // tunnel, receiver), demo.go (what only the demo's emulator can do, through the Env), link.go
 // (link tokens, sessions, progress, webhook helpers), exchange.go (public token → Item), errors.go
-// (PlaidError, hints, Mask), transcript.go (JSON lines, 0600).
+// (PlaidError, hints; secrets are masked by internal/secret), transcript.go (JSON lines, 0600).
 package flows
 
 import (
