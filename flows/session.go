@@ -28,6 +28,14 @@ func (SessionScenario) Goal() string {
 	return "Half 2 · Session: finish Hosted Link, receive SESSION_FINISHED"
 }
 
+// Credentials are the Sandbox login that finishes a session with an Item, as Plaid documents it
+// (the same the a key types in demo mode).
+func (SessionScenario) Credentials() []CredentialCard {
+	return []CredentialCard{
+		{"log in", []Credential{{"username", emulator.UserGood}, {"password", emulator.PassGood}}},
+	}
+}
+
 // AutoCredentials finish a session with an Item.
 func (SessionScenario) AutoCredentials() emulator.Credentials { return AutoSessionCredentials }
 

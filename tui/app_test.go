@@ -256,11 +256,37 @@ func TestCopyCredential(t *testing.T) {
 	if v := f.m.View(); !strings.Contains(v, "Copied the fallback username") {
 		t.Fatalf("no confirmation:\n%s", v)
 	}
-	// The session half has no credentials: c does nothing there.
+	// The session half has its own login: tab moves to the password, c copies it.
 	f.key("esc")
 	f.open(flows.HalfSession)
-	if cmd := f.key("c"); cmd != nil {
-		t.Fatal("c returned a Cmd in the session half")
+	f.key("tab")
+	if msg, ok := await[copiedMsg](f.key("c")); !ok || msg.value != "pass_good" {
+		t.Fatalf("copy in the session half gave %+v", msg)
+	}
+}
+
+// TestSessionHalfShowsItsCredentials: half 2 shows user_good / pass_good as cards in both modes,
+// until the Item is in.
+func TestSessionHalfShowsItsCredentials(t *testing.T) {
+	for _, demo := range []bool{true, false} {
+		f := newFixture(t, demo, 120, 40)
+		f.open(flows.HalfSession)
+		v := f.m.View()
+		if !strings.Contains(v, "Credentials (tab moves, c copies)") || !strings.Contains(v, "[user_good]") || !strings.Contains(v, " pass_good ") {
+			t.Fatalf("demo=%v: no credential cards in half 2:\n%s", demo, v)
+		}
+		if !f.m.keys.Copy.Enabled() || !f.m.keys.NextCard.Enabled() {
+			t.Fatalf("demo=%v: c and tab are off with the cards on screen", demo)
+		}
+		f.key("tab")
+		if v := f.m.View(); !strings.Contains(v, "[pass_good]") {
+			t.Fatalf("demo=%v: tab did not move the focus to the password:\n%s", demo, v)
+		}
+		f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, true)})
+		f.send(exchangedMsg{half: flows.HalfSession, item: fixedItem()})
+		if v := f.m.View(); strings.Contains(v, "pass_good") || f.m.keys.Copy.Enabled() {
+			t.Fatalf("demo=%v: the cards (or c) stay after the Item:\n%s", demo, v)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
 )
 
@@ -12,13 +13,36 @@ func (m model) footerHelp(w int) string {
 		return m.help.View(m.keys)
 	}
 	global := m.help.ShortHelpView(m.keys.globalKeys())
-	local := m.help
-	local.Width = max(1, w-lipgloss.Width(global)-lipgloss.Width(m.help.ShortSeparator))
-	screen := local.ShortHelpView(m.keys.screenKeys())
+	room := w - lipgloss.Width(global) - lipgloss.Width(m.help.ShortSeparator)
+	screen := fitShortHelp(m.help, m.keys.screenKeys(), room)
 	if screen == "" {
 		return global
 	}
 	return screen + m.help.Styles.ShortSeparator.Render(m.help.ShortSeparator) + global
+}
+
+// fitShortHelp is the short help of the first enabled keys that fit in room cells, with "…" when
+// some are left out (? shows them). bubbles/help's own cut lets a line overflow when the ellipsis
+// itself does not fit, which would wrap the footer onto a second line.
+func fitShortHelp(h help.Model, keys []key.Binding, room int) string {
+	var on []key.Binding
+	for _, k := range keys {
+		if k.Enabled() {
+			on = append(on, k)
+		}
+	}
+	h.Width = 0
+	tail := " " + h.Styles.Ellipsis.Inline(true).Render(h.Ellipsis)
+	for n := len(on); n > 0; n-- {
+		v := h.ShortHelpView(on[:n])
+		if n < len(on) {
+			v += tail
+		}
+		if lipgloss.Width(v) <= room {
+			return v
+		}
+	}
+	return ""
 }
 
 // newHelp is the footer's help, in s's colours, with a lighter separator than the default bullet.

@@ -201,10 +201,11 @@ func (h *hostedLink) credentials() []flows.Credential {
 	return out
 }
 
-// hasCards says whether the credential cards are on screen.
+// hasCards says whether the credential cards are on screen: from the token until the Item (or,
+// in half 1, the recovery e-mail, whose session takes other credentials).
 func (h *hostedLink) hasCards() bool {
 	ss := h.mach.Signup()
-	return len(h.credentials()) > 0 && h.mach.Token != nil && (ss == nil || !ss.Restored)
+	return len(h.credentials()) > 0 && h.mach.Token != nil && h.mach.Fin.Item == nil && (ss == nil || !ss.Restored)
 }
 
 // moveFocus moves the credential focus by d, wrapping around.

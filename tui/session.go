@@ -160,8 +160,11 @@ type sessionModel struct {
 
 func (m *sessionModel) update(tea.Msg) tea.Cmd { return nil }
 
-// key: the session half has no keys of its own beyond what every half has.
+// key handles the session half's keys: the cards and a.
 func (m *sessionModel) key(msg tea.KeyMsg, k keyMap) tea.Cmd {
+	if m.cardKeys(msg, k) {
+		return nil
+	}
 	if key.Matches(msg, k.Auto) {
 		return m.intent(flows.IntentAutoComplete)
 	}
@@ -205,6 +208,10 @@ func (m *sessionModel) lines(colW int, qrShown bool, needH int, spin string) []s
 	if mach.Fin.Item != nil {
 		// needH is the body height here: the Item gets what the checklist leaves.
 		return append(left, "", itemView(s, *mach.Fin.Item, colW, needH-lipgloss.Height(strings.Join(left, "\n"))-1))
+	}
+	if m.hasCards() {
+		left = append(left, "")
+		left = append(left, m.cardsView(colW)...)
 	}
 	left = append(left, urlBlock(m.c, "Hosted Link URL", m.qr, qrShown, colW, needH)...)
 	if mach.Token.RedirectURI != "" {
