@@ -799,6 +799,17 @@ func (s *stepper) intent(k IntentKind) {
 	}
 }
 
+// CanAutoNow says whether the a key (the emulator walks the current session) can work now: demo
+// mode, a token, no walk in flight, and a session left to walk (after half 1's opt-in the sign-up
+// session is over; the next one is the recovery e-mail's, once r brought the bank back).
+func CanAutoNow(m *Machine) bool {
+	if m.Token == nil || m.Auto || !m.o.CanAuto() {
+		return false
+	}
+	_, _, _, ok := m.sc.autoTarget(m)
+	return ok
+}
+
 // CanAuto says whether the emulator can walk sessions (demo mode).
 func (o MachineOptions) CanAuto() bool { return o.Mode == ModeDemo }
 

@@ -254,6 +254,29 @@ func (sc SignupScenario) intent(s *stepper, k IntentKind) {
 	}
 }
 
+// RestoreWhyNot says in a line why r (bring the bank back) does nothing now, or "" when it works.
+func RestoreWhyNot(m *Machine) string {
+	ss := m.Signup()
+	switch {
+	case ss == nil:
+		return "r brings the bank back in half 1 (sign-up) only."
+	case !m.o.CanRestore:
+		return "r needs the local emulator: the Sandbox cannot bring a bank back on demand."
+	case m.Token == nil:
+		return "r brings the bank back after the opt-in; create a token first (n)."
+	case ss.Restoring:
+		return "r: the institution is already coming back."
+	case ss.Restored:
+		return "r: the institution is back and the recovery e-mail is out."
+	case m.Done:
+		return "r: this half is over; press n to start again."
+	case !ss.Progress().OptedIn:
+		return fmt.Sprintf("r brings the bank back once the recovery opt-in is done: log in with %s / %s and opt in first (a does it here).",
+			emulator.UserGood, emulator.PassInstitutionDown)
+	}
+	return ""
+}
+
 // CanRestoreNow says whether bringing the bank back makes sense now (the r key).
 func CanRestoreNow(m *Machine) bool {
 	ss := m.Signup()
@@ -270,6 +293,10 @@ func (SignupScenario) autoTarget(m *Machine) (string, emulator.Credentials, bool
 			return "", emulator.Credentials{}, false, false
 		}
 		return ss.Mail.URL, AutoSessionCredentials, true, true
+	}
+	if ss.Progress().OptedIn || ss.Restoring {
+		// The sign-up session is over: walking its link again only meets "session ended".
+		return "", emulator.Credentials{}, false, false
 	}
 	return m.Token.HostedLinkURL, AutoSignupCredentials, false, true
 }

@@ -294,6 +294,12 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 		m.status = why
 		return m, nil
 	}
+	if hm := m.current(); hm != nil && !m.showInspector && !m.tiny() {
+		if why, ok := hm.keyWhy(msg, k); ok {
+			m.status = why
+			return m, nil
+		}
+	}
 	m.clearRetried(msg)
 	switch {
 	case key.Matches(msg, k.Quit):

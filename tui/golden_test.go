@@ -40,6 +40,11 @@ var goldenScenarios = []struct {
 		f.send(institutionRestoredMsg{half: flows.HalfSignup, sent: []flows.Email{mail}, inbox: []flows.Email{mail}})
 		f.clock.t = t0.Add(41 * time.Second)
 	}},
+	{"signup_demo_opted_in", true, func(f *fixture) {
+		// After the opt-in the footer offers r (bring the bank back), not a.
+		f.open(flows.HalfSignup)
+		f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown+","+evIssueFollowed)})
+	}},
 	{"signup_sandbox_done", false, func(f *fixture) {
 		f.open(flows.HalfSignup)
 		f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown+","+evIssueFollowed)})

@@ -23,6 +23,9 @@ type halfModel interface {
 	enableKeys(k *keyMap)
 	// View renders the half in a w×h body.
 	View(w, h int, spin string) string
+	// keyWhy explains, in a line, a key of this half that does nothing now (ok false: no
+	// explanation, the key is ignored as usual).
+	keyWhy(msg tea.KeyMsg, k keyMap) (why string, ok bool)
 	// url is what o opens and v shows; currentQR its code.
 	url() string
 	currentQR() qrCode
@@ -237,6 +240,9 @@ func (h *hostedLink) cardKeys(msg tea.KeyMsg, k keyMap) bool {
 	return true
 }
 
+// keyWhy: by default a half explains none of its disabled keys.
+func (h *hostedLink) keyWhy(tea.KeyMsg, keyMap) (string, bool) { return "", false }
+
 // enableCommonKeys turns on the keys every half has when they work now.
 func (h *hostedLink) enableCommonKeys(k *keyMap) {
 	m := h.mach
@@ -244,7 +250,7 @@ func (h *hostedLink) enableCommonKeys(k *keyMap) {
 	k.Copy.SetEnabled(cards)
 	k.NextCard.SetEnabled(cards)
 	k.PrevCard.SetEnabled(cards)
-	k.Auto.SetEnabled(h.c.demo && m.Token != nil && !m.Auto && !m.Done)
+	k.Auto.SetEnabled(h.c.demo && flows.CanAutoNow(m))
 	k.NewToken.SetEnabled(!m.Creating)
 }
 

@@ -109,6 +109,11 @@ func (m *model) updateKeys() {
 	}
 	k.Tunnel.SetEnabled(m.header.state == tunnelFailed)
 	k.Back.SetEnabled(m.state != stateHome || m.showInspector || m.showQR)
+	if m.showInspector {
+		k.Inspector.SetHelp("w", "close")
+	} else {
+		k.Inspector.SetHelp("w", "webhooks")
+	}
 	if m.help.ShowAll {
 		k.Help.SetHelp("?", "fewer keys")
 	} else {

@@ -50,6 +50,20 @@ func (m *signupModel) key(msg tea.KeyMsg, k keyMap) tea.Cmd {
 	return nil
 }
 
+// keyWhy explains an r that does nothing (before the opt-in, in Sandbox mode...).
+func (m *signupModel) keyWhy(msg tea.KeyMsg, k keyMap) (string, bool) {
+	r := k.Restore
+	if r.Enabled() {
+		return "", false
+	}
+	r.SetEnabled(true)
+	if !key.Matches(msg, r) {
+		return "", false
+	}
+	why := flows.RestoreWhyNot(m.mach)
+	return why, why != ""
+}
+
 func (m *signupModel) enableKeys(k *keyMap) {
 	m.enableCommonKeys(k)
 	k.Restore.SetEnabled(flows.CanRestoreNow(m.mach))
