@@ -45,6 +45,14 @@ var goldenScenarios = []struct {
 		f.open(flows.HalfSignup)
 		f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown+","+evIssueFollowed)})
 	}},
+	{"signup_demo_restoring", true, func(f *fixture) {
+		f.open(flows.HalfSignup)
+		f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown+","+evIssueFollowed)})
+		f.clock.t = t0.Add(20 * time.Second)
+		f.key("r")
+		f.clock.t = t0.Add(24 * time.Second) // the spinner shows how long the restore has run
+		f.send(teaSize(f.m.c.width, f.m.c.height))
+	}},
 	{"signup_sandbox_done", false, func(f *fixture) {
 		f.open(flows.HalfSignup)
 		f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown+","+evIssueFollowed)})

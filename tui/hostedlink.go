@@ -2,6 +2,7 @@ package tui
 
 import (
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -56,6 +57,44 @@ type hostedLink struct {
 	qr    qrCode
 	qrFor string // the URL qr encodes
 	focus int    // the credential c copies
+	since inFlight
+}
+
+// inFlight is when each step now in flight began: the machine's state, stamped with the clock of
+// the input that started it, so every spinner shows how long it has been going.
+type inFlight struct{ creating, auto, restoring, exchanging time.Time }
+
+// track stamps the steps that began with the last input and forgets those that ended.
+func (h *hostedLink) track() {
+	m, at := h.mach, h.c.now
+	stamp := func(t *time.Time, on bool) {
+		switch {
+		case !on:
+			*t = time.Time{}
+		case t.IsZero():
+			*t = at
+		}
+	}
+	ss := m.Signup()
+	stamp(&h.since.creating, m.Creating)
+	stamp(&h.since.auto, m.Auto)
+	stamp(&h.since.restoring, ss != nil && ss.Restoring)
+	stamp(&h.since.exchanging, m.Fin.Exchanging)
+}
+
+// elapsed is how long since t, as the spinners show it ("  0:07").
+func (h *hostedLink) elapsed(t time.Time) string {
+	d := h.c.now.Sub(t)
+	if t.IsZero() || d < 0 {
+		d = 0
+	}
+	return "  " + clock(d)
+}
+
+// spinLine is a spinner, its text wrapped to width, and how long it has been going.
+func (h *hostedLink) spinLine(spin, text string, since time.Time, width int) string {
+	s := h.c.styles
+	return s.Spinner.Render(spin) + " " + s.Text.Render(wrap(text+h.elapsed(since), width-2))
 }
 
 func newHostedLink(c *common, sc flows.Scenario) *hostedLink {
@@ -93,6 +132,7 @@ func (h *hostedLink) needsSpinner() bool {
 // start begins the half (again) with a new token; it is made once the tunnel has settled.
 func (h *hostedLink) start() tea.Cmd {
 	h.focus = 0
+	h.since = inFlight{} // a new token: nothing of the old one is in flight any more
 	return h.feed(flows.Start{At: h.c.now})
 }
 
@@ -182,6 +222,7 @@ func (h *hostedLink) feed(in flows.Input) tea.Cmd {
 		}
 	}
 	h.syncQR()
+	h.track()
 	return tea.Batch(cmds...)
 }
 
@@ -286,9 +327,9 @@ func (h *hostedLink) tokenLines(colW int, spin string) []string {
 	s, m := h.c.styles, h.mach
 	switch {
 	case m.Creating && !m.TunnelSettled():
-		return []string{s.Spinner.Render(spin) + " " + s.Text.Render(wrap("Waiting for the tunnel: the token carries its webhook URL…", colW-2))}
+		return []string{h.spinLine(spin, "Waiting for the tunnel: the token carries its webhook URL…", h.since.creating, colW)}
 	case m.Creating:
-		return []string{s.Spinner.Render(spin) + " " + s.Text.Render("Creating a Hosted Link token…")}
+		return []string{h.spinLine(spin, "Creating a Hosted Link token…", h.since.creating, colW)}
 	case m.Token == nil:
 		return []string{check(s, false, "Hosted Link token created"), s.Muted.Render("  press n to create one")}
 	case m.NoWebhook():

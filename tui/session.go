@@ -16,7 +16,8 @@ import (
 
 // finishLines render the wait for a session's Item (flows.Finish): the SESSION_FINISHED webhook,
 // the webhook clock and its fallback to /link/token/get, exits, forged webhooks and the exchange.
-func finishLines(c *common, m *flows.Machine, spin string, width int) []string {
+func (h *hostedLink) finishLines(spin string, width int) []string {
+	c, m := h.c, h.mach
 	s, f := c.styles, m.Fin
 	timeout := m.Options().WebhookTimeout
 	var out []string
@@ -65,7 +66,7 @@ func finishLines(c *common, m *flows.Machine, spin string, width int) []string {
 	case f.Item != nil:
 		out = append(out, check(s, true, "Public token exchanged (from "+sourceName(f.Source)+")"))
 	case f.Exchanging:
-		out = append(out, s.Spinner.Render(spin)+" "+s.Text.Render("Exchanging the public token (from "+sourceName(f.Source)+")…"))
+		out = append(out, h.spinLine(spin, "Exchanging the public token (from "+sourceName(f.Source)+")…", h.since.exchanging, width))
 	default:
 		out = append(out, check(s, false, "Public token exchanged"))
 	}
@@ -202,9 +203,9 @@ func (m *sessionModel) lines(colW int, qrShown bool, needH int, spin string) []s
 		return left
 	}
 	if mach.Auto {
-		left = append(left, s.Spinner.Render(spin)+" "+s.Text.Render(wrap("Completing the session with "+loginOf(m.sc.AutoCredentials())+"…", colW-2)))
+		left = append(left, m.spinLine(spin, "Completing the session with "+loginOf(m.sc.AutoCredentials())+"…", m.since.auto, colW))
 	}
-	left = append(left, finishLines(m.c, mach, spin, colW)...)
+	left = append(left, m.finishLines(spin, colW)...)
 	if mach.Fin.Item != nil {
 		// needH is the body height here: the Item gets what the checklist leaves.
 		return append(left, "", itemView(s, *mach.Fin.Item, colW, needH-lipgloss.Height(strings.Join(left, "\n"))-1))

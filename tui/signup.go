@@ -122,15 +122,15 @@ func (m *signupModel) lines(colW int, qrShown bool, needH int, spin string) []st
 		if ss.Restored {
 			what = "Finishing the recovery session with " + loginOf(flows.AutoSessionCredentials) + "…"
 		}
-		left = append(left, s.Spinner.Render(spin)+" "+s.Text.Render(wrap(what, colW-2)))
+		left = append(left, m.spinLine(spin, what, m.since.auto, colW))
 	}
 	if m.c.demo {
 		switch {
 		case ss.Restoring:
-			left = append(left, s.Spinner.Render(spin)+" "+s.Text.Render("Bringing the institution back…"))
+			left = append(left, m.spinLine(spin, "Bringing the institution back…", m.since.restoring, colW))
 		case ss.Restored:
 			left = append(left, check(s, true, "Institution back: recovery e-mail sent"))
-			left = append(left, finishLines(m.c, mach, spin, colW)...)
+			left = append(left, m.finishLines(spin, colW)...)
 		default:
 			hint := "Institution back: recovery e-mail sent"
 			if flows.CanRestoreNow(mach) {
