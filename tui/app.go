@@ -147,7 +147,9 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.addErr(stepErrMsg{step: "receiver", err: errors.New("the webhook receiver stopped; following sessions by polling /link/token/get (restart to receive webhooks again)")})
 		add(m.routeAll(msg))
 	case linkTokenCreatedMsg:
-		m.clearErr(stepCreate, msg.half)
+		if hm := m.half(msg.half); hm != nil && hm.driver().mach.Creating {
+			m.clearHalfErrs(msg.half) // a new token: the old one's errors are moot
+		}
 		add(m.routeHalf(msg.half, msg))
 	case tokenPolledMsg:
 		m.clearErr(stepPoll, msg.half)
@@ -164,6 +166,9 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case institutionRestoredMsg:
 		m.clearErr(stepRestore, msg.half)
 		add(m.routeHalf(msg.half, msg))
+		if hm := m.half(msg.half); hm != nil && hm.driver().mach.Signup() != nil && hm.driver().mach.Signup().Restored {
+			m.clearErr(stepAuto, msg.half) // a failed a was about the sign-up session, now over
+		}
 	case exchangedMsg:
 		m.clearErr(stepExchange, msg.half)
 		add(m.routeHalf(msg.half, msg))
@@ -174,7 +179,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		add(m.routeHalf(msg.half, msg))
 	case browserOpenedMsg:
-		m.clearErr("open the browser", 0)
+		m.clearErr(stepOpen, 0)
 		m.status = "Opened in the browser."
 	case copiedMsg:
 		m.clearErr("copy "+msg.label, 0)
@@ -239,6 +244,9 @@ func (m *model) routeAll(msg tea.Msg) tea.Cmd {
 
 // show switches the screen and tells each half whether it is on screen (it polls only then).
 func (m *model) show(s state) tea.Cmd {
+	if s != m.state {
+		m.clearErr(stepOpen, 0) // it was about the URL on the screen being left
+	}
 	m.state = s
 	var cmds []tea.Cmd
 	for _, hm := range m.halves {
@@ -256,6 +264,7 @@ func (m model) openHalf(h flows.Half) (model, tea.Cmd) {
 	m.showQR = false
 	cmd := m.show(halfState(h))
 	if d := hm.driver(); d.token() == nil && !d.mach.Creating {
+		m.clearHalfErrs(h) // this retries the token: its old failure goes while it runs
 		return m, tea.Batch(cmd, d.start())
 	}
 	return m, cmd
@@ -315,6 +324,9 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 		return m, nil // only q works on the "make the window bigger" screen
 	case key.Matches(msg, k.Help):
 		m.help.ShowAll = !m.help.ShowAll
+		return m, nil
+	case key.Matches(msg, k.Dismiss):
+		m.dismissErr()
 		return m, nil
 	case key.Matches(msg, k.Inspector):
 		m.showInspector = !m.showInspector

@@ -24,6 +24,7 @@ type keyMap struct {
 	Inspector key.Binding
 	Tunnel    key.Binding
 	Back      key.Binding
+	Dismiss   key.Binding
 	Help      key.Binding
 	Quit      key.Binding
 }
@@ -49,6 +50,7 @@ func defaultKeyMap() keyMap {
 		Inspector: key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "webhooks")),
 		Tunnel:    key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "retry the tunnel")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Dismiss:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "dismiss error")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
@@ -62,7 +64,7 @@ func (k keyMap) ShortHelp() []key.Binding {
 // screenKeys are the keys of what is on screen, most useful first (the footer may cut the tail).
 func (k keyMap) screenKeys() []key.Binding {
 	return []key.Binding{
-		k.Half1, k.Half2, k.Select, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR, k.NewToken,
+		k.Dismiss, k.Half1, k.Half2, k.Select, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR, k.NewToken,
 		k.Tunnel, k.Up, k.Down, k.PageDown, k.Inspector, k.Back,
 	}
 }
@@ -76,7 +78,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		{k.Half1, k.Half2, k.Select, k.Up, k.Down, k.PageUp, k.PageDown},
 		{k.Open, k.Copy, k.NextCard, k.PrevCard, k.Mark, k.Auto},
 		{k.Restore, k.NewToken, k.QR, k.Inspector, k.Tunnel},
-		{k.Back, k.Help, k.Quit},
+		{k.Dismiss, k.Back, k.Help, k.Quit},
 	}
 }
 
@@ -109,6 +111,7 @@ func (m *model) updateKeys() {
 	}
 	k.Tunnel.SetEnabled(m.header.state == tunnelFailed)
 	k.Back.SetEnabled(m.state != stateHome || m.showInspector || m.showQR)
+	k.Dismiss.SetEnabled(len(m.errs) > 0)
 	if m.showInspector {
 		k.Inspector.SetHelp("w", "close")
 	} else {

@@ -1,8 +1,6 @@
 package tui
 
 import (
-	"strings"
-
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -17,27 +15,15 @@ func (m *model) clearRetried(msg tea.KeyMsg) {
 	switch {
 	case key.Matches(msg, k.NewToken) && h != 0:
 		// A new token starts the half over: none of its old errors applies any more.
-		out := m.errs[:0:0]
-		for _, e := range m.errs {
-			if e.half != h {
-				out = append(out, e)
-			}
-		}
-		m.errs = out
+		m.clearHalfErrs(h)
 	case key.Matches(msg, k.Auto):
 		m.clearErr(stepAuto, h)
 	case key.Matches(msg, k.Restore):
 		m.clearErr(stepRestore, h)
 	case key.Matches(msg, k.Open):
-		m.clearErr("open the browser", 0)
+		m.clearErr(stepOpen, 0)
 	case key.Matches(msg, k.Copy):
-		out := m.errs[:0:0]
-		for _, e := range m.errs {
-			if !strings.HasPrefix(e.step, "copy ") {
-				out = append(out, e)
-			}
-		}
-		m.errs = out
+		m.clearCopyErrs()
 	}
 }
 
