@@ -294,8 +294,9 @@ func (SignupScenario) autoTarget(m *Machine) (string, emulator.Credentials, bool
 		}
 		return ss.Mail.URL, AutoSessionCredentials, true, true
 	}
-	if ss.Progress().OptedIn || ss.Restoring {
-		// The sign-up session is over: walking its link again only meets "session ended".
+	if ss.Hook.Merge(ss.Poll).OptedIn || ss.Restoring {
+		// The sign-up session is over (its opt-in was reported): walking its link again only
+		// meets "session ended". An opt-in ticked by hand (m) may not have happened: a still may.
 		return "", emulator.Credentials{}, false, false
 	}
 	return m.Token.HostedLinkURL, AutoSignupCredentials, false, true
