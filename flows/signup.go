@@ -254,7 +254,7 @@ func (sc SignupScenario) intent(s *stepper, k IntentKind) {
 	}
 }
 
-// RestoreWhyNot says in a line why r (bring the bank back) does nothing now, or "" when it works.
+// RestoreWhyNot says in a line (at most 80 cells) why r (bring the bank back) does nothing now, or "" when it works.
 func RestoreWhyNot(m *Machine) string {
 	ss := m.Signup()
 	switch {
@@ -271,8 +271,7 @@ func RestoreWhyNot(m *Machine) string {
 	case m.Done:
 		return "r: this half is over; press n to start again."
 	case !ss.Progress().OptedIn:
-		return fmt.Sprintf("r brings the bank back once the recovery opt-in is done: log in with %s / %s and opt in first (a does it here).",
-			emulator.UserGood, emulator.PassInstitutionDown)
+		return "r needs the recovery opt-in first: opt in in Link (a does it for you)."
 	}
 	return ""
 }

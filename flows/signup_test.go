@@ -26,7 +26,7 @@ func TestSignupAutoAndRestoreAfterOptIn(t *testing.T) {
 	if !CanAutoNow(m) || CanRestoreNow(m) {
 		t.Fatalf("before the opt-in: auto=%v restore=%v", CanAutoNow(m), CanRestoreNow(m))
 	}
-	if why := RestoreWhyNot(m); !strings.Contains(why, "once the recovery opt-in is done") {
+	if why := RestoreWhyNot(m); !strings.Contains(why, "needs the recovery opt-in first") {
 		t.Fatalf("r before the opt-in: %q", why)
 	}
 	m.Step(WebhookReceived{At: m0.Add(time.Second), Event: optInEvents()})

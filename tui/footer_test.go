@@ -48,7 +48,7 @@ func TestRestoreBeforeOptInSaysWhy(t *testing.T) {
 		demo bool
 		want string
 	}{
-		{true, "once the recovery opt-in is done"},
+		{true, "needs the recovery opt-in first"},
 		{false, "the Sandbox cannot bring a bank back on demand"},
 	} {
 		f := newFixture(t, tc.demo, 120, 40)
@@ -56,8 +56,8 @@ func TestRestoreBeforeOptInSaysWhy(t *testing.T) {
 		if cmd := f.key("r"); cmd != nil || f.signup().mach.Signup().Restoring {
 			t.Fatalf("demo=%v: r before the opt-in started a restore", tc.demo)
 		}
-		if !strings.Contains(f.m.status, tc.want) || strings.Contains(f.m.status, "\n") {
-			t.Fatalf("demo=%v: r said %q, want one line with %q", tc.demo, f.m.status, tc.want)
+		if !strings.Contains(f.m.status, tc.want) || strings.Contains(f.m.status, "\n") || ansi.StringWidth(f.m.status) > 80 {
+			t.Fatalf("demo=%v: r said %q, want one line (≤ 80 cells) with %q", tc.demo, f.m.status, tc.want)
 		}
 		if v := ansi.Strip(f.m.View()); !strings.Contains(v, tc.want) {
 			t.Fatalf("demo=%v: the reason is not on screen:\n%s", tc.demo, v)
