@@ -70,6 +70,12 @@ var goldenScenarios = []struct {
 		f.clock.t = t0.Add(42 * time.Second)
 		f.send(webhookReceivedMsg{ev: webhook.Event{Kind: webhook.EventComplete, Seq: 1, At: t0.Add(40 * time.Second), Status: 200}})
 	}},
+	{"session_sandbox_waiting", false, func(f *fixture) {
+		// Half 2 in Sandbox mode: the same credential cards as in demo mode.
+		f.open(flows.HalfSession)
+		f.clock.t = t0.Add(5 * time.Second)
+		f.key("tab")
+	}},
 	{"session_timeout_fallback", true, func(f *fixture) {
 		f.open(flows.HalfSession)
 		f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, false)})
