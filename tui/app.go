@@ -320,6 +320,8 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 		return m, openTunnelCmd(m.c.ctx, m.c.env)
 	case key.Matches(msg, k.Back):
 		switch {
+		case m.help.ShowAll:
+			m.help.ShowAll = false
 		case m.showInspector:
 			m.showInspector = false
 		case m.showQR:
@@ -450,6 +452,8 @@ func (m model) View() string {
 	}
 	var body string
 	switch {
+	case m.help.ShowAll:
+		body = m.fullHelpView(bw, bh)
 	case m.showInspector:
 		body = m.inspector.View()
 	case m.showQR && m.state != stateHome:
