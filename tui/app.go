@@ -307,11 +307,17 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 		return m, tea.Quit
 	case m.tiny():
 		return m, nil // only q works on the "make the window bigger" screen
+	case key.Matches(msg, k.Dismiss):
+		m.dismissErr()
+		return m, nil
 	case key.Matches(msg, k.Help):
 		m.help.ShowAll = !m.help.ShowAll
 		return m, nil
 	case key.Matches(msg, k.Inspector):
 		m.showInspector = !m.showInspector
+		if m.showInspector {
+			m.inspector = m.inspector.opened()
+		}
 		return m, nil
 	case key.Matches(msg, k.Tunnel):
 		// Try again (the network is back, a firewall was opened); tokens made meanwhile have no
@@ -334,6 +340,9 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 	if m.showInspector {
 		var cmd tea.Cmd
 		m.inspector, cmd = m.inspector.update(msg, k)
+		if cmd != nil && key.Matches(msg, k.Resend) {
+			m.status = "Resending to --forward-to; its answer shows here."
+		}
 		return m, cmd
 	}
 	if key.Matches(msg, k.QR) {
@@ -427,7 +436,7 @@ func (m model) bodySizeFor(header, errs, footer string) (int, int) {
 	if m.c.width == 0 || m.tiny() {
 		return 0, 0
 	}
-	h := m.c.height - lipgloss.Height(header) - 1 - lipgloss.Height(footer)
+	h := m.c.height - lipgloss.Height(header) - lipgloss.Height(footer)
 	if errs != "" {
 		h -= lipgloss.Height(errs)
 	}
@@ -469,7 +478,7 @@ func (m model) View() string {
 		}
 	}
 	body = lipgloss.NewStyle().Height(bh).MaxHeight(bh).Render(clip(body, bw, bh))
-	parts := []string{header, "", body}
+	parts := []string{header, body} // no blank line between: at 80×24 that row is what the QR code needs
 	if errs != "" {
 		parts = append(parts, errs)
 	}

@@ -173,13 +173,14 @@ func TestHostileTextIsInert(t *testing.T) {
 	}
 }
 
-// TestOpenerErrorIsInert runs the o key's real Cmd with an xdg-open that fails printing escapes.
+// TestOpenerErrorIsInert runs the o key's real Cmd with an xdg-open that fails printing escapes (exit
+// 1, so its first line is shown; exit 3, no browser, shows none of it).
 func TestOpenerErrorIsInert(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the fake opener is xdg-open")
 	}
 	dir := t.TempDir()
-	script := "#!/bin/sh\nprintf '\\033]2;PWNED\\007\\033]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\\007\\233' \nexit 3\n"
+	script := "#!/bin/sh\nprintf '\\033]2;PWNED\\007\\033]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\\007\\233' \nexit 1\n"
 	if err := os.WriteFile(filepath.Join(dir, "xdg-open"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
