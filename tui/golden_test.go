@@ -1,8 +1,8 @@
 package tui
 
 import (
-	"fmt"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 

@@ -22,7 +22,7 @@ type inspectorModel struct {
 	items    []webhook.Event // newest first; forward results are attached, not listed
 	forwards map[int64]webhook.ForwardResult
 	sel      int
-	newAbove int // events that came in above the selection since the user last looked there
+	newAbove int           // events that came in above the selection since the user last looked there
 	relays   map[int64]int // how many relay answers each event has had (R adds one)
 	vp       viewport.Model
 	w, h     int
