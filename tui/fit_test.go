@@ -10,7 +10,6 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/webhook"
 	"github.com/bankdown/linkrecovery/tunnel"
@@ -73,7 +72,7 @@ func fitScenarios() []struct {
 		f.open(flows.HalfSignup)
 		f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown+","+evIssueFollowed)})
 		mail := fixedEmail()
-		f.send(institutionRestoredMsg{sent: []emulator.Email{mail}, inbox: []emulator.Email{mail}})
+		f.send(institutionRestoredMsg{half: flows.HalfSignup, sent: []flows.Email{mail}, inbox: []flows.Email{mail}})
 		f.clock.t = t0.Add(4 * time.Minute)
 		f.send(webhookTimeoutMsg{half: flows.HalfSignup, token: fixedToken1})
 		f.send(webhookReceivedMsg{ev: webhook.Event{Kind: webhook.EventRejected, Seq: 9, At: t0, Status: 400, Reason: "late"}})
