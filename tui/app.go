@@ -423,7 +423,7 @@ func (m model) chrome() (header, errs, footer string) {
 	if m.status != "" {
 		footer = m.c.styles.OK.Render(ansi.Truncate(inert(m.status), w, "…")) + "\n" + footer
 	}
-	return header, errs, footer
+	return fitChrome(header, errs, footer, w, m.c.height)
 }
 
 // bodySize is what is left for the body between the header and the error box and footer.
@@ -457,7 +457,7 @@ func (m model) View() string {
 	spin := m.spinner.View()
 	if m.header.state == tunnelOpening {
 		m.header.elapsed = m.c.now.Sub(m.header.openingSince)
-		header = m.header.ViewSpinning(m.c.styles, w, spin)
+		header = clip(m.header.ViewSpinning(m.c.styles, w, spin), w, lipgloss.Height(header))
 	}
 	var body string
 	switch {

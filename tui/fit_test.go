@@ -57,6 +57,12 @@ func fitScenarios() []struct {
 		f.send(webhookReceivedMsg{ev: webhook.Event{Kind: webhook.EventRejected, Seq: 9, At: t0, Status: 400,
 			Reason: "the JWT's iat is more than 5 minutes old: " + strings.Repeat("a long reason ", 12), Body: []byte(`{"webhook_type":"LINK"}`)}})
 	})
+	add("refused_body_with_tabs", true, func(f *fixture) {
+		f.open(flows.HalfSession)
+		f.send(webhookReceivedMsg{ev: webhook.Event{Kind: webhook.EventRejected, Seq: 9, At: t0, Status: 415,
+			Reason: "Content-Type is text/plain", Body: []byte("a=1\tb=2\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\tc=3\r\nline two\twith\ttabs " + strings.Repeat("x", 300))}})
+		f.key("w")
+	})
 	add("everything_at_once", false, func(f *fixture) {
 		f.m.header.baseURL = "http://127.0.0.1:49999/a/very/long/plaid/base/url/override/that/goes/on"
 		f.m.header.freePlan = true
@@ -89,7 +95,8 @@ func fitScenarios() []struct {
 
 // TestViewFitsTerminal: Bubble Tea v1's renderer drops the TOP lines of a frame taller than the
 // terminal (the header and the top of the QR code go first), and a line wider than the terminal
-// wraps and scrolls the screen. So no screen may ever be taller or wider than the terminal.
+// wraps and scrolls the screen. So no screen may ever be taller or wider than the terminal, and it
+// must fit by layout, not by the last-resort clip in View: the footer (how to quit) is the last line.
 func TestViewFitsTerminal(t *testing.T) {
 	var sizes [][2]int
 	for w := 40; w <= 200; w += 7 {
@@ -137,7 +144,11 @@ func fits(v string, w, h int) string {
 	if got := lipgloss.Height(v); got > h {
 		return fmt.Sprintf("%d lines, terminal has %d", got, h)
 	}
-	for i, l := range strings.Split(v, "\n") {
+	lines := strings.Split(v, "\n")
+	if last := ansi.Strip(lines[len(lines)-1]); !strings.Contains(last, "q quit") {
+		return fmt.Sprintf("the last line is not the footer (how to quit): the frame was cut at the bottom: %q", last)
+	}
+	for i, l := range lines {
 		if got := ansi.StringWidth(l); got > w {
 			return fmt.Sprintf("line %d is %d cells wide, terminal has %d: %q", i+1, got, w, ansi.Strip(l))
 		}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 )
@@ -11,13 +12,26 @@ import (
 // the body (fullHelpView), so the chrome, and with it every size rule, is the same either way.
 func (m model) footerHelp(w int) string {
 	global := m.help.ShortHelpView(m.keys.globalKeys())
-	local := m.help
-	local.Width = max(1, w-lipgloss.Width(global)-lipgloss.Width(m.help.ShortSeparator))
-	screen := local.ShortHelpView(m.keys.screenKeys())
-	if screen == "" {
-		return ansi.Truncate(global, w, "…")
+	sep := m.help.Styles.ShortSeparator.Render(m.help.ShortSeparator)
+	var keys []key.Binding
+	for _, k := range m.keys.screenKeys() {
+		if k.Enabled() {
+			keys = append(keys, k)
+		}
 	}
-	return screen + m.help.Styles.ShortSeparator.Render(m.help.ShortSeparator) + global
+	// As many of the screen's keys as fit whole beside the global ones, measured (help's own cut
+	// keeps the first key even when it does not fit, which pushed "q quit" off the line).
+	more := m.help.Styles.ShortSeparator.Render(" …")
+	for n := len(keys); n > 0; n-- {
+		screen := m.help.ShortHelpView(keys[:n])
+		if n < len(keys) {
+			screen += more
+		}
+		if line := screen + sep + global; lipgloss.Width(line) <= w {
+			return line
+		}
+	}
+	return ansi.Truncate(global, w, "…")
 }
 
 // newHelp is the footer's help, in s's colours, with a lighter separator than the default bullet.

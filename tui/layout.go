@@ -148,3 +148,31 @@ func (m model) tinyView() string {
 	text := fmt.Sprintf("Make the window bigger: needs ≥ %d×%d (now %d×%d).", wantW, wantH, m.c.width, m.c.height)
 	return clip(s.Title.Render("linkrecovery")+"\n"+s.Tiny.Render(ansi.Wrap(text, w, ""))+"\n"+s.Muted.Render("q quits"), w, m.c.height)
 }
+
+// minBodyH is the fewest lines the body keeps however tall the chrome grows.
+const minBodyH = 3
+
+// fitChrome keeps the header, the error box and the footer of a w×h terminal small enough to leave
+// the body minBodyH lines, measured as rendered: the error box gives up lines first (its last line
+// says more was cut), then the header's notes (its first line, mode and tunnel, stays). The footer,
+// which says how to quit, stays whole and last. Without this the frame's last lines would be cut.
+func fitChrome(header, errs, footer string, w, h int) (string, string, string) {
+	errH := 0
+	if errs != "" {
+		errH = lipgloss.Height(errs)
+	}
+	over := lipgloss.Height(header) + errH + lipgloss.Height(footer) + minBodyH - h
+	if over > 0 && errH > 0 {
+		keep := max(1, errH-over)
+		if keep < errH {
+			lines := strings.Split(errs, "\n")[:keep]
+			lines[keep-1] = ansi.Truncate(lines[keep-1], max(1, w-1), "") + "…"
+			errs = strings.Join(lines, "\n")
+			over -= errH - keep
+		}
+	}
+	if over > 0 {
+		header = clip(header, w, max(1, lipgloss.Height(header)-over))
+	}
+	return header, errs, footer
+}
