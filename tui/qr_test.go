@@ -123,8 +123,8 @@ func TestURLIsWholeOnItsOwnLine(t *testing.T) {
 func TestQRAloneNeedsNoMoreThanMain(t *testing.T) {
 	f := newFixture(t, true, 120, 40)
 	f.open(flows.HalfSession)
-	for w := 40; w <= 200; w += 4 {
-		for h := 12; h <= 60; h++ {
+	for w := 40; w <= 200; w += 8 {
+		for h := 12; h <= 60; h += 2 {
 			f.send(teaSize(w, h))
 			main := f.m.View()
 			f.key("v")
