@@ -322,14 +322,17 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 		return m, tea.Quit
 	case m.tiny():
 		return m, nil // only q works on the "make the window bigger" screen
-	case key.Matches(msg, k.Help):
-		m.help.ShowAll = !m.help.ShowAll
-		return m, nil
 	case key.Matches(msg, k.Dismiss):
 		m.dismissErr()
 		return m, nil
+	case key.Matches(msg, k.Help):
+		m.help.ShowAll = !m.help.ShowAll
+		return m, nil
 	case key.Matches(msg, k.Inspector):
 		m.showInspector = !m.showInspector
+		if m.showInspector {
+			m.inspector = m.inspector.opened()
+		}
 		return m, nil
 	case key.Matches(msg, k.Tunnel):
 		// Try again (the network is back, a firewall was opened); tokens made meanwhile have no
@@ -338,6 +341,8 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 		return m, openTunnelCmd(m.c.ctx, m.c.env)
 	case key.Matches(msg, k.Back):
 		switch {
+		case m.help.ShowAll:
+			m.help.ShowAll = false
 		case m.showInspector:
 			m.showInspector = false
 		case m.showQR:
@@ -350,6 +355,9 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 	if m.showInspector {
 		var cmd tea.Cmd
 		m.inspector, cmd = m.inspector.update(msg, k)
+		if cmd != nil && key.Matches(msg, k.Resend) {
+			m.status = "Resending to --forward-to; its answer shows here."
+		}
 		return m, cmd
 	}
 	if key.Matches(msg, k.QR) {
@@ -430,7 +438,7 @@ func (m model) chrome() (header, errs, footer string) {
 	if m.status != "" {
 		footer = m.c.styles.OK.Render(ansi.Truncate(inert(m.status), w, "…")) + "\n" + footer
 	}
-	return header, errs, footer
+	return fitChrome(header, errs, footer, w, m.c.height)
 }
 
 // bodySize is what is left for the body between the header and the error box and footer.
@@ -443,7 +451,7 @@ func (m model) bodySizeFor(header, errs, footer string) (int, int) {
 	if m.c.width == 0 || m.tiny() {
 		return 0, 0
 	}
-	h := m.c.height - lipgloss.Height(header) - 1 - lipgloss.Height(footer)
+	h := m.c.height - lipgloss.Height(header) - lipgloss.Height(footer)
 	if errs != "" {
 		h -= lipgloss.Height(errs)
 	}
@@ -464,10 +472,12 @@ func (m model) View() string {
 	spin := m.spinner.View()
 	if m.header.state == tunnelOpening {
 		m.header.elapsed = m.c.now.Sub(m.header.openingSince)
-		header = m.header.ViewSpinning(m.c.styles, w, spin)
+		header = clip(m.header.ViewSpinning(m.c.styles, w, spin), w, lipgloss.Height(header))
 	}
 	var body string
 	switch {
+	case m.help.ShowAll:
+		body = m.fullHelpView(bw, bh)
 	case m.showInspector:
 		body = m.inspector.View()
 	case m.showQR && m.state != stateHome:
@@ -483,7 +493,7 @@ func (m model) View() string {
 		}
 	}
 	body = lipgloss.NewStyle().Height(bh).MaxHeight(bh).Render(clip(body, bw, bh))
-	parts := []string{header, "", body}
+	parts := []string{header, body} // no blank line between: at 80×24 that row is what the QR code needs
 	if errs != "" {
 		parts = append(parts, errs)
 	}

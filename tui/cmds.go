@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
-	"runtime"
 	"strings"
 	"time"
 
@@ -133,33 +132,6 @@ func autoCompleteCmd(ctx context.Context, env *flows.Env, half flows.Half, a flo
 			return stepErrMsg{step: stepAuto, half: half, err: err}
 		}
 		return autoCompletedMsg{half: half, recovery: a.Recovery, url: a.URL}
-	}
-}
-
-// openBrowserCmd opens url with the platform's opener. Its output is captured, not printed, because
-// the TUI owns the terminal.
-func openBrowserCmd(ctx context.Context, url string) tea.Cmd {
-	return func() tea.Msg {
-		name, args := "xdg-open", []string{url}
-		switch runtime.GOOS {
-		case "darwin":
-			name = "open"
-		case "windows":
-			name, args = "rundll32", []string{"url.dll,FileProtocolHandler", url}
-		}
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		var out bytes.Buffer
-		cmd := exec.CommandContext(cctx, name, args...)
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			detail := strings.TrimSpace(out.String())
-			if detail != "" {
-				err = fmt.Errorf("%w (%s)", err, detail)
-			}
-			return stepErrMsg{step: "open the browser", err: fmt.Errorf("%s %s failed: %w; open the URL by hand or scan the QR code", name, url, err)}
-		}
-		return browserOpenedMsg{url: url}
 	}
 }
 

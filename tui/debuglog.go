@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"errors"
+
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/bankdown/linkrecovery/internal/secret"
@@ -37,6 +39,10 @@ func (m model) debugMsg(msg tea.Msg) {
 		c.debugf("tui: half %d: no SESSION_FINISHED in time, falling back to /link/token/get", msg.half)
 	case stepErrMsg:
 		c.debugf("tui: half %d: %s failed: %v", msg.half, msg.step, msg.err)
+		var d interface{ Detail() string }
+		if errors.As(msg.err, &d) && d.Detail() != "" {
+			c.debugf("tui: its output:\n%s", inertBlock(d.Detail())) // the lines the error box leaves out
+		}
 	case receiverClosedMsg:
 		c.debugf("tui: the webhook receiver stopped")
 	case copiedMsg:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -61,8 +62,17 @@ func (m model) errorView(width int) string {
 	if n := len(m.errs) - 1; n > 0 {
 		text += fmt.Sprintf(" (+%d more)", n)
 	}
-	return s.ErrorBox.Render(ansi.Wrap(text, max(10, width-2), ""))
+	// A box of at most maxErrLines: an error must not push the code and the URL off the screen.
+	lines := strings.Split(ansi.Wrap(text, max(10, width-2), ""), "\n")
+	if len(lines) > maxErrLines {
+		lines = append(lines[:maxErrLines-1], ansi.Truncate(lines[maxErrLines-1], max(10, width-2)-1, "")+"…")
+	}
+	return s.ErrorBox.Render(strings.Join(lines, "\n"))
 }
+
+// maxErrLines is the most lines of text the error box takes; the rest of a long error is cut (the
+// debug log and the transcript have it whole).
+const maxErrLines = 4
 
 // errorText is an error as a person needs it: what failed, the Plaid code, message and request id,
 // and the next step.
@@ -71,6 +81,7 @@ func errorText(e errEntry) string {
 	var te *tunnel.Error
 	var ce *flows.CallError
 	var h flows.Hinter
+	var oe *openerError
 	step := e.step
 	if e.half != 0 {
 		step = fmt.Sprintf("half %d: %s", int(e.half), e.step)
@@ -86,6 +97,9 @@ func errorText(e errEntry) string {
 			t += "\n→ " + inertBlock(hint)
 		}
 		return t
+	case errors.As(e.err, &oe):
+		// One line: the code and the URL are on the screen, and that is the next step.
+		return fmt.Sprintf("✗ o: %s: %s", inert(oe.Error()), oe.Hint())
 	case errors.As(e.err, &te):
 		return fmt.Sprintf("✗ %s (%s): %s\n→ %s", step, te.Provider, inertBlock(te.Cause), inertBlock(te.Next))
 	case errors.As(e.err, &ce):

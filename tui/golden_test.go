@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -122,6 +123,31 @@ var goldenScenarios = []struct {
 	{"qr_only", true, func(f *fixture) {
 		f.open(flows.HalfSession)
 		f.key("v")
+	}},
+	{"session_no_browser", true, func(f *fixture) {
+		f.open(flows.HalfSession)
+		f.send(stepErrMsg{step: "open the browser", err: &openerError{name: "xdg-open", err: errors.New("exit status 3"),
+			output: xdgOpenDump, noBrowser: true}})
+	}},
+	{"inspector_refused_and_new", true, func(f *fixture) {
+		f.m.c.cfg.ForwardTo = "http://127.0.0.1:3000/plaid"
+		f.open(flows.HalfSession)
+		f.send(webhookReceivedMsg{ev: webhook.Event{Kind: webhook.EventRejected, Seq: 1, At: t0, Status: 415,
+			Reason: "Content-Type is text/plain, want application/json", Body: []byte("hello=forged")}})
+		f.send(webhookReceivedMsg{ev: sessionFinished(2, fixedToken2, true)})
+		f.key("w")
+		f.key("down")
+		f.send(webhookReceivedMsg{ev: eventsWebhook(3, fixedToken2, evInstitutionDown)})
+	}},
+	{"inspector_resend", true, func(f *fixture) {
+		f.m.c.cfg.ForwardTo = "http://127.0.0.1:3000/plaid"
+		f.open(flows.HalfSession)
+		f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, true)})
+		for _, code := range []int{204, 500} {
+			f.send(webhookReceivedMsg{ev: webhook.Event{Kind: webhook.EventForward, Seq: 2, At: t0,
+				Forward: &webhook.ForwardResult{Seq: 1, URL: "http://127.0.0.1:3000/plaid", StatusCode: code, Latency: 12 * time.Millisecond}}})
+		}
+		f.key("w")
 	}},
 }
 

@@ -4,21 +4,20 @@ import (
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 )
 
-// footerHelp is the short help with the global keys kept whole at the end (help would cut them
-// first on a narrow terminal), or the full help after ?.
+// footerHelp is the short help on one line, with the global keys kept whole at the end (help
+// would cut them first on a narrow terminal). It stays one line after ? too: the full help opens in
+// the body (fullHelpView), so the chrome, and with it every size rule, is the same either way.
 func (m model) footerHelp(w int) string {
-	if m.help.ShowAll {
-		return m.help.View(m.keys)
-	}
 	global := m.help.ShortHelpView(m.keys.globalKeys())
-	room := w - lipgloss.Width(global) - lipgloss.Width(m.help.ShortSeparator)
-	screen := fitShortHelp(m.help, m.keys.screenKeys(), room)
+	sep := m.help.Styles.ShortSeparator.Render(m.help.ShortSeparator)
+	screen := fitShortHelp(m.help, m.keys.screenKeys(), w-lipgloss.Width(global)-lipgloss.Width(sep))
 	if screen == "" {
-		return global
+		return ansi.Truncate(global, w, "…")
 	}
-	return screen + m.help.Styles.ShortSeparator.Render(m.help.ShortSeparator) + global
+	return screen + sep + global
 }
 
 // fitShortHelp is the short help of the first enabled keys that fit in room cells, with "…" when
@@ -51,4 +50,12 @@ func newHelp(s Styles) help.Model {
 	h.Styles = s.Help
 	h.ShortSeparator = " · "
 	return h
+}
+
+// fullHelpView is the full help (?) in the body's place, cut to the w×h body; ? or esc closes it.
+func (m model) fullHelpView(w, h int) string {
+	hm := m.help
+	hm.ShowAll, hm.Width = true, w
+	title := m.c.styles.Title.Render(ansi.Truncate("Every key on this screen (? or esc closes this)", w, "…"))
+	return clip(title+"\n\n"+hm.View(m.keys), w, h)
 }

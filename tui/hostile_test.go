@@ -173,13 +173,14 @@ func TestHostileTextIsInert(t *testing.T) {
 	}
 }
 
-// TestOpenerErrorIsInert runs the o key's real Cmd with an xdg-open that fails printing escapes.
+// TestOpenerErrorIsInert runs the o key's real Cmd with an xdg-open that fails printing escapes (exit
+// 1, so its first line is shown; exit 3, no browser, shows none of it).
 func TestOpenerErrorIsInert(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the fake opener is xdg-open")
 	}
 	dir := t.TempDir()
-	script := "#!/bin/sh\nprintf '\\033]2;PWNED\\007\\033]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\\007\\233' \nexit 3\n"
+	script := "#!/bin/sh\nprintf '\\033]2;PWNED\\007\\033]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\\007\\233' \nexit 1\n"
 	if err := os.WriteFile(filepath.Join(dir, "xdg-open"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -293,6 +294,7 @@ func TestPostedTitleSequenceIsInert(t *testing.T) {
 func assertInertView(t *testing.T, out string) {
 	t.Helper()
 	out = strings.NewReplacer(qrOn, "", qrOff, "").Replace(out)
+	out = stripOurLinks(t, out)
 	if !utf8.ValidString(out) {
 		t.Fatalf("the view is not valid UTF-8: %q", out)
 	}
@@ -301,6 +303,24 @@ func assertInertView(t *testing.T, out string) {
 			t.Fatalf("the view holds control U+%04X:\n%q", r, out)
 		}
 	}
+}
+
+// osc8 is our one hyperlink form (hyperlink): ESC ]8;;URL ESC \, then the text, then ESC ]8;; ESC \.
+var osc8 = regexp.MustCompile(`\x1b\]8;;([^\x1b\x07]*)\x1b\\`)
+
+// stripOurLinks removes the OSC 8 wrappers the app puts around a URL, after checking that each
+// is exactly our form and that the URL inside it is inert like any other text.
+func stripOurLinks(t *testing.T, out string) string {
+	t.Helper()
+	return osc8.ReplaceAllStringFunc(out, func(m string) string {
+		u := osc8.FindStringSubmatch(m)[1]
+		for _, r := range u {
+			if r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
+				t.Fatalf("an OSC 8 link's URL holds control U+%04X: %q", r, u)
+			}
+		}
+		return ""
+	})
 }
 
 var (
@@ -315,6 +335,7 @@ func assertOnlySGR(t *testing.T, out string) {
 	if !strings.Contains(out, "\x1b[") {
 		t.Fatal("the coloured view has no styling: the colour profile did not apply")
 	}
+	out = stripOurLinks(t, out)
 	for i := 0; i < len(out); i++ {
 		if out[i] == 0x1b {
 			m := sgr.FindString(out[i:])

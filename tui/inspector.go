@@ -22,6 +22,8 @@ type inspectorModel struct {
 	items    []webhook.Event // newest first; forward results are attached, not listed
 	forwards map[int64]webhook.ForwardResult
 	sel      int
+	newAbove int           // events that came in above the selection since the user last looked there
+	relays   map[int64]int // how many relay answers each event has had (R adds one)
 	vp       viewport.Model
 	w, h     int
 }
@@ -30,10 +32,17 @@ func newInspectorModel(c *common) inspectorModel {
 	return inspectorModel{c: c, forwards: map[int64]webhook.ForwardResult{}, vp: viewport.New(0, 0)}
 }
 
-// add records a receiver event. The selection stays on the same event as new ones arrive on top.
+// add records a receiver event. The selection stays on the same event as new ones arrive on top,
+// and the list's title counts the new ones above it, so reading an event is never interrupted.
 func (m inspectorModel) add(ev webhook.Event) inspectorModel {
 	if ev.Kind == webhook.EventForward {
 		if ev.Forward != nil {
+			n := make(map[int64]int, len(m.relays)+1)
+			for k, v := range m.relays {
+				n[k] = v
+			}
+			n[ev.Forward.Seq]++
+			m.relays = n
 			fw := make(map[int64]webhook.ForwardResult, len(m.forwards)+1)
 			for k, v := range m.forwards {
 				fw[k] = v
@@ -44,10 +53,30 @@ func (m inspectorModel) add(ev webhook.Event) inspectorModel {
 		return m.refresh(false)
 	}
 	m.items = append([]webhook.Event{ev}, m.items...)
-	if len(m.items) > 1 && m.sel > 0 {
+	if len(m.items) > 1 {
 		m.sel++
+		m.newAbove++
 	}
 	return m.refresh(false)
+}
+
+// opened is the inspector as w shows it: on the newest event, nothing left unannounced.
+func (m inspectorModel) opened() inspectorModel {
+	if m.sel != 0 {
+		m.sel = 0
+		m = m.refresh(true)
+	}
+	m.newAbove = 0
+	return m
+}
+
+// canResend says whether R has something to do: a --forward-to target and a verified webhook selected.
+func (m inspectorModel) canResend() bool {
+	if m.c.cfg.ForwardTo == "" || len(m.items) == 0 || m.sel >= len(m.items) {
+		return false
+	}
+	ev := m.items[m.sel]
+	return ev.Kind == webhook.EventWebhook && ev.Verified
 }
 
 // count is how many events are listed.
@@ -70,7 +99,7 @@ func (m inspectorModel) refresh(top bool) inspectorModel {
 		return m
 	}
 	m.sel = max(0, min(m.sel, len(m.items)-1))
-	m.vp.SetContent(ansi.Wrap(prettyBody(m.items[m.sel].Body), max(1, m.vp.Width), ""))
+	m.vp.SetContent(wrapIndented(prettyBody(m.items[m.sel].Body), max(1, m.vp.Width)))
 	if top {
 		m.vp.GotoTop()
 	}
@@ -82,8 +111,15 @@ func (m inspectorModel) update(msg tea.KeyMsg, k keyMap) (inspectorModel, tea.Cm
 	case key.Matches(msg, k.Up):
 		if m.sel > 0 {
 			m.sel--
+			m.newAbove = min(m.newAbove, m.sel)
 			m = m.refresh(true)
 		}
+	case key.Matches(msg, k.Resend):
+		if !m.canResend() {
+			return m, nil
+		}
+		seq := m.items[m.sel].Seq
+		return m, resendCmd(m.c.env, seq)
 	case key.Matches(msg, k.Down):
 		if m.sel < len(m.items)-1 {
 			m.sel++
@@ -160,6 +196,9 @@ func (m inspectorModel) detail(ev webhook.Event, width int) []string {
 	}
 	if f, ok := m.forwards[ev.Seq]; ok {
 		line := fmt.Sprintf("forwarded: %d in %s from %s", f.StatusCode, f.Latency.Round(1e6), inert(f.URL))
+		if n := m.relays[ev.Seq]; n > 1 {
+			line = fmt.Sprintf("forwarded %d times, last: %d in %s from %s", n, f.StatusCode, f.Latency.Round(1e6), inert(f.URL))
+		}
 		st := s.OK
 		if f.Err != "" {
 			line = fmt.Sprintf("forward to %s failed: %s", inert(f.URL), inert(f.Err))
@@ -171,6 +210,10 @@ func (m inspectorModel) detail(ev webhook.Event, width int) []string {
 	} else {
 		out = append(out, s.Muted.Render("not forwarded"))
 	}
+	if ev.Kind == webhook.EventRejected {
+		// What was refused is worth seeing: a forged sender, a test with the wrong content type.
+		out = append(out, s.Label.Render(ansi.Truncate(fmt.Sprintf("the body it sent (%d bytes, up to 4 KiB kept):", len(ev.Body)), width, "…")))
+	}
 	return out
 }
 
@@ -179,7 +222,7 @@ func (m inspectorModel) View() string {
 	s := m.c.styles
 	lw := m.listWidth()
 	list := []string{
-		s.Title.Render(fmt.Sprintf("Webhooks (%d), newest first", len(m.items))),
+		s.Title.Render(ansi.Truncate(fmt.Sprintf("Webhooks (%d), newest first", len(m.items)), lw, "…")),
 		s.Muted.Render(ansi.Truncate("✓ verified ✗ not verified = duplicate", lw, "…")),
 	}
 	// Keep the selected row on screen when the list is longer than the pane.
@@ -198,6 +241,10 @@ func (m inspectorModel) View() string {
 	}
 	if len(m.items) == 0 {
 		list = append(list, s.Muted.Render("  none yet"))
+	}
+	if m.newAbove > 0 {
+		// Said under the title, the cursor staying put: ↑ reaches them.
+		list[1] = s.Warn.Render(ansi.Truncate(fmt.Sprintf("↑ %d new above", m.newAbove), lw, "…"))
 	}
 	rw := max(1, m.w-lw-1)
 	var right []string
@@ -256,4 +303,29 @@ func maskTokens(key string, v any) any {
 		}
 	}
 	return v
+}
+
+// wrapIndented wraps each line of an indented text (pretty JSON) to width, continuing a long line
+// under its own indent plus two, so a long string stays visibly inside its object.
+func wrapIndented(text string, width int) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if ansi.StringWidth(l) <= width {
+			out = append(out, l)
+			continue
+		}
+		ind := len(l) - len(strings.TrimLeft(l, " "))
+		cont := min(ind+2, width/2)
+		// Hard breaks: a JSON line is a key and a value, and a word break would part them.
+		first := ansi.Hardwrap(l, width, true)
+		parts := strings.SplitN(first, "\n", 2)
+		out = append(out, parts[0])
+		if len(parts) == 2 {
+			rest := strings.ReplaceAll(parts[1], "\n", "")
+			for _, p := range strings.Split(ansi.Hardwrap(rest, max(1, width-cont), true), "\n") {
+				out = append(out, strings.Repeat(" ", cont)+p)
+			}
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -23,8 +23,9 @@ type keyMap struct {
 	NewToken  key.Binding
 	Inspector key.Binding
 	Tunnel    key.Binding
-	Back      key.Binding
 	Dismiss   key.Binding
+	Resend    key.Binding
+	Back      key.Binding
 	Help      key.Binding
 	Quit      key.Binding
 }
@@ -49,8 +50,9 @@ func defaultKeyMap() keyMap {
 		NewToken:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new token")),
 		Inspector: key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "webhooks")),
 		Tunnel:    key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "retry the tunnel")),
-		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Dismiss:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "dismiss error")),
+		Resend:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "resend to --forward-to")),
+		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
@@ -64,7 +66,7 @@ func (k keyMap) ShortHelp() []key.Binding {
 // screenKeys are the keys of what is on screen, most useful first (the footer may cut the tail).
 func (k keyMap) screenKeys() []key.Binding {
 	return []key.Binding{
-		k.Dismiss, k.Half1, k.Half2, k.Select, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR, k.NewToken,
+		k.Dismiss, k.Half1, k.Half2, k.Select, k.Resend, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR, k.NewToken,
 		k.Tunnel, k.Up, k.Down, k.PageDown, k.Inspector, k.Back,
 	}
 }
@@ -78,7 +80,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		{k.Half1, k.Half2, k.Select, k.Up, k.Down, k.PageUp, k.PageDown},
 		{k.Open, k.Copy, k.NextCard, k.PrevCard, k.Mark, k.Auto},
 		{k.Restore, k.NewToken, k.QR, k.Inspector, k.Tunnel},
-		{k.Dismiss, k.Back, k.Help, k.Quit},
+		{k.Resend, k.Dismiss, k.Back, k.Help, k.Quit},
 	}
 }
 
@@ -110,8 +112,9 @@ func (m *model) updateKeys() {
 		hm.enableKeys(k)
 	}
 	k.Tunnel.SetEnabled(m.header.state == tunnelFailed)
-	k.Back.SetEnabled(m.state != stateHome || m.showInspector || m.showQR)
 	k.Dismiss.SetEnabled(len(m.errs) > 0)
+	k.Resend.SetEnabled(m.showInspector && m.inspector.canResend())
+	k.Back.SetEnabled(m.state != stateHome || m.showInspector || m.showQR)
 	if m.showInspector {
 		k.Inspector.SetHelp("w", "close")
 	} else {

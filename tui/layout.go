@@ -23,21 +23,28 @@ func sideBySide(w int, q qrCode) bool {
 const maxLeftWidth = 72
 
 // layoutQR measures before it places: the checklist (built by build for a column width) goes left
-// and the QR code right when both fit in the w×h body; otherwise the checklist takes the full width
-// and build's URL block shows the "terminal too small" notice with the URL instead of the code.
-// needH is then the body height the side-by-side layout would have needed.
+// and the QR code right when both fit in the w×h body above the URL line; otherwise the checklist
+// takes the full width and build's URL block names the size the code needs. Either way the URL to
+// open is the body's last line (urlLine: whole, never cut mid-URL, an OSC 8 link), so it is always
+// on screen. needH is the body height the side-by-side layout would have needed.
 func layoutQR(q qrCode, w, h int, build func(colW int, qrShown bool, needH int) []string) string {
+	if q.url == "" {
+		return clip(wrapBlock(build(w, false, h), w), w, h)
+	}
+	link := urlLine(q.url, w)
+	rows := max(0, h-lipgloss.Height(link)) // what the columns may take
 	needH := q.h
-	if q.url != "" && sideBySide(w, q) {
+	if sideBySide(w, q) {
 		colW := min(w-q.w-columnGap, maxLeftWidth)
 		left := wrapBlock(build(colW, true, 0), colW)
 		lh := lipgloss.Height(left)
-		if q.h <= h && lh <= h {
-			return joinColumns(left, q.View(), colW, h)
+		if q.h <= rows && lh <= rows {
+			return joinColumns(left, q.View(), colW, rows) + "\n" + link
 		}
 		needH = max(needH, lh)
 	}
-	return clip(wrapBlock(build(w, false, needH), w), w, h)
+	needH += lipgloss.Height(link)
+	return clip(wrapBlock(build(w, false, needH), w), w, rows) + "\n" + link
 }
 
 // wrapBlock joins lines and wraps them to w, so that its height can be measured.
@@ -45,21 +52,42 @@ func wrapBlock(lines []string, w int) string {
 	return lipgloss.NewStyle().Width(w).Render(strings.Join(lines, "\n"))
 }
 
-// urlBlock is the URL under the checklist: with the QR beside it, the URL wrapped to the column;
-// without, the "terminal too small" notice, the URL in full, and the key for the QR-only view.
+// urlBlock is what the checklist says about the URL: where it is and which keys use it, and when
+// the code does not fit beside the checklist, the size it needs (tooSmallNotice).
 func urlBlock(c *common, label string, q qrCode, qrShown bool, colW, needH int) []string {
 	s := c.styles
 	if q.url == "" {
 		return nil
 	}
-	head := s.Label.Render(ansi.Wrap(label+" (o opens it, v shows the QR alone):", colW, ""))
+	head := s.Label.Render(ansi.Wrap(label+" below (o opens it, v shows the QR alone)", colW, ""))
 	if qrShown {
-		return []string{"", head, s.URL.Render(wrapURL(q.url, colW))}
+		return []string{"", head}
 	}
-	bw, bh := c.bodyW, c.bodyH
-	needW := c.width - bw + minLeftWidth + columnGap + q.w
-	needTermH := c.height - bh + needH
-	return []string{"", head, tooSmallView(s, q.url, needW, needTermH, c.width, c.height, colW)}
+	return []string{"", head, tooSmallNotice(c, q, needH, colW)}
+}
+
+// tooSmallNotice names the real limit: the terminal size at which the code fits beside the
+// checklist (the chrome as it is now, plus the body needH tall), and whether v can show it alone
+// now or at what size. The full help never changes it: it is measured with the short footer.
+func tooSmallNotice(c *common, q qrCode, needH, width int) string {
+	chromeW, chromeH := c.width-c.bodyW, c.height-c.bodyH
+	needW := max(chromeW+minLeftWidth+columnGap+q.w, tinyW)
+	needTermH := max(chromeH+needH, tinyH)
+	msg := fmt.Sprintf("The QR code needs a %d×%d terminal to show beside the steps (now %d×%d).", needW, needTermH, c.width, c.height)
+	aloneW, aloneH := qrAloneNeeds(c, q)
+	if c.width >= aloneW && c.height >= aloneH {
+		msg += " Press v to see it alone."
+	} else {
+		msg += fmt.Sprintf(" Alone (v) it needs %d×%d.", aloneW, aloneH)
+	}
+	return c.styles.Warn.Render(ansi.Wrap(msg, max(10, width), ""))
+}
+
+// qrAloneNeeds is the smallest terminal on which v shows the code: the code and the URL line in
+// the body (the title goes first when room is short), never more than the main screen needs.
+func qrAloneNeeds(c *common, q qrCode) (w, h int) {
+	chromeW, chromeH := c.width-c.bodyW, c.height-c.bodyH
+	return max(chromeW+q.w, tinyW), max(chromeH+q.h+lipgloss.Height(urlLine(q.url, c.bodyW)), tinyH)
 }
 
 // joinColumns lays left (a block lw wide) and right side by side and clips to h lines.
@@ -84,24 +112,33 @@ func clip(s string, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
-// qrOnlyView is the QR code alone, for terminals where it does not fit beside the checklist.
+// qrOnlyView is the QR code alone (v): twice the size where the body has room, the normal size
+// otherwise, so it never needs more room than the main screen; the URL line is always under it.
 func (m model) qrOnlyView(w, h int) string {
 	s := m.c.styles
 	q := m.currentQR()
-	title := s.Title.Render("Scan with your phone (esc or v goes back)")
+	title := s.Title.Render(ansi.Truncate("Scan with your phone (esc or v goes back)", w, "…"))
 	if q.url == "" {
 		return title + "\n" + s.Muted.Render("No URL yet.")
 	}
-	if q.w <= w && q.h+1 <= h {
-		block := title + "\n" + q.View()
-		if q.h+2+lipgloss.Height(wrapURL(q.url, w)) <= h {
-			block += "\n" + s.URL.Render(wrapURL(q.url, w))
-		}
-		return lipgloss.PlaceHorizontal(w, lipgloss.Center, block)
+	link := urlLine(q.url, w)
+	rows := h - lipgloss.Height(link) // above the URL line
+	var code string
+	switch {
+	case q.bigW <= w && q.bigH+1 <= rows:
+		code = strings.Join(q.big, "\n")
+	case q.w <= w && q.h <= rows:
+		code = q.View()
+	default:
+		aw, ah := qrAloneNeeds(m.c, q)
+		msg := fmt.Sprintf("The QR code needs a %d×%d terminal (now %d×%d). Enlarge the window, or open the URL:", aw, ah, m.c.width, m.c.height)
+		return clip(title+"\n"+s.Warn.Render(ansi.Wrap(msg, w, "")), w, max(0, rows)) + "\n" + link
 	}
-	needW := max(q.w, tinyW)
-	needH := q.h + 1 + (m.c.height - h)
-	return title + "\n" + tooSmallView(s, q.url, needW, needH, m.c.width, m.c.height, w)
+	code = lipgloss.PlaceHorizontal(w, lipgloss.Center, code)
+	if lipgloss.Height(code)+1 <= rows {
+		code = title + "\n" + code // the title only where it costs the code nothing
+	}
+	return code + "\n" + link
 }
 
 // tinyView is the designed screen for terminals below tinyW×tinyH.
@@ -110,4 +147,32 @@ func (m model) tinyView() string {
 	w := max(1, m.c.width)
 	text := fmt.Sprintf("Make the window bigger: needs ≥ %d×%d (now %d×%d).", wantW, wantH, m.c.width, m.c.height)
 	return clip(s.Title.Render("linkrecovery")+"\n"+s.Tiny.Render(ansi.Wrap(text, w, ""))+"\n"+s.Muted.Render("q quits"), w, m.c.height)
+}
+
+// minBodyH is the fewest lines the body keeps however tall the chrome grows.
+const minBodyH = 3
+
+// fitChrome keeps the header, the error box and the footer of a w×h terminal small enough to leave
+// the body minBodyH lines, measured as rendered: the error box gives up lines first (its last line
+// says more was cut), then the header's notes (its first line, mode and tunnel, stays). The footer,
+// which says how to quit, stays whole and last. Without this the frame's last lines would be cut.
+func fitChrome(header, errs, footer string, w, h int) (string, string, string) {
+	errH := 0
+	if errs != "" {
+		errH = lipgloss.Height(errs)
+	}
+	over := lipgloss.Height(header) + errH + lipgloss.Height(footer) + minBodyH - h
+	if over > 0 && errH > 0 {
+		keep := max(1, errH-over)
+		if keep < errH {
+			lines := strings.Split(errs, "\n")[:keep]
+			lines[keep-1] = ansi.Truncate(lines[keep-1], max(1, w-1), "") + "…"
+			errs = strings.Join(lines, "\n")
+			over -= errH - keep
+		}
+	}
+	if over > 0 {
+		header = clip(header, w, max(1, lipgloss.Height(header)-over))
+	}
+	return header, errs, footer
 }

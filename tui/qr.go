@@ -2,7 +2,6 @@ package tui
 
 import (
 	"bytes"
-	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
@@ -22,17 +21,25 @@ const (
 // renderQR renders url as a half-block QR code with a 2-module quiet zone. lines carry their own
 // colours; w and h are the code's size in terminal cells.
 func renderQR(url string) (lines []string, w, h int) {
-	var buf bytes.Buffer
-	qrterminal.GenerateWithConfig(url, qrterminal.Config{
-		Level:          qrterminal.L,
-		Writer:         &buf,
+	return renderQRWith(url, qrterminal.Config{
 		HalfBlocks:     true,
 		BlackChar:      qrterminal.BLACK_BLACK,
 		WhiteChar:      qrterminal.WHITE_WHITE,
 		BlackWhiteChar: qrterminal.BLACK_WHITE,
 		WhiteBlackChar: qrterminal.WHITE_BLACK,
-		QuietZone:      2,
 	})
+}
+
+// renderBigQR renders url with a module two cells wide and one line tall: twice the half-block
+// code's size each way, for v on a terminal with room (a phone reads it from further away).
+func renderBigQR(url string) (lines []string, w, h int) {
+	return renderQRWith(url, qrterminal.Config{BlackChar: "  ", WhiteChar: "██"})
+}
+
+func renderQRWith(url string, cfg qrterminal.Config) (lines []string, w, h int) {
+	var buf bytes.Buffer
+	cfg.Level, cfg.Writer, cfg.QuietZone = qrterminal.L, &buf, 2
+	qrterminal.GenerateWithConfig(url, cfg)
 	raw := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
 	lines = make([]string, 0, len(raw))
 	for _, l := range raw {
@@ -50,6 +57,9 @@ type qrCode struct {
 	url   string
 	lines []string
 	w, h  int
+
+	big        []string // the same code at twice the size, for v
+	bigW, bigH int
 }
 
 func newQRCode(url string) qrCode {
@@ -57,7 +67,8 @@ func newQRCode(url string) qrCode {
 		return qrCode{}
 	}
 	lines, w, h := renderQR(url)
-	return qrCode{url: url, lines: lines, w: w, h: h}
+	big, bw, bh := renderBigQR(url)
+	return qrCode{url: url, lines: lines, w: w, h: h, big: big, bigW: bw, bigH: bh}
 }
 
 // fits says whether the code fits in a w×h area.
@@ -66,20 +77,33 @@ func (q qrCode) fits(w, h int) bool { return q.url != "" && q.w <= w && q.h <= h
 // View is the code itself.
 func (q qrCode) View() string { return strings.Join(q.lines, "\n") }
 
-// tooSmallView is what shows instead of the code when it does not fit: how big the terminal must
-// be, and the URL in full (wrapped, never truncated) so it can still be opened.
-func tooSmallView(s Styles, url string, needW, needH, nowW, nowH, width int) string {
-	if width < 10 {
-		width = 10
-	}
-	msg := fmt.Sprintf("Terminal too small for the QR code: needs at least %d×%d (now %d×%d). Enlarge the window, or open the URL:",
-		needW, needH, nowW, nowH)
-	return s.Warn.Render(ansi.Wrap(msg, width, "")) + "\n" + s.URL.Render(ansi.Hardwrap(inert(url), width, false))
+// hyperlink marks text as an OSC 8 link to url, so a terminal that knows OSC 8 opens the whole URL
+// on a click even where the text is wrapped. url must already be inert: it goes into the sequence.
+func hyperlink(url, text string) string {
+	return "\x1b]8;;" + url + "\x1b\\" + text + "\x1b]8;;\x1b\\"
 }
 
-// wrapURL hard-wraps a URL to width (it has no spaces to break at).
+// urlLine is the one way a view prints a URL to open: made inert, on lines of its own, as an OSC 8
+// hyperlink. When it fits in width it is one line, whole, so a mouse selection (or a triple click)
+// copies it. Only on a terminal narrower than the URL is it hard-wrapped: Bubble Tea v1's renderer
+// truncates every line to the terminal's width, so a longer line could not be left for the
+// terminal to soft-wrap; each piece still links to the whole URL, and o opens it.
+func urlLine(url string, width int) string {
+	u := inert(url) // a URL came from Plaid, the emulator or a flag: never raw to the terminal
+	if width < 1 || ansi.StringWidth(u) <= width {
+		return hyperlink(u, u)
+	}
+	pieces := strings.Split(ansi.Hardwrap(u, width, false), "\n")
+	for i, p := range pieces {
+		pieces[i] = hyperlink(u, p)
+	}
+	return strings.Join(pieces, "\n")
+}
+
+// wrapURL hard-wraps a URL to width (it has no spaces to break at). For secondary URLs shown for
+// reference (a redirect URI); the URL to open goes through urlLine.
 func wrapURL(url string, width int) string {
-	url = inert(url) // a URL came from Plaid, the emulator or a flag: never raw to the terminal
+	url = inert(url)
 	if width < 1 {
 		return url
 	}

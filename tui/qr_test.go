@@ -72,23 +72,98 @@ func TestQRTooSmallShowsSizeAndFullURL(t *testing.T) {
 	f := newFixture(t, true, 60, 20)
 	f.open(flows.HalfSession)
 	v := f.m.View()
-	if !strings.Contains(v, "Terminal too small for the QR code: needs at least") || !strings.Contains(v, "(now 60×20)") {
+	if !strings.Contains(v, "The QR code needs a ") || !strings.Contains(v, "(now 60×20)") {
 		t.Fatalf("no size notice:\n%s", v)
 	}
 	if strings.Contains(v, qrOn) {
 		t.Fatal("a QR code was drawn although it does not fit")
 	}
-	// The URL is wrapped, never truncated: joined back it is whole.
+	// Narrower than the URL: wrapped, never truncated, every piece a link to the whole URL.
 	if !strings.Contains(strings.ReplaceAll(ansi.Strip(v), "\n", ""), fixedURL2) {
 		t.Fatalf("URL not shown in full:\n%s", v)
 	}
+	if n := strings.Count(v, "\x1b]8;;"+fixedURL2+"\x1b\\"); n < 2 {
+		t.Fatalf("the wrapped URL's pieces are not each an OSC 8 link to it (%d links):\n%q", n, v)
+	}
 	// The QR-only view (v) needs less room; at 60×20 it is still too small, and says how big.
 	f.key("v")
-	if v := f.m.View(); !strings.Contains(v, "needs at least") {
+	if v := f.m.View(); !strings.Contains(v, "The QR code needs a ") {
 		t.Fatalf("QR-only view at 60×20:\n%s", v)
 	}
 	f.send(teaSize(80, 24))
 	if v := f.m.View(); !strings.Contains(v, qrOn) {
 		t.Fatalf("QR-only view at 80×24 has no code:\n%s", v)
+	}
+}
+
+// TestURLIsWholeOnItsOwnLine: wherever a half's URL shows, and whether the code fits or not, the
+// URL is one line of its own, whole and marked as an OSC 8 link, once the terminal is wider than it.
+func TestURLIsWholeOnItsOwnLine(t *testing.T) {
+	want := hyperlink(fixedURL2, fixedURL2)
+	for _, size := range [][2]int{{80, 24}, {120, 40}, {76, 14}, {200, 60}} {
+		for _, v := range []string{"main", "qr"} {
+			f := newFixture(t, true, size[0], size[1])
+			f.open(flows.HalfSession)
+			if v == "qr" {
+				f.key("v")
+			}
+			found := false
+			for _, l := range strings.Split(f.m.View(), "\n") {
+				found = found || l == want
+			}
+			if !found {
+				t.Errorf("%dx%d %s: no line is the whole URL as an OSC 8 link:\n%s", size[0], size[1], v, f.m.View())
+			}
+		}
+	}
+}
+
+// TestQRAloneNeedsNoMoreThanMain: wherever the main screen draws the code, v draws it too; where
+// there is room v draws it at twice the size.
+func TestQRAloneNeedsNoMoreThanMain(t *testing.T) {
+	f := newFixture(t, true, 120, 40)
+	f.open(flows.HalfSession)
+	for w := 40; w <= 200; w += 8 {
+		for h := 12; h <= 60; h += 2 {
+			f.send(teaSize(w, h))
+			main := f.m.View()
+			f.key("v")
+			alone := f.m.View()
+			f.key("v")
+			if strings.Contains(main, qrOn) && !strings.Contains(alone, qrOn) {
+				t.Fatalf("%dx%d: the main screen draws the code, v does not:\n%s", w, h, alone)
+			}
+		}
+	}
+	f.send(teaSize(200, 60))
+	f.key("v")
+	q := f.m.currentQR()
+	if !strings.Contains(f.m.View(), q.big[len(q.big)/2]) {
+		t.Fatalf("200x60: v does not draw the large code:\n%s", f.m.View())
+	}
+	for name, th := range map[string]qrscan.Theme{"dark": qrscan.Dark, "light": qrscan.Light} {
+		if got, err := qrscan.DecodeScreen(f.m.View(), th); err != nil || got != fixedURL2 {
+			t.Fatalf("the large code, %s theme: %q, %v", name, got, err)
+		}
+	}
+}
+
+// TestFullHelpKeepsTheSizes: ? opens the full help in the body, so the chrome keeps its height and
+// no "needs a bigger terminal" notice comes from the help; closing it brings the code back.
+func TestFullHelpKeepsTheSizes(t *testing.T) {
+	f := newFixture(t, true, 80, 24)
+	f.open(flows.HalfSession)
+	if !strings.Contains(f.m.View(), qrOn) {
+		t.Fatalf("80x24 has no code:\n%s", f.m.View())
+	}
+	bh := f.m.c.bodyH
+	f.key("?")
+	v := f.m.View()
+	if f.m.c.bodyH != bh || strings.Contains(v, "needs a") || !strings.Contains(v, "new token") {
+		t.Fatalf("with ? the body is %d tall (was %d), or the notice shows, or the help does not:\n%s", f.m.c.bodyH, bh, v)
+	}
+	f.key("esc")
+	if !strings.Contains(f.m.View(), qrOn) || f.m.help.ShowAll {
+		t.Fatalf("esc did not close the help:\n%s", f.m.View())
 	}
 }

@@ -73,6 +73,10 @@ type Event struct {
 	Reason    string // why not verified, or why rejected
 	Duplicate bool
 	Forward   *ForwardResult // Kind == EventForward
+
+	// verification is the Plaid-Verification header a verified webhook came with, kept so that
+	// Resend can relay it again as Plaid sent it. Unexported: a JWT is not for the screen.
+	verification string
 }
 
 // Actionable says whether the app should act on the event (exchange its public tokens): a verified
@@ -321,6 +325,7 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 		case err == nil:
 			ev.Verified = true
 			ev.Status = http.StatusOK
+			ev.verification = header
 		case errors.As(err, &fe):
 			// Our fault, not the sender's: 503 makes Plaid retry once the key is reachable.
 			ev.Reason = fe.Reason

@@ -1,0 +1,64 @@
+package tui
+
+import (
+	"log"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/bankdown/linkrecovery/flows"
+)
+
+// TestOpenWithNoBrowserIsOneLine: in a container xdg-open prints a dozen lines and exits 3; o then
+// says in one line that there is no browser and points at the code and the URL, the full output
+// goes to the debug log, x dismisses it, and the code and the URL stay on screen throughout.
+func TestOpenWithNoBrowserIsOneLine(t *testing.T) {
+	fakeOpener(t, `for i in 1 2 3 4 5 6 7 8 9 10; do echo "/usr/bin/xdg-open: 882: browser$i: not found" >&2; done
+echo "xdg-open: no method available for opening '$1'" >&2; exit 3`)
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		f := newFixture(t, true, size[0], size[1])
+		var buf strings.Builder
+		f.m.c.debug = log.New(&buf, "", 0)
+		f.open(flows.HalfSession)
+		msg := findMsg[stepErrMsg](t, f.key("o"))
+		f.send(msg)
+		v := f.m.View()
+		var box []string
+		for _, l := range strings.Split(ansi.Strip(v), "\n") {
+			if strings.HasPrefix(l, "│") {
+				box = append(box, l)
+			}
+		}
+		if len(box) != 1 || !strings.Contains(box[0], "no browser (") || !strings.Contains(box[0], "scan the QR code or use the URL") {
+			t.Fatalf("%dx%d: the error is not one line naming the missing browser and the way round it (%d lines):\n%s", size[0], size[1], len(box), v)
+		}
+		if strings.Contains(v, "browser7") {
+			t.Errorf("%dx%d: the opener's output is on screen:\n%s", size[0], size[1], v)
+		}
+		if !strings.Contains(buf.String(), "browser7: not found") {
+			t.Errorf("the opener's output is not in the debug log:\n%s", buf.String())
+		}
+		if !strings.Contains(v, qrOn) || !strings.Contains(v, hyperlink(fixedURL2, fixedURL2)) {
+			t.Fatalf("%dx%d: the code or the URL went off the screen:\n%s", size[0], size[1], v)
+		}
+		if !f.m.keys.Dismiss.Enabled() || !strings.Contains(v, "x dismiss error") {
+			t.Fatalf("x is not offered:\n%s", v)
+		}
+		f.key("x")
+		if v := f.m.View(); strings.Contains(v, "no browser (") || f.m.keys.Dismiss.Enabled() {
+			t.Fatalf("x did not dismiss the error:\n%s", v)
+		}
+	}
+}
+
+// TestOpenWithNoOpenerSaysSo: no xdg-open on PATH at all.
+func TestOpenWithNoOpenerSaysSo(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	f := newFixture(t, true, 80, 24)
+	f.open(flows.HalfSession)
+	f.send(findMsg[stepErrMsg](t, f.key("o")))
+	if v := ansi.Strip(f.m.View()); !strings.Contains(v, "no browser (no xdg-open)") || !strings.Contains(v, "scan the QR code") {
+		t.Fatalf("no opener:\n%s", v)
+	}
+}
