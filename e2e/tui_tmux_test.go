@@ -141,6 +141,12 @@ var buildOnce struct {
 // 120×45 tmux session. It skips without tmux (fails under CI).
 func startApp(t *testing.T, args ...string) *app {
 	t.Helper()
+	return startAppEnv(t, nil, args...)
+}
+
+// startAppEnv is startApp with extra environment variables (KEY=value) for the app, e.g. a PATH.
+func startAppEnv(t *testing.T, extraEnv []string, args ...string) *app {
+	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("tmux is not installed, and CI is set: install it (apt-get install -y tmux)")
@@ -164,7 +170,7 @@ func startApp(t *testing.T, args ...string) *app {
 
 	dir := t.TempDir()
 	a := &app{
-		tmuxSession: &tmuxSession{t: t, socket: fmt.Sprintf("lr-e2e-%d-%d", os.Getpid(), time.Now().UnixNano()), name: "lr", env: cleanEnv()},
+		tmuxSession: &tmuxSession{t: t, socket: fmt.Sprintf("lr-e2e-%d-%d", os.Getpid(), time.Now().UnixNano()), name: "lr", env: append(cleanEnv(), extraEnv...)},
 		transcript:  filepath.Join(dir, "transcript.jsonl"),
 		exitFile:    filepath.Join(dir, "exit-code"),
 	}
