@@ -232,14 +232,20 @@ func (l *ngrokListener) Close() error {
 	l.once.Do(func() {
 		done := make(chan error, 1)
 		go func() {
-			var errs []error
 			if l.sess != nil {
-				errs = append(errs, l.sess.Close())
+				err := l.sess.Close()
+				// The tunnel went with its session; closing it now only releases it locally, and
+				// its unbind fails in whichever words muxado picks ("remote gone away", "closed",
+				// ...), which say nothing about the close we asked for.
+				_ = l.Tunnel.Close()
+				done <- err
+				return
 			}
 			if err := l.Tunnel.Close(); err != nil && !isClosedErr(err) {
-				errs = append(errs, err)
+				done <- err
+				return
 			}
-			done <- errors.Join(errs...)
+			done <- nil
 		}()
 		select {
 		case err := <-done:
