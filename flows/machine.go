@@ -348,33 +348,35 @@ func (m *Machine) TunnelSettled() bool { return m.tunnelSettled }
 // Step takes one input and returns what to do, in order.
 func (m *Machine) Step(in Input) []Action {
 	s := &stepper{m: m, at: in.when()}
-	if m.Done {
-		// A finished half only reports what still arrives (webhooks), for the record.
-		switch in := in.(type) {
-		case WebhookReceived:
-			s.event(in.Event)
-		case Start:
-			m.reset()
-			s.start()
-		case TunnelUp:
-			m.tunnelIs(in.WebhookURL, in.Provider, nil)
-			m.tunnelInfo = in
-		case TunnelDown:
-			m.tunnelIs("", "", in.Err)
-		}
-		return s.out
-	}
+	// Start and the tunnel's state count whether or not the half is done; only a live half may be
+	// waiting for the tunnel to create its token.
 	switch in := in.(type) {
 	case Start:
 		m.reset()
 		s.start()
+		return s.out
 	case TunnelUp:
 		m.tunnelIs(in.WebhookURL, in.Provider, nil)
 		m.tunnelInfo = in
-		s.createIfWaiting()
+		if !m.Done {
+			s.createIfWaiting()
+		}
+		return s.out
 	case TunnelDown:
 		m.tunnelIs("", "", in.Err)
-		s.createIfWaiting()
+		if !m.Done {
+			s.createIfWaiting()
+		}
+		return s.out
+	}
+	if m.Done {
+		// A finished half only reports what still arrives (webhooks), for the record.
+		if in, ok := in.(WebhookReceived); ok {
+			s.event(in.Event)
+		}
+		return s.out
+	}
+	switch in := in.(type) {
 	case TokenCreated:
 		s.tokenCreated(in)
 	case Polled:
