@@ -122,3 +122,31 @@ func TestDebugLogRefusesSymlink(t *testing.T) {
 		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
 	}
 }
+
+// The debug log's start line quotes the arguments: a --forward-to URL's password is masked there
+// (and wherever else it turns up), even one shorter than 8 characters.
+func TestDebugLogStartLineMasksForwardToPassword(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Cleanup(func() { log.SetOutput(os.Stderr); log.SetPrefix(""); log.SetFlags(log.LstdFlags) })
+	const password = "hunter2"
+	env := map[string]string{"LINKRECOVERY_DEBUG": "1"}
+	var stdout, stderr bytes.Buffer
+	// --only-plaid-ips is refused in demo mode, after the start line is written.
+	code := run(context.Background(), []string{"--no-tui", "--only-plaid-ips", "--forward-to", "https://relay:" + password + "@127.0.0.1:9/hook"},
+		func(k string) string { return env[k] }, &stdout, &stderr)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2 (a refused flag); stderr %q", code, stderr.String())
+	}
+	b, err := os.ReadFile(debugLogFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "start:") || !strings.Contains(string(b), "relay:****@127.0.0.1:9") {
+		t.Errorf("the start line does not show the URL with its password masked:\n%s", b)
+	}
+	for name, out := range map[string]string{"debug log": string(b), "stderr": stderr.String()} {
+		if strings.Contains(out, password) {
+			t.Errorf("the %s holds the --forward-to password:\n%s", name, out)
+		}
+	}
+}

@@ -70,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	opts.apply(&cfg)
+	// Masked from the first line on: the debug log's start line quotes the arguments.
+	secret.Register(cfg.Secrets()...)
 	if getenv("LINKRECOVERY_DEBUG") != "" {
 		// The TUI owns stdout and headless stdout is JSON, so debug lines go to a file.
 		f, err := openDebugLog(debugLogFile)

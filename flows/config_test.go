@@ -222,3 +222,20 @@ func TestLoadConfigSaysWhereKeysCameFrom(t *testing.T) {
 		}
 	}
 }
+
+// Every secret a Config holds is registered for masking: the keys and each URL setting's
+// password, as typed (percent-escapes and all) and decoded; a URL without one adds nothing.
+func TestConfigSecretsIncludeURLPasswords(t *testing.T) {
+	c := Config{Secret: "plaid-secret-value", NgrokAuthtoken: "ngrok-token-value",
+		ForwardTo: "https://relay:p%40ss@127.0.0.1:9/hook?x=1", WebhookURL: "https://user@example.com/webhook",
+		RedirectURI: "https://:only-pw@example.com/done", PlaidURL: "http://127.0.0.1:1"}
+	got := c.Secrets()
+	for _, want := range []string{"plaid-secret-value", "ngrok-token-value", "p%40ss", "p@ss", "only-pw"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("Secrets() = %q, lacks %q", got, want)
+		}
+	}
+	if slices.Contains(got, "user") || slices.Contains(got, "relay") {
+		t.Errorf("Secrets() = %q holds a user name", got)
+	}
+}

@@ -73,7 +73,7 @@ func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
 	e := &Env{Mode: cfg.Mode(), cfg: cfg}
 	// From here on these values are masked wherever they turn up (an echoed header in an error
 	// body, a log line), not only in the fields named for them.
-	secret.Register(cfg.Secret, cfg.NgrokAuthtoken)
+	secret.Register(cfg.Secrets()...)
 	if e.Mode == ModeSandbox {
 		e.PlaidURL = string(plaid.Sandbox)
 		if cfg.PlaidURL != "" {
