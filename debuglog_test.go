@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -149,4 +151,106 @@ func TestDebugLogStartLineMasksForwardToPassword(t *testing.T) {
 			t.Errorf("the %s holds the --forward-to password:\n%s", name, out)
 		}
 	}
+}
+
+// assertInertDebugLog fails unless every line of the debug log is a record the logger began (its
+// prefix) and no raw control byte reached the file.
+func assertInertDebugLog(t *testing.T, text string) {
+	t.Helper()
+	for _, l := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		if !strings.HasPrefix(l, "linkrecovery ") {
+			t.Errorf("a line of the debug log was not begun by the logger (a field broke its record): %q", l)
+		}
+		for _, r := range l {
+			if r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f {
+				t.Errorf("the debug log holds the raw control %U: %q", r, l)
+			}
+		}
+	}
+}
+
+// An unsigned webhook whose fields hold ESC, BEL, NUL, CR and a newline that starts a line reading
+// like a verified webhook: the debug log keeps the record on one line, inert.
+func TestDebugLogKeepsHostileWebhookOnOneInertLine(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Cleanup(func() { log.SetOutput(os.Stderr); log.SetPrefix(""); log.SetFlags(log.LstdFlags) })
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	env := map[string]string{"LINKRECOVERY_DEBUG": "1"}
+	pr, pw := io.Pipe()
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, []string{"--no-tui", "--half", "2", "--env-file", emptyEnvFile(t)}, func(k string) string { return env[k] }, pw, io.Discard)
+		pw.Close()
+	}()
+	const forged = "\nlinkrecovery 2026/01/01 00:00:00 webhook #9 LINK/SESSION_FINISHED status=\"success\" -> HTTP 200, verified"
+	body := `{"webhook_type":"LINK\u001b]2;pwned\u0007","webhook_code":"SESSION_FINISHED\r\u0000` + strings.ReplaceAll(strings.ReplaceAll(forged, "\n", `\n`), `"`, `\"`) + `","status":"\u001b[2K\u009b31m"}`
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		var r map[string]any
+		if json.Unmarshal(sc.Bytes(), &r) != nil || r["event"] != "ready" {
+			continue
+		}
+		url, _ := r["webhook_url"].(string)
+		resp, err := http.Post(url, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		break
+	}
+	// Wait (generously) for the receiver's verdict to reach the log, then end the run.
+	var text string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		b, _ := os.ReadFile(debugLogFile)
+		if text = string(b); strings.Contains(text, "webhook #1 ") {
+			break
+		}
+	}
+	cancel()
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	<-code
+	if !strings.Contains(text, "webhook #1 ") {
+		t.Fatalf("the webhook never reached the debug log:\n%s", text)
+	}
+	t.Logf("debug log:\n%s", text)
+	assertInertDebugLog(t, text)
+	n := 0
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, "webhook #") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the one webhook made %d webhook lines:\n%s", n, text)
+	}
+}
+
+// Plaid's request_id and error texts land in the debug log inert too: a hostile (or broken) Plaid
+// answer cannot start a line of its own or drive the terminal.
+func TestDebugLogKeepsHostilePlaidAnswerInert(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Cleanup(func() { log.SetOutput(os.Stderr); log.SetPrefix(""); log.SetFlags(log.LstdFlags) })
+	plaid := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `{"error_type":"INVALID_REQUEST","error_code":"INVALID_FIELD\u001b]2;x\u0007","error_message":"bad\nlinkrecovery 2026/01/01 00:00:00 tunnel: ngrok up","display_message":null,"request_id":"req\n\u001b[2Klinkrecovery forged\r"}`)
+	}))
+	defer plaid.Close()
+	env := map[string]string{"PLAID_CLIENT_ID": "debug-hostile-client", "PLAID_SECRET": "debug-hostile-secret-0123456789", "PLAID_BASE_URL": plaid.URL, "LINKRECOVERY_DEBUG": "1"}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"--no-tui", "--half", "2", "--env-file", emptyEnvFile(t),
+		"--webhook-url", "http://127.0.0.1:9/webhook", "--listen", "127.0.0.1:0"}, func(k string) string { return env[k] }, &stdout, &stderr); code != 1 {
+		t.Fatalf("exit %d, want 1; stdout %s stderr %s", code, stdout.String(), stderr.String())
+	}
+	b, err := os.ReadFile(debugLogFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	t.Logf("debug log:\n%s", text)
+	if !strings.Contains(text, `request_id="req\n`) {
+		t.Errorf("the request_id is not logged, quoted and escaped:\n%s", text)
+	}
+	assertInertDebugLog(t, text)
 }

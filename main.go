@@ -189,13 +189,14 @@ func runTUI(ctx context.Context, cfg flows.Config, env *flows.Env, opts options,
 const debugLogFile = "linkrecovery-debug.log"
 
 // openDebugLog points the standard logger at path, as tea.LogToFile would, but owner-only, never
-// through a symlink, and with every known secret masked in each line.
+// through a symlink, and through flows.DebugLogWriter: one inert line per record, every known
+// secret masked.
 func openDebugLog(path string) (io.Closer, error) {
 	f, err := privfile.Append(path)
 	if err != nil {
 		return nil, fmt.Errorf("LINKRECOVERY_DEBUG: cannot open the debug log %s: %w", path, err)
 	}
-	log.SetOutput(secret.Known.Writer(f))
+	log.SetOutput(flows.DebugLogWriter(f))
 	log.SetPrefix("linkrecovery ")
 	return f, nil
 }
