@@ -66,7 +66,9 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 
 	if *keysFile != "" {
 		keys := fmt.Sprintf("PLAID_CLIENT_ID=%s\nPLAID_SECRET=%s\nPLAID_BASE_URL=%s\n", emu.ClientID(), emu.Secret(), base)
+		// privfile refuses a FIFO (or anything but a regular file) at once rather than block here.
 		if err := privfile.Write(*keysFile, []byte(keys)); err != nil {
+			ln.Close() // the port is free the moment the emulator says it will not run
 			fmt.Fprintf(stderr, "linkrecovery emulator: --keys-file: %v\n", err)
 			return 1
 		}
