@@ -3,7 +3,6 @@ package flows
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/joho/godotenv"
 	"github.com/plaid/plaid-go/v29/plaid"
 
 	"github.com/bankdown/linkrecovery/internal/secret"
@@ -68,14 +66,10 @@ func LoadConfig(getenv func(string) string, dotenvPath string) (Config, error) {
 	}
 	var dot map[string]string
 	if dotenvPath != "" {
-		m, err := godotenv.Read(dotenvPath)
-		switch {
-		case err == nil:
-			dot = m
-		case errors.Is(err, fs.ErrNotExist):
-			// No .env is the normal case (demo mode, or keys in the environment).
-		default:
-			return Config{}, fmt.Errorf("cannot read %s: %v; fix or remove that file (lines look like PLAID_CLIENT_ID=...)", dotenvPath, err)
+		// No .env is the normal case (demo mode, or keys in the environment): dot stays nil.
+		var err error
+		if dot, err = readDotenv(dotenvPath); err != nil {
+			return Config{}, err
 		}
 	}
 	get := func(k string) string {

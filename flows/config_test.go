@@ -239,3 +239,49 @@ func TestConfigSecretsIncludeURLPasswords(t *testing.T) {
 		t.Errorf("Secrets() = %q holds a user name", got)
 	}
 }
+
+// A .env that godotenv cannot parse is refused with the file, the line and the key, never the
+// value: godotenv's own message quotes the rest of the file from the bad line on.
+func TestLoadConfigDotenvErrorsNeverQuoteValues(t *testing.T) {
+	const plaidSecret, ngrokToken, later = "abcdef0123456789abcdef01", "2abcDEFghijk_LMNOPqrstuv", "later-secret-value-99"
+	cases := []struct {
+		name, content string
+		want          []string
+	}{
+		{"unterminated quote", "PLAID_CLIENT_ID=abc\nPLAID_SECRET=\"" + plaidSecret + "\nNGROK_AUTHTOKEN=" + later + "\n",
+			[]string{"line 2", "(PLAID_SECRET)", "no closing \""}},
+		{"unterminated single quote", "# keys\n\nexport PLAID_SECRET='" + plaidSecret + "\n",
+			[]string{"line 3", "(PLAID_SECRET)", "no closing '"}},
+		{"token line without =", "PLAID_ENV=sandbox\nNGROK_AUTHTOKEN " + ngrokToken + "\nPLAID_SECRET=" + later + "\n",
+			[]string{"line 2", "(NGROK_AUTHTOKEN)", "no '='"}},
+		{"token alone on a line", "PLAID_ENV=sandbox\n" + ngrokToken + "\n",
+			[]string{"line 2", "no '='"}},
+		{"bad name", "PLAID_ENV=sandbox\r\nPLAID-SECRET=" + plaidSecret + "\r\n",
+			[]string{"line 2", "name before '='"}},
+		{"value after a closed multi-line quote", "A=\"one\ntwo\"\nNGROK_AUTHTOKEN " + ngrokToken + "\n",
+			[]string{"line 3", "(NGROK_AUTHTOKEN)"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dot := writeDotenv(t, c.content)
+			_, err := LoadConfig(envMap(nil), dot)
+			if err == nil {
+				t.Fatal("LoadConfig accepted the file")
+			}
+			msg := err.Error()
+			for _, secretish := range []string{plaidSecret, ngrokToken, later, plaidSecret[:8], ngrokToken[:8]} {
+				if strings.Contains(msg, secretish) {
+					t.Errorf("the error quotes a value (%q): %s", secretish, msg)
+				}
+			}
+			for _, w := range append(c.want, dot) {
+				if !strings.Contains(msg, w) {
+					t.Errorf("the error lacks %q: %s", w, msg)
+				}
+			}
+			if c.name == "token alone on a line" && strings.Contains(msg, "line 2 (") {
+				t.Errorf("a lone word was shown as a key: %s", msg)
+			}
+		})
+	}
+}
