@@ -86,6 +86,10 @@ func Read(path string) ([]byte, error) {
 	}
 	f, err := os.OpenFile(path, os.O_RDONLY|nonBlock, 0)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // "permission denied", not the path a second time
+		}
 		return nil, fmt.Errorf("cannot read %s: %w", path, err)
 	}
 	if err := checkRegular(f, "read", path); err != nil {
