@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -95,9 +96,22 @@ func Tee(emits ...func(Record)) func(Record) {
 func (t *Transcript) Emit(r Record) { _ = t.Write(r) }
 
 func encodeRecord(r Record) ([]byte, error) {
+	// Through JSON and back first: whatever types a caller put in (a []Record of accounts, a
+	// struct), what is masked is then exactly what is written, every field of every record at
+	// any depth, arrays included.
+	first, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("cannot encode record %v: %w", r["event"], err)
+	}
+	var plain map[string]any
+	d := json.NewDecoder(bytes.NewReader(first))
+	d.UseNumber() // numbers stay as they were written
+	if err := d.Decode(&plain); err != nil {
+		return nil, fmt.Errorf("cannot encode record %v: %w", r["event"], err)
+	}
 	// Field names catch a secret a caller named; the registry catches known secrets anywhere else
 	// (an echoed header quoted in an error message, say).
-	clean, _ := secret.ScrubAny(map[string]any(Redact(r))).(map[string]any)
+	clean, _ := secret.ScrubAny(map[string]any(Redact(Record(plain)))).(map[string]any)
 	if _, ok := clean["time"]; !ok {
 		clean["time"] = time.Now().UTC().Format(time.RFC3339Nano)
 	}

@@ -97,3 +97,24 @@ func TestJSONLinesAndTee(t *testing.T) {
 		}
 	}
 }
+
+// Masking covers every field of every record whatever its Go type: a []Record, a struct, a
+// nested Record; numbers stay as written.
+func TestEncodeRecordMasksEveryField(t *testing.T) {
+	const tok = "access-sandbox-aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+	secret.Register(tok)
+	type acct struct {
+		Name string `json:"name"`
+	}
+	line, err := encodeRecord(Record{"event": "x", "accounts": []Record{{"name": "Checking " + tok}},
+		"nested": Record{"list": []acct{{Name: tok}}}, "ptr": &acct{Name: tok}, "n": 12345678901234567, "time": "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(line), tok) || !strings.Contains(string(line), secret.Mask(tok)) {
+		t.Errorf("record = %s", line)
+	}
+	if !strings.Contains(string(line), `"n":12345678901234567`) {
+		t.Errorf("a number changed: %s", line)
+	}
+}
