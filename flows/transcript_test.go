@@ -118,3 +118,20 @@ func TestEncodeRecordMasksEveryField(t *testing.T) {
 		t.Errorf("a number changed: %s", line)
 	}
 }
+
+// JSON lines are often read in a terminal: DEL, the C1 controls (a raw CSI) and the bidi marks
+// are escaped too, not only what encoding/json escapes, and the record still decodes the same.
+func TestJSONLinesEscapeC1AndBidi(t *testing.T) {
+	const hostile = "a\x7fb\u009b31mc\u202ed\u2066e\x1b"
+	var b bytes.Buffer
+	JSONLines(&b)(Record{"event": "x", "message": hostile, "time": "t"})
+	for _, r := range b.String() {
+		if r == 0x7f || r >= 0x80 && r <= 0x9f || r == 0x202e || r == 0x2066 || r == 0x1b {
+			t.Errorf("raw %U in %q", r, b.String())
+		}
+	}
+	var back map[string]any
+	if err := json.Unmarshal(b.Bytes(), &back); err != nil || back["message"] != hostile {
+		t.Errorf("the line does not decode to the same record: %v %q", err, back["message"])
+	}
+}
