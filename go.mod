@@ -25,6 +25,7 @@ require (
 	github.com/mdp/qrterminal/v3 v3.2.1
 	github.com/muesli/termenv v0.16.0
 	github.com/plaid/plaid-go/v29 v29.0.0
+	github.com/yuin/goldmark v1.8.7
 	golang.ngrok.com/muxado/v2 v2.0.1
 	golang.ngrok.com/ngrok v1.12.1
 	golang.org/x/net v0.30.0
