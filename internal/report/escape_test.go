@@ -61,7 +61,7 @@ func hostileRun() Run {
 		r.Add(Webhook{At: at(n + 1), Type: h(i), Code: "SESSION_FINISHED", Status: h(i + 1), LinkToken: fixLinkToken,
 			Verified: i%3 != 0, Reason: h(i + 2), Body: []byte(h(i + 3))})
 		r.Add(Page{At: at(n + 2), Step: h(i), Detail: h(i + 1)})
-		r.Add(Email{At: at(n + 3), To: h(i), Subject: h(i + 1), URL: h(i + 2)})
+		r.Add(Email{At: at(n + 3), To: h(i), Subject: h(i + 1)})
 		r.Add(Fallback{At: at(n + 4), Reason: h(i)})
 		r.Add(Note{At: at(n + 5), Text: h(i)})
 		n += 6

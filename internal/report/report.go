@@ -62,7 +62,6 @@ type Verdict struct {
 	Passed bool
 	Reason string // why it failed ("" when it passed)
 	Via    string // how the public token came: "webhook" or "polling" ("" if none came)
-	At     time.Time
 }
 
 // Item is the Item the public token was exchanged for.
@@ -79,7 +78,8 @@ type Account struct {
 	Balance                       *float64 // current balance, if Plaid gave one
 }
 
-// Event is one thing that happened in a run: a Call, Webhook, Page, Email, Fallback or Note.
+// Event is one thing that happened in a run: a Call, Webhook, Page, Email, Fallback or Note (the
+// interface is closed: its method is unexported).
 type Event interface {
 	at() time.Time
 }
@@ -127,7 +127,6 @@ type Email struct {
 	At              time.Time
 	To              string
 	Subject         string
-	URL             string // the recovery session's Hosted Link (shown masked)
 	InstitutionName string
 }
 
