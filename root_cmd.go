@@ -79,9 +79,9 @@ func (o *options) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.publicHost, "public-host", "", "demo mode: listen on all interfaces and build URLs with `HOST` (e.g. your LAN address) so a phone can scan the QR code")
 	fs.StringVar(&o.redirectURI, "redirect-uri", "", "the completion_redirect_uri `URL` for Hosted Link (default: the receiver's /complete page)")
 	o.webhookTimeout, o.tunnelTimeout = flows.DefaultWebhookTimeout, flows.DefaultTunnelDeadline
-	fs.Var(durationFlag{&o.webhookTimeout}, "webhook-timeout", "once /link/token/get shows the session finished, how long (`DURATION`) to wait for SESSION_FINISHED before falling back to /link/token/get")
-	fs.Var(durationFlag{&o.tunnelTimeout}, "tunnel-timeout", "how long (`DURATION`) to try to open the ngrok tunnel")
-	fs.StringVar(&o.products, "products", strings.Join(flows.DefaultProducts, ","), "the link token's Plaid products, a comma-separated `LIST` (auth, as in Plaid's Hosted Link sample, keeps later TRANSACTIONS webhooks away from your webhook URL)")
+	fs.Var(durationFlag{&o.webhookTimeout}, "webhook-timeout", "wait `DURATION` for SESSION_FINISHED once /link/token/get shows the session finished, then fall back to /link/token/get")
+	fs.Var(durationFlag{&o.tunnelTimeout}, "tunnel-timeout", "give up opening the ngrok tunnel after `DURATION`")
+	fs.StringVar(&o.products, "products", strings.Join(flows.DefaultProducts, ","), "the link token's Plaid products, a comma-separated `LIST`; auth, as in Plaid's Hosted Link sample, keeps later TRANSACTIONS webhooks away from your webhook URL")
 	fs.Bool("version", false, "print the version and VCS revision, and exit") // cobra prints it (Version)
 }
 
