@@ -88,13 +88,24 @@ func (o *options) addFlags(fs *pflag.FlagSet) {
 // themes are --theme's values.
 var themes = []string{"auto", "dark", "light"}
 
-// scenarioNames are --scenario's names, one per half in menu order: the halves' own names.
+// scenarioNames are --scenario's names, one per half in menu order: the halves' own names. It and
+// scenarioHalf are the only code that knows what --scenario names.
 func scenarioNames() []string {
 	names := make([]string, 0, len(flows.Scenarios))
 	for _, sc := range flows.Scenarios {
 		names = append(names, sc.Half().String())
 	}
 	return names
+}
+
+// scenarioHalf is the half --scenario name names.
+func scenarioHalf(name string) (int, bool) {
+	for _, sc := range flows.Scenarios {
+		if sc.Half().String() == name {
+			return int(sc.Half()), true
+		}
+	}
+	return 0, false
 }
 
 // check tells a flag mistake (a usage error) before anything starts, and turns --scenario into
@@ -112,14 +123,9 @@ func (o *options) check() error {
 		return usagef("--half must be 1 (sign-up) or 2 (session), not %d", o.half)
 	}
 	if o.scenario != "" {
-		var half int
-		for _, sc := range flows.Scenarios {
-			if sc.Half().String() == o.scenario {
-				half = int(sc.Half())
-			}
-		}
+		half, ok := scenarioHalf(o.scenario)
 		switch {
-		case half == 0:
+		case !ok:
 			return usagef("--scenario must be %s, not %q", strings.Join(scenarioNames(), " or "), o.scenario)
 		case o.half != 0 && o.half != half:
 			return usagef("--scenario %s is half %d, but --half says %d: give one of them", o.scenario, half, o.half)
