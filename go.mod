@@ -27,6 +27,7 @@ require (
 	github.com/plaid/plaid-go/v29 v29.0.0
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9
+	github.com/yuin/goldmark v1.8.7
 	golang.ngrok.com/muxado/v2 v2.0.1
 	golang.ngrok.com/ngrok v1.12.1
 	golang.org/x/net v0.30.0
