@@ -14,8 +14,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/bankdown/linkrecovery/emulator"
 )
 
 // TestDebugLog runs half 2 headless in Sandbox mode against an emulator standing in for Plaid, with
@@ -27,40 +25,10 @@ func TestDebugLog(t *testing.T) {
 	t.Cleanup(func() { log.SetOutput(os.Stderr); log.SetPrefix(""); log.SetFlags(log.LstdFlags) })
 
 	const clientID, secret = "debugclient00001", "debugsecret0123456789abcdef"
-	em, err := emulator.New(emulator.Config{ClientID: clientID, Secret: secret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(em)
-	em.SetBaseURL(srv.URL)
-	t.Cleanup(func() { _ = em.Close(); srv.Close() })
-
-	env := map[string]string{"PLAID_CLIENT_ID": clientID, "PLAID_SECRET": secret, "PLAID_BASE_URL": srv.URL, "LINKRECOVERY_DEBUG": "1"}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	pr, pw := io.Pipe()
-	var stderr bytes.Buffer
-	code := make(chan int, 1)
-	go func() {
-		code <- run(ctx, []string{"--no-tui", "--half", "2"}, func(k string) string { return env[k] }, pw, &stderr)
-		pw.Close()
-	}()
-	var stdout strings.Builder
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		stdout.WriteString(sc.Text() + "\n")
-		var r map[string]any
-		if json.Unmarshal(sc.Bytes(), &r) == nil && r["event"] == "waiting" {
-			url, _ := r["hosted_link_url"].(string)
-			go func() {
-				if err := em.CompleteSession(ctx, url, emulator.Credentials{Username: emulator.UserGood, Password: emulator.PassGood}); err != nil {
-					t.Errorf("CompleteSession: %v", err)
-				}
-			}()
-		}
-	}
-	if c := <-code; c != 0 {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", c, stdout.String(), stderr.String())
+	em, url := emulatorAt(t, clientID, secret)
+	env := map[string]string{"PLAID_CLIENT_ID": clientID, "PLAID_SECRET": secret, "PLAID_BASE_URL": url, "LINKRECOVERY_DEBUG": "1"}
+	if c, stdout, stderr := runHalf2Completing(t, em, env); c != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", c, stdout, stderr)
 	}
 
 	fi, err := os.Stat(debugLogFile)

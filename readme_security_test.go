@@ -94,27 +94,8 @@ func attackCounts(names []string) string {
 
 // TestREADMEAttackCounts: the README's table of attack classes counts the tests there are now.
 func TestREADMEAttackCounts(t *testing.T) {
-	b, err := os.ReadFile(readmeFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme := string(b)
-	before, rest, ok1 := strings.Cut(readme, attackCountsBegin+"\n")
-	got, after, ok2 := strings.Cut(rest, attackCountsEnd)
-	if !ok1 || !ok2 {
-		t.Fatalf("%s has no attack table between %q and %q", readmeFile, attackCountsBegin, attackCountsEnd)
-	}
-	want := attackCounts(testNames(t, "."))
-	if *updateAttackCounts && got != want {
-		got = want
-		if err := os.WriteFile(readmeFile, []byte(before+attackCountsBegin+"\n"+want+attackCountsEnd+after), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got != want {
-		t.Fatalf("the README's attack table does not count the tests there are; rewrite it with: go test . -run TestREADMEAttackCounts -update-attack-counts\n%s",
-			firstDifference(got, want))
-	}
+	checkREADMESection(t, "attack table", attackCountsBegin, attackCountsEnd, attackCounts(testNames(t, ".")), *updateAttackCounts,
+		"go test . -run TestREADMEAttackCounts -update-attack-counts")
 }
 
 // Every class picks at least one test, and the counting sees this very file's test.

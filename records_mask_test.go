@@ -19,19 +19,27 @@ import (
 	"github.com/bankdown/linkrecovery/emulator"
 )
 
-// hostilePlaid stands in front of an emulator and lets rewrite change one endpoint's answer,
-// given the request's JSON body; other calls pass through unchanged.
-func hostilePlaid(t *testing.T, clientID, secret string, rewrite func(path string, req map[string]any, status int, body []byte) (int, []byte)) (*emulator.Emulator, string) {
+// emulatorAt serves an emulator with these keys at a loopback URL, as Plaid's stand-in.
+func emulatorAt(t *testing.T, clientID, secret string) (*emulator.Emulator, string) {
 	t.Helper()
 	em, err := emulator.New(emulator.Config{ClientID: clientID, Secret: secret})
 	if err != nil {
 		t.Fatal(err)
 	}
-	upstream := httptest.NewServer(em)
-	em.SetBaseURL(upstream.URL)
+	srv := httptest.NewServer(em)
+	em.SetBaseURL(srv.URL)
+	t.Cleanup(func() { _ = em.Close(); srv.Close() })
+	return em, srv.URL
+}
+
+// hostilePlaid stands in front of an emulator and lets rewrite change one endpoint's answer,
+// given the request's JSON body; other calls pass through unchanged.
+func hostilePlaid(t *testing.T, clientID, secret string, rewrite func(path string, req map[string]any, status int, body []byte) (int, []byte)) (*emulator.Emulator, string) {
+	t.Helper()
+	em, upstream := emulatorAt(t, clientID, secret)
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in, _ := io.ReadAll(r.Body)
-		out, err := http.NewRequestWithContext(r.Context(), r.Method, upstream.URL+r.URL.RequestURI(), bytes.NewReader(in))
+		out, err := http.NewRequestWithContext(r.Context(), r.Method, upstream+r.URL.RequestURI(), bytes.NewReader(in))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
@@ -51,25 +59,21 @@ func hostilePlaid(t *testing.T, clientID, secret string, rewrite func(path strin
 		w.WriteHeader(status)
 		w.Write(body)
 	}))
-	t.Cleanup(func() { front.Close(); _ = em.Close(); upstream.Close() })
+	t.Cleanup(front.Close)
 	return em, front.URL
 }
 
-// runHalf2Against runs half 2 headless in Sandbox mode against plaidURL with a transcript,
-// finishing the session in em as the person would, and returns the exit code, stdout and the
-// transcript.
-func runHalf2Against(t *testing.T, em *emulator.Emulator, plaidURL, clientID, secret string) (int, string, string) {
+// runHalf2Completing runs half 2 headless (plus args) with env, finishing the session in em as the
+// person would once the run waits for it, and returns the exit code, stdout and stderr.
+func runHalf2Completing(t *testing.T, em *emulator.Emulator, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
-	env := map[string]string{"PLAID_CLIENT_ID": clientID, "PLAID_SECRET": secret, "PLAID_BASE_URL": plaidURL}
-	transcript := filepath.Join(t.TempDir(), "run.jsonl")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	pr, pw := io.Pipe()
 	var stderr bytes.Buffer
 	code := make(chan int, 1)
 	go func() {
-		code <- run(ctx, []string{"--no-tui", "--half", "2", "--env-file", emptyEnvFile(t), "--transcript", transcript},
-			func(k string) string { return env[k] }, pw, &stderr)
+		code <- run(ctx, append([]string{"--no-tui", "--half", "2"}, args...), func(k string) string { return env[k] }, pw, &stderr)
 		pw.Close()
 	}()
 	var stdout strings.Builder
@@ -86,12 +90,21 @@ func runHalf2Against(t *testing.T, em *emulator.Emulator, plaidURL, clientID, se
 			}()
 		}
 	}
-	c := <-code
-	file, _ := os.ReadFile(transcript)
-	if stderr.Len() > 0 {
-		t.Logf("stderr: %s", stderr.String())
+	return <-code, stdout.String(), stderr.String()
+}
+
+// runHalf2Against is runHalf2Completing in Sandbox mode against plaidURL with a transcript, which
+// it returns instead of stderr.
+func runHalf2Against(t *testing.T, em *emulator.Emulator, plaidURL, clientID, secret string) (int, string, string) {
+	t.Helper()
+	env := map[string]string{"PLAID_CLIENT_ID": clientID, "PLAID_SECRET": secret, "PLAID_BASE_URL": plaidURL}
+	transcript := filepath.Join(t.TempDir(), "run.jsonl")
+	code, stdout, stderr := runHalf2Completing(t, em, env, "--env-file", emptyEnvFile(t), "--transcript", transcript)
+	if stderr != "" {
+		t.Logf("stderr: %s", stderr)
 	}
-	return c, stdout.String(), string(file)
+	file, _ := os.ReadFile(transcript)
+	return code, stdout, string(file)
 }
 
 var fullToken = regexp.MustCompile(`(access|public)-sandbox-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -39,7 +38,8 @@ func TestForceQuitEndsAStuckRun(t *testing.T) {
 	start := func(timer <-chan time.Time) (chan os.Signal, chan result) {
 		sigs := make(chan os.Signal, 2)
 		out := make(chan result, 1)
-		var stderr syncBuffer
+		// exit runs on forceQuit's goroutine after its write, so reading stderr there is safe.
+		var stderr bytes.Buffer
 		go forceQuit(sigs, func(time.Duration) <-chan time.Time { return timer }, &stderr, func(c int) { out <- result{c, stderr.String()} })
 		return sigs, out
 	}
@@ -72,22 +72,4 @@ func TestForceQuitEndsAStuckRun(t *testing.T) {
 	if r := wait(out); r.code != 1 || !strings.Contains(r.stderr, "still running") {
 		t.Errorf("grace over: %+v", r)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe to write from forceQuit's goroutine and read from the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
