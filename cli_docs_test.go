@@ -99,26 +99,31 @@ func TestCLIDocs(t *testing.T) {
 
 // TestREADMEFlags: the README's flag list is what the commands say now.
 func TestREADMEFlags(t *testing.T) {
+	checkREADMESection(t, "flag list", readmeFlagsBegin, readmeFlagsEnd, readmeFlags(), *updateCLIDocs,
+		"go test . -run TestREADMEFlags -update-cli-docs")
+}
+
+// checkREADMESection fails unless the README holds want between the lines begin and end, and with
+// update writes want there first; fix is the command that does that.
+func checkREADMESection(t *testing.T, what, begin, end, want string, update bool, fix string) {
+	t.Helper()
 	b, err := os.ReadFile(readmeFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme := string(b)
-	before, rest, ok1 := strings.Cut(readme, readmeFlagsBegin+"\n")
-	got, after, ok2 := strings.Cut(rest, readmeFlagsEnd)
+	before, rest, ok1 := strings.Cut(string(b), begin+"\n")
+	got, after, ok2 := strings.Cut(rest, end)
 	if !ok1 || !ok2 {
-		t.Fatalf("%s has no flag list between %q and %q", readmeFile, readmeFlagsBegin, readmeFlagsEnd)
+		t.Fatalf("%s has no %s between %q and %q", readmeFile, what, begin, end)
 	}
-	want := readmeFlags()
-	if *updateCLIDocs && got != want {
+	if update && got != want {
 		got = want
-		if err := os.WriteFile(readmeFile, []byte(before+readmeFlagsBegin+"\n"+want+readmeFlagsEnd+after), 0o644); err != nil {
+		if err := os.WriteFile(readmeFile, []byte(before+begin+"\n"+want+end+after), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if got != want {
-		t.Fatalf("the README's flag list is not what the commands say; rewrite it with: go test . -run TestREADMEFlags -update-cli-docs\n%s",
-			firstDifference(got, want))
+		t.Fatalf("the README's %s is stale; rewrite it with: %s\n%s", what, fix, firstDifference(got, want))
 	}
 }
 

@@ -88,7 +88,9 @@ func serveEmulator(ctx context.Context, o emulatorOptions, getenv func(string) s
 
 	if o.keysFile != "" {
 		keys := fmt.Sprintf("PLAID_CLIENT_ID=%s\nPLAID_SECRET=%s\nPLAID_BASE_URL=%s\n", emu.ClientID(), emu.Secret(), base)
+		// privfile refuses a FIFO (or anything but a regular file) at once rather than block here.
 		if err := privfile.Write(o.keysFile, []byte(keys)); err != nil {
+			ln.Close() // the port is free the moment the emulator says it will not run
 			fmt.Fprintf(stderr, "linkrecovery emulator: --keys-file: %v\n", err)
 			return 1
 		}

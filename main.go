@@ -14,10 +14,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -25,6 +27,10 @@ import (
 func main() {
 	// These end the context: the TUI and the headless run close the tunnel on their way out.
 	ctx, stop := signal.NotifyContext(context.Background(), quitSignals...)
+	// And should the way out hang, a second signal or quitGrace still ends the process.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, quitSignals...)
+	go forceQuit(sigs, time.After, os.Stderr, os.Exit)
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -33,6 +39,23 @@ func main() {
 // quitSignals end the run cleanly. SIGHUP is closing the terminal window: without it the process
 // dies with the ngrok session still open, and the free plan's one session stays taken for the next run.
 var quitSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
+// quitGrace is how long a run may take to end after a signal (relays get 5 s, the receiver 5 s, then
+// the tunnel and the emulator close) before the process ends without it.
+const quitGrace = 30 * time.Second
+
+// forceQuit ends the process if the run does not end after a signal: at a second signal, or
+// quitGrace after the first. (signal.NotifyContext hears only the first one.)
+func forceQuit(sigs <-chan os.Signal, after func(time.Duration) <-chan time.Time, stderr io.Writer, exit func(int)) {
+	first := <-sigs
+	select {
+	case sig := <-sigs:
+		fmt.Fprintf(stderr, "linkrecovery: %s again: exiting now, without finishing the shutdown\n", sig)
+	case <-after(quitGrace):
+		fmt.Fprintf(stderr, "linkrecovery: %s, and still running %s later: exiting now\n", first, quitGrace)
+	}
+	exit(1)
+}
 
 // run is main without the process: it returns the exit code, so it can be tested.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {

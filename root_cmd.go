@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/secret"
 	"github.com/bankdown/linkrecovery/internal/termbg"
 	"github.com/bankdown/linkrecovery/tui"
 )
@@ -159,6 +160,8 @@ func walkThrough(ctx context.Context, opts options, args []string, getenv func(s
 		return 2
 	}
 	opts.apply(&cfg)
+	// Masked from the first line on: the debug log's start line quotes the arguments.
+	secret.Register(cfg.Secrets()...)
 	if getenv("LINKRECOVERY_DEBUG") != "" {
 		// The TUI owns stdout and headless stdout is JSON, so debug lines go to a file.
 		f, err := openDebugLog(debugLogFile)

@@ -3,7 +3,6 @@ package flows
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/joho/godotenv"
 	"github.com/plaid/plaid-go/v29/plaid"
 
 	"github.com/bankdown/linkrecovery/internal/secret"
@@ -68,14 +66,10 @@ func LoadConfig(getenv func(string) string, dotenvPath string) (Config, error) {
 	}
 	var dot map[string]string
 	if dotenvPath != "" {
-		m, err := godotenv.Read(dotenvPath)
-		switch {
-		case err == nil:
-			dot = m
-		case errors.Is(err, fs.ErrNotExist):
-			// No .env is the normal case (demo mode, or keys in the environment).
-		default:
-			return Config{}, fmt.Errorf("cannot read %s: %v; fix or remove that file (lines look like PLAID_CLIENT_ID=...)", dotenvPath, err)
+		// No .env is the normal case (demo mode, or keys in the environment): dot stays nil.
+		var err error
+		if dot, err = readDotenv(dotenvPath); err != nil {
+			return Config{}, err
 		}
 	}
 	get := func(k string) string {
@@ -298,6 +292,43 @@ func isLoopbackHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// Secrets are the Config's secret values, to register with internal/secret so that they are masked
+// wherever they turn up: PLAID_SECRET, NGROK_AUTHTOKEN, and the password of each URL-valued setting
+// (a --forward-to https://user:pass@host/ would otherwise show in the debug log's start line and
+// in every forward line), as typed and decoded.
+func (c Config) Secrets() []string {
+	out := []string{c.Secret, c.NgrokAuthtoken}
+	for _, raw := range []string{c.ForwardTo, c.WebhookURL, c.RedirectURI, c.PlaidURL} {
+		out = append(out, urlPasswords(raw)...)
+	}
+	return out
+}
+
+// urlPasswords is the password in raw's userinfo as written (percent-escapes and all) and decoded,
+// or nothing.
+func urlPasswords(raw string) []string {
+	_, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return nil
+	}
+	authority, _, _ := strings.Cut(rest, "/")
+	authority, _, _ = strings.Cut(authority, "?")
+	authority, _, _ = strings.Cut(authority, "#")
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return nil
+	}
+	_, written, ok := strings.Cut(authority[:at], ":")
+	if !ok || written == "" {
+		return nil
+	}
+	out := []string{written}
+	if decoded, err := url.PathUnescape(written); err == nil && decoded != written {
+		out = append(out, decoded)
+	}
+	return out
 }
 
 // String describes the Config with its secrets masked, so that printing one with %v or %+v (in a

@@ -222,3 +222,66 @@ func TestLoadConfigSaysWhereKeysCameFrom(t *testing.T) {
 		}
 	}
 }
+
+// Every secret a Config holds is registered for masking: the keys and each URL setting's
+// password, as typed (percent-escapes and all) and decoded; a URL without one adds nothing.
+func TestConfigSecretsIncludeURLPasswords(t *testing.T) {
+	c := Config{Secret: "plaid-secret-value", NgrokAuthtoken: "ngrok-token-value",
+		ForwardTo: "https://relay:p%40ss@127.0.0.1:9/hook?x=1", WebhookURL: "https://user@example.com/webhook",
+		RedirectURI: "https://:only-pw@example.com/done", PlaidURL: "http://127.0.0.1:1"}
+	got := c.Secrets()
+	for _, want := range []string{"plaid-secret-value", "ngrok-token-value", "p%40ss", "p@ss", "only-pw"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("Secrets() = %q, lacks %q", got, want)
+		}
+	}
+	if slices.Contains(got, "user") || slices.Contains(got, "relay") {
+		t.Errorf("Secrets() = %q holds a user name", got)
+	}
+}
+
+// A .env that godotenv cannot parse is refused with the file, the line and the key, never the
+// value: godotenv's own message quotes the rest of the file from the bad line on.
+func TestLoadConfigDotenvErrorsNeverQuoteValues(t *testing.T) {
+	const plaidSecret, ngrokToken, later = "abcdef0123456789abcdef01", "2abcDEFghijk_LMNOPqrstuv", "later-secret-value-99"
+	cases := []struct {
+		name, content string
+		want          []string
+	}{
+		{"unterminated quote", "PLAID_CLIENT_ID=abc\nPLAID_SECRET=\"" + plaidSecret + "\nNGROK_AUTHTOKEN=" + later + "\n",
+			[]string{"line 2", "(PLAID_SECRET)", "no closing \""}},
+		{"unterminated single quote", "# keys\n\nexport PLAID_SECRET='" + plaidSecret + "\n",
+			[]string{"line 3", "(PLAID_SECRET)", "no closing '"}},
+		{"token line without =", "PLAID_ENV=sandbox\nNGROK_AUTHTOKEN " + ngrokToken + "\nPLAID_SECRET=" + later + "\n",
+			[]string{"line 2", "(NGROK_AUTHTOKEN)", "no '='"}},
+		{"token alone on a line", "PLAID_ENV=sandbox\n" + ngrokToken + "\n",
+			[]string{"line 2", "no '='"}},
+		{"bad name", "PLAID_ENV=sandbox\r\nPLAID-SECRET=" + plaidSecret + "\r\n",
+			[]string{"line 2", "name before '='"}},
+		{"value after a closed multi-line quote", "A=\"one\ntwo\"\nNGROK_AUTHTOKEN " + ngrokToken + "\n",
+			[]string{"line 3", "(NGROK_AUTHTOKEN)"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dot := writeDotenv(t, c.content)
+			_, err := LoadConfig(envMap(nil), dot)
+			if err == nil {
+				t.Fatal("LoadConfig accepted the file")
+			}
+			msg := err.Error()
+			for _, secretish := range []string{plaidSecret, ngrokToken, later, plaidSecret[:8], ngrokToken[:8]} {
+				if strings.Contains(msg, secretish) {
+					t.Errorf("the error quotes a value (%q): %s", secretish, msg)
+				}
+			}
+			for _, w := range append(c.want, dot) {
+				if !strings.Contains(msg, w) {
+					t.Errorf("the error lacks %q: %s", w, msg)
+				}
+			}
+			if c.name == "token alone on a line" && strings.Contains(msg, "line 2 (") {
+				t.Errorf("a lone word was shown as a key: %s", msg)
+			}
+		})
+	}
+}

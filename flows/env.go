@@ -73,7 +73,7 @@ func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
 	e := &Env{Mode: cfg.Mode(), cfg: cfg}
 	// From here on these values are masked wherever they turn up (an echoed header in an error
 	// body, a log line), not only in the fields named for them.
-	secret.Register(cfg.Secret, cfg.NgrokAuthtoken)
+	secret.Register(cfg.Secrets()...)
 	if e.Mode == ModeSandbox {
 		e.PlaidURL = string(plaid.Sandbox)
 		if cfg.PlaidURL != "" {
@@ -127,9 +127,10 @@ func newPlaidClient(baseURL, clientID, secret string, now func() time.Time, debu
 	c.AddDefaultHeader("PLAID-CLIENT-ID", clientID)
 	c.AddDefaultHeader("PLAID-SECRET", secret)
 	c.UseEnvironment(plaid.Environment(baseURL))
-	// Its own transport, so that Close dropping idle connections touches only ours.
+	// Its own transport, so that Close dropping idle connections touches only ours; plaidGuard
+	// follows no redirect and caps each answer.
 	transport := http.DefaultTransport.(*http.Transport).Clone()
-	clock := &clockCheck{next: debugTransport(transport, debug), now: now}
+	clock := &clockCheck{next: debugTransport(plaidGuard{transport}, debug), now: now}
 	c.HTTPClient = &http.Client{Timeout: plaidHTTPTimeout, Transport: clock}
 	c.UserAgent = "linkrecovery (plaid-go v29)"
 	return plaid.NewAPIClient(c), clock

@@ -101,10 +101,13 @@ func asPlaidError(err error, resp *http.Response, endpoint, baseURL string) erro
 	if errors.As(err, &pe) {
 		return err
 	}
-	status := 0
-	if resp != nil {
-		status = resp.StatusCode
+	var ae *AnswerError
+	if errors.As(err, &ae) {
+		// A redirect or an oversized answer: something that is not Plaid's API answered.
+		return &CallError{Endpoint: endpoint, URL: baseURL, HTTPStatus: httpStatus(resp), Cause: ae.Cause,
+			Next: "check PLAID_BASE_URL (unset it to use https://sandbox.plaid.com)", Err: err}
 	}
+	status := httpStatus(resp)
 	var gen plaid.GenericOpenAPIError
 	if errors.As(err, &gen) {
 		if status == 0 {
@@ -179,6 +182,14 @@ func asPlaidError(err error, resp *http.Response, endpoint, baseURL string) erro
 	}
 	return &CallError{Endpoint: endpoint, URL: baseURL, Cause: err.Error(),
 		Next: "check your network or PLAID_BASE_URL", Err: err}
+}
+
+// httpStatus is resp's status code, 0 without one.
+func httpStatus(resp *http.Response) int {
+	if resp == nil {
+		return 0
+	}
+	return resp.StatusCode
 }
 
 // ErrorRecord describes err as the fields of an "error" record: step, message, hint and, for a

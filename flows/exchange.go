@@ -17,6 +17,8 @@ func (e *Env) Exchange(ctx context.Context, publicToken string) (Item, error) {
 	if publicToken == "" {
 		return Item{}, errors.New("no public token to exchange: finish a Link session first")
 	}
+	// The public token is masked from now on too: an error answer may echo it.
+	secret.Register(publicToken)
 	api := e.Plaid.PlaidApi
 
 	ex, httpResp, err := api.ItemPublicTokenExchange(ctx).

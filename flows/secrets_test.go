@@ -144,3 +144,20 @@ func TestOpenTranscriptRefusesSymlink(t *testing.T) {
 		t.Errorf("target changed: %q", b)
 	}
 }
+
+// A hand-picked secret shorter than 8 characters (as an emulator may be given) is masked where a
+// proxy echoes it, like a long one.
+func TestShortEchoedSecretIsMasked(t *testing.T) {
+	const plaidSecret = "s3cr3t7"
+	srv := echoProxy(t)
+	env := newDemoEnv(t, Config{ClientID: "client-id-short-echo", Secret: plaidSecret, PlaidURL: srv.URL})
+	var stdout bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if RunHeadless(ctx, env, HalfOptions{Half: HalfSession}, JSONLines(&stdout)) {
+		t.Fatal("a run against a failing proxy passed")
+	}
+	if strings.Contains(stdout.String(), plaidSecret) || !strings.Contains(stdout.String(), "PLAID-SECRET: ****") {
+		t.Errorf("stdout does not mask the short secret where the proxy quoted it:\n%s", stdout.String())
+	}
+}

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bankdown/linkrecovery/internal/privfile"
 	"github.com/bankdown/linkrecovery/internal/secret"
@@ -95,9 +97,22 @@ func Tee(emits ...func(Record)) func(Record) {
 func (t *Transcript) Emit(r Record) { _ = t.Write(r) }
 
 func encodeRecord(r Record) ([]byte, error) {
+	// Through JSON and back first: whatever types a caller put in (a []Record of accounts, a
+	// struct), what is masked is then exactly what is written, every field of every record at
+	// any depth, arrays included.
+	first, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("cannot encode record %v: %w", r["event"], err)
+	}
+	var plain map[string]any
+	d := json.NewDecoder(bytes.NewReader(first))
+	d.UseNumber() // numbers stay as they were written
+	if err := d.Decode(&plain); err != nil {
+		return nil, fmt.Errorf("cannot encode record %v: %w", r["event"], err)
+	}
 	// Field names catch a secret a caller named; the registry catches known secrets anywhere else
 	// (an echoed header quoted in an error message, say).
-	clean, _ := secret.ScrubAny(map[string]any(Redact(r))).(map[string]any)
+	clean, _ := secret.ScrubAny(map[string]any(Redact(Record(plain)))).(map[string]any)
 	if _, ok := clean["time"]; !ok {
 		clean["time"] = time.Now().UTC().Format(time.RFC3339Nano)
 	}
@@ -105,7 +120,33 @@ func encodeRecord(r Record) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot encode record %v: %w", r["event"], err)
 	}
-	return append(b, '\n'), nil
+	return append(escapeInvisible(b), '\n'), nil
+}
+
+// escapeInvisible writes DEL, the C1 controls and the bidi marks as \u escapes, which
+// encoding/json leaves raw (it escapes only C0): JSON lines are often read in a terminal, which may
+// obey a C1 CSI or reorder text after a bidi override. They can only stand inside a JSON string,
+// where the escape means the same character.
+func escapeInvisible(b []byte) []byte {
+	if !bytes.ContainsFunc(b, invisible) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+16)
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if invisible(r) {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else {
+			out = append(out, b[:size]...)
+		}
+		b = b[size:]
+	}
+	return out
+}
+
+// invisible is what escapeInvisible escapes.
+func invisible(r rune) bool {
+	return r == 0x7f || r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069
 }
 
 // secretKeys are record fields whose values are masked wherever they appear, in case a caller

@@ -97,3 +97,41 @@ func TestJSONLinesAndTee(t *testing.T) {
 		}
 	}
 }
+
+// Masking covers every field of every record whatever its Go type: a []Record, a struct, a
+// nested Record; numbers stay as written.
+func TestEncodeRecordMasksEveryField(t *testing.T) {
+	const tok = "access-sandbox-aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+	secret.Register(tok)
+	type acct struct {
+		Name string `json:"name"`
+	}
+	line, err := encodeRecord(Record{"event": "x", "accounts": []Record{{"name": "Checking " + tok}},
+		"nested": Record{"list": []acct{{Name: tok}}}, "ptr": &acct{Name: tok}, "n": 12345678901234567, "time": "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(line), tok) || !strings.Contains(string(line), secret.Mask(tok)) {
+		t.Errorf("record = %s", line)
+	}
+	if !strings.Contains(string(line), `"n":12345678901234567`) {
+		t.Errorf("a number changed: %s", line)
+	}
+}
+
+// JSON lines are often read in a terminal: DEL, the C1 controls (a raw CSI) and the bidi marks
+// are escaped too, not only what encoding/json escapes, and the record still decodes the same.
+func TestJSONLinesEscapeC1AndBidi(t *testing.T) {
+	const hostile = "a\x7fb\u009b31mc\u202ed\u2066e\x1b"
+	var b bytes.Buffer
+	JSONLines(&b)(Record{"event": "x", "message": hostile, "time": "t"})
+	for _, r := range b.String() {
+		if r == 0x7f || r >= 0x80 && r <= 0x9f || r == 0x202e || r == 0x2066 || r == 0x1b {
+			t.Errorf("raw %U in %q", r, b.String())
+		}
+	}
+	var back map[string]any
+	if err := json.Unmarshal(b.Bytes(), &back); err != nil || back["message"] != hostile {
+		t.Errorf("the line does not decode to the same record: %v %q", err, back["message"])
+	}
+}

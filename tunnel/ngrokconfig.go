@@ -4,11 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/bankdown/linkrecovery/internal/privfile"
 )
 
 // Where an authtoken came from, for the header ("ngrok token: NGROK_AUTHTOKEN").
@@ -72,16 +75,17 @@ type ngrokConfigFile struct {
 // the file, so the user is told why their `ngrok config add-authtoken` was not used.
 func NgrokConfigAuthtoken(getenv func(string) string, goos string) (token, path string, err error) {
 	for _, p := range NgrokConfigPaths(getenv, goos) {
-		b, err := os.ReadFile(p)
+		// privfile: a FIFO planted at the path cannot hang the start.
+		b, err := privfile.Read(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return "", p, fmt.Errorf("cannot read ngrok's config file %s: %v", p, errText(err))
+			return "", p, fmt.Errorf("ngrok's config file: %w", err)
 		}
 		var f ngrokConfigFile
 		if err := yaml.Unmarshal(b, &f); err != nil {
-			return "", p, fmt.Errorf("ngrok's config file %s is not valid YAML (%s); check it with `ngrok config check`", p, yamlErrText(err))
+			return "", p, yamlError(p, b, err)
 		}
 		tok := strings.TrimSpace(f.Agent.Authtoken)
 		if tok == "" {
@@ -94,15 +98,82 @@ func NgrokConfigAuthtoken(getenv func(string) string, goos string) (token, path 
 	return "", "", nil
 }
 
-// yamlErrText is a YAML error without the values it quotes: a type error ("cannot unmarshal !!str
-// `2abc…` into ...") would otherwise print the authtoken.
-func yamlErrText(err error) string {
-	parts := strings.Split(err.Error(), "`")
-	for i := 1; i < len(parts); i += 2 {
-		parts[i] = "…"
+// yamlError says why ngrok.yml at path did not parse, naming the line and the key but never a
+// value: yaml's own text quotes them (`authtoken: *2abc…` is an alias to an unknown anchor, and the
+// error prints the token as the anchor's name; a type error prints the value).
+func yamlError(path string, src []byte, err error) error {
+	msg := err.Error()
+	line := 0
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+	} else {
+		line = firstBadLine(src)
 	}
-	return firstLine(strings.Join(parts, "`"))
+	where := ""
+	if line > 0 {
+		where = fmt.Sprintf(", line %d", line)
+		if k := yamlKeyAt(src, line); k != "" {
+			where += " (" + k + ")"
+		}
+	}
+	return fmt.Errorf("ngrok's config file %s%s: not valid YAML (%s); fix it, or check it with `ngrok config check` (values are never shown here)", path, where, yamlWhat(msg))
 }
+
+var yamlLine = regexp.MustCompile(`line (\d+)`)
+
+// yamlWhat names the kind of a yaml error in words of ours, none of yaml's text.
+func yamlWhat(msg string) string {
+	switch {
+	case strings.Contains(msg, "unknown anchor"):
+		return "an alias (*name) to an anchor that is not defined: quote a value that starts with *"
+	case strings.Contains(msg, "cannot unmarshal"), strings.Contains(msg, "cannot decode"):
+		return "a value of the wrong type"
+	case strings.Contains(msg, "end of stream"):
+		return "a quoted value or a bracket is not closed"
+	case strings.Contains(msg, "tab character"):
+		return "a tab in the indentation"
+	}
+	return "a value YAML cannot read: quote it"
+}
+
+// firstBadLine is the first line at which src stops being a valid ngrok config (the shortest
+// failing prefix, found by bisection), for the yaml errors that carry no line; 0 if none.
+func firstBadLine(src []byte) int {
+	lines := strings.SplitAfter(string(src), "\n")
+	fails := func(n int) bool {
+		var f ngrokConfigFile
+		return yaml.Unmarshal([]byte(strings.Join(lines[:n], "")), &f) != nil
+	}
+	if !fails(len(lines)) {
+		return 0
+	}
+	lo, hi := 1, len(lines)
+	for lo < hi {
+		if mid := (lo + hi) / 2; fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
+}
+
+// yamlKeyAt is the mapping key that line (1-based) of src starts with, if it looks like one of
+// ngrok's (lower case, digits, _ and -): never the value, nor a pasted token posing as a key.
+func yamlKeyAt(src []byte, line int) string {
+	lines := strings.Split(string(src), "\n")
+	if line < 1 || line > len(lines) {
+		return ""
+	}
+	text := strings.TrimLeft(lines[line-1], " \t-")
+	key, _, ok := strings.Cut(text, ":")
+	if !ok || !ngrokKey.MatchString(strings.TrimSpace(key)) {
+		return ""
+	}
+	return strings.TrimSpace(key)
+}
+
+var ngrokKey = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,39}$`)
 
 // ShortPath shows path with the home directory as ~, for the header.
 func ShortPath(path, home string) string {

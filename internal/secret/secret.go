@@ -14,9 +14,15 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 )
 
-// MinLen is the shortest value Register accepts: a shorter one would mask ordinary words.
+// MinLen is the length from which a registered value is masked wherever it appears, inside a
+// longer word too. A shorter value (a secret hand-picked for the emulator, a URL's password) is
+// masked only where it stands as a whole token: "PLAID-SECRET: abc", `"abc"`, "u:abc@host" are
+// masked, "abcdef" and "cab" are not. Masking a 3-letter secret inside every word would mangle
+// ordinary text, and a secret hidden inside a longer word is not shown as itself.
 const MinLen = 8
 
 // Mask shows just enough of a secret to tell two apart and never enough to use: a Plaid token
@@ -46,17 +52,18 @@ func Mask(s string) string {
 type Redactor struct {
 	mu       sync.RWMutex
 	values   map[string]bool
-	replacer *strings.Replacer // longest values first, rebuilt on Register
+	replacer *strings.Replacer // values of MinLen or more, longest first, rebuilt on Register
+	short    []string          // values shorter than MinLen, longest first: masked as whole tokens
 }
 
-// Register adds secret values to mask from now on. Empty values and values shorter than MinLen
-// are ignored.
+// Register adds secret values to mask from now on, whatever their length (see MinLen for how a
+// short one is masked). Empty values are ignored.
 func (r *Redactor) Register(values ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	changed := false
 	for _, v := range values {
-		if len(v) < MinLen || r.values[v] {
+		if v == "" || r.values[v] {
 			continue
 		}
 		if r.values == nil {
@@ -68,33 +75,84 @@ func (r *Redactor) Register(values ...string) {
 	if !changed {
 		return
 	}
-	vs := make([]string, 0, len(r.values))
+	var long, short []string
 	for v := range r.values {
-		vs = append(vs, v)
+		if len(v) >= MinLen {
+			long = append(long, v)
+		} else {
+			short = append(short, v)
+		}
 	}
 	// Longest first, so a secret that contains another is masked whole.
-	sort.Slice(vs, func(i, j int) bool {
-		if len(vs[i]) != len(vs[j]) {
-			return len(vs[i]) > len(vs[j])
-		}
-		return vs[i] < vs[j]
-	})
-	pairs := make([]string, 0, 2*len(vs))
-	for _, v := range vs {
+	for _, vs := range [][]string{long, short} {
+		sort.Slice(vs, func(i, j int) bool {
+			if len(vs[i]) != len(vs[j]) {
+				return len(vs[i]) > len(vs[j])
+			}
+			return vs[i] < vs[j]
+		})
+	}
+	pairs := make([]string, 0, 2*len(long))
+	for _, v := range long {
 		pairs = append(pairs, v, Mask(v))
 	}
 	r.replacer = strings.NewReplacer(pairs...)
+	r.short = short
 }
 
-// Scrub returns s with every registered value replaced by its Mask.
+// Scrub returns s with every registered value replaced by its Mask (a value shorter than MinLen
+// where it stands as a whole token).
 func (r *Redactor) Scrub(s string) string {
 	r.mu.RLock()
-	rep := r.replacer
+	rep, short := r.replacer, r.short
 	r.mu.RUnlock()
-	if rep == nil || s == "" {
+	if s == "" {
 		return s
 	}
-	return rep.Replace(s)
+	if rep != nil {
+		s = rep.Replace(s)
+	}
+	for _, v := range short {
+		s = maskWhole(s, v)
+	}
+	return s
+}
+
+// maskWhole replaces each occurrence of v in s that is a whole token: not preceded or followed by
+// a token character (see isTokenRune) where v itself begins or ends with one.
+func maskWhole(s, v string) string {
+	first, _ := utf8.DecodeRuneInString(v)
+	last, _ := utf8.DecodeLastRuneInString(v)
+	var b strings.Builder
+	done := 0 // s[:done] is in b
+	for i := 0; i < len(s); {
+		j := strings.Index(s[i:], v)
+		if j < 0 {
+			break
+		}
+		start, end := i+j, i+j+len(v)
+		before, _ := utf8.DecodeLastRuneInString(s[:start])
+		after, _ := utf8.DecodeRuneInString(s[end:])
+		if (start == 0 || !isTokenRune(first) || !isTokenRune(before)) &&
+			(end == len(s) || !isTokenRune(last) || !isTokenRune(after)) {
+			b.WriteString(s[done:start])
+			b.WriteString(Mask(v))
+			done, i = end, end
+			continue
+		}
+		i = start + 1
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
+}
+
+// isTokenRune says whether r can be part of a token (a word, a key, an identifier with dashes):
+// a short secret next to one is part of a longer word, not itself.
+func isTokenRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '-'
 }
 
 // ScrubAny returns a copy of v with Scrub applied to every string in it, at any depth, in the
