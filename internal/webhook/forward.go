@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"syscall"
 	"time"
 )
@@ -54,8 +56,7 @@ type forwarder struct {
 	verified   chan forwardJob // lane for verified webhooks
 	unverified chan forwardJob // lane for the others, only with ForwardUnverified
 	closed     bool            // the lanes are closed (guarded by Receiver.mu)
-	pending    int             // relays queued or in flight (guarded by Receiver.mu)
-	idle       chan struct{}   // closed whenever pending is 0 (guarded by Receiver.mu)
+	stopped    chan struct{}   // closed once relaying has stopped and every relay has its result
 }
 
 // forwardJob is one webhook waiting to be relayed.
@@ -79,10 +80,8 @@ func newForwarder(target string, c *http.Client, timeout time.Duration) *forward
 	if u, err := url.Parse(target); err == nil {
 		shown = u.Redacted()
 	}
-	idle := make(chan struct{})
-	close(idle)
 	return &forwarder{url: target, shown: shown, bad: ValidateForwardURL(target), client: c, timeout: timeout,
-		verified: make(chan forwardJob, forwardQueue), unverified: make(chan forwardJob, forwardUnverifiedQueue), idle: idle}
+		verified: make(chan forwardJob, forwardQueue), unverified: make(chan forwardJob, forwardUnverifiedQueue), stopped: make(chan struct{})}
 }
 
 // startForwarding starts each lane's workers; they run until the lanes are closed (finishForwards).
@@ -98,11 +97,6 @@ func (r *Receiver) startForwarding() {
 				for j := range lane.q {
 					r.doForward(j.res, j.body, j.verification)
 					r.emitForward(Event{Kind: EventForward, Forward: j.res, Status: j.res.StatusCode, Reason: j.res.Err})
-					r.mu.Lock()
-					if r.fwd.pending--; r.fwd.pending == 0 {
-						close(r.fwd.idle)
-					}
-					r.mu.Unlock()
 				}
 			}()
 		}
@@ -142,9 +136,6 @@ func (r *Receiver) forward(ev Event, verification string) {
 	}
 	select {
 	case lane <- forwardJob{res: res, body: ev.Body, verification: verification}:
-		if r.fwd.pending++; r.fwd.pending == 1 {
-			r.fwd.idle = make(chan struct{})
-		}
 		r.mu.Unlock()
 	default:
 		r.mu.Unlock()
@@ -152,45 +143,72 @@ func (r *Receiver) forward(ev Event, verification string) {
 	}
 }
 
-// emitForward emits a relay's result; results that come while the receiver is finishing its
-// relays are also kept for FinishForwards to return.
+// maxUnread bounds the relay results kept for FinishForwards (Receiver.unread): enough for every
+// relay that can be queued or in flight many times over, and a few hundred KiB at most when a
+// flood meets a reader that has stopped.
+const maxUnread = 4096
+
+// emitForward emits a relay's result. One that Events had no room for, or that came once relaying
+// stopped, is also kept for FinishForwards, so that every relay is recorded by a reader that is
+// slow or has stopped reading.
 func (r *Receiver) emitForward(ev Event) {
-	ev = r.emit(context.Background(), ev)
+	ev, sent := r.emit(context.Background(), ev)
 	r.mu.Lock()
-	if r.fwd.closed {
-		r.late = append(r.late, ev)
+	if (!sent || r.fwd.closed) && len(r.unread) < maxUnread {
+		r.unread = append(r.unread, ev)
 	}
 	r.mu.Unlock()
 }
 
-// WaitForwards waits up to timeout for the relays queued or in flight now (and any queued
-// meanwhile) to finish, and says whether they did. Unlike FinishForwards it does not stop relaying:
-// a run that ends can let its last relays report before it says it is done.
-func (r *Receiver) WaitForwards(timeout time.Duration) bool {
-	if r.fwd == nil {
-		return true
-	}
-	r.mu.Lock()
-	idle := r.fwd.idle
-	r.mu.Unlock()
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case <-idle:
-		return true
-	case <-t.C:
-		return false
-	}
-}
-
-// FinishForwards stops relaying new webhooks and waits up to timeout (DefaultForwardDrain if 0)
-// for the relays still queued or in flight; those that have not finished by then are cancelled.
-// It returns the EventForward results that came in meanwhile (they are on Events and in Recent
-// too), so a caller that stops reading Events before exit can still record them. Only the first
-// call waits; Close calls it too.
+// FinishForwards is for the last reader of Events, as it stops reading (a run that ends): it stops
+// relaying new webhooks, waits up to timeout (DefaultForwardDrain if 0) for the relays still
+// queued or in flight, cancels those that have not finished by then (each then ends "cancelled"),
+// and returns every relay result that reader has not had, in order, each once: those still waiting
+// on Events (taken off it, with whatever else waits there), those Events had no room for, and
+// those that came while it waited. Each relay thus ends with one result. Only the first call waits;
+// Close stops relaying the same way but leaves Events to its reader.
 func (r *Receiver) FinishForwards(timeout time.Duration) []Event {
 	if r.fwd == nil {
 		return nil
+	}
+	r.stopForwards(timeout)
+	seen := map[int64]bool{}
+	var out []Event
+	take := func(ev Event) {
+		if ev.Kind == EventForward && !seen[ev.Seq] {
+			seen[ev.Seq] = true
+			out = append(out, ev)
+		}
+	}
+	r.sendMu.RLock()
+	for open := !r.closed; open; {
+		select {
+		case ev, ok := <-r.events:
+			if ok {
+				take(ev)
+			}
+			open = ok
+		default:
+			open = false
+		}
+	}
+	r.sendMu.RUnlock()
+	r.mu.Lock()
+	for _, ev := range r.unread {
+		take(ev)
+	}
+	r.unread = nil
+	r.mu.Unlock()
+	slices.SortFunc(out, func(a, b Event) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out
+}
+
+// stopForwards stops relaying new webhooks and waits up to timeout (DefaultForwardDrain if 0) for
+// the relays still queued or in flight; those that have not finished by then are cancelled, and
+// it returns once every relay has its result. A later call waits for the first one's end.
+func (r *Receiver) stopForwards(timeout time.Duration) {
+	if r.fwd == nil {
+		return
 	}
 	if timeout <= 0 {
 		timeout = DefaultForwardDrain
@@ -203,23 +221,23 @@ func (r *Receiver) FinishForwards(timeout time.Duration) []Event {
 		close(r.fwd.unverified)
 	}
 	r.mu.Unlock()
-	if first {
-		idle := make(chan struct{})
-		go func() { r.fwdWG.Wait(); close(idle) }()
-		t := time.NewTimer(timeout)
-		select {
-		case <-idle:
-		case <-t.C:
-			// Cancelling makes the relays in flight and those still queued fail at once, each
-			// reported as cancelled.
-			r.fwdCancel()
-			<-idle
-		}
-		t.Stop()
+	if !first {
+		<-r.fwd.stopped
+		return
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]Event(nil), r.late...)
+	defer close(r.fwd.stopped)
+	idle := make(chan struct{})
+	go func() { r.fwdWG.Wait(); close(idle) }()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-idle:
+	case <-t.C:
+		// Cancelling makes the relays in flight and those still queued fail at once, each
+		// reported as cancelled.
+		r.fwdCancel()
+		<-idle
+	}
 }
 
 func (r *Receiver) doForward(res *ForwardResult, body []byte, verification string) {

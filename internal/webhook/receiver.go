@@ -166,7 +166,9 @@ type Receiver struct {
 	seen     map[string]struct{}
 	seenFIFO []string
 	seenNext int
-	late     []Event // forward results that came while FinishForwards waited
+	// unread holds relay results the last reader of Events may not have had: those Events had no
+	// room for, and those that came once relaying stopped. FinishForwards hands them over.
+	unread []Event
 
 	nonce string // see CompleteNonce
 
@@ -342,7 +344,7 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 		ev.Duplicate = r.markSeen(deliveryKey(&wh, body))
 	}
 	writeJSON(w, ev.Status, ev.Status == http.StatusOK, ev.Reason)
-	ev = r.emit(req.Context(), ev)
+	ev, _ = r.emit(req.Context(), ev)
 	if r.fwd != nil && req.Header.Get(ForwardedHeader) == "" {
 		r.forward(ev, header)
 	}
@@ -529,8 +531,9 @@ func jsonErrText(err error) string {
 	return err.Error()
 }
 
-// emit numbers ev, keeps it in Recent and offers it on Events without ever blocking for long.
-func (r *Receiver) emit(ctx context.Context, ev Event) Event {
+// emit numbers ev, keeps it in Recent and offers it on Events without ever blocking for long. It
+// says whether ev went onto Events.
+func (r *Receiver) emit(ctx context.Context, ev Event) (Event, bool) {
 	r.mu.Lock()
 	r.seq++
 	ev.Seq = r.seq
@@ -550,25 +553,24 @@ func (r *Receiver) emit(ctx context.Context, ev Event) Event {
 	r.sendMu.RLock()
 	defer r.sendMu.RUnlock()
 	if r.closed {
-		return ev
+		return ev, false
 	}
 	select {
 	case r.events <- ev:
-		return ev
+		return ev, true
 	default:
 	}
 	t := time.NewTimer(r.cfg.SendWait)
 	defer t.Stop()
 	select {
 	case r.events <- ev:
+		return ev, true
 	case <-ctx.Done():
-		r.dropped.Add(1)
 	case <-r.done:
-		r.dropped.Add(1)
 	case <-t.C:
-		r.dropped.Add(1)
 	}
-	return ev
+	r.dropped.Add(1)
+	return ev, false
 }
 
 // Events is closed when the receiver stops.
@@ -620,7 +622,7 @@ func (r *Receiver) Serve(ctx context.Context, ln net.Listener) error {
 // safe to call more than once.
 func (r *Receiver) Close() error {
 	r.closeOnce.Do(func() {
-		r.FinishForwards(r.cfg.ForwardDrain)
+		r.stopForwards(r.cfg.ForwardDrain)
 		close(r.done)
 		r.fwdCancel()
 		r.sendMu.Lock()

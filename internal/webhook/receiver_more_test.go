@@ -547,13 +547,85 @@ func TestFinishForwardsIsBounded(t *testing.T) {
 	body := sessionFinished("after")
 	post(t, base+"/webhook", "application/json", kr.sign(t, "kid-good", body, time.Now()), body)
 	for {
-		fw := nextEvent(t, r, EventForward) // the n cancelled results come first
+		fw := nextEvent(t, r, EventForward) // FinishForwards took the n cancelled results off Events
 		if fw.Forward.Skipped {
 			if !strings.Contains(fw.Forward.Err, "exiting") {
 				t.Fatalf("a webhook after FinishForwards: %+v", fw.Forward)
 			}
 			break
 		}
+	}
+}
+
+// TestFinishForwardsHandsOverEveryResult: a reader that has stopped reading (a run at its end)
+// gets one result for every relay from FinishForwards: those that finished while Events was full
+// (dropped from it), those still waiting on it, and those cancelled at the end, each once, in order.
+func TestFinishForwardsHandsOverEveryResult(t *testing.T) {
+	kr := newKeyring(t)
+	const answered = 3
+	var mu sync.Mutex
+	calls := 0
+	arrived := make(chan struct{}, 64)
+	release := make(chan struct{})
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		io.ReadAll(req.Body)
+		mu.Lock()
+		calls++
+		first := calls <= answered
+		mu.Unlock()
+		if first {
+			w.WriteHeader(http.StatusAccepted)
+			arrived <- struct{}{}
+			return
+		}
+		arrived <- struct{}{}
+		select { // the rest hang until FinishForwards cancels them
+		case <-req.Context().Done():
+		case <-release:
+		}
+	}))
+	defer app.Close()
+	defer close(release)
+	// Room for two events, and no wait for more: nobody reads, so most results miss Events.
+	r := NewReceiver(ReceiverConfig{Verifier: NewVerifier(kr), ForwardTo: app.URL, ForwardTimeout: time.Minute,
+		Buffer: 2, SendWait: time.Millisecond})
+	base := serve(t, r)
+	const n = forwardWorkers + 4
+	for i := range n {
+		body := sessionFinished(fmt.Sprintf("unread-%d", i))
+		post(t, base+"/webhook", "application/json", kr.sign(t, "kid-good", body, time.Now()), body)
+	}
+	for range answered + forwardWorkers { // the answered ones are done and every worker hangs
+		select {
+		case <-arrived:
+		case <-time.After(testWait):
+			t.Fatal("the relays did not reach the app")
+		}
+	}
+	results := r.FinishForwards(50 * time.Millisecond)
+	var ok, cancelled int
+	seen := map[int64]bool{}
+	for i, ev := range results {
+		f := ev.Forward
+		if ev.Kind != EventForward || f == nil || seen[f.Seq] || (i > 0 && ev.Seq < results[i-1].Seq) {
+			t.Fatalf("result %d: %+v (a repeat, out of order, or not a relay's)", i, ev)
+		}
+		seen[f.Seq] = true
+		switch {
+		case f.StatusCode == http.StatusAccepted && f.Err == "":
+			ok++
+		case strings.HasPrefix(f.Err, "cancelled"):
+			cancelled++
+		default:
+			t.Errorf("result %+v", f)
+		}
+	}
+	if len(seen) != n || ok != answered || cancelled != n-answered {
+		t.Fatalf("%d relays, FinishForwards handed over %d results (%d answered, %d cancelled); want %d: %d and %d",
+			n, len(seen), ok, cancelled, n, answered, n-answered)
+	}
+	if again := r.FinishForwards(0); len(again) != 0 {
+		t.Fatalf("a second FinishForwards handed over %d results again", len(again))
 	}
 }
 
