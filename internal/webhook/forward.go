@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -55,8 +56,11 @@ type forwarder struct {
 
 	verified   chan forwardJob // lane for verified webhooks
 	unverified chan forwardJob // lane for the others, only with ForwardUnverified
-	closed     bool            // the lanes are closed (guarded by Receiver.mu)
-	stopped    chan struct{}   // closed once relaying has stopped and every relay has its result
+	stopping   bool            // no new relays are admitted (guarded by Receiver.mu)
+	// admitted counts webhooks between admission and their relay being queued; the lanes close
+	// only once it is zero, so a webhook a reader has seen always gets its relay's result.
+	admitted sync.WaitGroup
+	stopped  chan struct{} // closed once relaying has stopped and every relay has its result
 }
 
 // forwardJob is one webhook waiting to be relayed.
@@ -84,7 +88,7 @@ func newForwarder(target string, c *http.Client, timeout time.Duration) *forward
 		verified: make(chan forwardJob, forwardQueue), unverified: make(chan forwardJob, forwardUnverifiedQueue), stopped: make(chan struct{})}
 }
 
-// startForwarding starts each lane's workers; they run until the lanes are closed (finishForwards).
+// startForwarding starts each lane's workers; they run until the lanes are closed (stopForwards).
 func (r *Receiver) startForwarding() {
 	for _, lane := range []struct {
 		q chan forwardJob
@@ -103,9 +107,26 @@ func (r *Receiver) startForwarding() {
 	}
 }
 
+// admitRelay reserves a relay for a webhook before it is emitted, so that a reader who has seen
+// the webhook and then calls FinishForwards gets that relay's result; false once relaying has
+// stopped. An admitted webhook must then go to forward.
+func (r *Receiver) admitRelay() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fwd.stopping {
+		return false
+	}
+	r.fwd.admitted.Add(1)
+	return true
+}
+
 // forward queues ev for relaying and returns at once: the webhook's answer never waits on the
-// target. A webhook that is not verified is not relayed (unless ForwardUnverified) and says so.
-func (r *Receiver) forward(ev Event, verification string) {
+// target. A webhook that is not verified is not relayed (unless ForwardUnverified) and says so;
+// one that was not admitted (relaying had stopped) is not relayed either.
+func (r *Receiver) forward(ev Event, verification string, admitted bool) {
+	if admitted {
+		defer r.fwd.admitted.Done()
+	}
 	res := &ForwardResult{Seq: ev.Seq, URL: r.fwd.shown}
 	skip := func(why string) {
 		res.Skipped, res.Err = true, why
@@ -128,17 +149,14 @@ func (r *Receiver) forward(ev Event, verification string) {
 		r.emitForward(Event{Kind: EventForward, Forward: res, Reason: res.Err})
 		return
 	}
-	r.mu.Lock()
-	if r.fwd.closed {
-		r.mu.Unlock()
+	if !admitted {
 		skip("not relayed: linkrecovery is exiting")
 		return
 	}
+	// The lanes are open: stopForwards closes them only once every admitted webhook is here.
 	select {
 	case lane <- forwardJob{res: res, body: ev.Body, verification: verification}:
-		r.mu.Unlock()
 	default:
-		r.mu.Unlock()
 		skip(fmt.Sprintf("not relayed: too many relays still waiting on %s (it is slow or not answering)", r.fwd.shown))
 	}
 }
@@ -154,7 +172,7 @@ const maxUnread = 4096
 func (r *Receiver) emitForward(ev Event) {
 	ev, sent := r.emit(context.Background(), ev)
 	r.mu.Lock()
-	if (!sent || r.fwd.closed) && len(r.unread) < maxUnread {
+	if (!sent || r.fwd.stopping) && len(r.unread) < maxUnread {
 		r.unread = append(r.unread, ev)
 	}
 	r.mu.Unlock()
@@ -214,18 +232,17 @@ func (r *Receiver) stopForwards(timeout time.Duration) {
 		timeout = DefaultForwardDrain
 	}
 	r.mu.Lock()
-	first := !r.fwd.closed
-	if first {
-		r.fwd.closed = true
-		close(r.fwd.verified)
-		close(r.fwd.unverified)
-	}
+	first := !r.fwd.stopping
+	r.fwd.stopping = true
 	r.mu.Unlock()
 	if !first {
 		<-r.fwd.stopped
 		return
 	}
 	defer close(r.fwd.stopped)
+	r.fwd.admitted.Wait() // brief: an admitted webhook is only being emitted (at most SendWait)
+	close(r.fwd.verified)
+	close(r.fwd.unverified)
 	idle := make(chan struct{})
 	go func() { r.fwdWG.Wait(); close(idle) }()
 	t := time.NewTimer(timeout)

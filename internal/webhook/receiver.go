@@ -344,9 +344,11 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 		ev.Duplicate = r.markSeen(deliveryKey(&wh, body))
 	}
 	writeJSON(w, ev.Status, ev.Status == http.StatusOK, ev.Reason)
+	relay := r.fwd != nil && req.Header.Get(ForwardedHeader) == ""
+	admitted := relay && r.admitRelay()
 	ev, _ = r.emit(req.Context(), ev)
-	if r.fwd != nil && req.Header.Get(ForwardedHeader) == "" {
-		r.forward(ev, header)
+	if relay {
+		r.forward(ev, header, admitted)
 	}
 }
 

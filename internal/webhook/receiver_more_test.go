@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -626,6 +627,66 @@ func TestFinishForwardsHandsOverEveryResult(t *testing.T) {
 	}
 	if again := r.FinishForwards(0); len(again) != 0 {
 		t.Fatalf("a second FinishForwards handed over %d results again", len(again))
+	}
+}
+
+// TestFinishForwardsWaitsForAWebhookBeingReceived: a webhook that is being received as the run
+// stops (numbered, not yet relayed) still gets its relay and its result from FinishForwards. The
+// lanes used to close at once, so that webhook was "not relayed: exiting" after FinishForwards had
+// returned, and a reader that had seen it never got a record of its relay.
+func TestFinishForwardsWaitsForAWebhookBeingReceived(t *testing.T) {
+	kr := newKeyring(t)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		io.ReadAll(req.Body)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer app.Close()
+	inEmit, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	r := NewReceiver(ReceiverConfig{Verifier: NewVerifier(kr), ForwardTo: app.URL, OnEvent: func(ev Event) {
+		if ev.Kind == EventWebhook {
+			once.Do(func() { close(inEmit); <-release }) // hold the webhook between numbering and relay
+		}
+	}})
+	base := serve(t, r)
+	body := sessionFinished("stopping")
+	sig := kr.sign(t, "kid-good", body, time.Now())
+	posted := make(chan error, 1)
+	go func() { // not post: t.Fatal belongs to the test's goroutine
+		req, _ := http.NewRequest(http.MethodPost, base+"/webhook", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Plaid-Verification", sig)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		posted <- err
+	}()
+	<-inEmit
+	results := make(chan []Event, 1)
+	go func() { results <- r.FinishForwards(time.Minute) }()
+	deadline := time.Now().Add(testWait)
+	for stopping := false; !stopping; {
+		r.mu.Lock()
+		stopping = r.fwd.stopping
+		r.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatal("FinishForwards did not start stopping")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	var got []Event
+	select {
+	case got = <-results:
+	case <-time.After(testWait):
+		t.Fatal("FinishForwards did not return")
+	}
+	if len(got) != 1 || got[0].Forward == nil || got[0].Forward.StatusCode != http.StatusAccepted {
+		t.Fatalf("FinishForwards handed over %+v, want the held webhook's relay answered 202", got)
+	}
+	if err := <-posted; err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -25,7 +25,7 @@ func (r *Receiver) Resend(seq int64) error {
 		if ev.Kind != EventWebhook || !ev.Verified {
 			return fmt.Errorf("event #%d is not a verified webhook: only what Plaid signed is resent", seq)
 		}
-		r.forward(ev, ev.verification)
+		r.forward(ev, ev.verification, r.admitRelay())
 		return nil
 	}
 	return fmt.Errorf("event #%d is no longer kept (the receiver keeps the last %d)", seq, len(r.ring))
