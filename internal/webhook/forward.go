@@ -120,10 +120,10 @@ func (r *Receiver) admitRelay() bool {
 	return true
 }
 
-// forward queues ev for relaying and returns at once: the webhook's answer never waits on the
+// forward queues ev, with its whole body, for relaying and returns at once: the webhook's answer never waits on the
 // target. A webhook that is not verified is not relayed (unless ForwardUnverified) and says so;
 // one that was not admitted (relaying had stopped) is not relayed either.
-func (r *Receiver) forward(ev Event, verification string, admitted bool) {
+func (r *Receiver) forward(ev Event, body []byte, verification string, admitted bool) {
 	if admitted {
 		defer r.fwd.admitted.Done()
 	}
@@ -155,7 +155,7 @@ func (r *Receiver) forward(ev Event, verification string, admitted bool) {
 	}
 	// The lanes are open: stopForwards closes them only once every admitted webhook is here.
 	select {
-	case lane <- forwardJob{res: res, body: ev.Body, verification: verification}:
+	case lane <- forwardJob{res: res, body: body, verification: verification}:
 	default:
 		skip(fmt.Sprintf("not relayed: too many relays still waiting on %s (it is slow or not answering)", r.fwd.shown))
 	}
