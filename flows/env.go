@@ -277,8 +277,9 @@ func (e *Env) receiverConfig(provider tunnel.Provider) webhook.ReceiverConfig {
 }
 
 // FinishForwards lets the --forward-to relays still queued or in flight finish (at most
-// webhook.DefaultForwardDrain), stops relaying, and returns their results so that a run can record
-// them before it exits. Nil without a receiver.
+// webhook.DefaultForwardDrain, then they are cancelled), stops relaying, and returns every relay
+// result the run has not read from the receiver, so that it can record each relay before it
+// exits (see webhook.Receiver.FinishForwards). Nil without a receiver.
 func (e *Env) FinishForwards() []webhook.Event {
 	if r := e.CurrentReceiver(); r != nil {
 		return r.FinishForwards(webhook.DefaultForwardDrain)

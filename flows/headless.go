@@ -221,29 +221,17 @@ func (d *driver) perform(a Action) {
 	}
 }
 
-// reportLastRelays lets the --forward-to relays still queued or in flight finish (bounded) and
-// reports them, so the run's output lists every relay before "done".
+// reportLastRelays lets the --forward-to relays still queued or in flight finish (bounded; the
+// rest are cancelled) and reports every result the run has not read yet, so the run's output has
+// one record for each relay before "done".
 func (d *driver) reportLastRelays() {
 	if d.dry || d.env == nil {
 		return
 	}
-	rcv := d.env.CurrentReceiver()
-	if rcv == nil || d.env.Config().ForwardTo == "" {
-		return
-	}
-	rcv.WaitForwards(webhook.DefaultForwardDrain)
-	for {
-		select {
-		case ev, ok := <-rcv.Events():
-			if !ok {
-				return
-			}
-			if rec := ForwardRecord(ev); rec != nil {
-				rec["time"] = d.now().UTC().Format(time.RFC3339Nano)
-				d.emit(rec)
-			}
-		default:
-			return
+	for _, ev := range d.env.FinishForwards() {
+		if rec := ForwardRecord(ev); rec != nil {
+			rec["time"] = d.now().UTC().Format(time.RFC3339Nano)
+			d.emit(rec)
 		}
 	}
 }

@@ -15,11 +15,22 @@ import (
 	"github.com/bankdown/linkrecovery/internal/webhook"
 )
 
-// inspectorModel lists every event the receiver reported, newest first, with the selected one's
-// full JSON in a scrollable viewport and the --forward-to target's answer beside it.
+// The inspector's history is bounded by count and by bytes, because anyone who learns the webhook
+// URL can send webhooks: it keeps the latest inspectorKeep events, fewer if their bodies (each at
+// most webhook.BodyKeep, as the receiver keeps them) pass inspectorKeepBytes together; the oldest
+// go first. The title says how many came and how many are kept.
+const (
+	inspectorKeep      = 500
+	inspectorKeepBytes = 8 << 20
+)
+
+// inspectorModel lists the latest events the receiver reported (see inspectorKeep), newest first,
+// with the selected one's JSON in a scrollable viewport and the --forward-to target's answer beside it.
 type inspectorModel struct {
 	c        *common
 	items    []webhook.Event // newest first; forward results are attached, not listed
+	total    int             // events added, kept or not
+	bytes    int             // what items hold (webhook.Event.Size)
 	forwards map[int64]webhook.ForwardResult
 	sel      int
 	newAbove int           // events that came in above the selection since the user last looked there
@@ -34,9 +45,10 @@ func newInspectorModel(c *common) inspectorModel {
 
 // add records a receiver event. The selection stays on the same event as new ones arrive on top,
 // and the list's title counts the new ones above it, so reading an event is never interrupted.
+// The oldest events go once the history is over its bounds, with their relays' answers.
 func (m inspectorModel) add(ev webhook.Event) inspectorModel {
 	if ev.Kind == webhook.EventForward {
-		if ev.Forward != nil {
+		if ev.Forward != nil && !m.forgotten(ev.Forward.Seq) {
 			n := make(map[int64]int, len(m.relays)+1)
 			for k, v := range m.relays {
 				n[k] = v
@@ -50,14 +62,54 @@ func (m inspectorModel) add(ev webhook.Event) inspectorModel {
 			fw[ev.Forward.Seq] = *ev.Forward
 			m.forwards = fw
 		}
-		return m.refresh(false)
+		return m // View draws the answer; the body on show is the same
 	}
 	m.items = append([]webhook.Event{ev}, m.items...)
+	m.total++
+	m.bytes += ev.Size()
 	if len(m.items) > 1 {
 		m.sel++
 		m.newAbove++
 	}
-	return m.refresh(false)
+	m = m.trim()
+	if len(m.items) == 1 || m.sel >= len(m.items) {
+		return m.refresh(true) // the first event, or the one on show was dropped
+	}
+	return m // the same event stays on show: its body is not laid out again for each arrival
+}
+
+// trim drops the oldest events while the history is over its bounds (the newest always stays),
+// and the relay answers of the events dropped.
+func (m inspectorModel) trim() inspectorModel {
+	n := len(m.items)
+	for n > 1 && (n > inspectorKeep || m.bytes > inspectorKeepBytes) {
+		n--
+		m.bytes -= m.items[n].Size()
+	}
+	if n == len(m.items) {
+		return m
+	}
+	clear(m.items[n:]) // add made this array: nothing else holds the events dropped
+	m.items = m.items[:n:n]
+	m.newAbove = min(m.newAbove, n-1)
+	fw, relays := make(map[int64]webhook.ForwardResult, len(m.forwards)), make(map[int64]int, len(m.relays))
+	for k, v := range m.forwards {
+		if !m.forgotten(k) {
+			fw[k] = v
+		}
+	}
+	for k, v := range m.relays {
+		if !m.forgotten(k) {
+			relays[k] = v
+		}
+	}
+	m.forwards, m.relays = fw, relays
+	return m
+}
+
+// forgotten says whether the event seq is older than every event kept.
+func (m inspectorModel) forgotten(seq int64) bool {
+	return len(m.items) > 0 && seq < m.items[len(m.items)-1].Seq
 }
 
 // opened is the inspector as w shows it: on the newest event, nothing left unannounced.
@@ -79,8 +131,8 @@ func (m inspectorModel) canResend() bool {
 	return ev.Kind == webhook.EventWebhook && ev.Verified
 }
 
-// count is how many events are listed.
-func (m inspectorModel) count() int { return len(m.items) }
+// count is how many events came, listed or no longer kept.
+func (m inspectorModel) count() int { return m.total }
 
 // listWidth is the width of the event list column.
 func (m inspectorModel) listWidth() int { return min(44, m.w/2) }
@@ -99,7 +151,7 @@ func (m inspectorModel) refresh(top bool) inspectorModel {
 		return m
 	}
 	m.sel = max(0, min(m.sel, len(m.items)-1))
-	m.vp.SetContent(wrapIndented(prettyBody(m.items[m.sel].Body), max(1, m.vp.Width)))
+	m.vp.SetContent(wrapIndented(eventBody(m.items[m.sel]), max(1, m.vp.Width)))
 	if top {
 		m.vp.GotoTop()
 	}
@@ -212,7 +264,7 @@ func (m inspectorModel) detail(ev webhook.Event, width int) []string {
 	}
 	if ev.Kind == webhook.EventRejected {
 		// What was refused is worth seeing: a forged sender, a test with the wrong content type.
-		out = append(out, s.Label.Render(ansi.Truncate(fmt.Sprintf("the body it sent (%d bytes, up to 4 KiB kept):", len(ev.Body)), width, "…")))
+		out = append(out, s.Label.Render(ansi.Truncate(fmt.Sprintf("the body it sent (%d bytes, up to 4 KiB kept):", max(ev.BodySize, len(ev.Body))), width, "…")))
 	}
 	return out
 }
@@ -221,8 +273,12 @@ func (m inspectorModel) detail(ev webhook.Event, width int) []string {
 func (m inspectorModel) View() string {
 	s := m.c.styles
 	lw := m.listWidth()
+	title := fmt.Sprintf("Webhooks (%d), newest first", len(m.items))
+	if m.total > len(m.items) {
+		title = fmt.Sprintf("Webhooks (latest %d of %d), newest first", len(m.items), m.total)
+	}
 	list := []string{
-		s.Title.Render(ansi.Truncate(fmt.Sprintf("Webhooks (%d), newest first", len(m.items)), lw, "…")),
+		s.Title.Render(ansi.Truncate(title, lw, "…")),
 		s.Muted.Render(ansi.Truncate("✓ verified ✗ not verified = duplicate", lw, "…")),
 	}
 	// Keep the selected row on screen when the list is longer than the pane.
@@ -256,6 +312,24 @@ func (m inspectorModel) View() string {
 	right = append(right, m.vp.View())
 	lblock := lipgloss.NewStyle().Width(lw).Render(strings.Join(list, "\n"))
 	return clip(lipgloss.JoinHorizontal(lipgloss.Top, lblock, " ", strings.Join(right, "\n")), m.w, m.h)
+}
+
+// eventBody is an event's body as the viewport shows it: pretty JSON (prettyBody), or for a body
+// the receiver cut (over webhook.BodyKeep), its size and its start as text, with the public tokens
+// the webhook names masked, since it cannot be parsed.
+func eventBody(ev webhook.Event) string {
+	if !ev.BodyCut() || ev.Kind == webhook.EventRejected {
+		return prettyBody(ev.Body)
+	}
+	text := string(ev.Body)
+	if w := ev.Webhook; w != nil {
+		for _, t := range append([]string{w.PublicToken}, w.PublicTokens...) {
+			if t != "" {
+				text = strings.ReplaceAll(text, t, secret.Mask(t))
+			}
+		}
+	}
+	return fmt.Sprintf("(%d bytes; only the first %d KiB kept)\n", ev.BodySize, len(ev.Body)>>10) + inertBlock(text) + " …"
 }
 
 // prettyBody indents a webhook body and masks the public tokens in it (they can be exchanged for

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -144,5 +145,46 @@ func TestInspectorResendKey(t *testing.T) {
 	}
 	if v := f.m.View(); !strings.Contains(v, "forwarded 2 times, last: 200") {
 		t.Fatalf("the resend's answer is not shown:\n%s", v)
+	}
+}
+
+// TestInspectorHistoryIsBounded: a flood of big webhooks (anyone who knows the webhook URL can send
+// them) leaves the inspector with at most inspectorKeep events and inspectorKeepBytes of them, and
+// no relay answers of events it no longer has; the header still counts every one, the title says
+// how many are kept, and a cut body says so.
+func TestInspectorHistoryIsBounded(t *testing.T) {
+	for _, size := range []int{webhook.BodyKeep, 300} { // bodies the receiver cut, and small ones
+		f := newFixture(t, true, 120, 40)
+		f.tunnelUp()
+		f.key("w")
+		const n = 1200
+		pad := strings.Repeat("x", size)
+		for i := int64(1); i <= n; i++ {
+			ev := webhookEvent(i, "SESSION_FINISHED", false, `{"webhook_type":"LINK","webhook_code":"SESSION_FINISHED","pad":"`+pad, webhook.Webhook{})
+			if size == webhook.BodyKeep {
+				ev.BodySize = 1 << 20
+			}
+			f.send(webhookReceivedMsg{ev: ev})
+			f.send(webhookReceivedMsg{ev: webhook.Event{Kind: webhook.EventForward, Seq: i + n,
+				Forward: &webhook.ForwardResult{Seq: i, Skipped: true, Err: "not relayed: not verified"}}})
+		}
+		in := f.m.inspector
+		held := 0
+		for _, ev := range in.items {
+			held += ev.Size()
+		}
+		if len(in.items) > inspectorKeep || held > inspectorKeepBytes || held != in.bytes {
+			t.Fatalf("%d-byte bodies: the inspector holds %d events, %d bytes (it counts %d); at most %d and %d", size, len(in.items), held, in.bytes, inspectorKeep, inspectorKeepBytes)
+		}
+		if len(in.items) == 0 || in.items[0].Seq != n || len(in.forwards) > len(in.items) || len(in.relays) > len(in.items) {
+			t.Fatalf("%d-byte bodies: newest #%d, %d relay answers for %d events", size, in.items[0].Seq, len(in.forwards), len(in.items))
+		}
+		v := ansi.Strip(f.m.View())
+		if !strings.Contains(v, fmt.Sprintf("webhooks: %d", n)) || !strings.Contains(v, fmt.Sprintf("latest %d of %d", len(in.items), n)) {
+			t.Errorf("%d-byte bodies: the header or the title does not say how many came and are kept:\n%s", size, v)
+		}
+		if size == webhook.BodyKeep && !strings.Contains(v, "(1048576 bytes; only the first 64 KiB kept)") {
+			t.Errorf("%d-byte bodies: the cut body does not say so:\n%s", size, v)
+		}
 	}
 }

@@ -16,7 +16,7 @@ const columnGap = 2
 
 // sideBySide says whether q fits to the right of the checklist in a body w cells wide.
 func sideBySide(w int, q qrCode) bool {
-	return q.url != "" && w >= minLeftWidth+columnGap+q.w
+	return q.drawn() && w >= minLeftWidth+columnGap+q.w
 }
 
 // maxLeftWidth keeps the checklist column readable and the QR code near it on wide terminals.
@@ -70,6 +70,9 @@ func urlBlock(c *common, label string, q qrCode, qrShown bool, colW, needH int) 
 // checklist (the chrome as it is now, plus the body needH tall), and whether v can show it alone
 // now or at what size. The full help never changes it: it is measured with the short footer.
 func tooSmallNotice(c *common, q qrCode, needH, width int) string {
+	if !q.drawn() {
+		return c.styles.Warn.Render(ansi.Wrap(q.whyNone(), max(10, width), ""))
+	}
 	chromeW, chromeH := c.width-c.bodyW, c.height-c.bodyH
 	needW := max(chromeW+minLeftWidth+columnGap+q.w, tinyW)
 	needTermH := max(chromeH+needH, tinyH)
@@ -125,13 +128,16 @@ func (m model) qrOnlyView(w, h int) string {
 	rows := h - lipgloss.Height(link) // above the URL line
 	var code string
 	switch {
-	case q.bigW <= w && q.bigH+1 <= rows:
+	case q.drawn() && q.bigW <= w && q.bigH+1 <= rows:
 		code = strings.Join(q.big, "\n")
-	case q.w <= w && q.h <= rows:
+	case q.fits(w, rows):
 		code = q.View()
 	default:
 		aw, ah := qrAloneNeeds(m.c, q)
 		msg := fmt.Sprintf("The QR code needs a %d×%d terminal (now %d×%d). Enlarge the window, or open the URL:", aw, ah, m.c.width, m.c.height)
+		if !q.drawn() {
+			msg = q.whyNone()
+		}
 		return clip(title+"\n"+s.Warn.Render(ansi.Wrap(msg, w, "")), w, max(0, rows)) + "\n" + link
 	}
 	code = lipgloss.PlaceHorizontal(w, lipgloss.Center, code)

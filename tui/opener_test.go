@@ -1,7 +1,10 @@
 package tui
 
 import (
+	"context"
 	"log"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -60,5 +63,42 @@ func TestOpenWithNoOpenerSaysSo(t *testing.T) {
 	f.send(findMsg[stepErrMsg](t, f.key("o")))
 	if v := ansi.Strip(f.m.View()); !strings.Contains(v, "no browser (no xdg-open)") || !strings.Contains(v, "scan the QR code") {
 		t.Fatalf("no opener:\n%s", v)
+	}
+}
+
+// TestOpenRefusesWhatIsNotAWebPage: the URL comes from Plaid (or whatever answers as Plaid), and
+// xdg-open does what its scheme says or reads it as an option, so o opens only http and https
+// URLs; anything else gets a one-line refusal and the opener is never run.
+func TestOpenRefusesWhatIsNotAWebPage(t *testing.T) {
+	ran := filepath.Join(t.TempDir(), "ran")
+	fakeOpener(t, `echo "$1" >> `+ran)
+	for _, u := range []string{"--help", "file:///etc/passwd", "javascript:alert(document.cookie)", "JavaScript:alert(1)",
+		"ms-settings:", "http://", "https:///no-host", "/hosted-link/relative", "data:text/html,<script>alert(1)</script>"} {
+		f := newFixture(t, true, 80, 24)
+		f.tunnelUp()
+		f.key("2")
+		lt := f.token(flows.HalfSession)
+		lt.HostedLinkURL = u
+		f.send(linkTokenCreatedMsg{half: flows.HalfSession, token: lt})
+		msg := findMsg[stepErrMsg](t, f.key("o"))
+		f.send(msg)
+		var box []string
+		for _, l := range strings.Split(ansi.Strip(f.m.View()), "\n") {
+			if strings.HasPrefix(l, "│") {
+				box = append(box, l)
+			}
+		}
+		if len(box) != 1 || !strings.Contains(box[0], "refused") || !strings.Contains(box[0], "not an http or https URL") {
+			t.Errorf("%q: the refusal is not one line saying why (%d lines):\n%s", u, len(box), f.m.View())
+		}
+	}
+	if b, err := os.ReadFile(ran); err == nil {
+		t.Fatalf("the opener was run with: %s", b)
+	}
+	// A web page still opens.
+	for _, u := range []string{fixedURL2, "HTTPS://hosted.plaid.com/link/lp123"} {
+		if _, ok := openBrowserCmd(context.Background(), u)().(browserOpenedMsg); !ok {
+			t.Errorf("%q was not opened", u)
+		}
 	}
 }

@@ -2,10 +2,12 @@ package tui
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/mdp/qrterminal/v3"
+	"rsc.io/qr"
 )
 
 // qrOn and qrOff wrap every QR line in fixed colours. Half-block glyphs paint the LIGHT modules in
@@ -19,7 +21,8 @@ const (
 )
 
 // renderQR renders url as a half-block QR code with a 2-module quiet zone. lines carry their own
-// colours; w and h are the code's size in terminal cells.
+// colours; w and h are the code's size in terminal cells. A URL no QR code can hold has no lines
+// (see newQRCode).
 func renderQR(url string) (lines []string, w, h int) {
 	return renderQRWith(url, qrterminal.Config{
 		HalfBlocks:     true,
@@ -37,6 +40,10 @@ func renderBigQR(url string) (lines []string, w, h int) {
 }
 
 func renderQRWith(url string, cfg qrterminal.Config) (lines []string, w, h int) {
+	// qrterminal drops the encoder's error and then draws a nil code (a panic), so ask first.
+	if _, err := qr.Encode(url, qr.L); err != nil {
+		return nil, 0, 0
+	}
 	var buf bytes.Buffer
 	cfg.Level, cfg.Writer, cfg.QuietZone = qrterminal.L, &buf, 2
 	qrterminal.GenerateWithConfig(url, cfg)
@@ -52,10 +59,12 @@ func renderQRWith(url string, cfg qrterminal.Config) (lines []string, w, h int) 
 }
 
 // qrCode is a rendered QR code, computed once when its URL becomes known (rendering in every View
-// would redo the Reed-Solomon work on each frame).
+// would redo the Reed-Solomon work on each frame). A URL longer than a QR code holds (Plaid's answer
+// is not ours to trust) has no code: drawn is false and whyNone says so, and the URL is shown as
+// always.
 type qrCode struct {
 	url   string
-	lines []string
+	lines []string // nil when the URL does not fit in a QR code
 	w, h  int
 
 	big        []string // the same code at twice the size, for v
@@ -72,7 +81,19 @@ func newQRCode(url string) qrCode {
 }
 
 // fits says whether the code fits in a w×h area.
-func (q qrCode) fits(w, h int) bool { return q.url != "" && q.w <= w && q.h <= h }
+func (q qrCode) fits(w, h int) bool { return q.drawn() && q.w <= w && q.h <= h }
+
+// drawn says whether there is a code to draw: a URL, and one short enough for a QR code.
+func (q qrCode) drawn() bool { return len(q.lines) > 0 }
+
+// qrMaxBytes is what the largest QR code (version 40) holds at level L in byte mode, the mode a URL
+// with lower-case letters needs.
+const qrMaxBytes = 2953
+
+// whyNone says why a URL has no code, and what to do instead.
+func (q qrCode) whyNone() string {
+	return fmt.Sprintf("No QR code: the URL is %d bytes, more than a QR code holds (%d); open it with o or copy it.", len(q.url), qrMaxBytes)
+}
 
 // View is the code itself.
 func (q qrCode) View() string { return strings.Join(q.lines, "\n") }

@@ -167,3 +167,36 @@ func TestFullHelpKeepsTheSizes(t *testing.T) {
 		t.Fatalf("esc did not close the help:\n%s", f.m.View())
 	}
 }
+
+// TestQRURLTooLongForACode: a hosted_link_url no QR code can hold (Plaid's answer, or whatever
+// answers as Plaid) used to panic in the encoder's caller. The screen keeps the URL, whole and
+// linked, says why there is no code, and v says the same; the app goes on.
+func TestQRURLTooLongForACode(t *testing.T) {
+	long := "https://hosted.plaid.com/link/lp" + strings.Repeat("a1b2c3d4", 375) // 3,032 bytes
+	if q := newQRCode(long); q.drawn() || q.url != long {
+		t.Fatalf("a %d-byte URL got a code (%d lines)", len(long), len(q.lines))
+	}
+	for _, size := range [][2]int{{200, 60}, {120, 45}, {80, 24}} {
+		f := newFixture(t, true, size[0], size[1])
+		f.tunnelUp()
+		f.key("2")
+		lt := f.token(flows.HalfSession)
+		lt.HostedLinkURL = long
+		f.send(linkTokenCreatedMsg{half: flows.HalfSession, token: lt})
+		for _, view := range []string{"main", "v"} {
+			if view == "v" {
+				f.key("v")
+			}
+			v := f.m.View()
+			if strings.Contains(v, qrOn) {
+				t.Errorf("%dx%d %s: a code is drawn for a URL no code holds:\n%s", size[0], size[1], view, v)
+			}
+			if !strings.Contains(v, "\x1b]8;;"+long+"\x1b\\") {
+				t.Errorf("%dx%d %s: the URL is not on screen as a link to the whole URL:\n%s", size[0], size[1], view, v)
+			}
+			if size[0] >= 120 && !strings.Contains(strings.Join(strings.Fields(ansi.Strip(v)), " "), "No QR code: the URL is 3032 bytes, more than a QR code holds (2953)") {
+				t.Errorf("%dx%d %s: the screen does not say why there is no code:\n%s", size[0], size[1], view, v)
+			}
+		}
+	}
+}

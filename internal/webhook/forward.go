@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -53,9 +56,11 @@ type forwarder struct {
 
 	verified   chan forwardJob // lane for verified webhooks
 	unverified chan forwardJob // lane for the others, only with ForwardUnverified
-	closed     bool            // the lanes are closed (guarded by Receiver.mu)
-	pending    int             // relays queued or in flight (guarded by Receiver.mu)
-	idle       chan struct{}   // closed whenever pending is 0 (guarded by Receiver.mu)
+	stopping   bool            // no new relays are admitted (guarded by Receiver.mu)
+	// admitted counts webhooks between admission and their relay being queued; the lanes close
+	// only once it is zero, so a webhook a reader has seen always gets its relay's result.
+	admitted sync.WaitGroup
+	stopped  chan struct{} // closed once relaying has stopped and every relay has its result
 }
 
 // forwardJob is one webhook waiting to be relayed.
@@ -79,13 +84,11 @@ func newForwarder(target string, c *http.Client, timeout time.Duration) *forward
 	if u, err := url.Parse(target); err == nil {
 		shown = u.Redacted()
 	}
-	idle := make(chan struct{})
-	close(idle)
 	return &forwarder{url: target, shown: shown, bad: ValidateForwardURL(target), client: c, timeout: timeout,
-		verified: make(chan forwardJob, forwardQueue), unverified: make(chan forwardJob, forwardUnverifiedQueue), idle: idle}
+		verified: make(chan forwardJob, forwardQueue), unverified: make(chan forwardJob, forwardUnverifiedQueue), stopped: make(chan struct{})}
 }
 
-// startForwarding starts each lane's workers; they run until the lanes are closed (finishForwards).
+// startForwarding starts each lane's workers; they run until the lanes are closed (stopForwards).
 func (r *Receiver) startForwarding() {
 	for _, lane := range []struct {
 		q chan forwardJob
@@ -98,20 +101,32 @@ func (r *Receiver) startForwarding() {
 				for j := range lane.q {
 					r.doForward(j.res, j.body, j.verification)
 					r.emitForward(Event{Kind: EventForward, Forward: j.res, Status: j.res.StatusCode, Reason: j.res.Err})
-					r.mu.Lock()
-					if r.fwd.pending--; r.fwd.pending == 0 {
-						close(r.fwd.idle)
-					}
-					r.mu.Unlock()
 				}
 			}()
 		}
 	}
 }
 
-// forward queues ev for relaying and returns at once: the webhook's answer never waits on the
-// target. A webhook that is not verified is not relayed (unless ForwardUnverified) and says so.
-func (r *Receiver) forward(ev Event, verification string) {
+// admitRelay reserves a relay for a webhook before it is emitted, so that a reader who has seen
+// the webhook and then calls FinishForwards gets that relay's result; false once relaying has
+// stopped. An admitted webhook must then go to forward.
+func (r *Receiver) admitRelay() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fwd.stopping {
+		return false
+	}
+	r.fwd.admitted.Add(1)
+	return true
+}
+
+// forward queues ev, with its whole body, for relaying and returns at once: the webhook's answer never waits on the
+// target. A webhook that is not verified is not relayed (unless ForwardUnverified) and says so;
+// one that was not admitted (relaying had stopped) is not relayed either.
+func (r *Receiver) forward(ev Event, body []byte, verification string, admitted bool) {
+	if admitted {
+		defer r.fwd.admitted.Done()
+	}
 	res := &ForwardResult{Seq: ev.Seq, URL: r.fwd.shown}
 	skip := func(why string) {
 		res.Skipped, res.Err = true, why
@@ -134,92 +149,112 @@ func (r *Receiver) forward(ev Event, verification string) {
 		r.emitForward(Event{Kind: EventForward, Forward: res, Reason: res.Err})
 		return
 	}
-	r.mu.Lock()
-	if r.fwd.closed {
-		r.mu.Unlock()
+	if !admitted {
 		skip("not relayed: linkrecovery is exiting")
 		return
 	}
+	// The lanes are open: stopForwards closes them only once every admitted webhook is here.
 	select {
-	case lane <- forwardJob{res: res, body: ev.Body, verification: verification}:
-		if r.fwd.pending++; r.fwd.pending == 1 {
-			r.fwd.idle = make(chan struct{})
-		}
-		r.mu.Unlock()
+	case lane <- forwardJob{res: res, body: body, verification: verification}:
 	default:
-		r.mu.Unlock()
 		skip(fmt.Sprintf("not relayed: too many relays still waiting on %s (it is slow or not answering)", r.fwd.shown))
 	}
 }
 
-// emitForward emits a relay's result; results that come while the receiver is finishing its
-// relays are also kept for FinishForwards to return.
+// maxUnread bounds the relay results kept for FinishForwards (Receiver.unread): enough for every
+// relay that can be queued or in flight many times over, and a few hundred KiB at most when a
+// flood meets a reader that has stopped.
+const maxUnread = 4096
+
+// emitForward emits a relay's result. One that Events had no room for, or that came once relaying
+// stopped, is also kept for FinishForwards, so that every relay is recorded by a reader that is
+// slow or has stopped reading.
 func (r *Receiver) emitForward(ev Event) {
-	ev = r.emit(context.Background(), ev)
+	ev, sent := r.emit(context.Background(), ev)
 	r.mu.Lock()
-	if r.fwd.closed {
-		r.late = append(r.late, ev)
+	if (!sent || r.fwd.stopping) && len(r.unread) < maxUnread {
+		r.unread = append(r.unread, ev)
 	}
 	r.mu.Unlock()
 }
 
-// WaitForwards waits up to timeout for the relays queued or in flight now (and any queued
-// meanwhile) to finish, and says whether they did. Unlike FinishForwards it does not stop relaying:
-// a run that ends can let its last relays report before it says it is done.
-func (r *Receiver) WaitForwards(timeout time.Duration) bool {
-	if r.fwd == nil {
-		return true
-	}
-	r.mu.Lock()
-	idle := r.fwd.idle
-	r.mu.Unlock()
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case <-idle:
-		return true
-	case <-t.C:
-		return false
-	}
-}
-
-// FinishForwards stops relaying new webhooks and waits up to timeout (DefaultForwardDrain if 0)
-// for the relays still queued or in flight; those that have not finished by then are cancelled.
-// It returns the EventForward results that came in meanwhile (they are on Events and in Recent
-// too), so a caller that stops reading Events before exit can still record them. Only the first
-// call waits; Close calls it too.
+// FinishForwards is for the last reader of Events, as it stops reading (a run that ends): it stops
+// relaying new webhooks, waits up to timeout (DefaultForwardDrain if 0) for the relays still
+// queued or in flight, cancels those that have not finished by then (each then ends "cancelled"),
+// and returns every relay result that reader has not had, in order, each once: those still waiting
+// on Events (taken off it, with whatever else waits there), those Events had no room for, and
+// those that came while it waited. Each relay thus ends with one result. Only the first call waits;
+// Close stops relaying the same way but leaves Events to its reader.
 func (r *Receiver) FinishForwards(timeout time.Duration) []Event {
 	if r.fwd == nil {
 		return nil
+	}
+	r.stopForwards(timeout)
+	seen := map[int64]bool{}
+	var out []Event
+	take := func(ev Event) {
+		if ev.Kind == EventForward && !seen[ev.Seq] {
+			seen[ev.Seq] = true
+			out = append(out, ev)
+		}
+	}
+	r.sendMu.RLock()
+	for open := !r.closed; open; {
+		select {
+		case ev, ok := <-r.events:
+			if ok {
+				take(ev)
+			}
+			open = ok
+		default:
+			open = false
+		}
+	}
+	r.sendMu.RUnlock()
+	r.mu.Lock()
+	for _, ev := range r.unread {
+		take(ev)
+	}
+	r.unread = nil
+	r.mu.Unlock()
+	slices.SortFunc(out, func(a, b Event) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out
+}
+
+// stopForwards stops relaying new webhooks and waits up to timeout (DefaultForwardDrain if 0) for
+// the relays still queued or in flight; those that have not finished by then are cancelled, and
+// it returns once every relay has its result. A later call waits for the first one's end.
+func (r *Receiver) stopForwards(timeout time.Duration) {
+	if r.fwd == nil {
+		return
 	}
 	if timeout <= 0 {
 		timeout = DefaultForwardDrain
 	}
 	r.mu.Lock()
-	first := !r.fwd.closed
-	if first {
-		r.fwd.closed = true
-		close(r.fwd.verified)
-		close(r.fwd.unverified)
-	}
+	first := !r.fwd.stopping
+	r.fwd.stopping = true
 	r.mu.Unlock()
-	if first {
-		idle := make(chan struct{})
-		go func() { r.fwdWG.Wait(); close(idle) }()
-		t := time.NewTimer(timeout)
-		select {
-		case <-idle:
-		case <-t.C:
-			// Cancelling makes the relays in flight and those still queued fail at once, each
-			// reported as cancelled.
-			r.fwdCancel()
-			<-idle
-		}
-		t.Stop()
+	if !first {
+		<-r.fwd.stopped
+		return
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]Event(nil), r.late...)
+	defer close(r.fwd.stopped)
+	r.fwd.admitted.Wait() // brief: an admitted webhook is only being emitted (at most SendWait)
+	close(r.fwd.verified)
+	close(r.fwd.unverified)
+	idle := make(chan struct{})
+	go func() { r.fwdWG.Wait(); close(idle) }()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-idle:
+	case <-t.C:
+		// Cancelling makes the relays in flight and those still queued fail at once, each
+		// reported as cancelled.
+		r.fwdCancel()
+		<-idle
+	}
 }
 
 func (r *Receiver) doForward(res *ForwardResult, body []byte, verification string) {

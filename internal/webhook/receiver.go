@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,12 +64,18 @@ type Webhook struct {
 
 // Event is one thing the receiver saw.
 type Event struct {
-	Kind      EventKind
-	Seq       int64 // 1, 2, 3... in arrival order
-	At        time.Time
-	Webhook   *Webhook // nil unless Kind == EventWebhook
-	Body      []byte   // raw body (truncated for rejected oversize bodies)
-	Status    int      // HTTP status the receiver answered
+	Kind    EventKind
+	Seq     int64 // 1, 2, 3... in arrival order
+	At      time.Time
+	Webhook *Webhook // nil unless Kind == EventWebhook
+	// Body is the start of the raw body: at most BodyKeep bytes (rejectedBodyCap for a refused
+	// request). The whole body was verified and is what --forward-to relays; only this much is
+	// kept, so that a flood of big webhooks cannot fill memory.
+	Body []byte
+	// BodySize is the whole body's size in bytes (as far as it was read): more than len(Body) when
+	// the body was cut.
+	BodySize  int
+	Status    int // HTTP status the receiver answered
 	Verified  bool
 	Reason    string // why not verified, or why rejected
 	Duplicate bool
@@ -77,6 +84,23 @@ type Event struct {
 	// verification is the Plaid-Verification header a verified webhook came with, kept so that
 	// Resend can relay it again as Plaid sent it. Unexported: a JWT is not for the screen.
 	verification string
+}
+
+// BodyCut says whether Body is only the start of the body.
+func (e Event) BodyCut() bool { return e.BodySize > len(e.Body) }
+
+// Size is about how many bytes the event holds on to (its body and the webhook's fields), for
+// a consumer that keeps a history of events bounded in bytes.
+func (e Event) Size() int {
+	n := len(e.Body) + len(e.Reason)
+	if w := e.Webhook; w != nil {
+		n += len(w.WebhookType) + len(w.WebhookCode) + len(w.Status) + len(w.LinkSessionID) + len(w.LinkToken) +
+			len(w.PublicToken) + len(w.Environment)
+		for _, t := range w.PublicTokens {
+			n += len(t)
+		}
+	}
+	return n
 }
 
 // Actionable says whether the app should act on the event (exchange its public tokens): a verified
@@ -134,13 +158,27 @@ type ReceiverConfig struct {
 	OnEvent func(Event)
 }
 
-// Limits of the receiver.
+// Limits of the receiver. What it keeps is bounded by count and by size, whatever is sent to it:
+// at most Keep events in Recent and Buffer on Events, each with at most BodyKeep bytes of body
+// (and, when not verified, fields of at most maxFieldBytes), so with the defaults Recent and
+// Events hold at most about 30 MiB together.
 const (
-	MaxBodyBytes    = 1 << 20 // Plaid webhooks are a few hundred bytes; 1 MiB is generous
+	// MaxBodyBytes is the largest body accepted, read whole and verified; Plaid's webhooks are a
+	// few KiB at most.
+	MaxBodyBytes = 1 << 20
+	// BodyKeep is how much of a body an Event keeps (BodySize says the whole size).
+	BodyKeep        = 64 << 10
 	DefaultKeep     = 200
 	DefaultBuffer   = 256
 	dedupeCap       = 8192 // delivery keys remembered for duplicate detection (FIFO)
 	rejectedBodyCap = 4 << 10
+	// bigBodySlots is how many bodies over BodyKeep (or of unknown size) are read at once: each
+	// takes up to MaxBodyBytes while it is verified, so many connections sending big bodies wait
+	// for a slot instead of holding a MiB each. Plaid's webhooks are smaller and never wait.
+	bigBodySlots = 8
+	// maxFieldBytes and maxTokens bound the fields kept from a webhook that is not verified.
+	maxFieldBytes = 1 << 10
+	maxTokens     = 16
 	// ForwardedHeader marks requests we relayed, so a --forward-to that points back at us cannot loop.
 	ForwardedHeader = "Linkrecovery-Forwarded"
 )
@@ -166,9 +204,12 @@ type Receiver struct {
 	seen     map[string]struct{}
 	seenFIFO []string
 	seenNext int
-	late     []Event // forward results that came while FinishForwards waited
+	// unread holds relay results the last reader of Events may not have had: those Events had no
+	// room for, and those that came once relaying stopped. FinishForwards hands them over.
+	unread []Event
 
-	nonce string // see CompleteNonce
+	nonce    string        // see CompleteNonce
+	bigSlots chan struct{} // see bigBodySlots
 
 	closeOnce sync.Once
 	fwd       *forwarder
@@ -189,13 +230,14 @@ func NewReceiver(cfg ReceiverConfig) *Receiver {
 		cfg.SendWait = 100 * time.Millisecond
 	}
 	r := &Receiver{
-		cfg:    cfg,
-		now:    cfg.Now,
-		events: make(chan Event, cfg.Buffer),
-		done:   make(chan struct{}),
-		ring:   make([]Event, cfg.Keep),
-		seen:   make(map[string]struct{}),
-		nonce:  rand.Text(), // 128 random bits, URL-safe
+		cfg:      cfg,
+		now:      cfg.Now,
+		events:   make(chan Event, cfg.Buffer),
+		done:     make(chan struct{}),
+		ring:     make([]Event, cfg.Keep),
+		seen:     make(map[string]struct{}),
+		nonce:    rand.Text(), // 128 random bits, URL-safe
+		bigSlots: make(chan struct{}, bigBodySlots),
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -222,11 +264,34 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 }
 
 func (r *Receiver) reject(w http.ResponseWriter, req *http.Request, status int, reason string, body []byte) {
-	if len(body) > rejectedBodyCap {
-		body = body[:rejectedBodyCap]
-	}
 	writeJSON(w, status, false, reason)
-	r.emit(req.Context(), Event{Kind: EventRejected, Status: status, Reason: reason, Body: body})
+	r.emit(req.Context(), Event{Kind: EventRejected, Status: status, Reason: reason, Body: prefix(body, rejectedBodyCap), BodySize: len(body)})
+}
+
+// prefix is at most n bytes of b, copied when cut so that the event does not keep b's whole array.
+func prefix(b []byte, n int) []byte {
+	if len(b) <= n {
+		return b
+	}
+	return bytes.Clone(b[:n])
+}
+
+// boundFields cuts the fields of a webhook that is not verified, which anyone can send, to what a
+// Plaid webhook could hold: the event keeps them, and a MiB of webhook_code is not a webhook.
+func boundFields(wh *Webhook) {
+	for _, f := range []*string{&wh.WebhookType, &wh.WebhookCode, &wh.Status, &wh.LinkSessionID, &wh.LinkToken, &wh.PublicToken, &wh.Environment} {
+		if len(*f) > maxFieldBytes {
+			*f = strings.Clone((*f)[:maxFieldBytes])
+		}
+	}
+	if len(wh.PublicTokens) > maxTokens {
+		wh.PublicTokens = slices.Clone(wh.PublicTokens[:maxTokens])
+	}
+	for i, t := range wh.PublicTokens {
+		if len(t) > maxFieldBytes {
+			wh.PublicTokens[i] = strings.Clone(t[:maxFieldBytes])
+		}
+	}
 }
 
 // sourceAddr is the address a request came from, as far as this receiver can trust it.
@@ -292,7 +357,7 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 		r.reject(w, req, http.StatusRequestEntityTooLarge, fmt.Sprintf("body over 1 MiB (Content-Length %d)", req.ContentLength), nil)
 		return
 	}
-	body, err := readBody(req)
+	body, err := r.readBody(req)
 	if err != nil {
 		if len(body) > MaxBodyBytes {
 			r.reject(w, req, http.StatusRequestEntityTooLarge, "body over 1 MiB", body)
@@ -311,7 +376,8 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
-	ev := Event{Kind: EventWebhook, Webhook: &wh, Body: body}
+	// The event keeps the body's start; the whole body is verified, keyed and relayed below.
+	ev := Event{Kind: EventWebhook, Webhook: &wh, Body: prefix(body, BodyKeep), BodySize: len(body)}
 	header := req.Header.Get("Plaid-Verification")
 	switch {
 	case r.cfg.Verifier == nil:
@@ -341,17 +407,31 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 	if ev.Status == http.StatusOK {
 		ev.Duplicate = r.markSeen(deliveryKey(&wh, body))
 	}
+	if !ev.Verified {
+		boundFields(&wh)
+	}
 	writeJSON(w, ev.Status, ev.Status == http.StatusOK, ev.Reason)
-	ev = r.emit(req.Context(), ev)
-	if r.fwd != nil && req.Header.Get(ForwardedHeader) == "" {
-		r.forward(ev, header)
+	relay := r.fwd != nil && req.Header.Get(ForwardedHeader) == ""
+	admitted := relay && r.admitRelay()
+	ev, _ = r.emit(req.Context(), ev)
+	if relay {
+		r.forward(ev, body, header, admitted)
 	}
 }
 
-// readBody reads at most MaxBodyBytes+1 bytes; more than MaxBodyBytes is an error.
-func readBody(req *http.Request) ([]byte, error) {
+// readBody reads at most MaxBodyBytes+1 bytes; more than MaxBodyBytes is an error. A body that
+// may be bigger than BodyKeep is read only with one of the bigSlots.
+func (r *Receiver) readBody(req *http.Request) ([]byte, error) {
 	if req.Body == nil {
 		return nil, nil
+	}
+	if n := req.ContentLength; n < 0 || n > BodyKeep {
+		select {
+		case r.bigSlots <- struct{}{}:
+			defer func() { <-r.bigSlots }()
+		case <-req.Context().Done():
+			return nil, context.Cause(req.Context())
+		}
 	}
 	if n := req.ContentLength; n >= 0 && n <= MaxBodyBytes {
 		// The common case: size known, one exact allocation. A short body is io.ErrUnexpectedEOF.
@@ -529,8 +609,9 @@ func jsonErrText(err error) string {
 	return err.Error()
 }
 
-// emit numbers ev, keeps it in Recent and offers it on Events without ever blocking for long.
-func (r *Receiver) emit(ctx context.Context, ev Event) Event {
+// emit numbers ev, keeps it in Recent and offers it on Events without ever blocking for long. It
+// says whether ev went onto Events.
+func (r *Receiver) emit(ctx context.Context, ev Event) (Event, bool) {
 	r.mu.Lock()
 	r.seq++
 	ev.Seq = r.seq
@@ -550,25 +631,24 @@ func (r *Receiver) emit(ctx context.Context, ev Event) Event {
 	r.sendMu.RLock()
 	defer r.sendMu.RUnlock()
 	if r.closed {
-		return ev
+		return ev, false
 	}
 	select {
 	case r.events <- ev:
-		return ev
+		return ev, true
 	default:
 	}
 	t := time.NewTimer(r.cfg.SendWait)
 	defer t.Stop()
 	select {
 	case r.events <- ev:
+		return ev, true
 	case <-ctx.Done():
-		r.dropped.Add(1)
 	case <-r.done:
-		r.dropped.Add(1)
 	case <-t.C:
-		r.dropped.Add(1)
 	}
-	return ev
+	r.dropped.Add(1)
+	return ev, false
 }
 
 // Events is closed when the receiver stops.
@@ -620,7 +700,7 @@ func (r *Receiver) Serve(ctx context.Context, ln net.Listener) error {
 // safe to call more than once.
 func (r *Receiver) Close() error {
 	r.closeOnce.Do(func() {
-		r.FinishForwards(r.cfg.ForwardDrain)
+		r.stopForwards(r.cfg.ForwardDrain)
 		close(r.done)
 		r.fwdCancel()
 		r.sendMu.Lock()

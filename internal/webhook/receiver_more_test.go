@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -547,13 +548,145 @@ func TestFinishForwardsIsBounded(t *testing.T) {
 	body := sessionFinished("after")
 	post(t, base+"/webhook", "application/json", kr.sign(t, "kid-good", body, time.Now()), body)
 	for {
-		fw := nextEvent(t, r, EventForward) // the n cancelled results come first
+		fw := nextEvent(t, r, EventForward) // FinishForwards took the n cancelled results off Events
 		if fw.Forward.Skipped {
 			if !strings.Contains(fw.Forward.Err, "exiting") {
 				t.Fatalf("a webhook after FinishForwards: %+v", fw.Forward)
 			}
 			break
 		}
+	}
+}
+
+// TestFinishForwardsHandsOverEveryResult: a reader that has stopped reading (a run at its end)
+// gets one result for every relay from FinishForwards: those that finished while Events was full
+// (dropped from it), those still waiting on it, and those cancelled at the end, each once, in order.
+func TestFinishForwardsHandsOverEveryResult(t *testing.T) {
+	kr := newKeyring(t)
+	const answered = 3
+	var mu sync.Mutex
+	calls := 0
+	arrived := make(chan struct{}, 64)
+	release := make(chan struct{})
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		io.ReadAll(req.Body)
+		mu.Lock()
+		calls++
+		first := calls <= answered
+		mu.Unlock()
+		if first {
+			w.WriteHeader(http.StatusAccepted)
+			arrived <- struct{}{}
+			return
+		}
+		arrived <- struct{}{}
+		select { // the rest hang until FinishForwards cancels them
+		case <-req.Context().Done():
+		case <-release:
+		}
+	}))
+	defer app.Close()
+	defer close(release)
+	// Room for two events, and no wait for more: nobody reads, so most results miss Events.
+	r := NewReceiver(ReceiverConfig{Verifier: NewVerifier(kr), ForwardTo: app.URL, ForwardTimeout: time.Minute,
+		Buffer: 2, SendWait: time.Millisecond})
+	base := serve(t, r)
+	const n = forwardWorkers + 4
+	for i := range n {
+		body := sessionFinished(fmt.Sprintf("unread-%d", i))
+		post(t, base+"/webhook", "application/json", kr.sign(t, "kid-good", body, time.Now()), body)
+	}
+	for range answered + forwardWorkers { // the answered ones are done and every worker hangs
+		select {
+		case <-arrived:
+		case <-time.After(testWait):
+			t.Fatal("the relays did not reach the app")
+		}
+	}
+	results := r.FinishForwards(50 * time.Millisecond)
+	var ok, cancelled int
+	seen := map[int64]bool{}
+	for i, ev := range results {
+		f := ev.Forward
+		if ev.Kind != EventForward || f == nil || seen[f.Seq] || (i > 0 && ev.Seq < results[i-1].Seq) {
+			t.Fatalf("result %d: %+v (a repeat, out of order, or not a relay's)", i, ev)
+		}
+		seen[f.Seq] = true
+		switch {
+		case f.StatusCode == http.StatusAccepted && f.Err == "":
+			ok++
+		case strings.HasPrefix(f.Err, "cancelled"):
+			cancelled++
+		default:
+			t.Errorf("result %+v", f)
+		}
+	}
+	if len(seen) != n || ok != answered || cancelled != n-answered {
+		t.Fatalf("%d relays, FinishForwards handed over %d results (%d answered, %d cancelled); want %d: %d and %d",
+			n, len(seen), ok, cancelled, n, answered, n-answered)
+	}
+	if again := r.FinishForwards(0); len(again) != 0 {
+		t.Fatalf("a second FinishForwards handed over %d results again", len(again))
+	}
+}
+
+// TestFinishForwardsWaitsForAWebhookBeingReceived: a webhook that is being received as the run
+// stops (numbered, not yet relayed) still gets its relay and its result from FinishForwards. The
+// lanes used to close at once, so that webhook was "not relayed: exiting" after FinishForwards had
+// returned, and a reader that had seen it never got a record of its relay.
+func TestFinishForwardsWaitsForAWebhookBeingReceived(t *testing.T) {
+	kr := newKeyring(t)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		io.ReadAll(req.Body)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer app.Close()
+	inEmit, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	r := NewReceiver(ReceiverConfig{Verifier: NewVerifier(kr), ForwardTo: app.URL, OnEvent: func(ev Event) {
+		if ev.Kind == EventWebhook {
+			once.Do(func() { close(inEmit); <-release }) // hold the webhook between numbering and relay
+		}
+	}})
+	base := serve(t, r)
+	body := sessionFinished("stopping")
+	sig := kr.sign(t, "kid-good", body, time.Now())
+	posted := make(chan error, 1)
+	go func() { // not post: t.Fatal belongs to the test's goroutine
+		req, _ := http.NewRequest(http.MethodPost, base+"/webhook", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Plaid-Verification", sig)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		posted <- err
+	}()
+	<-inEmit
+	results := make(chan []Event, 1)
+	go func() { results <- r.FinishForwards(time.Minute) }()
+	deadline := time.Now().Add(testWait)
+	for stopping := false; !stopping; {
+		r.mu.Lock()
+		stopping = r.fwd.stopping
+		r.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatal("FinishForwards did not start stopping")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	var got []Event
+	select {
+	case got = <-results:
+	case <-time.After(testWait):
+		t.Fatal("FinishForwards did not return")
+	}
+	if len(got) != 1 || got[0].Forward == nil || got[0].Forward.StatusCode != http.StatusAccepted {
+		t.Fatalf("FinishForwards handed over %+v, want the held webhook's relay answered 202", got)
+	}
+	if err := <-posted; err != nil {
+		t.Fatal(err)
 	}
 }
 

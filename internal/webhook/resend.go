@@ -25,7 +25,10 @@ func (r *Receiver) Resend(seq int64) error {
 		if ev.Kind != EventWebhook || !ev.Verified {
 			return fmt.Errorf("event #%d is not a verified webhook: only what Plaid signed is resent", seq)
 		}
-		r.forward(ev, ev.verification)
+		if ev.BodyCut() {
+			return fmt.Errorf("event #%d cannot be resent as Plaid signed it: its body was %d bytes, and only the first %d KiB are kept", seq, ev.BodySize, BodyKeep>>10)
+		}
+		r.forward(ev, ev.Body, ev.verification, r.admitRelay())
 		return nil
 	}
 	return fmt.Errorf("event #%d is no longer kept (the receiver keeps the last %d)", seq, len(r.ring))
