@@ -36,8 +36,10 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 		return 2
 	}
 
+	// The emulator hands Logf records it has already made inert (one line, no control byte); the
+	// format is never concatenated with the time, so a % in a record cannot be read as a verb.
 	logf := func(format string, a ...any) {
-		fmt.Fprintf(stderr, time.Now().Format("15:04:05 ")+format+"\n", a...)
+		fmt.Fprintf(stderr, "%s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
 	}
 	if *quiet {
 		logf = nil

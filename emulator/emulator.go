@@ -19,12 +19,14 @@ package emulator
 import (
 	"context"
 	"crypto/ecdsa"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/bankdown/linkrecovery/internal/httpserve"
+	"github.com/bankdown/linkrecovery/internal/sanitize"
 )
 
 // Sandbox institutions the emulator knows. The first is the one Link Recovery flows use by default.
@@ -75,7 +77,10 @@ type Config struct {
 	// first wait between tries, doubled each time (default 250 ms).
 	WebhookAttempts int
 	WebhookBackoff  time.Duration
-	// Logf, if set, receives one line per notable event (requests, webhook deliveries). Never secrets.
+	// Logf, if set, receives one record per notable event (requests, webhook deliveries). Never
+	// secrets. Each record is already made inert (internal/sanitize): one line, no control byte, so a
+	// request path, header or webhook target cannot drive the terminal or forge a line of its own.
+	// The emulator calls it as Logf("%s", record).
 	Logf func(format string, args ...any)
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
@@ -173,9 +178,7 @@ func New(cfg Config) (*Emulator, error) {
 	if e.backoff <= 0 {
 		e.backoff = defaultWebhookBackoff
 	}
-	if e.logf == nil {
-		e.logf = func(string, ...any) {}
-	}
+	e.logf = inertLogf(cfg.Logf)
 	if e.now == nil {
 		e.now = time.Now
 	}
@@ -241,6 +244,19 @@ func (e *Emulator) Close() error {
 	e.wg.Wait()
 	e.httpClient.CloseIdleConnections()
 	return nil
+}
+
+// inertLogf wraps the caller's Logf so that every record passes through the one sanitiser before it
+// leaves the emulator: much of what it logs (paths, queries, form fields, webhook URLs, error texts)
+// came from a request, and a raw ESC or newline there would reach whatever terminal or file the
+// caller writes to (issue 15: an OSC 52 in a URL filled the clipboard of the emulator's terminal).
+func inertLogf(logf func(string, ...any)) func(string, ...any) {
+	if logf == nil {
+		return func(string, ...any) {}
+	}
+	return func(format string, args ...any) {
+		logf("%s", sanitize.Text(fmt.Sprintf(format, args...)))
+	}
 }
 
 // signingKey is one webhook verification key (an ES256 / P-256 key pair).
