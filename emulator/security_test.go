@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -453,5 +454,56 @@ func TestServerLimits(t *testing.T) {
 		srv.IdleTimeout <= 0 || srv.MaxHeaderBytes <= 0 || srv.WriteTimeout < MaxFaultDelay {
 		t.Fatalf("emulator server limits: read %s header %s idle %s max header %d write %s",
 			srv.ReadTimeout, srv.ReadHeaderTimeout, srv.IdleTimeout, srv.MaxHeaderBytes, srv.WriteTimeout)
+	}
+}
+
+// TestMetadataTargetsAreRefused (issue 15 item 9): the well-known cloud metadata addresses outside
+// 169.254.0.0/16, and every IPv6 form that carries a refused IPv4 address, are refused both when
+// the token is created and when the sender connects; ordinary and loopback addresses are not.
+func TestMetadataTargetsAreRefused(t *testing.T) {
+	v := newEnv(t, Config{})
+	refused := []string{
+		"100.100.100.200",                      // Alibaba Cloud
+		"192.0.0.192",                          // Oracle Cloud
+		"168.63.129.16",                        // Azure WireServer
+		"fd00:ec2::254",                        // AWS IMDS over IPv6
+		"64:ff9b::169.254.169.254",             // NAT64, well-known prefix
+		"64:ff9b::100.100.100.200",             // NAT64 to a metadata address outside link-local
+		"64:ff9b:1:a9fe:a9:fe00::",             // local-use NAT64 /48 (RFC 6052 layout) of 169.254.169.254
+		"::169.254.169.254",                    // IPv4-compatible
+		"::ffff:192.0.0.192",                   // IPv4-mapped
+		"2002:a9fe:a9fe::1",                    // 6to4
+		"2001:0:4136:e378:8000:63bf:5601:5601", // Teredo whose client is 169.254.169.254
+	}
+	// The Teredo client address is stored inverted: ^169.254.169.254 = 86.1.86.1 = 5601:5601.
+	for _, ip := range refused {
+		host := ip
+		if strings.Contains(ip, ":") {
+			host = "[" + ip + "]"
+		}
+		req := plaid.NewLinkTokenCreateRequest("App", "en", []plaid.CountryCode{plaid.COUNTRYCODE_US}, *plaid.NewLinkTokenCreateRequestUser("u"))
+		req.SetWebhook("http://" + host + ":8080/hook")
+		_, _, err := v.client.PlaidApi.LinkTokenCreate(v.ctx).LinkTokenCreateRequest(*req).Execute()
+		if err == nil {
+			t.Errorf("webhook at %s accepted at token creation", host)
+		} else if pe := plaidErr(t, err); pe.ErrorCode != "INVALID_FIELD" || !strings.HasPrefix(pe.ErrorMessage, "webhook ") {
+			t.Errorf("webhook at %s: %+v, want INVALID_FIELD naming webhook", host, pe)
+		}
+		if err := v.emu.dialControl("tcp", net.JoinHostPort(ip, "8080"), nil); err == nil || !strings.Contains(err.Error(), "refused") {
+			t.Errorf("dial %s: %v, want a refusal", ip, err)
+		}
+	}
+	// Names of metadata services, and the numeric forms a C resolver reads as 169.254.169.254.
+	for _, host := range []string{"metadata.google.internal", "2852039166", "0xa9fea9fe", "0251.0376.0251.0376", "169.254.43518"} {
+		req := plaid.NewLinkTokenCreateRequest("App", "en", []plaid.CountryCode{plaid.COUNTRYCODE_US}, *plaid.NewLinkTokenCreateRequestUser("u"))
+		req.SetWebhook("http://" + host + "/hook")
+		if _, _, err := v.client.PlaidApi.LinkTokenCreate(v.ctx).LinkTokenCreateRequest(*req).Execute(); err == nil {
+			t.Errorf("webhook at %s accepted at token creation", host)
+		}
+	}
+	for _, ip := range []string{"127.0.0.1", "::1", "::ffff:127.0.0.1", "192.168.1.20", "2001:db8::1", "64:ff9b::8.8.8.8", "fd00:ec3::254"} {
+		if err := v.emu.dialControl("tcp", net.JoinHostPort(ip, "8080"), nil); err != nil {
+			t.Errorf("dial %s refused: %v", ip, err)
+		}
 	}
 }
