@@ -84,7 +84,9 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 		secretFrom += ", written to " + *keysFile
 	}
 	fmt.Fprintf(stdout, "secret     %s (%s)\n", secret.Mask(emu.Secret()), secretFrom)
-	fmt.Fprintf(stdout, "inbox      %s/emulator/inbox\n", base)
+	// The inbox line carries the control link: its page is the only one with the restore button, so
+	// only whoever reads this console (the person at the browser) can press it without the keys.
+	fmt.Fprintf(stdout, "inbox      %s (the control link: keep it to yourself)\n", emu.ControlURL())
 
 	srv := emulator.NewServer(emu)
 	errc := make(chan error, 1)

@@ -2,10 +2,12 @@ package emulator
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -20,9 +22,9 @@ func (e *Emulator) serveControl(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimSuffix(r.URL.Path, "/")
 	switch {
 	case path == "/emulator" && isGet(r):
-		e.renderControl(w, "index", "Home")
+		e.renderControl(w, r, "index", "Home")
 	case path == "/emulator/inbox" && isGet(r):
-		e.renderControl(w, "inbox", "Recovery inbox")
+		e.renderControl(w, r, "inbox", "Recovery inbox")
 	case path == "/emulator/institutions/restore" && r.Method == http.MethodPost && !isJSON(r) && isForm(r):
 		e.formRestore(w, r)
 	default:
@@ -100,8 +102,8 @@ func (e *Emulator) formRestore(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, strings.TrimPrefix(err.Error(), "emulator: "), http.StatusBadRequest)
 		return
 	}
-	// Show the inbox with the new e-mails (Post/Redirect/Get).
-	http.Redirect(w, r, "/emulator/inbox", http.StatusSeeOther)
+	// Show the inbox with the new e-mails (Post/Redirect/Get), still holding the control link.
+	http.Redirect(w, r, "/emulator/inbox?control="+url.QueryEscape(e.formToken), http.StatusSeeOther)
 }
 
 func (e *Emulator) controlRestore(w http.ResponseWriter, body []byte) {
@@ -201,13 +203,34 @@ type controlData struct {
 	OptIns   int
 	Emails   []Email
 	Paths    []string
-	// FormToken is the per-process token the page's forms carry (see checkHumanForm).
+	// FormToken is the per-process token the page's forms carry (see checkHumanForm), or "" when
+	// the request did not come through the control link, and the page then has no button.
 	FormToken string
 }
 
-func (e *Emulator) renderControl(w http.ResponseWriter, page, title string) {
+// controlParam is the query parameter of the control link (ControlURL).
+const controlParam = "control"
+
+// ControlURL is the recovery inbox page with the control link's token: the one address whose page
+// carries the "bring institutions back" button. Hand it only to the person at the browser (the
+// `linkrecovery emulator` console prints it): the pages at /emulator without it show no button, so
+// neither another local program nor, with --public-host, a visitor on the LAN can restore an
+// institution and trigger the recovery e-mails without the API keys.
+func (e *Emulator) ControlURL() string {
+	return e.BaseURL() + "/emulator/inbox?" + controlParam + "=" + url.QueryEscape(e.formToken)
+}
+
+// hasControl reports whether r came through the control link.
+func (e *Emulator) hasControl(r *http.Request) bool {
+	return subtle.ConstantTimeCompare([]byte(r.URL.Query().Get(controlParam)), []byte(e.formToken)) == 1
+}
+
+func (e *Emulator) renderControl(w http.ResponseWriter, r *http.Request, page, title string) {
 	data := controlData{Page: page, Title: title, ClientID: e.clientID, Down: e.DownInstitutions(),
-		OptIns: e.OptIns(), Emails: e.Inbox(), Paths: APIPaths(), FormToken: e.formToken}
+		OptIns: e.OptIns(), Emails: e.Inbox(), Paths: APIPaths()}
+	if e.hasControl(r) {
+		data.FormToken = e.formToken
+	}
 	var buf bytes.Buffer
 	if err := pageTmpl.ExecuteTemplate(&buf, "control", data); err != nil {
 		http.Error(w, "The emulator could not render this page: "+err.Error(), http.StatusInternalServerError)

@@ -169,10 +169,10 @@ func TestControlPagesRefuseOtherSites(t *testing.T) {
 		}
 	}
 
-	_, index := getPage(t, v, v.srv.URL+"/emulator")
+	_, index := getPage(t, v, v.emu.ControlURL())
 	token := match(regexp.MustCompile(`name="emulator_form_token" value="([^"]+)"`), index)
 	if token == "" {
-		t.Fatal("the restore form carries no token")
+		t.Fatal("the restore form on the control link's page carries no token")
 	}
 	post := func(form url.Values, origin string) (int, string) {
 		req, _ := http.NewRequest(http.MethodPost, v.srv.URL+"/emulator/institutions/restore", strings.NewReader(form.Encode()))
@@ -505,5 +505,41 @@ func TestMetadataTargetsAreRefused(t *testing.T) {
 		if err := v.emu.dialControl("tcp", net.JoinHostPort(ip, "8080"), nil); err != nil {
 			t.Errorf("dial %s refused: %v", ip, err)
 		}
+	}
+}
+
+// TestKeylessClientCannotRestore (issue 15 item 8): the /emulator pages hand their form token only
+// to the control link the emulator printed, so a keyless client (another local program, a LAN
+// visitor with --public-host) that reads them and posts their form sends no recovery e-mail.
+func TestKeylessClientCannotRestore(t *testing.T) {
+	v := newEnv(t, Config{})
+	lt := v.linkToken(t, "", "")
+	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassInstitutionDown}); err != nil {
+		t.Fatal(err)
+	}
+	tokenRE := regexp.MustCompile(`name="emulator_form_token" value="([^"]+)"`)
+	for _, p := range []string{"/emulator", "/emulator/inbox", "/emulator?control=", "/emulator/inbox?control=wrong"} {
+		_, page := getPage(t, v, v.srv.URL+p)
+		token := match(tokenRE, page)
+		if token != "" {
+			t.Errorf("GET %s without the control link hands out the form token", p)
+		}
+		if !strings.Contains(page, `id="restore-locked"`) {
+			t.Errorf("GET %s does not say where the button is", p)
+		}
+		// What a scraper would then post, as a same-origin form would.
+		st, _ := postForm(t, v.srv.URL+"/emulator/institutions/restore", url.Values{"institution_id": {""}, formTokenField: {token}})
+		if st != http.StatusForbidden {
+			t.Errorf("restore form posted with the token from GET %s: HTTP %d, want 403", p, st)
+		}
+	}
+	if n, inbox := v.emu.OptIns(), v.emu.Inbox(); n != 1 || len(inbox) != 0 {
+		t.Fatalf("a keyless client restored: %d opt-in(s) waiting, %d e-mail(s) sent", n, len(inbox))
+	}
+	// The person at the browser, with the printed control link, can.
+	_, page := getPage(t, v, v.emu.ControlURL())
+	st, _ := postForm(t, v.srv.URL+"/emulator/institutions/restore", url.Values{"institution_id": {""}, formTokenField: {match(tokenRE, page)}})
+	if st != http.StatusSeeOther || len(v.emu.Inbox()) != 1 {
+		t.Errorf("restore from the control link's page: HTTP %d, %d e-mail(s)", st, len(v.emu.Inbox()))
 	}
 }
