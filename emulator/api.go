@@ -404,6 +404,20 @@ func (e *Emulator) sessionJSONLocked(s *session) map[string]any {
 				"institution":  map[string]any{"name": in.Name, "institution_id": in.ID},
 			})
 		}
+		// on_success is the legacy form of the first Item add, as the spec's /link/token/get example
+		// (a Hosted Link session) shows it: the public token and onSuccess's metadata.
+		if len(adds) > 0 {
+			first := adds[0].(map[string]any)
+			m["on_success"] = map[string]any{
+				"public_token": first["public_token"],
+				"metadata": map[string]any{
+					"accounts":        first["accounts"],
+					"institution":     first["institution"],
+					"link_session_id": s.ID,
+					"transfer_status": nil,
+				},
+			}
+		}
 		m["results"] = map[string]any{
 			"item_add_results":        adds,
 			"cra_item_add_results":    []any{},

@@ -467,6 +467,7 @@ func TestMetadataTargetsAreRefused(t *testing.T) {
 		"192.0.0.192",                          // Oracle Cloud
 		"168.63.129.16",                        // Azure WireServer
 		"fd00:ec2::254",                        // AWS IMDS over IPv6
+		"fd20:ce::254",                         // Google Cloud over IPv6
 		"64:ff9b::169.254.169.254",             // NAT64, well-known prefix
 		"64:ff9b::100.100.100.200",             // NAT64 to a metadata address outside link-local
 		"64:ff9b:1:a9fe:a9:fe00::",             // local-use NAT64 /48 (RFC 6052 layout) of 169.254.169.254

@@ -16,8 +16,7 @@ import (
 // /link/token/create names. These guards keep it to the targets Plaid could reach: no redirects
 // (a 3xx is a failed delivery, as at Plaid), no link-local addresses (cloud metadata services live
 // at 169.254.169.254, and at a few well-known addresses besides, in any IPv6 dress), and not the
-// emulator's own control plane. Loopback stays allowed: the app's
-// receiver listens on 127.0.0.1.
+// emulator's own control plane. Loopback stays allowed: the app's receiver listens on 127.0.0.1.
 
 // noRedirects makes a 3xx the answer of the delivery (a failed one), as Plaid does not follow it.
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -50,14 +49,17 @@ func (e *Emulator) checkWebhookTarget(raw string) error {
 	return nil
 }
 
-// metadataIPs are the cloud metadata services that answer outside 169.254.0.0/16: Alibaba Cloud
-// (100.100.100.200), Oracle Cloud (192.0.0.192), Azure's WireServer (168.63.129.16) and AWS's
-// IPv6 instance metadata endpoint (fd00:ec2::254).
+// metadataIPs are the cloud metadata services that answer outside 169.254.0.0/16 and fe80::/10:
+// Alibaba Cloud, Oracle Cloud, Azure's WireServer, and the IPv6 endpoints of AWS (instance
+// metadata, and the EKS Pod Identity agent that hands out credentials), Google Cloud and Scaleway.
 var metadataIPs = map[netip.Addr]string{
 	netip.MustParseAddr("100.100.100.200"): "Alibaba Cloud's metadata service",
 	netip.MustParseAddr("192.0.0.192"):     "Oracle Cloud's metadata service",
 	netip.MustParseAddr("168.63.129.16"):   "Azure's WireServer",
 	netip.MustParseAddr("fd00:ec2::254"):   "AWS's IPv6 metadata service",
+	netip.MustParseAddr("fd00:ec2::23"):    "AWS's EKS Pod Identity agent",
+	netip.MustParseAddr("fd20:ce::254"):    "Google Cloud's IPv6 metadata service",
+	netip.MustParseAddr("fd00:42::42"):     "Scaleway's IPv6 metadata service",
 }
 
 // metadataNames are the DNS names metadata services are reached by (the dial check also catches
