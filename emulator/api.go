@@ -51,10 +51,10 @@ const maxBody = 1 << 20
 func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 	rid := randomID(15)
 	path := r.URL.Path
-	status := http.StatusOK
+	status, code := http.StatusOK, ""
 	defer func() { e.logf("%s %s → %d (request_id %s)", r.Method, path, status, rid) }()
 	fail := func(pe *plaidError) {
-		status = pe.Status
+		status, code = pe.Status, pe.ErrorCode
 		if status == 0 {
 			status = statusForType(pe.ErrorType)
 		}
@@ -93,6 +93,12 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 		fail(pe)
 		return
 	}
+	var resp map[string]any // the answer, once there is one
+	if path == exchangePath {
+		// Every keyed exchange is evidence of what a handler acted on (exchanges.go), whatever the
+		// answer: an injected fault, a refusal or an Item.
+		defer func() { e.recordExchange(body, status, code, resp) }()
+	}
 	// Faults stand for Plaid itself misbehaving, whatever the request asks; they are matched only
 	// after authentication, so a keyless request (a cross-site form, a LAN stranger) cannot use one up.
 	if f, ok := e.takeFault(path); ok {
@@ -113,7 +119,7 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if base == "" {
 		base = "http://" + r.Host // before SetBaseURL, links point where the request came in
 	}
-	resp, pe := h(e, body, base)
+	resp, pe := h(e, body, base) // the resp declared above, which recordExchange reads
 	if pe != nil {
 		fail(pe)
 		return

@@ -42,6 +42,8 @@ var controlRoutes = map[string]controlRoute{
 	"POST /emulator/faults":               (*Emulator).controlFault,
 	"DELETE /emulator/faults":             (*Emulator).controlClearFaults,
 	"POST /emulator/webhook_faults":       (*Emulator).controlWebhookFault,
+	"POST /emulator/exchanges":            (*Emulator).controlExchanges,
+	"POST /emulator/webhook/sign":         (*Emulator).controlSign,
 }
 
 // serveMachine authenticates a machine control request, then runs its endpoint.

@@ -9,7 +9,8 @@
 //     and GET /emulator/inbox, whose one button carries a per-process form token; and machine
 //     endpoints that take the API keys as the Plaid API does, JSON only: GET /emulator/inbox.json,
 //     GET /emulator/deliveries.json, POST /emulator/institutions/restore, POST and DELETE
-//     /emulator/faults, POST /emulator/webhook_faults (see guard.go).
+//     /emulator/faults, POST /emulator/webhook_faults (see guard.go), and the audit's hooks
+//     POST /emulator/exchanges and POST /emulator/webhook/sign (exchanges.go, signwebhook.go).
 //
 // All state lives in one mutex-guarded store. Hosted Link pages and CompleteSession drive the same
 // transition functions (flow.go), so a scripted run produces exactly the events and webhooks a person
@@ -128,6 +129,7 @@ type Emulator struct {
 	faults       map[string][]Fault
 	whFault      WebhookFault
 	deliveries   []*delivery
+	exchanges    []ExchangeAttempt // every keyed /item/public_token/exchange (exchanges.go)
 	queues       map[string]*deliveryQueue
 	lastSweep    time.Time // when sweepLocked last ran (see sweep.go)
 
