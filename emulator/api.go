@@ -349,6 +349,9 @@ func (e *Emulator) linkTokenGet(body []byte, _ string) (map[string]any, *plaidEr
 	if lt == nil {
 		return nil, errInvalidInput("INVALID_LINK_TOKEN", "provided link token is in an invalid format or does not exist; create one with /link/token/create")
 	}
+	if now := e.now(); expired(now, lt.ExpiresAt) && !e.recoveryLiveLocked(lt, now) {
+		return nil, errInvalidInput("INVALID_LINK_TOKEN", "provided link token is expired (a Hosted Link token lives as long as its URL: 30 minutes unless url_lifetime_seconds says otherwise); create a new one with /link/token/create")
+	}
 	sessions := []any{}
 	for _, s := range lt.Sessions {
 		sessions = append(sessions, e.sessionJSONLocked(s))
@@ -472,7 +475,7 @@ func (e *Emulator) publicTokenExchange(body []byte, _ string) (map[string]any, *
 		return nil, errInvalidInput("INVALID_PUBLIC_TOKEN", "provided public token is in an invalid format or does not exist; public tokens come from Link's onSuccess or a SESSION_FINISHED webhook")
 	case pt.Used:
 		return nil, errInvalidInput("INVALID_PUBLIC_TOKEN", "provided public token has already been exchanged; public tokens are single-use, so keep the access_token from the first exchange")
-	case e.now().After(pt.ExpiresAt):
+	case expired(e.now(), pt.ExpiresAt):
 		return nil, errInvalidInput("INVALID_PUBLIC_TOKEN", "provided public token is expired: public tokens expire 30 minutes after creation; link the account again")
 	}
 	pt.Used = true

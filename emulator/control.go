@@ -5,10 +5,12 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // serveControl serves the emulator's own endpoints under /emulator. Every request must name the
@@ -44,6 +46,8 @@ var controlRoutes = map[string]controlRoute{
 	"POST /emulator/webhook_faults":       (*Emulator).controlWebhookFault,
 	"POST /emulator/exchanges":            (*Emulator).controlExchanges,
 	"POST /emulator/webhook/sign":         (*Emulator).controlSign,
+	"POST /emulator/clock":                (*Emulator).controlClock,
+	"POST /emulator/expire":               (*Emulator).controlExpire,
 }
 
 // serveMachine authenticates a machine control request, then runs its endpoint.
@@ -192,6 +196,15 @@ func deliveriesJSON(ds []Delivery) []map[string]any {
 		if !d.DoneAt.IsZero() {
 			m["done_at"] = d.DoneAt
 		}
+		// Each attempt, on the emulator's clock, and when the next retry falls due.
+		log := []map[string]any{}
+		for _, a := range d.AttemptLog {
+			log = append(log, map[string]any{"at": a.At, "status_code": a.StatusCode, "error": a.Err})
+		}
+		m["attempt_log"] = log
+		if !d.NextAttemptAt.IsZero() {
+			m["next_attempt_at"] = d.NextAttemptAt
+		}
 		out = append(out, m)
 	}
 	return out
@@ -242,4 +255,50 @@ func (e *Emulator) renderControl(w http.ResponseWriter, r *http.Request, page, t
 	w.Header().Set("Cache-Control", "no-store")
 	setPageSecurityHeaders(w.Header(), buf.Bytes())
 	_, _ = w.Write(buf.Bytes())
+}
+
+// controlClock is POST /emulator/clock {"advance_seconds": N}: Advance, then the emulator's time.
+// {} (or no body) moves nothing and says what time it is.
+func (e *Emulator) controlClock(w http.ResponseWriter, body []byte) {
+	var req struct {
+		AdvanceSeconds json.RawMessage `json:"advance_seconds"`
+	}
+	if pe := decodeControl(body, &req); pe != nil {
+		pe.ErrorMessage = `send {"advance_seconds": 1800}: ` + pe.ErrorMessage
+		writeError(w, pe, "")
+		return
+	}
+	var secs float64
+	if raw := strings.TrimSpace(string(req.AdvanceSeconds)); raw != "" && raw != "null" {
+		maxS := MaxAdvance.Seconds()
+		if err := json.Unmarshal(req.AdvanceSeconds, &secs); err != nil || math.IsNaN(secs) || secs < 0 || secs > maxS {
+			writeError(w, errInvalidField(fmt.Sprintf("advance_seconds must be a number of seconds from 0 to %.0f (366 days), got %s", maxS, raw)), "")
+			return
+		}
+	}
+	d := time.Duration(secs * float64(time.Second))
+	now := e.Advance(d)
+	writeJSON(w, http.StatusOK, map[string]any{"advanced_seconds": d.Seconds(), "now": now.UTC().Format(time.RFC3339Nano)})
+}
+
+// controlExpire is POST /emulator/expire {"token": "..."}: Expire.
+func (e *Emulator) controlExpire(w http.ResponseWriter, body []byte) {
+	var req struct {
+		Token string `json:"token"`
+	}
+	if pe := decodeControl(body, &req); pe != nil {
+		pe.ErrorMessage = `send {"token": "<link token, hosted_link_url or public token>"}: ` + pe.ErrorMessage
+		writeError(w, pe, "")
+		return
+	}
+	if req.Token == "" {
+		writeError(w, errMissingField("token"), "")
+		return
+	}
+	kind, err := e.Expire(req.Token)
+	if err != nil {
+		writeError(w, errInvalidField(strings.TrimPrefix(err.Error(), "emulator: ")), "")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"expired": kind, "now": e.Now().UTC().Format(time.RFC3339Nano)})
 }

@@ -239,7 +239,7 @@ func (e *Emulator) peek(id string) pageView {
 		return e.pageLocked(s)
 	}
 	now := e.now()
-	if (!h.Recovery && now.After(h.Token.ExpiresAt)) || now.After(h.ExpiresAt) { // as sessionLocked
+	if (!h.Recovery && expired(now, h.Token.ExpiresAt)) || expired(now, h.ExpiresAt) { // as sessionLocked
 		return pageView{Step: stepExpired, HostedID: id, ClientName: h.Token.ClientName,
 			Reason: "This link has expired. Ask the app for a new link."}
 	}

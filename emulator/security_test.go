@@ -440,7 +440,7 @@ func TestWebhookSenderGuards(t *testing.T) {
 	}
 	// End to end: a name (localhost) that resolves to the emulator is refused at dial time.
 	port := own[strings.LastIndex(own, ":")+1:]
-	if _, err := v.emu.post("http://localhost:"+port+"/emulator/faults", []byte(`{}`)); err == nil || !strings.Contains(err.Error(), "own address") {
+	if _, err := v.emu.post(v.ctx, "http://localhost:"+port+"/emulator/faults", []byte(`{}`)); err == nil || !strings.Contains(err.Error(), "own address") {
 		t.Errorf("post to localhost:%s (the emulator): %v, want a dial refusal", port, err)
 	}
 }

@@ -58,7 +58,7 @@ func (e *Emulator) signWebhook(body []byte, opts SignOptions) (jwt, kid string, 
 	}
 	iat := opts.IssuedAt
 	if iat.IsZero() {
-		iat = e.now()
+		iat = e.realNow() // receivers check iat against their own clock, not the emulator's
 	}
 	jwt, err = webhook.Sign(key.Private, key.KID, body, iat)
 	return jwt, key.KID, err
@@ -68,7 +68,7 @@ func (e *Emulator) signWebhook(body []byte, opts SignOptions) (jwt, kid string, 
 // key has signed nothing else and never becomes the current one, so a receiver's key cache stays
 // right for the genuine webhooks.
 func (e *Emulator) expiredKey() (*signingKey, error) {
-	now := e.now()
+	now := e.realNow()
 	e.mu.Lock()
 	for _, k := range e.keys[:len(e.keys)-1] {
 		if !k.ExpiredAt.IsZero() && !k.ExpiredAt.After(now) {
