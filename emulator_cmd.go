@@ -2,46 +2,68 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/internal/privfile"
 	"github.com/bankdown/linkrecovery/internal/secret"
 )
 
-// runEmulator serves only the emulator, so a developer can point their own app's Plaid client at it.
-// Its first two lines ("base URL …", "client id …") are read by scripts: keep their shape.
-func runEmulator(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("linkrecovery emulator", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:8790", "`ADDR` to listen on (host:port; port 0 picks a free one)")
-	publicURL := fs.String("public-url", "", "base `URL` to put in hosted_link_url and e-mail links (default: http://ADDR)")
-	keysFile := fs.String("keys-file", "", "write PLAID_CLIENT_ID and PLAID_SECRET to `FILE` (mode 0600), e.g. for a made-up secret")
-	quiet := fs.Bool("quiet", false, "do not log requests and webhook deliveries")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: linkrecovery emulator [--addr ADDR] [--public-url URL] [--keys-file FILE]\n\n"+
-			"Serves a local Plaid Sandbox emulator. Keys come from PLAID_CLIENT_ID/PLAID_SECRET when set, else they are made up.\n\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
+// emulatorOptions are the flags of `linkrecovery emulator`.
+type emulatorOptions struct {
+	addr      string
+	publicURL string
+	keysFile  string
+	quiet     bool
+}
 
+// newEmulatorCmd is `linkrecovery emulator`. runF, when not nil, gets the parsed flags instead of
+// serving anything (for tests).
+func newEmulatorCmd(p *process, runF func(*emulatorOptions) error) *cobra.Command {
+	o := &emulatorOptions{}
+	cmd := &cobra.Command{
+		Use:   "emulator",
+		Short: "Serve only the local Plaid Sandbox emulator, for your own app's Plaid client",
+		Long: `Serves a local emulator of the Plaid Sandbox: the Plaid API in Plaid's shapes, the Hosted Link
+pages, signed webhooks, the recovery inbox and fault injection. Keys come from PLAID_CLIENT_ID and
+PLAID_SECRET when set, else they are made up.
+
+Its first two lines, "base URL ..." and "client id ...", are for scripts to read; the secret is
+only ever printed masked (--keys-file writes it in full, to a file only you can read).`,
+		Example: `  linkrecovery emulator --addr 127.0.0.1:8790 --keys-file .env.emulator
+  linkrecovery emulator --addr 127.0.0.1:0 --quiet   # any free port; read it from the first line`,
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return exitWith(serveEmulator(c.Context(), *o, p.getenv, p.stdout, p.stderr))
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8790", "`ADDR` to listen on (host:port; port 0 picks a free one)")
+	fs.StringVar(&o.publicURL, "public-url", "", "base `URL` to put in hosted_link_url and e-mail links (default: http://ADDR)")
+	fs.StringVar(&o.keysFile, "keys-file", "", "write PLAID_CLIENT_ID, PLAID_SECRET and PLAID_BASE_URL to `FILE` (mode 0600), e.g. for a made-up secret")
+	fs.BoolVar(&o.quiet, "quiet", false, "do not log requests and webhook deliveries")
+	_ = cmd.MarkFlagFilename("keys-file")
+	return cmd
+}
+
+// serveEmulator serves only the emulator, so a developer can point their own app's Plaid client at it.
+// Its first two lines ("base URL …", "client id …") are read by scripts: keep their shape.
+func serveEmulator(ctx context.Context, o emulatorOptions, getenv func(string) string, stdout, stderr io.Writer) int {
 	// The emulator hands Logf records it has already made inert (one line, no control byte); the
 	// format is never concatenated with the time, so a % in a record cannot be read as a verb.
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(stderr, "%s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
 	}
-	if *quiet {
+	if o.quiet {
 		logf = nil
 	}
 	emu, err := emulator.New(emulator.Config{
@@ -55,20 +77,20 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	}
 	defer emu.Close()
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
-		fmt.Fprintf(stderr, "linkrecovery emulator: cannot listen on %s: %v (choose another --addr, or port 0 for any free port)\n", *addr, err)
+		fmt.Fprintf(stderr, "linkrecovery emulator: cannot listen on %s: %v (choose another --addr, or port 0 for any free port)\n", o.addr, err)
 		return 1
 	}
-	base := strings.TrimRight(*publicURL, "/")
+	base := strings.TrimRight(o.publicURL, "/")
 	if base == "" {
 		base = "http://" + ln.Addr().String()
 	}
 	emu.SetBaseURL(base)
 
-	if *keysFile != "" {
+	if o.keysFile != "" {
 		keys := fmt.Sprintf("PLAID_CLIENT_ID=%s\nPLAID_SECRET=%s\nPLAID_BASE_URL=%s\n", emu.ClientID(), emu.Secret(), base)
-		if err := privfile.Write(*keysFile, []byte(keys)); err != nil {
+		if err := privfile.Write(o.keysFile, []byte(keys)); err != nil {
 			fmt.Fprintf(stderr, "linkrecovery emulator: --keys-file: %v\n", err)
 			return 1
 		}
@@ -80,8 +102,8 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	if getenv("PLAID_SECRET") != "" {
 		secretFrom = "from PLAID_SECRET"
 	}
-	if *keysFile != "" {
-		secretFrom += ", written to " + *keysFile
+	if o.keysFile != "" {
+		secretFrom += ", written to " + o.keysFile
 	}
 	fmt.Fprintf(stdout, "secret     %s (%s)\n", secret.Mask(emu.Secret()), secretFrom)
 	// The inbox line carries the control link: its page is the only one with the restore button, so

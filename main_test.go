@@ -69,16 +69,16 @@ func TestParseFlagsRejectsBadInput(t *testing.T) {
 		{[]string{"--products", "auth,bogus"}, "not a Plaid product"},
 	}
 	for _, tt := range tests {
-		_, err := parseFlags(tt.args, io.Discard)
+		_, err := parseRoot(tt.args...)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("parseFlags(%q) = %v, want an error containing %q", tt.args, err, tt.want)
+			t.Errorf("parseRoot(%q) = %v, want an error containing %q", tt.args, err, tt.want)
 		}
 	}
-	o, err := parseFlags([]string{"--half", "2", "--no-tui", "--auto", "--webhook-url", "https://x.example", "--listen", "127.0.0.1:9"}, io.Discard)
+	o, err := parseRoot("--half", "2", "--no-tui", "--auto", "--webhook-url", "https://x.example", "--listen", "127.0.0.1:9")
 	if err != nil || o.half != 2 || !o.noTUI || !o.auto || o.listen != "127.0.0.1:9" {
-		t.Errorf("parseFlags(valid) = %+v, %v", o, err)
+		t.Errorf("parseRoot(valid) = %+v, %v", o, err)
 	}
-	o, err = parseFlags([]string{"--forward-to", "http://127.0.0.1:3000/hook", "--forward-unverified", "--only-plaid-ips"}, io.Discard)
+	o, err = parseRoot("--forward-to", "http://127.0.0.1:3000/hook", "--forward-unverified", "--only-plaid-ips")
 	var cfg flows.Config
 	o.apply(&cfg)
 	if err != nil || cfg.ForwardTo != "http://127.0.0.1:3000/hook" || !cfg.ForwardUnverified || !cfg.OnlyPlaidIPs {
@@ -89,7 +89,7 @@ func TestParseFlagsRejectsBadInput(t *testing.T) {
 	if strings.Join(c.Products, ",") != "auth" {
 		t.Errorf("default products = %v, want auth", c.Products)
 	}
-	o, _ = parseFlags([]string{"--products", "auth, transactions"}, io.Discard)
+	o, _ = parseRoot("--products", "auth, transactions")
 	o.apply(&c)
 	if strings.Join(c.Products, ",") != "auth,transactions" {
 		t.Errorf("--products auth,transactions gave %v", c.Products)
