@@ -1,12 +1,10 @@
 package emulator
 
 import (
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"unicode/utf8"
 )
@@ -23,26 +21,6 @@ var consoleAttacks = []string{
 	"a\x9b2Jb\xff",
 	"https://e.example/\u202egnp.exe",
 	"plain",
-}
-
-// captureLog is a Config.Logf that keeps every record.
-type captureLog struct {
-	mu   sync.Mutex
-	recs []string
-}
-
-func (c *captureLog) logf(format string, args ...any) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.recs = append(c.recs, fmt.Sprintf(format, args...))
-}
-
-func (c *captureLog) take() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := c.recs
-	c.recs = nil
-	return out
 }
 
 // hostileRequests feeds s to the emulator everywhere a request's text reaches its log: the method,
@@ -82,7 +60,7 @@ func assertInertRecords(t *testing.T, recs []string) {
 // TestLogIsInert: every attack of issue 15 reaches the log only as visible escapes, one record per
 // line, and the attack is still readable there.
 func TestLogIsInert(t *testing.T) {
-	logs := &captureLog{}
+	logs := &logSink{}
 	e, err := New(Config{Logf: logs.logf})
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +86,7 @@ func FuzzLogIsInert(f *testing.F) {
 	for _, s := range consoleAttacks {
 		f.Add(s)
 	}
-	logs := &captureLog{}
+	logs := &logSink{}
 	e, err := New(Config{Logf: logs.logf})
 	if err != nil {
 		f.Fatal(err)
