@@ -151,6 +151,18 @@ func TestExchangeAttempts(t *testing.T) {
 			t.Errorf("the log holds a full public token:\n%s", v.logs.text())
 		}
 	}
+
+	// Attempts are timed on the emulator's clock: past a token's 30 minutes, by Advance, the
+	// exchange is refused as expired and recorded at the advanced time.
+	tok3 := sandboxPublicToken(t, v)
+	at := v.emu.Advance(PublicTokenLifetime + time.Minute)
+	if pe := plaidErr(t, func() error { _, err := exchangeToken(v, tok3); return err }()); pe.ErrorCode != "INVALID_PUBLIC_TOKEN" {
+		t.Errorf("exchange after Advance past 30 minutes: %+v, want INVALID_PUBLIC_TOKEN", pe)
+	}
+	want3 := []ExchangeAttempt{{PublicToken: tok3, At: at, Status: 400, ErrorCode: "INVALID_PUBLIC_TOKEN"}}
+	if got := v.emu.ExchangeAttempts(tok3); !equalAttempts(got, want3) || !at.Equal(clk.now().Add(PublicTokenLifetime+time.Minute)) {
+		t.Errorf("attempt after Advance = %+v, want %+v (the emulator's clock, %v past the real one)", got, want3, PublicTokenLifetime+time.Minute)
+	}
 }
 
 func equalAttempts(a, b []ExchangeAttempt) bool {
@@ -282,6 +294,16 @@ func TestSignWebhook(t *testing.T) {
 	clk.set(now.Add(time.Hour + time.Second))
 	if j, _ := v.emu.SignWebhook(body, SignOptions{Key: KeyExpired}); jwtKID(t, j) != old && jwtKID(t, j) != rotated {
 		t.Errorf("expired-key signature with kid %s, want a rotated key (%s or %s)", jwtKID(t, j), old, rotated)
+	}
+
+	// Advance moves the emulator's clock, not iat or expired_at: receivers check those against
+	// their own clock.
+	v.emu.Advance(3 * time.Hour)
+	if j, _ := v.emu.SignWebhook(body, SignOptions{}); !jwtIAT(t, j).Equal(clk.now()) || verify(j, body) != nil {
+		t.Errorf("after Advance: iat %v, want the real now %v; verify: %v", jwtIAT(t, j), clk.now(), verify(j, body))
+	}
+	if j, _ := v.emu.SignWebhook(body, SignOptions{Key: KeyExpired}); reason(verify(j, body)) != webhook.ReasonKeyExpired {
+		t.Errorf("after Advance, the expired key: %v, want %q", verify(j, body), webhook.ReasonKeyExpired)
 	}
 
 	// Over HTTP.
