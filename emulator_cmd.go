@@ -58,8 +58,10 @@ only ever printed masked (--keys-file writes it in full, to a file only you can 
 // serveEmulator serves only the emulator, so a developer can point their own app's Plaid client at it.
 // Its first two lines ("base URL …", "client id …") are read by scripts: keep their shape.
 func serveEmulator(ctx context.Context, o emulatorOptions, getenv func(string) string, stdout, stderr io.Writer) int {
+	// The emulator hands Logf records it has already made inert (one line, no control byte); the
+	// format is never concatenated with the time, so a % in a record cannot be read as a verb.
 	logf := func(format string, a ...any) {
-		fmt.Fprintf(stderr, time.Now().Format("15:04:05 ")+format+"\n", a...)
+		fmt.Fprintf(stderr, "%s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
 	}
 	if o.quiet {
 		logf = nil
@@ -106,7 +108,9 @@ func serveEmulator(ctx context.Context, o emulatorOptions, getenv func(string) s
 		secretFrom += ", written to " + o.keysFile
 	}
 	fmt.Fprintf(stdout, "secret     %s (%s)\n", secret.Mask(emu.Secret()), secretFrom)
-	fmt.Fprintf(stdout, "inbox      %s/emulator/inbox\n", base)
+	// The inbox line carries the control link: its page is the only one with the restore button, so
+	// only whoever reads this console (the person at the browser) can press it without the keys.
+	fmt.Fprintf(stdout, "inbox      %s (the control link: keep it to yourself)\n", emu.ControlURL())
 
 	srv := emulator.NewServer(emu)
 	errc := make(chan error, 1)

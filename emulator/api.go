@@ -51,10 +51,10 @@ const maxBody = 1 << 20
 func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 	rid := randomID(15)
 	path := r.URL.Path
-	status := http.StatusOK
+	status, code := http.StatusOK, ""
 	defer func() { e.logf("%s %s → %d (request_id %s)", r.Method, path, status, rid) }()
 	fail := func(pe *plaidError) {
-		status = pe.Status
+		status, code = pe.Status, pe.ErrorCode
 		if status == 0 {
 			status = statusForType(pe.ErrorType)
 		}
@@ -93,6 +93,12 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 		fail(pe)
 		return
 	}
+	var resp map[string]any // the answer, once there is one
+	if path == exchangePath {
+		// Every keyed exchange is evidence of what a handler acted on (exchanges.go), whatever the
+		// answer: an injected fault, a refusal or an Item.
+		defer func() { e.recordExchange(body, status, code, resp) }()
+	}
 	// Faults stand for Plaid itself misbehaving, whatever the request asks; they are matched only
 	// after authentication, so a keyless request (a cross-site form, a LAN stranger) cannot use one up.
 	if f, ok := e.takeFault(path); ok {
@@ -113,7 +119,7 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if base == "" {
 		base = "http://" + r.Host // before SetBaseURL, links point where the request came in
 	}
-	resp, pe := h(e, body, base)
+	resp, pe := h(e, body, base) // the resp declared above, which recordExchange reads
 	if pe != nil {
 		fail(pe)
 		return
@@ -343,6 +349,9 @@ func (e *Emulator) linkTokenGet(body []byte, _ string) (map[string]any, *plaidEr
 	if lt == nil {
 		return nil, errInvalidInput("INVALID_LINK_TOKEN", "provided link token is in an invalid format or does not exist; create one with /link/token/create")
 	}
+	if now := e.now(); expired(now, lt.ExpiresAt) && !e.recoveryLiveLocked(lt, now) {
+		return nil, errInvalidInput("INVALID_LINK_TOKEN", "provided link token is expired (a Hosted Link token lives as long as its URL: 30 minutes unless url_lifetime_seconds says otherwise); create a new one with /link/token/create")
+	}
 	sessions := []any{}
 	for _, s := range lt.Sessions {
 		sessions = append(sessions, e.sessionJSONLocked(s))
@@ -404,6 +413,20 @@ func (e *Emulator) sessionJSONLocked(s *session) map[string]any {
 				"institution":  map[string]any{"name": in.Name, "institution_id": in.ID},
 			})
 		}
+		// on_success is the legacy form of the first Item add, as the spec's /link/token/get example
+		// (a Hosted Link session) shows it: the public token and onSuccess's metadata.
+		if len(adds) > 0 {
+			first := adds[0].(map[string]any)
+			m["on_success"] = map[string]any{
+				"public_token": first["public_token"],
+				"metadata": map[string]any{
+					"accounts":        first["accounts"],
+					"institution":     first["institution"],
+					"link_session_id": s.ID,
+					"transfer_status": nil,
+				},
+			}
+		}
 		m["results"] = map[string]any{
 			"item_add_results":        adds,
 			"cra_item_add_results":    []any{},
@@ -452,7 +475,7 @@ func (e *Emulator) publicTokenExchange(body []byte, _ string) (map[string]any, *
 		return nil, errInvalidInput("INVALID_PUBLIC_TOKEN", "provided public token is in an invalid format or does not exist; public tokens come from Link's onSuccess or a SESSION_FINISHED webhook")
 	case pt.Used:
 		return nil, errInvalidInput("INVALID_PUBLIC_TOKEN", "provided public token has already been exchanged; public tokens are single-use, so keep the access_token from the first exchange")
-	case e.now().After(pt.ExpiresAt):
+	case expired(e.now(), pt.ExpiresAt):
 		return nil, errInvalidInput("INVALID_PUBLIC_TOKEN", "provided public token is expired: public tokens expire 30 minutes after creation; link the account again")
 	}
 	pt.Used = true

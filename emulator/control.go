@@ -2,11 +2,15 @@ package emulator
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
+	"math"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
+	"time"
 )
 
 // serveControl serves the emulator's own endpoints under /emulator. Every request must name the
@@ -20,9 +24,9 @@ func (e *Emulator) serveControl(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimSuffix(r.URL.Path, "/")
 	switch {
 	case path == "/emulator" && isGet(r):
-		e.renderControl(w, "index", "Home")
+		e.renderControl(w, r, "index", "Home")
 	case path == "/emulator/inbox" && isGet(r):
-		e.renderControl(w, "inbox", "Recovery inbox")
+		e.renderControl(w, r, "inbox", "Recovery inbox")
 	case path == "/emulator/institutions/restore" && r.Method == http.MethodPost && !isJSON(r) && isForm(r):
 		e.formRestore(w, r)
 	default:
@@ -40,6 +44,10 @@ var controlRoutes = map[string]controlRoute{
 	"POST /emulator/faults":               (*Emulator).controlFault,
 	"DELETE /emulator/faults":             (*Emulator).controlClearFaults,
 	"POST /emulator/webhook_faults":       (*Emulator).controlWebhookFault,
+	"POST /emulator/exchanges":            (*Emulator).controlExchanges,
+	"POST /emulator/webhook/sign":         (*Emulator).controlSign,
+	"POST /emulator/clock":                (*Emulator).controlClock,
+	"POST /emulator/expire":               (*Emulator).controlExpire,
 }
 
 // serveMachine authenticates a machine control request, then runs its endpoint.
@@ -100,8 +108,8 @@ func (e *Emulator) formRestore(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, strings.TrimPrefix(err.Error(), "emulator: "), http.StatusBadRequest)
 		return
 	}
-	// Show the inbox with the new e-mails (Post/Redirect/Get).
-	http.Redirect(w, r, "/emulator/inbox", http.StatusSeeOther)
+	// Show the inbox with the new e-mails (Post/Redirect/Get), still holding the control link.
+	http.Redirect(w, r, "/emulator/inbox?control="+url.QueryEscape(e.formToken), http.StatusSeeOther)
 }
 
 func (e *Emulator) controlRestore(w http.ResponseWriter, body []byte) {
@@ -188,6 +196,15 @@ func deliveriesJSON(ds []Delivery) []map[string]any {
 		if !d.DoneAt.IsZero() {
 			m["done_at"] = d.DoneAt
 		}
+		// Each attempt, on the emulator's clock, and when the next retry falls due.
+		log := []map[string]any{}
+		for _, a := range d.AttemptLog {
+			log = append(log, map[string]any{"at": a.At, "status_code": a.StatusCode, "error": a.Err})
+		}
+		m["attempt_log"] = log
+		if !d.NextAttemptAt.IsZero() {
+			m["next_attempt_at"] = d.NextAttemptAt
+		}
 		out = append(out, m)
 	}
 	return out
@@ -201,13 +218,34 @@ type controlData struct {
 	OptIns   int
 	Emails   []Email
 	Paths    []string
-	// FormToken is the per-process token the page's forms carry (see checkHumanForm).
+	// FormToken is the per-process token the page's forms carry (see checkHumanForm), or "" when
+	// the request did not come through the control link, and the page then has no button.
 	FormToken string
 }
 
-func (e *Emulator) renderControl(w http.ResponseWriter, page, title string) {
+// controlParam is the query parameter of the control link (ControlURL).
+const controlParam = "control"
+
+// ControlURL is the recovery inbox page with the control link's token: the one address whose page
+// carries the "bring institutions back" button. Hand it only to the person at the browser (the
+// `linkrecovery emulator` console prints it): the pages at /emulator without it show no button, so
+// neither another local program nor, with --public-host, a visitor on the LAN can restore an
+// institution and trigger the recovery e-mails without the API keys.
+func (e *Emulator) ControlURL() string {
+	return e.BaseURL() + "/emulator/inbox?" + controlParam + "=" + url.QueryEscape(e.formToken)
+}
+
+// hasControl reports whether r came through the control link.
+func (e *Emulator) hasControl(r *http.Request) bool {
+	return subtle.ConstantTimeCompare([]byte(r.URL.Query().Get(controlParam)), []byte(e.formToken)) == 1
+}
+
+func (e *Emulator) renderControl(w http.ResponseWriter, r *http.Request, page, title string) {
 	data := controlData{Page: page, Title: title, ClientID: e.clientID, Down: e.DownInstitutions(),
-		OptIns: e.OptIns(), Emails: e.Inbox(), Paths: APIPaths(), FormToken: e.formToken}
+		OptIns: e.OptIns(), Emails: e.Inbox(), Paths: APIPaths()}
+	if e.hasControl(r) {
+		data.FormToken = e.formToken
+	}
 	var buf bytes.Buffer
 	if err := pageTmpl.ExecuteTemplate(&buf, "control", data); err != nil {
 		http.Error(w, "The emulator could not render this page: "+err.Error(), http.StatusInternalServerError)
@@ -217,4 +255,50 @@ func (e *Emulator) renderControl(w http.ResponseWriter, page, title string) {
 	w.Header().Set("Cache-Control", "no-store")
 	setPageSecurityHeaders(w.Header(), buf.Bytes())
 	_, _ = w.Write(buf.Bytes())
+}
+
+// controlClock is POST /emulator/clock {"advance_seconds": N}: Advance, then the emulator's time.
+// {} (or no body) moves nothing and says what time it is.
+func (e *Emulator) controlClock(w http.ResponseWriter, body []byte) {
+	var req struct {
+		AdvanceSeconds json.RawMessage `json:"advance_seconds"`
+	}
+	if pe := decodeControl(body, &req); pe != nil {
+		pe.ErrorMessage = `send {"advance_seconds": 1800}: ` + pe.ErrorMessage
+		writeError(w, pe, "")
+		return
+	}
+	var secs float64
+	if raw := strings.TrimSpace(string(req.AdvanceSeconds)); raw != "" && raw != "null" {
+		maxS := MaxAdvance.Seconds()
+		if err := json.Unmarshal(req.AdvanceSeconds, &secs); err != nil || math.IsNaN(secs) || secs < 0 || secs > maxS {
+			writeError(w, errInvalidField(fmt.Sprintf("advance_seconds must be a number of seconds from 0 to %.0f (366 days), got %s", maxS, raw)), "")
+			return
+		}
+	}
+	d := time.Duration(secs * float64(time.Second))
+	now := e.Advance(d)
+	writeJSON(w, http.StatusOK, map[string]any{"advanced_seconds": d.Seconds(), "now": now.UTC().Format(time.RFC3339Nano)})
+}
+
+// controlExpire is POST /emulator/expire {"token": "..."}: Expire.
+func (e *Emulator) controlExpire(w http.ResponseWriter, body []byte) {
+	var req struct {
+		Token string `json:"token"`
+	}
+	if pe := decodeControl(body, &req); pe != nil {
+		pe.ErrorMessage = `send {"token": "<link token, hosted_link_url or public token>"}: ` + pe.ErrorMessage
+		writeError(w, pe, "")
+		return
+	}
+	if req.Token == "" {
+		writeError(w, errMissingField("token"), "")
+		return
+	}
+	kind, err := e.Expire(req.Token)
+	if err != nil {
+		writeError(w, errInvalidField(strings.TrimPrefix(err.Error(), "emulator: ")), "")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"expired": kind, "now": e.Now().UTC().Format(time.RFC3339Nano)})
 }

@@ -9,7 +9,8 @@
 //     and GET /emulator/inbox, whose one button carries a per-process form token; and machine
 //     endpoints that take the API keys as the Plaid API does, JSON only: GET /emulator/inbox.json,
 //     GET /emulator/deliveries.json, POST /emulator/institutions/restore, POST and DELETE
-//     /emulator/faults, POST /emulator/webhook_faults (see guard.go).
+//     /emulator/faults, POST /emulator/webhook_faults (see guard.go), and the audit's hooks
+//     POST /emulator/exchanges and POST /emulator/webhook/sign (exchanges.go, signwebhook.go).
 //
 // All state lives in one mutex-guarded store. Hosted Link pages and CompleteSession drive the same
 // transition functions (flow.go), so a scripted run produces exactly the events and webhooks a person
@@ -19,12 +20,15 @@ package emulator
 import (
 	"context"
 	"crypto/ecdsa"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bankdown/linkrecovery/internal/httpserve"
+	"github.com/bankdown/linkrecovery/internal/sanitize"
 )
 
 // Sandbox institutions the emulator knows. The first is the one Link Recovery flows use by default.
@@ -49,13 +53,21 @@ const (
 // otherwise, at most MaxHostedURLLife. A link delivered by e-mail (the recovery e-mail) lives
 // EmailHostedURLLife.
 const (
-	LinkTokenLifetime      = 4 * time.Hour
-	DefaultHostedURLLife   = 30 * time.Minute
-	MaxHostedURLLife       = 21 * 24 * time.Hour
-	EmailHostedURLLife     = 7 * 24 * time.Hour
-	PublicTokenLifetime    = 30 * time.Minute
-	defaultWebhookAttempts = 5
-	defaultWebhookBackoff  = 250 * time.Millisecond
+	LinkTokenLifetime    = 4 * time.Hour
+	DefaultHostedURLLife = 30 * time.Minute
+	MaxHostedURLLife     = 21 * 24 * time.Hour
+	EmailHostedURLLife   = 7 * 24 * time.Hour
+	PublicTokenLifetime  = 30 * time.Minute
+)
+
+// Plaid's webhook retry schedule: "if your endpoint returns a non-200 status or doesn't respond
+// within 10 seconds, Plaid keeps retrying delivery for up to 24 hours using exponential backoff
+// (starting at 30 seconds, with each delay 4× the previous)".
+const (
+	DefaultWebhookBackoff  = 30 * time.Second
+	WebhookBackoffFactor   = 4
+	DefaultWebhookRetryFor = 24 * time.Hour
+	DefaultWebhookTimeout  = 10 * time.Second
 )
 
 // Config configures an Emulator. The zero value is usable.
@@ -71,13 +83,29 @@ type Config struct {
 	// makes it follow no redirects and, when its Transport is an *http.Transport (or nil), sets that
 	// transport's DialContext and Proxy so it cannot reach link-local addresses or the emulator itself.
 	HTTPClient *http.Client
-	// WebhookAttempts is how many times a webhook delivery is tried (default 5); WebhookBackoff the
-	// first wait between tries, doubled each time (default 250 ms).
+	// WebhookBackoff is the wait, on the emulator's clock, between a delivery's failed first attempt
+	// and its first retry; each later wait is WebhookBackoffFactor (4) times the one before, as at
+	// Plaid. 0 means DefaultWebhookBackoff (30 s). Tests that want quick retries on the real clock
+	// set it small; tests on a Config.Now clock keep Plaid's and Advance.
+	WebhookBackoff time.Duration
+	// WebhookRetryFor is how long after its first attempt a failed delivery is still retried: a retry
+	// that would fall later is not made and the delivery is failed. 0 means 24 hours, Plaid's.
+	WebhookRetryFor time.Duration
+	// WebhookAttempts, if positive, caps the attempts per delivery (the first included), below what
+	// WebhookRetryFor allows. 0 means no cap beyond the retry window.
 	WebhookAttempts int
-	WebhookBackoff  time.Duration
-	// Logf, if set, receives one line per notable event (requests, webhook deliveries). Never secrets.
+	// WebhookTimeout is how long an attempt waits for the receiver's answer, in real time, before it
+	// counts as failed. 0 means DefaultWebhookTimeout (10 s), Plaid's.
+	WebhookTimeout time.Duration
+	// Logf, if set, receives one record per notable event (requests, webhook deliveries). Never
+	// secrets. Each record is already made inert (internal/sanitize): one line, no control byte, so a
+	// request path, header or webhook target cannot drive the terminal or forge a line of its own.
+	// The emulator calls it as Logf("%s", record).
 	Logf func(format string, args ...any)
-	// Now is the clock (tests); nil means time.Now.
+	// Now is the real clock (tests); nil means time.Now. The emulator's own clock is Now moved on by
+	// Advance. With a Now of its own the emulator sets no wall-clock timer: work that falls due
+	// later (retries, an abandoned session's EVENTS) runs when Advance reaches it, or on the next
+	// request or Advance after the given clock has passed it.
 	Now func() time.Time
 	// AbandonedSessionDelay is how long after a Hosted Link session's last interaction its EVENTS
 	// webhook goes out when the user has not finished. Plaid: "If the user abandons the Link flow
@@ -98,8 +126,15 @@ type Emulator struct {
 	httpClient   *http.Client
 	attempts     int
 	backoff      time.Duration
+	retryFor     time.Duration
+	whTimeout    time.Duration
 	logf         func(format string, args ...any)
-	now          func() time.Time
+	base         func() time.Time // the real clock (Config.Now or time.Now)
+	manual       bool             // base is the caller's: no wall-clock timers (clock.go)
+	offset       atomic.Int64     // nanoseconds Advance has added to base
+	now          func() time.Time // the emulator's clock: base + offset
+	advanceMu    sync.Mutex       // one Advance at a time
+	wake         chan struct{}    // pokes the task runner
 	abandonAfter time.Duration
 	sleep        func(ctx context.Context, d time.Duration) bool
 
@@ -123,8 +158,12 @@ type Emulator struct {
 	faults       map[string][]Fault
 	whFault      WebhookFault
 	deliveries   []*delivery
+	exchanges    []ExchangeAttempt // every keyed /item/public_token/exchange (exchanges.go)
 	queues       map[string]*deliveryQueue
-	lastSweep    time.Time // when sweepLocked last ran (see sweep.go)
+	queuesIdle   *sync.Cond // signalled (on mu) when a queue has sent everything it had
+	lastSweep    time.Time  // when sweepLocked last ran (see sweep.go)
+	tasks        []*task    // work that falls due later (clock.go)
+	taskSeq      uint64
 
 	// formToken is the per-process token the control pages' forms carry (guard.go).
 	formToken string
@@ -142,8 +181,11 @@ func New(cfg Config) (*Emulator, error) {
 		httpClient:   cfg.HTTPClient,
 		attempts:     cfg.WebhookAttempts,
 		backoff:      cfg.WebhookBackoff,
-		logf:         cfg.Logf,
-		now:          cfg.Now,
+		retryFor:     cfg.WebhookRetryFor,
+		whTimeout:    cfg.WebhookTimeout,
+		base:         cfg.Now,
+		manual:       cfg.Now != nil,
+		wake:         make(chan struct{}, 1),
 		abandonAfter: cfg.AbandonedSessionDelay,
 		sleep:        cfg.sleep,
 		baseURL:      strings.TrimRight(cfg.BaseURL, "/"),
@@ -167,30 +209,35 @@ func New(cfg Config) (*Emulator, error) {
 	}
 	e.httpClient = e.guardWebhookClient(e.httpClient)
 	e.noteBaseURL(e.baseURL)
-	if e.attempts <= 0 {
-		e.attempts = defaultWebhookAttempts
-	}
 	if e.backoff <= 0 {
-		e.backoff = defaultWebhookBackoff
+		e.backoff = DefaultWebhookBackoff
 	}
-	if e.logf == nil {
-		e.logf = func(string, ...any) {}
+	if e.retryFor <= 0 {
+		e.retryFor = DefaultWebhookRetryFor
 	}
-	if e.now == nil {
-		e.now = time.Now
+	if e.whTimeout <= 0 {
+		e.whTimeout = DefaultWebhookTimeout
 	}
+	e.logf = inertLogf(cfg.Logf)
+	if e.base == nil {
+		e.base = time.Now
+	}
+	e.now = func() time.Time { return e.base().Add(time.Duration(e.offset.Load())) }
 	if e.abandonAfter <= 0 {
 		e.abandonAfter = DefaultAbandonedSessionDelay
 	}
 	if e.sleep == nil {
 		e.sleep = sleepCtx
 	}
-	key, err := newSigningKey(e.now())
+	key, err := newSigningKey(e.realNow())
 	if err != nil {
 		return nil, err
 	}
 	e.keys = []*signingKey{key}
+	e.queuesIdle = sync.NewCond(&e.mu)
 	e.ctx, e.cancel = context.WithCancel(context.Background())
+	e.wg.Add(1)
+	go e.runTasks()
 	return e, nil
 }
 
@@ -198,6 +245,7 @@ func New(cfg Config) (*Emulator, error) {
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.noteRequestAddr(r)
 	e.sweep()
+	e.poke() // with a caller's clock, work it has moved past runs now
 	p := r.URL.Path
 	switch {
 	case p == "/emulator" || strings.HasPrefix(p, "/emulator/"):
@@ -235,12 +283,33 @@ func (e *Emulator) BaseURL() string {
 func (e *Emulator) Close() error {
 	e.mu.Lock()
 	e.closed = true
-	e.disarmAllAbandonLocked()
+	for _, t := range e.tasks {
+		t.cancelled = true
+	}
+	e.tasks = nil
+	for _, d := range e.deliveries {
+		if d.State == "pending" && !d.NextAttemptAt.IsZero() {
+			d.State, d.Err, d.DoneAt, d.NextAttemptAt = "cancelled", "emulator closed", e.now(), time.Time{}
+		}
+	}
 	e.mu.Unlock()
 	e.cancel()
 	e.wg.Wait()
 	e.httpClient.CloseIdleConnections()
 	return nil
+}
+
+// inertLogf wraps the caller's Logf so that every record passes through the one sanitiser before it
+// leaves the emulator: much of what it logs (paths, queries, form fields, webhook URLs, error texts)
+// came from a request, and a raw ESC or newline there would reach whatever terminal or file the
+// caller writes to (issue 15: an OSC 52 in a URL filled the clipboard of the emulator's terminal).
+func inertLogf(logf func(string, ...any)) func(string, ...any) {
+	if logf == nil {
+		return func(string, ...any) {}
+	}
+	return func(format string, args ...any) {
+		logf("%s", sanitize.Text(fmt.Sprintf(format, args...)))
+	}
 }
 
 // signingKey is one webhook verification key (an ES256 / P-256 key pair).

@@ -30,7 +30,7 @@ func (e *plaidError) body(requestID string) map[string]any {
 		"error_code_reason": nil,
 		"error_message":     e.ErrorMessage,
 		"display_message":   nil,
-		"documentation_url": "https://plaid.com/docs/errors/" + docSection(e.ErrorType),
+		"documentation_url": docURL(e.ErrorType),
 		"suggested_action":  nil,
 	}
 	if e.DisplayMessage != "" {
@@ -42,25 +42,17 @@ func (e *plaidError) body(requestID string) map[string]any {
 	return m
 }
 
-// docSection maps an error type to the page of Plaid's error docs that describes it.
-func docSection(errorType string) string {
-	switch errorType {
-	case "INVALID_REQUEST":
-		return "invalid-request/"
-	case "INVALID_INPUT":
-		return "invalid-input/"
-	case "INSTITUTION_ERROR":
-		return "institution/"
-	case "ITEM_ERROR":
-		return "item/"
-	case "RATE_LIMIT_EXCEEDED":
-		return "rate-limit-exceeded/"
-	case "API_ERROR":
-		return "api/"
-	case "SANDBOX_ERROR":
-		return "sandbox/"
+// docURL is the documentation_url Plaid's live API puts in an error body: its docs page with the
+// error type's section as the anchor, e.g. "https://plaid.com/docs/?ref=error#invalid-input-errors"
+// for INVALID_INPUT, "#invalid-request-errors", "#item-errors" for ITEM_ERROR. Every type follows
+// the same rule, so an error_type a fault makes up gets a link of the same form.
+func docURL(errorType string) string {
+	section := strings.TrimSuffix(strings.ToLower(errorType), "_error")
+	section = strings.ReplaceAll(section, "_", "-")
+	if section == "" {
+		return "https://plaid.com/docs/?ref=error"
 	}
-	return ""
+	return "https://plaid.com/docs/?ref=error#" + section + "-errors"
 }
 
 // statusForType is the HTTP status Plaid pairs with an error_type when no better one is known.

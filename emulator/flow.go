@@ -89,12 +89,12 @@ func (e *Emulator) sessionLocked(id string) (*session, pageView) {
 	if s := h.Session; s != nil && s.Step.final() {
 		return s, pageView{} // a finished session keeps showing its outcome
 	}
-	if now.After(h.ExpiresAt) {
+	if expired(now, h.ExpiresAt) {
 		return nil, pageView{Step: stepExpired, HostedID: id, ClientName: h.Token.ClientName,
 			Reason: "This link has expired (its url_lifetime_seconds has passed; 30 minutes unless the app asked for longer). Ask the app for a new link."}
 	}
 	// A recovery e-mail's link outlives the original token (it has its own, e-mail lifetime).
-	if !h.Recovery && now.After(h.Token.ExpiresAt) {
+	if !h.Recovery && expired(now, h.Token.ExpiresAt) {
 		return nil, pageView{Step: stepExpired, HostedID: id, ClientName: h.Token.ClientName,
 			Reason: "This link has expired: its link token has expired. Ask the app for a new link."}
 	}

@@ -21,7 +21,8 @@ import (
 // (--public-host) and is always reachable from any web page the developer has open, so:
 //   - machine endpoints (JSON) take the emulator's keys exactly as the Plaid API does, and only
 //     application/json bodies, which a cross-site <form> cannot send;
-//   - human pages carry a per-process token in their forms and check Origin;
+//   - human pages show their one button (restore) only on the control link (ControlURL), which
+//     carries the per-process token; the form posts it back, and Origin is checked;
 //   - every /emulator request must name the emulator itself in Host, which defeats DNS rebinding.
 
 // formTokenField is the hidden form field carrying the per-process token.
@@ -85,7 +86,7 @@ func (e *Emulator) checkHumanForm(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	if subtle.ConstantTimeCompare([]byte(r.PostForm.Get(formTokenField)), []byte(e.formToken)) != 1 {
-		forbidden(w, "Refused: the form has no valid emulator token (it was not posted from this emulator's page, or the emulator restarted). Reload the page and try again.")
+		forbidden(w, "Refused: the form has no valid emulator token (it was not posted from the page of the control link the emulator printed, or the emulator restarted). Open the control link again, or restore with the API keys (POST /emulator/institutions/restore).")
 		return false
 	}
 	return true
@@ -238,7 +239,7 @@ func (e *Emulator) peek(id string) pageView {
 		return e.pageLocked(s)
 	}
 	now := e.now()
-	if (!h.Recovery && now.After(h.Token.ExpiresAt)) || now.After(h.ExpiresAt) { // as sessionLocked
+	if (!h.Recovery && expired(now, h.Token.ExpiresAt)) || expired(now, h.ExpiresAt) { // as sessionLocked
 		return pageView{Step: stepExpired, HostedID: id, ClientName: h.Token.ClientName,
 			Reason: "This link has expired. Ask the app for a new link."}
 	}

@@ -219,6 +219,15 @@ func (l *logSink) logf(format string, args ...any) {
 	l.lines = append(l.lines, fmt.Sprintf(format, args...))
 }
 
+// take returns the records so far and forgets them.
+func (l *logSink) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.lines
+	l.lines = nil
+	return out
+}
+
 func (l *logSink) text() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()

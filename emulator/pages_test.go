@@ -219,7 +219,7 @@ func TestPagesOutageOptInAndExit(t *testing.T) {
 
 	// The control pages: the index never shows the secret; restoring from its form button shows the
 	// inbox with the e-mail link.
-	_, index := getPage(t, v, v.srv.URL+"/emulator")
+	_, index := getPage(t, v, strings.Replace(v.emu.ControlURL(), "/emulator/inbox?", "/emulator?", 1))
 	if strings.Contains(index, v.emu.Secret()) || !strings.Contains(index, v.emu.ClientID()) || !strings.Contains(index, `action="/emulator/institutions/restore"`) {
 		t.Errorf("/emulator index: secret shown or client id / restore form missing")
 	}

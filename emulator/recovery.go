@@ -118,3 +118,16 @@ func institutionList() string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// recoveryLiveLocked says whether a Link Recovery e-mail's link for lt can still start or has a
+// session under it. Plaid does not document how a recovery session relates to the original link
+// token's lifetime; the emulator keeps answering /link/token/get for the token while such a link
+// lives (7 days), so the recovery session's results can be read (docs/emulator.md says so).
+func (e *Emulator) recoveryLiveLocked(lt *linkToken, now time.Time) bool {
+	for _, h := range e.hosted {
+		if h.Token == lt && h.Recovery && !expired(now, h.ExpiresAt) {
+			return true
+		}
+	}
+	return false
+}

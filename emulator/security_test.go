@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -168,10 +169,10 @@ func TestControlPagesRefuseOtherSites(t *testing.T) {
 		}
 	}
 
-	_, index := getPage(t, v, v.srv.URL+"/emulator")
+	_, index := getPage(t, v, v.emu.ControlURL())
 	token := match(regexp.MustCompile(`name="emulator_form_token" value="([^"]+)"`), index)
 	if token == "" {
-		t.Fatal("the restore form carries no token")
+		t.Fatal("the restore form on the control link's page carries no token")
 	}
 	post := func(form url.Values, origin string) (int, string) {
 		req, _ := http.NewRequest(http.MethodPost, v.srv.URL+"/emulator/institutions/restore", strings.NewReader(form.Encode()))
@@ -439,7 +440,7 @@ func TestWebhookSenderGuards(t *testing.T) {
 	}
 	// End to end: a name (localhost) that resolves to the emulator is refused at dial time.
 	port := own[strings.LastIndex(own, ":")+1:]
-	if _, err := v.emu.post("http://localhost:"+port+"/emulator/faults", []byte(`{}`)); err == nil || !strings.Contains(err.Error(), "own address") {
+	if _, err := v.emu.post(v.ctx, "http://localhost:"+port+"/emulator/faults", []byte(`{}`)); err == nil || !strings.Contains(err.Error(), "own address") {
 		t.Errorf("post to localhost:%s (the emulator): %v, want a dial refusal", port, err)
 	}
 }
@@ -453,5 +454,93 @@ func TestServerLimits(t *testing.T) {
 		srv.IdleTimeout <= 0 || srv.MaxHeaderBytes <= 0 || srv.WriteTimeout < MaxFaultDelay {
 		t.Fatalf("emulator server limits: read %s header %s idle %s max header %d write %s",
 			srv.ReadTimeout, srv.ReadHeaderTimeout, srv.IdleTimeout, srv.MaxHeaderBytes, srv.WriteTimeout)
+	}
+}
+
+// TestMetadataTargetsAreRefused (issue 15 item 9): the well-known cloud metadata addresses outside
+// 169.254.0.0/16, and every IPv6 form that carries a refused IPv4 address, are refused both when
+// the token is created and when the sender connects; ordinary and loopback addresses are not.
+func TestMetadataTargetsAreRefused(t *testing.T) {
+	v := newEnv(t, Config{})
+	refused := []string{
+		"100.100.100.200",                      // Alibaba Cloud
+		"192.0.0.192",                          // Oracle Cloud
+		"168.63.129.16",                        // Azure WireServer
+		"fd00:ec2::254",                        // AWS IMDS over IPv6
+		"fd20:ce::254",                         // Google Cloud over IPv6
+		"64:ff9b::169.254.169.254",             // NAT64, well-known prefix
+		"64:ff9b::100.100.100.200",             // NAT64 to a metadata address outside link-local
+		"64:ff9b:1:a9fe:a9:fe00::",             // local-use NAT64 /48 (RFC 6052 layout) of 169.254.169.254
+		"::169.254.169.254",                    // IPv4-compatible
+		"::ffff:192.0.0.192",                   // IPv4-mapped
+		"2002:a9fe:a9fe::1",                    // 6to4
+		"2001:0:4136:e378:8000:63bf:5601:5601", // Teredo whose client is 169.254.169.254
+	}
+	// The Teredo client address is stored inverted: ^169.254.169.254 = 86.1.86.1 = 5601:5601.
+	for _, ip := range refused {
+		host := ip
+		if strings.Contains(ip, ":") {
+			host = "[" + ip + "]"
+		}
+		req := plaid.NewLinkTokenCreateRequest("App", "en", []plaid.CountryCode{plaid.COUNTRYCODE_US}, *plaid.NewLinkTokenCreateRequestUser("u"))
+		req.SetWebhook("http://" + host + ":8080/hook")
+		_, _, err := v.client.PlaidApi.LinkTokenCreate(v.ctx).LinkTokenCreateRequest(*req).Execute()
+		if err == nil {
+			t.Errorf("webhook at %s accepted at token creation", host)
+		} else if pe := plaidErr(t, err); pe.ErrorCode != "INVALID_FIELD" || !strings.HasPrefix(pe.ErrorMessage, "webhook ") {
+			t.Errorf("webhook at %s: %+v, want INVALID_FIELD naming webhook", host, pe)
+		}
+		if err := v.emu.dialControl("tcp", net.JoinHostPort(ip, "8080"), nil); err == nil || !strings.Contains(err.Error(), "refused") {
+			t.Errorf("dial %s: %v, want a refusal", ip, err)
+		}
+	}
+	// Names of metadata services, and the numeric forms a C resolver reads as 169.254.169.254.
+	for _, host := range []string{"metadata.google.internal", "2852039166", "0xa9fea9fe", "0251.0376.0251.0376", "169.254.43518"} {
+		req := plaid.NewLinkTokenCreateRequest("App", "en", []plaid.CountryCode{plaid.COUNTRYCODE_US}, *plaid.NewLinkTokenCreateRequestUser("u"))
+		req.SetWebhook("http://" + host + "/hook")
+		if _, _, err := v.client.PlaidApi.LinkTokenCreate(v.ctx).LinkTokenCreateRequest(*req).Execute(); err == nil {
+			t.Errorf("webhook at %s accepted at token creation", host)
+		}
+	}
+	for _, ip := range []string{"127.0.0.1", "::1", "::ffff:127.0.0.1", "192.168.1.20", "2001:db8::1", "64:ff9b::8.8.8.8", "fd00:ec3::254"} {
+		if err := v.emu.dialControl("tcp", net.JoinHostPort(ip, "8080"), nil); err != nil {
+			t.Errorf("dial %s refused: %v", ip, err)
+		}
+	}
+}
+
+// TestKeylessClientCannotRestore (issue 15 item 8): the /emulator pages hand their form token only
+// to the control link the emulator printed, so a keyless client (another local program, a LAN
+// visitor with --public-host) that reads them and posts their form sends no recovery e-mail.
+func TestKeylessClientCannotRestore(t *testing.T) {
+	v := newEnv(t, Config{})
+	lt := v.linkToken(t, "", "")
+	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassInstitutionDown}); err != nil {
+		t.Fatal(err)
+	}
+	tokenRE := regexp.MustCompile(`name="emulator_form_token" value="([^"]+)"`)
+	for _, p := range []string{"/emulator", "/emulator/inbox", "/emulator?control=", "/emulator/inbox?control=wrong"} {
+		_, page := getPage(t, v, v.srv.URL+p)
+		token := match(tokenRE, page)
+		if token != "" {
+			t.Errorf("GET %s without the control link hands out the form token", p)
+		}
+		if !strings.Contains(page, `id="restore-locked"`) {
+			t.Errorf("GET %s does not say where the button is", p)
+		}
+		// What a scraper would then post, as a same-origin form would.
+		st, _ := postForm(t, v.srv.URL+"/emulator/institutions/restore", url.Values{"institution_id": {""}, formTokenField: {token}})
+		if st != http.StatusForbidden {
+			t.Errorf("restore form posted with the token from GET %s: HTTP %d, want 403", p, st)
+		}
+	}
+	if n, inbox := v.emu.OptIns(), v.emu.Inbox(); n != 1 || len(inbox) != 0 {
+		t.Fatalf("a keyless client restored: %d opt-in(s) waiting, %d e-mail(s) sent", n, len(inbox))
+	}
+	// The person at the browser, with the printed control link, can.
+	_, page := getPage(t, v, v.emu.ControlURL())
+	st, _ := postForm(t, v.srv.URL+"/emulator/institutions/restore", url.Values{"institution_id": {""}, formTokenField: {match(tokenRE, page)}})
+	if st != http.StatusSeeOther || len(v.emu.Inbox()) != 1 {
+		t.Errorf("restore from the control link's page: HTTP %d, %d e-mail(s)", st, len(v.emu.Inbox()))
 	}
 }

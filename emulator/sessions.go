@@ -7,19 +7,18 @@ import "time"
 // emulator takes the middle.
 const DefaultAbandonedSessionDelay = 10 * time.Minute
 
-// armAbandonLocked (re)starts the session's abandonment timer after an interaction. When it fires
-// and nothing has happened since, the session's EVENTS webhook goes out with every event so far; if
-// the user comes back and finishes later, the final EVENTS repeats them, as Plaid's spec describes
-// ("the new webhook will contain all previous events for the session, as well as new events").
+// armAbandonLocked (re)starts the session's abandonment timer after an interaction, on the
+// emulator's clock. When it falls due and nothing has happened since, the session's EVENTS webhook
+// goes out with every event so far; if the user comes back and finishes later, the final EVENTS
+// repeats them, as Plaid's spec describes ("the new webhook will contain all previous events for
+// the session, as well as new events").
 func (e *Emulator) armAbandonLocked(s *session) {
 	if e.closed || s.Status != "" {
 		return
 	}
-	if s.abandon != nil {
-		s.abandon.Stop()
-	}
+	e.cancelLocked(s.abandon)
 	seen := len(s.Events)
-	s.abandon = time.AfterFunc(e.abandonAfter, func() { e.abandoned(s, seen) })
+	s.abandon = e.scheduleLocked(e.now().Add(e.abandonAfter), func() { e.abandoned(s, seen) })
 }
 
 // abandoned sends the EVENTS webhook of a session the user walked away from, unless it has finished
@@ -37,19 +36,8 @@ func (e *Emulator) abandoned(s *session, seen int) {
 
 // disarmAbandonLocked stops the timer of a session that has finished.
 func (e *Emulator) disarmAbandonLocked(s *session) {
-	if s.abandon != nil {
-		s.abandon.Stop()
-		s.abandon = nil
-	}
-}
-
-// disarmAllAbandonLocked stops every timer, for Close.
-func (e *Emulator) disarmAllAbandonLocked() {
-	for _, lt := range e.linkTokens {
-		for _, s := range lt.Sessions {
-			e.disarmAbandonLocked(s)
-		}
-	}
+	e.cancelLocked(s.abandon)
+	s.abandon = nil
 }
 
 // preciseTimestamp formats t as Plaid does for a Link session's started_at and finished_at: RFC 3339

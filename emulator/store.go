@@ -157,7 +157,7 @@ type session struct {
 	Status        string // SUCCESS or EXITED once final
 	ExitStatus    string // Link's onExit status, e.g. requires_credentials, when EXITED
 	FormError     *formError
-	abandon       *time.Timer // sends the EVENTS webhook if the user walks away (sessions.go)
+	abandon       *task // sends the EVENTS webhook if the user walks away (sessions.go)
 }
 
 // item is a linked Item and its accounts.

@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,9 +38,10 @@ func (k *signingKey) public() webhook.Key {
 
 // RotateWebhookKey replaces the webhook signing key: the old key gets expired_at = now (it stays
 // retrievable through /webhook_verification_key/get, as Plaid keeps old keys) and a new key signs
-// every webhook from now on. It returns the old key's kid.
+// every webhook from now on. It returns the old key's kid. Key times are on the real clock, not the
+// emulator's: receivers compare expired_at with their own clock, as they do iat.
 func (e *Emulator) RotateWebhookKey() (oldKID string) {
-	key, err := newSigningKey(e.now())
+	key, err := newSigningKey(e.realNow())
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	old := e.keys[len(e.keys)-1]
@@ -48,7 +50,7 @@ func (e *Emulator) RotateWebhookKey() (oldKID string) {
 		e.logf("emulator: could not rotate the webhook key (%v); the old key keeps signing", err)
 		return old.KID
 	}
-	old.ExpiredAt = e.now()
+	old.ExpiredAt = e.realNow()
 	e.keys = append(e.keys, key)
 	e.logf("emulator: webhook key rotated: %s expired, %s now signs", old.KID, key.KID)
 	return old.KID
@@ -62,13 +64,14 @@ func (e *Emulator) WebhookKeyID() string {
 }
 
 // sign makes the Plaid-Verification header value for body: an ES256 JWT whose claims bind the
-// exact body bytes (request_body_sha256) and the sending time (iat).
+// exact body bytes (request_body_sha256) and the sending time (iat, on the real clock, since the
+// receiver checks it against its own).
 func (e *Emulator) sign(body []byte) (string, error) {
 	e.mu.Lock()
 	key := e.keys[len(e.keys)-1]
 	e.mu.Unlock()
 	// One signer for both sides: the receiver verifies exactly what webhook.Sign makes.
-	return webhook.Sign(key.Private, key.KID, body, e.now())
+	return webhook.Sign(key.Private, key.KID, body, e.realNow())
 }
 
 // Delivery is the record of one webhook the emulator sent (or tried to, or was told to drop).
@@ -79,8 +82,9 @@ type Delivery struct {
 	WebhookCode   string
 	LinkSessionID string // "" for Item webhooks
 	Body          []byte
-	// State is "pending", "delivered", "failed" (every attempt failed), "dropped" (webhook fault)
-	// or "cancelled" (the emulator closed first).
+	// State is "pending" (not sent yet, or waiting for its next attempt), "delivered", "failed"
+	// (every attempt failed and the retry window or WebhookAttempts ran out), "dropped" (webhook
+	// fault) or "cancelled" (the emulator closed first).
 	State      string
 	Attempts   int
 	StatusCode int    // of the last attempt, 0 if none got a response
@@ -88,15 +92,30 @@ type Delivery struct {
 	Duplicated bool   // sent a second time by a webhook fault
 	QueuedAt   time.Time
 	DoneAt     time.Time
+	// AttemptLog is every attempt, oldest first, on the emulator's clock.
+	AttemptLog []DeliveryAttempt
+	// NextAttemptAt is when the next retry falls due (emulator clock), zero when none is planned.
+	NextAttemptAt time.Time
+}
+
+// DeliveryAttempt is one try at delivering a webhook.
+type DeliveryAttempt struct {
+	At         time.Time // when it was sent, on the emulator's clock
+	StatusCode int       // 0 if no answer came (refused, timed out)
+	Err        string    // "" when the receiver answered 200
 }
 
 type delivery struct {
 	Delivery
-	queueKey string
+	queueKey  string
+	nextDelay time.Duration // the wait before the next retry
+	retry     *task
 }
 
-// deliveryQueue sends the webhooks of one session (or one Item) in order, one at a time, so a
-// receiver never sees SESSION_FINISHED before the EVENTS that led to it.
+// deliveryQueue sends the first attempts of one session's (or one Item's) webhooks in order, one at
+// a time, so a receiver that answers never sees SESSION_FINISHED before the EVENTS that led to it.
+// Retries run on the emulator's clock apart from the queue: a failing EVENTS does not hold back
+// SESSION_FINISHED for a day, and its retry then arrives out of order, as Plaid warns it can.
 type deliveryQueue struct {
 	pending []*delivery
 	running bool
@@ -113,6 +132,7 @@ func (e *Emulator) Deliveries() []Delivery {
 	for i, d := range e.deliveries {
 		out[i] = d.Delivery
 		out[i].Body = append([]byte(nil), d.Body...)
+		out[i].AttemptLog = slices.Clone(d.AttemptLog)
 	}
 	return out
 }
@@ -144,7 +164,7 @@ func (e *Emulator) enqueueWebhookLocked(key, url, linkSessionID string, payload 
 		e.logf("emulator: cannot encode webhook %v/%v: %v", payload["webhook_type"], payload["webhook_code"], err)
 		return
 	}
-	d := &delivery{queueKey: key, Delivery: Delivery{
+	d := &delivery{queueKey: key, nextDelay: e.backoff, Delivery: Delivery{
 		ID:            randomID(12),
 		URL:           url,
 		WebhookType:   fmt.Sprint(payload["webhook_type"]),
@@ -156,8 +176,8 @@ func (e *Emulator) enqueueWebhookLocked(key, url, linkSessionID string, payload 
 	}}
 	e.deliveries = append(e.deliveries, d)
 	if len(e.deliveries) > maxDeliveries {
-		// A long-running `linkrecovery emulator` must not grow without bound; queues keep their own
-		// references, so trimming the history never loses a pending delivery.
+		// A long-running `linkrecovery emulator` must not grow without bound; queues and retry tasks
+		// keep their own references, so trimming the history never loses a pending delivery.
 		e.deliveries = slices.Clone(e.deliveries[len(e.deliveries)-maxDeliveries:])
 	}
 	if e.closed {
@@ -177,7 +197,8 @@ func (e *Emulator) enqueueWebhookLocked(key, url, linkSessionID string, payload 
 	}
 }
 
-// runQueue drains one delivery queue, then exits; the next enqueue starts a new goroutine.
+// runQueue sends the first attempts of one delivery queue, then exits; the next enqueue starts a
+// new goroutine.
 func (e *Emulator) runQueue(key string, q *deliveryQueue) {
 	defer e.wg.Done()
 	for {
@@ -185,6 +206,7 @@ func (e *Emulator) runQueue(key string, q *deliveryQueue) {
 		if len(q.pending) == 0 {
 			q.running = false
 			delete(e.queues, key)
+			e.queuesIdle.Broadcast()
 			e.mu.Unlock()
 			return
 		}
@@ -211,56 +233,99 @@ func (e *Emulator) runQueue(key string, q *deliveryQueue) {
 			e.finish(d, "cancelled", 0, "emulator closed")
 			continue
 		}
-		e.deliver(d)
 		if dup {
+			ok := e.attempt(d)
 			e.mu.Lock()
 			d.Duplicated = true
 			e.mu.Unlock()
-			e.deliver(d)
+			if !ok {
+				e.afterFailure(d) // the copy is a retry of its own
+				continue
+			}
 		}
+		if e.attempt(d) {
+			e.finish(d, "delivered", 0, "")
+			continue
+		}
+		e.afterFailure(d)
 	}
 }
 
-// deliver POSTs one webhook, retrying with exponential backoff on a network error or a non-2xx
-// answer, at most e.attempts times.
-func (e *Emulator) deliver(d *delivery) {
-	wait := e.backoff
-	for attempt := 1; ; attempt++ {
-		status, err := e.post(d.URL, d.Body)
-		e.mu.Lock()
-		d.Attempts++
-		d.StatusCode = status
-		if err != nil {
-			d.Err = err.Error()
-		}
-		e.mu.Unlock()
-		if err == nil {
-			e.finish(d, "delivered", status, "")
-			e.logf("webhook %s %s delivered to %s (HTTP %d, attempt %d)", d.WebhookType, d.WebhookCode, d.URL, status, attempt)
-			return
-		}
-		if e.ctx.Err() != nil {
-			e.finish(d, "cancelled", status, "emulator closed")
-			return
-		}
-		if attempt >= e.attempts {
-			e.finish(d, "failed", status, err.Error())
-			e.logf("webhook %s %s to %s failed after %d attempts: %v", d.WebhookType, d.WebhookCode, d.URL, attempt, err)
-			return
-		}
-		e.logf("webhook %s %s to %s: attempt %d failed (%v); retrying in %s", d.WebhookType, d.WebhookCode, d.URL, attempt, err, wait)
-		if !e.sleep(e.ctx, wait) {
-			e.finish(d, "cancelled", status, "emulator closed")
-			return
-		}
-		wait *= 2
+// waitQueuesLocked waits until every queue has sent its first attempts. The caller holds e.mu.
+func (e *Emulator) waitQueuesLocked() {
+	for len(e.queues) > 0 {
+		e.queuesIdle.Wait()
 	}
+}
+
+// attempt POSTs one try and records it; it reports whether the receiver answered 200.
+func (e *Emulator) attempt(d *delivery) bool {
+	at := e.now()
+	ctx, cancel := context.WithTimeout(e.ctx, e.whTimeout)
+	status, err := e.post(ctx, d.URL, d.Body)
+	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
+	cancel()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	d.Attempts++
+	d.StatusCode = status
+	rec := DeliveryAttempt{At: at, StatusCode: status}
+	if err != nil {
+		if timedOut {
+			err = fmt.Errorf("no answer within %s (Plaid's limit), so it counts as failed", e.whTimeout)
+		}
+		d.Err, rec.Err = err.Error(), err.Error()
+	}
+	d.AttemptLog = append(d.AttemptLog, rec)
+	if err == nil {
+		e.logf("webhook %s %s delivered to %s (HTTP %d, attempt %d)", d.WebhookType, d.WebhookCode, d.URL, status, d.Attempts)
+	}
+	return err == nil
+}
+
+// afterFailure plans the next retry of a failed delivery on the emulator's clock, or fails it when
+// the next one would fall outside the retry window (or past WebhookAttempts).
+func (e *Emulator) afterFailure(d *delivery) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.now()
+	if e.closed || e.ctx.Err() != nil {
+		d.State, d.Err, d.DoneAt, d.NextAttemptAt = "cancelled", "emulator closed", now, time.Time{}
+		return
+	}
+	first := d.AttemptLog[0].At
+	due := now.Add(d.nextDelay)
+	if (e.attempts > 0 && d.Attempts >= e.attempts) || due.After(first.Add(e.retryFor)) {
+		d.State, d.DoneAt, d.NextAttemptAt = "failed", now, time.Time{}
+		e.logf("webhook %s %s to %s failed after %d attempt(s), the last: %s; no more retries", d.WebhookType, d.WebhookCode, d.URL, d.Attempts, d.Err)
+		return
+	}
+	e.logf("webhook %s %s to %s: attempt %d failed (%s); retrying in %s (emulator time)", d.WebhookType, d.WebhookCode, d.URL, d.Attempts, d.Err, d.nextDelay)
+	d.NextAttemptAt = due
+	d.nextDelay *= WebhookBackoffFactor
+	d.retry = e.scheduleLocked(due, func() { e.retryDelivery(d) })
+}
+
+// retryDelivery is a retry falling due.
+func (e *Emulator) retryDelivery(d *delivery) {
+	e.mu.Lock()
+	if e.closed || d.State != "pending" {
+		e.mu.Unlock()
+		return
+	}
+	d.NextAttemptAt, d.retry = time.Time{}, nil
+	e.mu.Unlock()
+	if e.attempt(d) {
+		e.finish(d, "delivered", 0, "")
+		return
+	}
+	e.afterFailure(d)
 }
 
 func (e *Emulator) finish(d *delivery, state string, status int, errText string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	d.State, d.DoneAt = state, e.now()
+	d.State, d.DoneAt, d.NextAttemptAt = state, e.now(), time.Time{}
 	if status != 0 {
 		d.StatusCode = status
 	}
@@ -269,13 +334,14 @@ func (e *Emulator) finish(d *delivery, state string, status int, errText string)
 	}
 }
 
-// post sends one attempt. A non-2xx status is an error so the caller retries.
-func (e *Emulator) post(url string, body []byte) (int, error) {
+// post sends one attempt. Anything but a 200 is an error so the caller retries: Plaid's docs speak
+// of "a non-200 response", so a 204 is retried here as there.
+func (e *Emulator) post(ctx context.Context, url string, body []byte) (int, error) {
 	sig, err := e.sign(body)
 	if err != nil {
 		return 0, fmt.Errorf("signing: %w", err)
 	}
-	req, err := http.NewRequestWithContext(e.ctx, http.MethodPost, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
@@ -288,8 +354,8 @@ func (e *Emulator) post(url string, body []byte) (int, error) {
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.StatusCode, fmt.Errorf("receiver answered HTTP %d", resp.StatusCode)
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, fmt.Errorf("receiver answered HTTP %d (only 200 counts as delivered)", resp.StatusCode)
 	}
 	return resp.StatusCode, nil
 }

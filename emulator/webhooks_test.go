@@ -2,11 +2,13 @@ package emulator
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,14 +45,150 @@ func allDone(ds []Delivery) bool {
 	return len(ds) > 0
 }
 
-// TestWebhookRetriesKeepOrder: the receiver fails the first two attempts; the first webhook is
-// retried with growing waits and the later ones of the session wait for it, so order holds.
-func TestWebhookRetriesKeepOrder(t *testing.T) {
-	v := newEnv(t, Config{WebhookBackoff: 20 * time.Millisecond})
+// stoppedClock is a real clock that only the test moves: it reads the wall clock once.
+type stoppedClock struct{ t time.Time }
+
+func (c stoppedClock) now() time.Time { return c.t }
+
+// fireItemWebhook makes an Item whose webhook is url and fires DEFAULT_UPDATE at it: one delivery.
+func fireItemWebhook(t *testing.T, v *env, url string) {
+	t.Helper()
+	ex := sandboxItem(t, v, url)
+	if _, _, err := v.client.PlaidApi.SandboxItemFireWebhook(v.ctx).SandboxItemFireWebhookRequest(*plaid.NewSandboxItemFireWebhookRequest(ex.AccessToken, "DEFAULT_UPDATE")).Execute(); err != nil {
+		t.Fatalf("fire_webhook: %v %s", err, errBody(err))
+	}
+}
+
+// TestWebhookRetriesFollowPlaidsSchedule (issue 20): a delivery the receiver refuses is retried 30 s
+// later, then after 4 times the previous wait (2 min, then 8 min), on the emulator's clock: Advance
+// brings each retry exactly when it falls due and never earlier, every retry is signed afresh with
+// the real time in iat, and the record shows each attempt.
+func TestWebhookRetriesFollowPlaidsSchedule(t *testing.T) {
+	clk := stoppedClock{time.Now()}
+	v := newEnv(t, Config{Now: clk.now, WebhookBackoff: DefaultWebhookBackoff})
 	rc := newReceiver(t)
 	rc.fail = func(n int) int {
-		if n <= 2 {
-			return http.StatusServiceUnavailable
+		if n <= 3 {
+			return http.StatusInternalServerError
+		}
+		return 0
+	}
+	fireItemWebhook(t, v, rc.srv.URL+"/hook")
+	v.emu.Advance(0) // the first attempt has been made
+	start := v.emu.Deliveries()[0].AttemptLog[0].At
+	for i, wait := range []time.Duration{30 * time.Second, 2 * time.Minute, 8 * time.Minute} {
+		before := rc.attempts()
+		if got := v.emu.Deliveries()[0].NextAttemptAt.Sub(v.emu.Now()); got != wait {
+			t.Fatalf("retry %d planned %s ahead, want %s", i+1, got, wait)
+		}
+		v.emu.Advance(wait - time.Second)
+		if n := rc.attempts(); n != before {
+			t.Fatalf("retry %d arrived early, %s before it was due", i+1, time.Second)
+		}
+		v.emu.Advance(time.Second)
+		if n := rc.attempts(); n != before+1 {
+			t.Fatalf("retry %d: the receiver saw %d attempts, want %d", i+1, n, before+1)
+		}
+	}
+	d := v.emu.Deliveries()[0]
+	var offsets []time.Duration
+	for _, a := range d.AttemptLog {
+		offsets = append(offsets, a.At.Sub(start))
+	}
+	want := []time.Duration{0, 30 * time.Second, 150 * time.Second, 630 * time.Second}
+	if !slices.Equal(offsets, want) || d.State != "delivered" || d.Attempts != 4 || !d.NextAttemptAt.IsZero() {
+		t.Errorf("delivery %s after 4 attempts at %v, want delivered at %v", d.State, offsets, want)
+	}
+	for i, a := range d.AttemptLog[:3] {
+		if a.StatusCode != 500 || !strings.Contains(a.Err, "500") {
+			t.Errorf("attempt %d: %+v, want HTTP 500", i+1, a)
+		}
+	}
+	// Retries are signed with the real clock's time, not the advanced one: the receiver checks iat
+	// against its own clock.
+	h := rc.all()[0]
+	v.verifyWebhook(t, h)
+	tok, _, err := jwt.NewParser().ParseUnverified(h.Header.Get("Plaid-Verification"), jwt.MapClaims{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if iat, _ := tok.Claims.GetIssuedAt(); iat == nil || !iat.Time.Equal(clk.t.Truncate(time.Second)) {
+		t.Errorf("the retry 10m30s later on the emulator's clock has iat %v, want the real time %v", iat, clk.t.Truncate(time.Second))
+	}
+	// deliveries.json shows each attempt.
+	resp, err := controlGet(v, "/emulator/deliveries.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	st := resp.StatusCode
+	var recs []struct {
+		AttemptLog []struct {
+			At         time.Time `json:"at"`
+			StatusCode int       `json:"status_code"`
+		} `json:"attempt_log"`
+	}
+	mustDecode(t, body, &recs)
+	if st != 200 || len(recs) != 1 || len(recs[0].AttemptLog) != 4 || recs[0].AttemptLog[3].StatusCode != 200 {
+		t.Errorf("deliveries.json: HTTP %d %s", st, body)
+	}
+}
+
+// TestWebhookRetriesEndAfter24Hours: Plaid keeps trying "for up to 24 hours"; the retry after
+// 11h22m30s would fall at 45h30m30s, so the delivery fails after 7 attempts, all made by one Advance.
+func TestWebhookRetriesEndAfter24Hours(t *testing.T) {
+	v := newEnv(t, Config{Now: stoppedClock{time.Now()}.now, WebhookBackoff: DefaultWebhookBackoff})
+	rc := newReceiver(t)
+	rc.fail = func(int) int { return http.StatusBadGateway }
+	fireItemWebhook(t, v, rc.srv.URL+"/hook")
+	v.emu.Advance(48 * time.Hour)
+	d := v.emu.Deliveries()[0]
+	if d.State != "failed" || d.Attempts != 7 || rc.attempts() != 7 || !d.NextAttemptAt.IsZero() {
+		t.Fatalf("after 48 h: %s with %d attempts (receiver saw %d), want failed after 7", d.State, d.Attempts, rc.attempts())
+	}
+	if last := d.AttemptLog[6].At.Sub(d.AttemptLog[0].At); last != 11*time.Hour+22*time.Minute+30*time.Second {
+		t.Errorf("last attempt %s after the first, want 11h22m30s", last)
+	}
+}
+
+// TestWebhookWithoutAnswerIsRetried: no answer within WebhookTimeout (10 s at Plaid; short here)
+// is a failed attempt, retried like a refused one.
+func TestWebhookWithoutAnswerIsRetried(t *testing.T) {
+	v := newEnv(t, Config{Now: stoppedClock{time.Now()}.now, WebhookBackoff: DefaultWebhookBackoff, WebhookTimeout: 50 * time.Millisecond})
+	release := make(chan struct{})
+	var calls atomic.Int32
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			select { // the first attempt never gets an answer in time
+			case <-r.Context().Done():
+			case <-release:
+			}
+		}
+	}))
+	defer func() { close(release); slow.Close() }()
+	fireItemWebhook(t, v, slow.URL+"/hook")
+	v.emu.Advance(0)
+	d := v.emu.Deliveries()[0]
+	if d.State != "pending" || d.Attempts != 1 || !strings.Contains(d.Err, "no answer within 50ms") {
+		t.Fatalf("after a hanging receiver: %s, %d attempt(s), %q; want a retry planned for no answer", d.State, d.Attempts, d.Err)
+	}
+	v.emu.Advance(30 * time.Second)
+	if d := v.emu.Deliveries()[0]; d.State != "delivered" || d.Attempts != 2 {
+		t.Errorf("the retry: %s after %d attempts", d.State, d.Attempts)
+	}
+}
+
+// TestFailingWebhookDoesNotHoldBackTheRest: a session's webhooks make their first attempts in
+// order, but a refused one is retried on its own schedule: an EVENTS the receiver refuses (with a
+// 204, which is not Plaid's 200) does not keep SESSION_FINISHED waiting, and arrives after it, out
+// of order as Plaid warns webhooks can.
+func TestFailingWebhookDoesNotHoldBackTheRest(t *testing.T) {
+	v := newEnv(t, Config{Now: stoppedClock{time.Now()}.now, WebhookBackoff: DefaultWebhookBackoff})
+	rc := newReceiver(t)
+	rc.fail = func(n int) int {
+		if n == 1 {
+			return http.StatusNoContent
 		}
 		return 0
 	}
@@ -58,25 +196,18 @@ func TestWebhookRetriesKeepOrder(t *testing.T) {
 	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err != nil {
 		t.Fatal(err)
 	}
-	hooks := rc.waitFor(t, "SESSION_FINISHED", 1)
-	if got := codes(hooks); got != "[EVENTS ITEM_ADD_RESULT SESSION_FINISHED]" {
-		t.Fatalf("after retries the webhooks arrived as %s", got)
+	v.emu.Advance(0)
+	if got := codes(rc.all()); got != "[ITEM_ADD_RESULT SESSION_FINISHED]" {
+		t.Fatalf("with EVENTS refused, the receiver got %s first", got)
 	}
-	ds := waitDeliveries(t, v.emu, "all delivered", allDone)
-	if ds[0].Attempts != 3 || ds[0].State != "delivered" || ds[0].StatusCode != 200 {
-		t.Errorf("first delivery: %+v, want delivered on attempt 3", ds[0])
+	if ds := v.emu.Deliveries(); ds[0].WebhookCode != "EVENTS" || ds[0].State != "pending" || ds[0].StatusCode != http.StatusNoContent {
+		t.Fatalf("EVENTS after a 204: %+v", ds[0])
 	}
-	for _, d := range ds[1:] {
-		if d.Attempts != 1 || d.State != "delivered" {
-			t.Errorf("%s: %d attempts, state %s", d.WebhookCode, d.Attempts, d.State)
-		}
+	v.emu.Advance(30 * time.Second)
+	if got := codes(rc.all()); got != "[ITEM_ADD_RESULT SESSION_FINISHED EVENTS]" {
+		t.Errorf("after the retry the receiver got %s", got)
 	}
-	// Backoff doubles: 20 ms before the 2nd attempt, 40 ms before the 3rd, and no other wait.
-	if got := v.waits.all(); !slices.Equal(got, []time.Duration{20 * time.Millisecond, 40 * time.Millisecond}) {
-		t.Errorf("waits between attempts %v; want [20ms 40ms]", got)
-	}
-	// Every retry is signed afresh and verifies.
-	for _, h := range hooks {
+	for _, h := range rc.all() {
 		v.verifyWebhook(t, h)
 	}
 }

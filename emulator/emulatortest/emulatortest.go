@@ -1,15 +1,37 @@
-// Package emulatortest serves an emulator for tests, in the spirit of net/http/httptest: New starts
-// an emulator.Emulator on a loopback httptest.Server and gives back its base URL and a plaid-go
-// client already holding the emulator's client id and secret. Everything is closed with the test
-// (t.Cleanup), in the order that keeps webhook goroutines from outliving their targets: the emulator
-// first (it cancels and waits for pending deliveries), then the server, then the client's idle
-// connections.
+// Package emulatortest is the way another project tests its Plaid code against the linkrecovery
+// emulator of the Plaid Sandbox, in the spirit of net/http/httptest. New starts an emulator on a
+// loopback httptest.Server for one test and gives back its base URL and a plaid-go client already
+// holding the emulator's keys; point your own Plaid client at URL (the plaid-go server URL,
+// PlaidEnvironments in plaid-node, host in plaid-python) with Emulator.ClientID and Secret.
+//
+// From the Server, a test drives what a person and Plaid would do:
+//   - Emulator.CompleteSession walks a Hosted Link session (as the user in the browser);
+//   - Emulator.RestoreInstitution brings a bank back and "sends" the Link Recovery e-mails, which
+//     Emulator.Inbox lists;
+//   - Emulator.Deliveries lists every webhook with each attempt; Emulator.RotateWebhookKey rotates
+//     the signing key; Emulator.AddFault and SetWebhookFault make Plaid fail or its webhooks drop;
+//   - Emulator.Advance moves the emulator's clock (expiries, abandoned sessions' EVENTS, webhook
+//     retries on Plaid's schedule) and Emulator.Expire ends one token now;
+//   - Emulator.ExchangeAttempts shows which public tokens the code under test exchanged.
+//
+// Everything is closed with the test (t.Cleanup), in the order that keeps webhook goroutines from
+// outliving their targets: the emulator first (it cancels and waits for pending deliveries), then
+// the server, then the client's idle connections. Start and Close do the same without a test
+// (TestMain, examples).
+//
+// Stability: within a major version of linkrecovery, minor versions keep every exported name of
+// this package and of package emulator that docs/emulator.md lists as stable, with its meaning:
+// New, Start, Server and its fields, the options, Config's fields, and the Emulator methods above;
+// the HTTP control endpoints under /emulator keep their paths and JSON fields. Minor versions may
+// add fields, methods and endpoints, make the emulator closer to Plaid (a new check Plaid documents
+// may refuse a request that passed before) and change log and error texts.
 //
 // The emulator package's own internal tests cannot use this package (it imports the emulator);
 // they keep one setup of their own, newEnv in emulator/helpers_test.go.
 package emulatortest
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -37,6 +59,8 @@ type Server struct {
 	Client *plaid.APIClient
 	// HTTPServer is the underlying server.
 	HTTPServer *httptest.Server
+
+	transport *http.Transport // the client's, closed with the Server
 }
 
 // options collects what Option functions set.
@@ -70,6 +94,20 @@ func WithHandler(wrap func(emu http.Handler) http.Handler) Option {
 // New starts an emulator on loopback and registers its shutdown with t.Cleanup.
 func New(t testing.TB, opts ...Option) *Server {
 	t.Helper()
+	s, err := Start(opts...)
+	if err != nil {
+		t.Fatalf("emulatortest: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("emulatortest: %v", err)
+		}
+	})
+	return s
+}
+
+// Start is New without a test: the caller closes the Server (defer s.Close()).
+func Start(opts ...Option) (*Server, error) {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
@@ -77,7 +115,7 @@ func New(t testing.TB, opts ...Option) *Server {
 	o.cfg.BaseURL = ""
 	emu, err := emulator.New(o.cfg)
 	if err != nil {
-		t.Fatalf("emulator.New: %v", err)
+		return nil, fmt.Errorf("emulator.New: %w", err)
 	}
 	var h http.Handler = emu
 	if o.handler != nil {
@@ -90,21 +128,25 @@ func New(t testing.TB, opts ...Option) *Server {
 	if o.transport != nil {
 		rt = o.transport(transport)
 	}
-	s := &Server{
+	return &Server{
 		Emulator:   emu,
 		URL:        srv.URL,
 		Client:     newClient(srv.URL, emu.ClientID(), emu.Secret(), &http.Client{Timeout: ClientTimeout, Transport: rt}),
 		HTTPServer: srv,
+		transport:  transport,
+	}, nil
+}
+
+// Close shuts the Server down: the emulator first (it cancels and waits for pending webhook
+// deliveries), then the HTTP server, then the client's idle connections.
+func (s *Server) Close() error {
+	var err error
+	if cerr := s.Emulator.Close(); cerr != nil {
+		err = fmt.Errorf("emulator Close: %w", cerr)
 	}
-	t.Cleanup(func() {
-		// The emulator first: Close cancels pending webhook deliveries and waits for them.
-		if err := emu.Close(); err != nil {
-			t.Errorf("emulator Close: %v", err)
-		}
-		srv.Close()
-		transport.CloseIdleConnections()
-	})
-	return s
+	s.HTTPServer.Close()
+	s.transport.CloseIdleConnections()
+	return err
 }
 
 // NewClient returns a plaid-go client for a Plaid (or emulator) at baseURL with the given keys,

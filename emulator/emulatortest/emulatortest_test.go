@@ -3,8 +3,12 @@ package emulatortest_test
 import (
 	"context"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/plaid/plaid-go/v29/plaid"
 
@@ -56,3 +60,34 @@ func TestServer(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestOutsideModule (issue 20's "done when"): a module outside this one (testdata/outside, with its
+// own go.mod and a replace of this module) imports emulatortest and drives a whole flow, an Advance
+// past a Hosted Link URL's 30 minutes, an Expire of a public token and three retries 30 s, 2 min and
+// 8 min apart on the emulator's clock. It runs as `go test` in that module, offline but for the
+// module proxy (its go.sum is committed, so only modules this one already uses are fetched).
+func TestOutsideModule(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go is not on PATH, so the outside module cannot be built: install Go to run this test")
+	}
+	dir, err := filepath.Abs(filepath.Join("testdata", "outside"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goBin, "test", "-count=1", "-v", "./...")
+	cmd.Dir = dir
+	// Its own module, not a workspace or this module's flags.
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-buildvcs=false -mod=readonly")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go test in %s: %v\n%s", dir, err, out)
+	}
+	for _, name := range []string{"TestWholeFlow", "TestHostedLinkURLExpires", "TestExpirePublicToken", "TestRetriesOnPlaidsSchedule"} {
+		if !strings.Contains(string(out), "--- PASS: "+name) {
+			t.Errorf("the outside module's %s did not pass:\n%s", name, out)
+		}
+	}
+}

@@ -1,0 +1,226 @@
+package emulatortest_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"time"
+
+	"github.com/plaid/plaid-go/v29/plaid"
+
+	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/emulator/emulatortest"
+)
+
+// receiver is the webhook handler of the code under test, reduced to keeping what arrives. status,
+// when set, picks the answer to the n-th request (1-based); 0 means 200.
+type receiver struct {
+	*httptest.Server
+	mu     sync.Mutex
+	n      int
+	got    []map[string]any
+	status func(n int) int
+}
+
+func newReceiver() *receiver {
+	rc := &receiver{}
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		rc.n++
+		if rc.status != nil {
+			if st := rc.status(rc.n); st != 0 {
+				w.WriteHeader(st)
+				return
+			}
+		}
+		var m map[string]any
+		_ = json.Unmarshal(body, &m)
+		rc.got = append(rc.got, m)
+	}))
+	return rc
+}
+
+// finished returns the SESSION_FINISHED webhooks received, in order.
+func (rc *receiver) finished() []map[string]any {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var out []map[string]any
+	for _, m := range rc.got {
+		if m["webhook_code"] == "SESSION_FINISHED" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func hostedLinkToken(ctx context.Context, s *emulatortest.Server, webhook string) (plaid.LinkTokenCreateResponse, error) {
+	req := plaid.NewLinkTokenCreateRequest("Example App", "en", []plaid.CountryCode{plaid.COUNTRYCODE_US}, *plaid.NewLinkTokenCreateRequestUser("user-1"))
+	req.SetProducts([]plaid.Products{plaid.PRODUCTS_TRANSACTIONS})
+	req.SetWebhook(webhook)
+	req.SetHostedLink(*plaid.NewLinkTokenCreateHostedLink())
+	resp, _, err := s.Client.PlaidApi.LinkTokenCreate(ctx).LinkTokenCreateRequest(*req).Execute()
+	return resp, err
+}
+
+// A whole Hosted Link flow: create a token with a webhook, let the user finish Link, receive
+// SESSION_FINISHED and exchange its public token.
+func Example_hostedLink() {
+	ctx := context.Background()
+	s, err := emulatortest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close()
+	rc := newReceiver()
+	defer rc.Close()
+
+	lt, err := hostedLinkToken(ctx, s, rc.URL+"/plaid/webhook")
+	if err != nil {
+		panic(err)
+	}
+	// The user, in the browser at lt.HostedLinkUrl: First Platypus Bank, user_good / pass_good.
+	if err := s.Emulator.CompleteSession(ctx, lt.GetHostedLinkUrl(), emulator.Credentials{Username: emulator.UserGood, Password: emulator.PassGood}); err != nil {
+		panic(err)
+	}
+	s.Emulator.Advance(0) // wait for the webhooks in flight
+	fin := rc.finished()[0]
+	fmt.Println("SESSION_FINISHED", fin["status"])
+	token := fin["public_tokens"].([]any)[0].(string)
+	ex, _, err := s.Client.PlaidApi.ItemPublicTokenExchange(ctx).ItemPublicTokenExchangeRequest(*plaid.NewItemPublicTokenExchangeRequest(token)).Execute()
+	fmt.Println("exchanged:", err == nil && ex.AccessToken != "")
+	fmt.Println("attempts seen by the emulator:", len(s.Emulator.ExchangeAttempts(token)))
+	// Output:
+	// SESSION_FINISHED SUCCESS
+	// exchanged: true
+	// attempts seen by the emulator: 1
+}
+
+// Link Recovery: the bank is down, the user opts in; the bank comes back, the e-mail's link opens a
+// new session under the same link token, and its SESSION_FINISHED carries the public token.
+func Example_linkRecovery() {
+	ctx := context.Background()
+	s, err := emulatortest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close()
+	rc := newReceiver()
+	defer rc.Close()
+
+	lt, err := hostedLinkToken(ctx, s, rc.URL+"/plaid/webhook")
+	if err != nil {
+		panic(err)
+	}
+	// user_good / error_INSTITUTION_DOWN shows the outage; the user opts in with example@plaid.com.
+	if err := s.Emulator.CompleteSession(ctx, lt.GetHostedLinkUrl(), emulator.Credentials{Username: emulator.UserGood, Password: emulator.PassInstitutionDown}); err != nil {
+		panic(err)
+	}
+	emails, err := s.Emulator.RestoreInstitution(emulator.DefaultInstitutionID)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("e-mail to", emails[0].To, "about", emails[0].InstitutionName)
+	if err := s.Emulator.CompleteSession(ctx, emails[0].URL, emulator.Credentials{Username: emulator.UserGood, Password: emulator.PassGood}); err != nil {
+		panic(err)
+	}
+	s.Emulator.Advance(0)
+	for _, fin := range rc.finished() {
+		fmt.Println("SESSION_FINISHED", fin["status"], "with", len(fin["public_tokens"].([]any)), "public token(s)")
+	}
+	// Output:
+	// e-mail to example@plaid.com about First Platypus Bank
+	// SESSION_FINISHED EXITED with 0 public token(s)
+	// SESSION_FINISHED SUCCESS with 1 public token(s)
+}
+
+// Expiry without waiting: move the clock past a Hosted Link URL's 30 minutes, and expire a public
+// token now.
+func Example_expiry() {
+	ctx := context.Background()
+	s, err := emulatortest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close()
+
+	lt, err := hostedLinkToken(ctx, s, "")
+	if err != nil {
+		panic(err)
+	}
+	s.Emulator.Advance(31 * time.Minute)
+	err = s.Emulator.CompleteSession(ctx, lt.GetHostedLinkUrl(), emulator.Credentials{Username: emulator.UserGood, Password: emulator.PassGood})
+	fmt.Println("link after 31 min expired:", err != nil)
+
+	pt, _, err := s.Client.PlaidApi.SandboxPublicTokenCreate(ctx).SandboxPublicTokenCreateRequest(
+		*plaid.NewSandboxPublicTokenCreateRequest(emulator.DefaultInstitutionID, []plaid.Products{plaid.PRODUCTS_AUTH})).Execute()
+	if err != nil {
+		panic(err)
+	}
+	if _, err := s.Emulator.Expire(pt.PublicToken); err != nil {
+		panic(err)
+	}
+	_, _, err = s.Client.PlaidApi.ItemPublicTokenExchange(ctx).ItemPublicTokenExchangeRequest(*plaid.NewItemPublicTokenExchangeRequest(pt.PublicToken)).Execute()
+	pe, _ := plaid.ToPlaidError(err)
+	fmt.Println("exchange of an expired public token:", pe.ErrorCode)
+	// Output:
+	// link after 31 min expired: true
+	// exchange of an expired public token: INVALID_PUBLIC_TOKEN
+}
+
+// Retries on Plaid's schedule: a handler that fails gets the webhook again 30 s later, then 2 min
+// and 8 min after that, on the emulator's clock, which the test moves. A Config.Now clock keeps
+// wall-clock timers out of the test: only Advance moves time.
+func Example_retry() {
+	ctx := context.Background()
+	start := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	s, err := emulatortest.Start(emulatortest.WithConfig(emulator.Config{Now: func() time.Time { return start }}))
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close()
+	rc := newReceiver()
+	defer rc.Close()
+	rc.status = func(n int) int {
+		if n <= 3 {
+			return http.StatusServiceUnavailable
+		}
+		return 0
+	}
+
+	opts := plaid.NewSandboxPublicTokenCreateRequestOptions()
+	opts.SetWebhook(rc.URL + "/plaid/webhook")
+	req := plaid.NewSandboxPublicTokenCreateRequest(emulator.DefaultInstitutionID, []plaid.Products{plaid.PRODUCTS_TRANSACTIONS})
+	req.SetOptions(*opts)
+	pt, _, err := s.Client.PlaidApi.SandboxPublicTokenCreate(ctx).SandboxPublicTokenCreateRequest(*req).Execute()
+	if err != nil {
+		panic(err)
+	}
+	ex, _, err := s.Client.PlaidApi.ItemPublicTokenExchange(ctx).ItemPublicTokenExchangeRequest(*plaid.NewItemPublicTokenExchangeRequest(pt.PublicToken)).Execute()
+	if err != nil {
+		panic(err)
+	}
+	if _, _, err := s.Client.PlaidApi.SandboxItemFireWebhook(ctx).SandboxItemFireWebhookRequest(*plaid.NewSandboxItemFireWebhookRequest(ex.AccessToken, "DEFAULT_UPDATE")).Execute(); err != nil {
+		panic(err)
+	}
+	s.Emulator.Advance(0)
+	for _, wait := range []time.Duration{30 * time.Second, 2 * time.Minute, 8 * time.Minute} {
+		s.Emulator.Advance(wait)
+	}
+	d := s.Emulator.Deliveries()[0]
+	for i, a := range d.AttemptLog {
+		fmt.Printf("attempt %d at +%s: HTTP %d\n", i+1, a.At.Sub(start), a.StatusCode)
+	}
+	fmt.Println(d.WebhookCode, d.State)
+	// Output:
+	// attempt 1 at +0s: HTTP 503
+	// attempt 2 at +30s: HTTP 503
+	// attempt 3 at +2m30s: HTTP 503
+	// attempt 4 at +10m30s: HTTP 200
+	// DEFAULT_UPDATE delivered
+}
