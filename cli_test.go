@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/env"
 )
 
 // TestFlagErrorsNameTheirFlag runs the app with each kind of bad flag and checks that it exits 2
@@ -224,7 +225,7 @@ func TestFlagErrorsAreOneLine(t *testing.T) {
 		{[]string{"--auto=maybe"}, "--auto", `takes true or false, not "maybe"`, "linkrecovery"},
 		{[]string{"--webhook-timeout", "3x"}, "--webhook-timeout", `"3x" is not a duration; write it like 90s`, "linkrecovery"},
 		{[]string{"--theme", "pink"}, "--theme", `not "pink"`, "linkrecovery"},
-		{[]string{"--scenario", "bogus"}, "--scenario", "signup or session", "linkrecovery"},
+		{[]string{"--scenario", "bogus"}, "--scenario", "one of " + strings.Join(flows.Names(), ", "), "linkrecovery"},
 		{[]string{"stray"}, `"stray"`, "unexpected argument", "linkrecovery"},
 		{[]string{"emulater"}, `"emulater"`, "did you mean emulator?", "linkrecovery"},
 		{[]string{"emulator", "--nope"}, "--nope", "unknown flag", "linkrecovery emulator"},
@@ -342,7 +343,7 @@ func TestOldFlagsStillWork(t *testing.T) {
 	}
 	o, err := parseRoot()
 	if err != nil || o.envFile != ".env" || o.envFileSet || o.theme != "auto" || o.half != 0 || o.products != "auth" ||
-		o.webhookTimeout != flows.DefaultWebhookTimeout || o.tunnelTimeout != flows.DefaultTunnelDeadline {
+		o.webhookTimeout != flows.DefaultWebhookTimeout || o.tunnelTimeout != env.DefaultTunnelDeadline {
 		t.Errorf("defaults: %+v, %v", o, err)
 	}
 	newRootCmd(&process{}, nil).Flags().VisitAll(func(f *pflag.Flag) {
@@ -360,19 +361,19 @@ func TestOldFlagsStillWork(t *testing.T) {
 	}
 }
 
-// TestScenarioNamesAHalf: --scenario is --half by name, from the list of halves; the two cannot
-// disagree.
-func TestScenarioNamesAHalf(t *testing.T) {
+// TestScenarioAndHalf: --scenario names any scenario of flows.Scenarios; --half 1 and --half 2 are
+// the first two by number; the two cannot disagree, and a wrong name is told with every name.
+func TestScenarioAndHalf(t *testing.T) {
 	for _, tt := range []struct {
-		args []string
-		half int
-		err  string
+		args     []string
+		scenario string
+		err      string
 	}{
-		{[]string{"--scenario", "signup"}, 1, ""},
-		{[]string{"--scenario", "session"}, 2, ""},
-		{[]string{"--scenario", "session", "--half", "2"}, 2, ""},
-		{[]string{"--scenario", "signup", "--half", "2"}, 0, "--scenario signup is half 1, but --half says 2"},
-		{[]string{"--scenario", "bogus"}, 0, `--scenario must be signup or session, not "bogus"`},
+		{[]string{"--half", "1"}, "signup", ""},
+		{[]string{"--scenario", "session", "--half", "2"}, "session", ""},
+		{nil, "", ""},
+		{[]string{"--scenario", "signup", "--half", "2"}, "", "--half 2 is the scenario session, but --scenario says signup"},
+		{[]string{"--scenario", "bogus"}, "", `--scenario must be one of ` + strings.Join(flows.Names(), ", ") + `, not "bogus"`},
 	} {
 		o, err := parseRoot(tt.args...)
 		if tt.err != "" {
@@ -381,8 +382,13 @@ func TestScenarioNamesAHalf(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || o.half != tt.half {
-			t.Errorf("%q: half %d, %v; want %d", tt.args, o.half, err, tt.half)
+		if err != nil || o.scenario != tt.scenario {
+			t.Errorf("%q: scenario %q, %v; want %q", tt.args, o.scenario, err, tt.scenario)
+		}
+	}
+	for _, name := range flows.Names() {
+		if o, err := parseRoot("--scenario", name); err != nil || o.scenario != name {
+			t.Errorf("--scenario %s: %q, %v", name, o.scenario, err)
 		}
 	}
 }
@@ -451,7 +457,7 @@ func TestEmulatorFirstLines(t *testing.T) {
 // TestEnvironmentTopicNamesEveryVariable: `help environment` lists each variable the program reads.
 func TestEnvironmentTopicNamesEveryVariable(t *testing.T) {
 	_, out, _ := runCLI(t, "help", "environment")
-	for _, v := range []string{flows.EnvClientID, flows.EnvSecret, flows.EnvPlaidEnv, flows.EnvPlaidBaseURL, flows.EnvNgrokAuthtoken, "LINKRECOVERY_DEBUG", "COLORFGBG", "HTTPS_PROXY"} {
+	for _, v := range []string{env.EnvClientID, env.EnvSecret, env.EnvPlaidEnv, env.EnvPlaidBaseURL, env.EnvNgrokAuthtoken, "LINKRECOVERY_DEBUG", "COLORFGBG", "HTTPS_PROXY"} {
 		if !strings.Contains(out, v) {
 			t.Errorf("help environment does not name %s", v)
 		}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bankdown/linkrecovery/internal/testkit"
 )
 
 // TestDebugLog runs half 2 headless in Sandbox mode against an emulator standing in for Plaid, with
@@ -31,15 +33,7 @@ func TestDebugLog(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", c, stdout, stderr)
 	}
 
-	fi, err := os.Stat(debugLogFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("debug log mode %v, want 0600", fi.Mode().Perm())
-	}
-	b, _ := os.ReadFile(debugLogFile)
-	logText := string(b)
+	logText := string(testkit.ReadPrivate(t, debugLogFile))
 	t.Logf("debug log:\n%s", logText)
 	for _, want := range []string{
 		"plaid POST /link/token/create -> 200 request_id=",

@@ -3,16 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"log"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/bankdown/linkrecovery/internal/secret"
+	"github.com/bankdown/linkrecovery/internal/testkit"
 )
 
 // symlinkTo makes dir/name a symlink to a 0644 file holding "keep" and returns both paths.
@@ -109,12 +107,7 @@ func TestDebugLogIsPrivateAndMasked(t *testing.T) {
 // body, and hold no raw control character (encoding/json escapes them).
 func TestHeadlessStdoutMasksEchoedSecret(t *testing.T) {
 	const plaidSecret = "headless-echoed-secret-0123456789ab"
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusBadGateway)
-		fmt.Fprintf(w, "\x1b]2;PWNED\x07 proxy error; request headers: PLAID-SECRET: %s\n", r.Header.Get("PLAID-SECRET"))
-		_ = r.Header.Write(w)
-	}))
-	defer proxy.Close()
+	proxy := testkit.EchoingProxy(t)
 	env := map[string]string{"PLAID_CLIENT_ID": "headless-client-id", "PLAID_SECRET": plaidSecret, "PLAID_BASE_URL": proxy.URL}
 	transcript := filepath.Join(t.TempDir(), "run.jsonl")
 	var stdout, stderr bytes.Buffer

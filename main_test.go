@@ -19,7 +19,8 @@ import (
 	"github.com/plaid/plaid-go/v29/plaid"
 
 	"github.com/bankdown/linkrecovery/emulator/emulatortest"
-	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/env"
+	"github.com/bankdown/linkrecovery/internal/testkit"
 )
 
 // The test binary doubles as the app: with LINKRECOVERY_RUN_MAIN set it runs main() with the arguments
@@ -41,7 +42,7 @@ func TestMain(m *testing.M) {
 // testWait bounds every wait on a condition in this package's tests (a line of output, a frame, an
 // exit). It is generous because the machine is shared and -race is slow; a wait ends as soon as its
 // condition holds, so it costs nothing when things are fast.
-const testWait = 2 * time.Minute
+const testWait = testkit.Wait
 
 // appCommand returns the app as a subprocess with a clean environment (no Plaid keys: demo mode).
 func appCommand(t testing.TB, args ...string) *exec.Cmd {
@@ -79,12 +80,12 @@ func TestParseFlagsRejectsBadInput(t *testing.T) {
 		t.Errorf("parseRoot(valid) = %+v, %v", o, err)
 	}
 	o, err = parseRoot("--forward-to", "http://127.0.0.1:3000/hook", "--forward-unverified", "--only-plaid-ips")
-	var cfg flows.Config
+	var cfg env.Config
 	o.apply(&cfg)
 	if err != nil || cfg.ForwardTo != "http://127.0.0.1:3000/hook" || !cfg.ForwardUnverified || !cfg.OnlyPlaidIPs {
 		t.Errorf("--forward-unverified/--only-plaid-ips: %+v, %v", cfg, err)
 	}
-	var c flows.Config
+	var c env.Config
 	o.apply(&c)
 	if strings.Join(c.Products, ",") != "auth" {
 		t.Errorf("default products = %v, want auth", c.Products)
@@ -272,14 +273,7 @@ type screen struct {
 func (s *screen) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.buf.String() }
 
 func (s *screen) waitFor(text string, within time.Duration) bool {
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		if strings.Contains(s.String(), text) {
-			return true
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return false
+	return testkit.Within(within, func() bool { return strings.Contains(s.String(), text) })
 }
 
 func startOnPTY(t testing.TB, cmd *exec.Cmd) (*screen, func()) {
@@ -335,15 +329,8 @@ func BenchmarkHeadlessHalf2Auto(b *testing.B) {
 // (which could point at another file to clobber, or somewhere others can read), and tightens a
 // file that existed with looser permissions.
 func TestEmulatorKeysFileRefusesSymlink(t *testing.T) {
-	dir := t.TempDir()
-	victim := filepath.Join(dir, "victim")
-	if err := os.WriteFile(victim, []byte("keep me\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	link := filepath.Join(dir, "keys.env")
-	if err := os.Symlink(victim, link); err != nil {
-		t.Skip("no symlinks here:", err)
-	}
+	link, kept := testkit.SymlinkTrap(t, "keys.env")
+	dir := filepath.Dir(link)
 	getenv := func(string) string { return "" }
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -352,8 +339,8 @@ func TestEmulatorKeysFileRefusesSymlink(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr.String(), "symbolic link") {
 		t.Errorf("exit %d, stderr %q; want 1 and a refusal naming the symbolic link", code, stderr.String())
 	}
-	if b, _ := os.ReadFile(victim); string(b) != "keep me\n" {
-		t.Errorf("the link's target now holds %q", b)
+	if !kept() {
+		t.Error("the link's target changed")
 	}
 
 	loose := filepath.Join(dir, "loose.env")
@@ -365,17 +352,10 @@ func TestEmulatorKeysFileRefusesSymlink(t *testing.T) {
 	go func() {
 		done <- runEmulator(ctx2, []string{"--addr", "127.0.0.1:0", "--keys-file", loose, "--quiet"}, getenv, io.Discard, io.Discard)
 	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testkit.Eventually(t, "the keys file is written", func() bool {
 		b, _ := os.ReadFile(loose)
-		if strings.Contains(string(b), "PLAID_SECRET=") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the keys file was never written")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return strings.Contains(string(b), "PLAID_SECRET=")
+	})
 	cancel2()
 	<-done
 	if fi, err := os.Stat(loose); err != nil || fi.Mode().Perm() != 0o600 {

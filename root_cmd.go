@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/env"
 	"github.com/bankdown/linkrecovery/internal/secret"
 	"github.com/bankdown/linkrecovery/internal/termbg"
 	"github.com/bankdown/linkrecovery/tui"
@@ -30,13 +31,14 @@ func newRootCmd(p *process, runF func(*options) error) *cobra.Command {
 		Short: "Test Plaid's Link Recovery in the Plaid Sandbox from start to finish",
 		Long: `linkrecovery walks you through testing Plaid's Link Recovery in the Plaid Sandbox, in two halves:
 half 1 (sign-up: the bank is down, the user opts in to the recovery e-mail) and half 2 (session: a
-Hosted Link session ends in a SESSION_FINISHED webhook, whose public token is exchanged).
+Hosted Link session ends in a SESSION_FINISHED webhook, whose public token is exchanged), and
+other scenarios on the same core (leave: the user leaves Link, nothing may be exchanged).
 
 With PLAID_CLIENT_ID and PLAID_SECRET set, in the environment or in --env-file, it drives the real
 Sandbox; without them it runs a demo against a built-in emulator of the Sandbox on 127.0.0.1.
 'linkrecovery help environment' lists every variable it reads.`,
 		Example: `  linkrecovery                            # the TUI, from its home screen
-  linkrecovery --scenario session         # the TUI, straight into half 2
+  linkrecovery --scenario session         # the TUI, straight into half 2 (the session)
   linkrecovery --no-tui --half 2 --auto   # headless demo: JSON lines on stdout, exit 0 if it passed
   linkrecovery emulator --addr 127.0.0.1:8790 --keys-file .env.emulator`,
 		Version: versionLine(),
@@ -65,9 +67,9 @@ Sandbox; without them it runs a demo against a built-in emulator of the Sandbox 
 // addFlags declares every flag of the walk-through, in the order --help lists them. --help, the
 // README's flag list and docs/cli.md are all made from these lines.
 func (o *options) addFlags(fs *pflag.FlagSet) {
-	fs.IntVar(&o.half, "half", 0, "open half `N` at once and create its token: 1 (sign-up) or 2 (session); default: the home screen, or half 2 with --no-tui")
-	fs.StringVar(&o.scenario, "scenario", "", "the half to open, by `NAME`, as --half does: "+strings.Join(scenarioNames(), " or "))
-	fs.BoolVar(&o.noTUI, "no-tui", false, "run headless, needing no terminal: one JSON object per line on stdout; exit 0 only if the half passed")
+	fs.IntVar(&o.half, "half", 0, "open half `N` of Link Recovery at once and create its token: 1 (sign-up) or 2 (session), the first two scenarios")
+	fs.StringVar(&o.scenario, "scenario", "", "open the scenario `NAME` at once and create its token: "+strings.Join(scenarioNames(), ", ")+"; default: the home screen, or session with --no-tui")
+	fs.BoolVar(&o.noTUI, "no-tui", false, "run headless, needing no terminal: one JSON object per line on stdout; exit 0 only if the scenario passed")
 	fs.BoolVar(&o.auto, "auto", false, "demo mode only: complete the Hosted Link session(s) without a browser")
 	fs.StringVar(&o.transcript, "transcript", "", "record the run as JSON lines in `FILE` (mode 0600; a symbolic link there is refused)")
 	fs.StringVar(&o.envFile, "env-file", ".env", "read PLAID_* and NGROK_AUTHTOKEN from `FILE` when not in the environment")
@@ -79,38 +81,21 @@ func (o *options) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.onlyPlaidIPs, "only-plaid-ips", false, "accept /webhook only from Plaid's documented webhook addresses (ngrok tunnel only); /complete stays open for the phone")
 	fs.StringVar(&o.publicHost, "public-host", "", "demo mode: listen on all interfaces and build URLs with `HOST` (e.g. your LAN address) so a phone can scan the QR code")
 	fs.StringVar(&o.redirectURI, "redirect-uri", "", "the completion_redirect_uri `URL` for Hosted Link (default: the receiver's /complete page)")
-	o.webhookTimeout, o.tunnelTimeout = flows.DefaultWebhookTimeout, flows.DefaultTunnelDeadline
+	o.webhookTimeout, o.tunnelTimeout = flows.DefaultWebhookTimeout, env.DefaultTunnelDeadline
 	fs.Var(durationFlag{&o.webhookTimeout}, "webhook-timeout", "wait `DURATION` for SESSION_FINISHED once /link/token/get shows the session finished, then fall back to /link/token/get")
 	fs.Var(durationFlag{&o.tunnelTimeout}, "tunnel-timeout", "give up opening the ngrok tunnel after `DURATION`")
-	fs.StringVar(&o.products, "products", strings.Join(flows.DefaultProducts, ","), "the link token's Plaid products, a comma-separated `LIST`; auth, as in Plaid's Hosted Link sample, keeps later TRANSACTIONS webhooks away from your webhook URL")
+	fs.StringVar(&o.products, "products", strings.Join(env.DefaultProducts, ","), "the link token's Plaid products, a comma-separated `LIST`; auth, as in Plaid's Hosted Link sample, keeps later TRANSACTIONS webhooks away from your webhook URL")
 	fs.Bool("version", false, "print the version and VCS revision, and exit") // cobra prints it (Version)
 }
 
 // themes are --theme's values.
 var themes = []string{"auto", "dark", "light"}
 
-// scenarioNames are --scenario's names, one per half in menu order: the halves' own names. It and
-// scenarioHalf are the only code that knows what --scenario names.
-func scenarioNames() []string {
-	names := make([]string, 0, len(flows.Scenarios))
-	for _, sc := range flows.Scenarios {
-		names = append(names, sc.Half().String())
-	}
-	return names
-}
+// scenarioNames are --scenario's names, in menu order: flows.Scenarios'.
+func scenarioNames() []string { return flows.Names() }
 
-// scenarioHalf is the half --scenario name names.
-func scenarioHalf(name string) (int, bool) {
-	for _, sc := range flows.Scenarios {
-		if sc.Half().String() == name {
-			return int(sc.Half()), true
-		}
-	}
-	return 0, false
-}
-
-// check tells a flag mistake (a usage error) before anything starts, and turns --scenario into
-// the half it names.
+// check tells a flag mistake (a usage error) before anything starts, and turns --half into the
+// scenario it names.
 func (o *options) check() error {
 	for _, d := range []struct {
 		name string
@@ -120,23 +105,23 @@ func (o *options) check() error {
 			return usagef("%s must be longer than zero, not %s (e.g. %s 90s)", d.name, d.v, d.name)
 		}
 	}
-	if o.half < 0 || o.half > 2 {
-		return usagef("--half must be 1 (sign-up) or 2 (session), not %d", o.half)
-	}
-	if o.scenario != "" {
-		half, ok := scenarioHalf(o.scenario)
+	if o.half != 0 {
+		sc, ok := flows.ByHalf(o.half)
 		switch {
 		case !ok:
-			return usagef("--scenario must be %s, not %q", strings.Join(scenarioNames(), " or "), o.scenario)
-		case o.half != 0 && o.half != half:
-			return usagef("--scenario %s is half %d, but --half says %d: give one of them", o.scenario, half, o.half)
+			return usagef("--half must be 1 (sign-up) or 2 (session), not %d", o.half)
+		case o.scenario != "" && o.scenario != sc.Info().Name:
+			return usagef("--half %d is the scenario %s, but --scenario says %s: give one of them", o.half, sc.Info().Name, o.scenario)
 		}
-		o.half = half
+		o.scenario = sc.Info().Name
+	}
+	if _, ok := flows.Lookup(o.scenario); o.scenario != "" && !ok {
+		return usagef("--scenario must be one of %s, not %q", strings.Join(scenarioNames(), ", "), o.scenario)
 	}
 	if !slices.Contains(themes, o.theme) {
 		return usagef("--theme must be auto, dark or light, not %q", o.theme)
 	}
-	if _, err := flows.ParseProducts(o.products); err != nil {
+	if _, err := env.ParseProducts(o.products); err != nil {
 		return &usageError{err: err}
 	}
 	if (o.webhookURL == "") != (o.listen == "") {
@@ -154,7 +139,7 @@ func walkThrough(ctx context.Context, opts options, args []string, getenv func(s
 			return 2
 		}
 	}
-	cfg, err := flows.LoadConfig(getenv, opts.envFile)
+	cfg, err := env.LoadConfig(getenv, opts.envFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "linkrecovery:", err)
 		return 2
@@ -205,24 +190,24 @@ func walkThrough(ctx context.Context, opts options, args []string, getenv func(s
 		defer transcript.Close()
 	}
 
-	env, err := flows.NewEnv(ctx, cfg)
+	world, err := env.New(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "linkrecovery:", err)
 		return 1
 	}
-	defer env.Close()
+	defer world.Close()
 
 	if opts.noTUI {
-		return runHeadless(ctx, env, opts, transcript, stdout, stderr)
+		return runHeadless(ctx, world, opts, transcript, stdout, stderr)
 	}
-	return runTUI(ctx, cfg, env, opts, transcript, getenv, stderr)
+	return runTUI(ctx, cfg, world, opts, transcript, getenv, stderr)
 }
 
-// runHeadless prints one JSON object per line and exits 0 only when the half passed.
-func runHeadless(ctx context.Context, env *flows.Env, opts options, transcript *flows.Transcript, stdout, stderr io.Writer) int {
-	half := flows.Half(opts.half)
-	if half == 0 {
-		half = flows.HalfSession
+// runHeadless prints one JSON object per line and exits 0 only when the scenario passed.
+func runHeadless(ctx context.Context, world *env.Env, opts options, transcript *flows.Transcript, stdout, stderr io.Writer) int {
+	scenario := opts.scenario
+	if scenario == "" {
+		scenario = flows.SessionScenario{}.Info().Name
 	}
 	// JSONLines masks secrets as the transcript does (by field and by known value); encoding/json
 	// escapes control characters, so a hostile string cannot drive the terminal that shows stdout.
@@ -235,13 +220,13 @@ func runHeadless(ctx context.Context, env *flows.Env, opts options, transcript *
 			}
 		}
 	}
-	if flows.RunHeadless(ctx, env, flows.HalfOptions{Half: half, Auto: opts.auto}, emit) {
+	if env.RunHeadless(ctx, world, env.RunOptions{Scenario: scenario, Auto: opts.auto}, emit) {
 		return 0
 	}
 	return 1
 }
 
-func runTUI(ctx context.Context, cfg flows.Config, env *flows.Env, opts options, transcript *flows.Transcript, getenv func(string) string, stderr io.Writer) int {
+func runTUI(ctx context.Context, cfg env.Config, world *env.Env, opts options, transcript *flows.Transcript, getenv func(string) string, stderr io.Writer) int {
 	// termbg already decided the background before Bubble Tea's init could ask the terminal; a
 	// --theme flag refines it.
 	if opts.theme != "auto" {
@@ -251,8 +236,8 @@ func runTUI(ctx context.Context, cfg flows.Config, env *flows.Env, opts options,
 	m := tui.New(tui.Options{
 		Context:    ctx,
 		Config:     cfg,
-		Env:        env,
-		Half:       flows.Half(opts.half),
+		Env:        world,
+		Scenario:   opts.scenario,
 		Auto:       opts.auto,
 		Transcript: transcript,
 		Background: termbg.Current(),
@@ -261,7 +246,7 @@ func runTUI(ctx context.Context, cfg flows.Config, env *flows.Env, opts options,
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx))
 	_, err := p.Run()
 	// --forward-to relays still in flight when the TUI ended finish (bounded) and are recorded.
-	for _, ev := range env.FinishForwards() {
+	for _, ev := range world.FinishForwards() {
 		if rec := flows.ForwardRecord(ev); rec != nil {
 			if werr := transcript.Write(rec); werr != nil {
 				fmt.Fprintln(stderr, "linkrecovery: writing transcript:", werr)
@@ -278,7 +263,7 @@ func runTUI(ctx context.Context, cfg flows.Config, env *flows.Env, opts options,
 // options are the command-line flags of the walk-through.
 type options struct {
 	half              int
-	scenario          string // --scenario: check sets half from it
+	scenario          string // --scenario, or the scenario --half names (check)
 	noTUI             bool
 	auto              bool
 	transcript        string
@@ -321,7 +306,7 @@ func (f durationFlag) Set(s string) error {
 func (durationFlag) Type() string { return "duration" }
 
 // apply copies the flags that belong to the flows' configuration.
-func (o options) apply(c *flows.Config) {
+func (o options) apply(c *env.Config) {
 	c.WebhookURL = o.webhookURL
 	c.Listen = o.listen
 	c.ForwardTo = o.forwardTo
@@ -331,5 +316,5 @@ func (o options) apply(c *flows.Config) {
 	c.RedirectURI = o.redirectURI
 	c.WebhookTimeout = o.webhookTimeout
 	c.TunnelDeadline = o.tunnelTimeout
-	c.Products, _ = flows.ParseProducts(o.products) // checked by check
+	c.Products, _ = env.ParseProducts(o.products) // checked by check
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/internal/browser"
+	"github.com/plaid/plaid-go/v29/plaid"
 )
 
 // shots saves a screenshot of the page for a person to look at when E2E_SCREENSHOTS names a directory.
@@ -56,6 +57,24 @@ func login(t *testing.T, ctx context.Context, user, pass string) {
 }
 
 // selectInstitution picks an institution on the select step.
+// newBrowserHarness is a harness and a browser tab that saves a screenshot if the test fails.
+func newBrowserHarness(t *testing.T) (*harness, context.Context) {
+	h := newHarness(t)
+	ctx := browser.New(t)
+	browser.ScreenshotOnFailure(t, ctx)
+	return h, ctx
+}
+
+// openAtLogin creates a token whose webhook is hookPath, opens its Hosted Link in ctx and picks the
+// default bank, leaving the person at the login page.
+func (h *harness) openAtLogin(ctx context.Context, hookPath string) plaid.LinkTokenCreateResponse {
+	h.t.Helper()
+	tok := h.createToken(hookPath, "")
+	must(h.t, browser.Navigate(ctx, *tok.HostedLinkUrl))
+	selectInstitution(h.t, ctx, emulator.DefaultInstitutionID)
+	return tok
+}
+
 func selectInstitution(t *testing.T, ctx context.Context, id string) {
 	t.Helper()
 	step(t, ctx, "select")
@@ -95,9 +114,7 @@ func errorCode(t *testing.T, ctx context.Context) string {
 // TestHostedLinkSuccess is half 2: a user links First Platypus Bank in Hosted Link and lands back on
 // the app's completion_redirect_uri; the app learns of it from verified webhooks and exchanges the token.
 func TestHostedLinkSuccess(t *testing.T) {
-	h := newHarness(t)
-	ctx := browser.New(t)
-	browser.ScreenshotOnFailure(t, ctx)
+	h, ctx := newBrowserHarness(t)
 
 	redirect := h.hooks.URL("/done/half2")
 	tok := h.createToken("/hook/half2", redirect)
@@ -185,13 +202,9 @@ func TestHostedLinkSuccess(t *testing.T) {
 // when it is back (rejecting a wrong e-mail and a wrong code on the way), the bank comes back, the
 // e-mail's link opens a new session of the ORIGINAL token, and its result reaches the ORIGINAL webhook.
 func TestLinkRecovery(t *testing.T) {
-	h := newHarness(t)
-	ctx := browser.New(t)
-	browser.ScreenshotOnFailure(t, ctx)
+	h, ctx := newBrowserHarness(t)
 
-	tok := h.createToken("/hook/half1", "")
-	must(t, browser.Navigate(ctx, *tok.HostedLinkUrl))
-	selectInstitution(t, ctx, emulator.DefaultInstitutionID)
+	tok := h.openAtLogin(ctx, "/hook/half1")
 	login(t, ctx, emulator.UserGood, emulator.PassInstitutionDown)
 
 	step(t, ctx, "down")
@@ -335,13 +348,9 @@ func TestLinkRecovery(t *testing.T) {
 // TestLoginErrors: wrong credentials are refused on the login step with INVALID_CREDENTIALS, and the
 // Sandbox's user_link_recovery user sees the outage.
 func TestLoginErrors(t *testing.T) {
-	h := newHarness(t)
-	ctx := browser.New(t)
-	browser.ScreenshotOnFailure(t, ctx)
+	h, ctx := newBrowserHarness(t)
 
-	tok := h.createToken("/hook/errors", "")
-	must(t, browser.Navigate(ctx, *tok.HostedLinkUrl))
-	selectInstitution(t, ctx, emulator.DefaultInstitutionID)
+	h.openAtLogin(ctx, "/hook/errors")
 	login(t, ctx, emulator.UserGood, "wrong_password")
 	must(t, browser.WaitFor(ctx, `main#step[data-step="login"] #error[data-code="INVALID_CREDENTIALS"]`, "the INVALID_CREDENTIALS error"))
 	shot(t, ctx, "login-invalid")
@@ -352,9 +361,7 @@ func TestLoginErrors(t *testing.T) {
 	login(t, ctx, emulator.UserGood, emulator.PassGood)
 	must(t, browser.WaitStep(ctx, "accounts"))
 
-	tok2 := h.createToken("/hook/recovery-user", "")
-	must(t, browser.Navigate(ctx, *tok2.HostedLinkUrl))
-	selectInstitution(t, ctx, emulator.DefaultInstitutionID)
+	h.openAtLogin(ctx, "/hook/recovery-user")
 	login(t, ctx, emulator.UserLinkRecovery, emulator.PassLinkRecovery)
 	step(t, ctx, "down")
 	if code := errorCode(t, ctx); code != "INSTITUTION_DOWN" {
@@ -380,9 +387,7 @@ func TestLoginErrors(t *testing.T) {
 
 // TestUnknownHostedLink: a made-up or mangled Hosted Link URL shows the expired step, not a crash.
 func TestUnknownHostedLink(t *testing.T) {
-	h := newHarness(t)
-	ctx := browser.New(t)
-	browser.ScreenshotOnFailure(t, ctx)
+	h, ctx := newBrowserHarness(t)
 	must(t, browser.Navigate(ctx, h.srv.URL+"/hosted-link/does-not-exist"))
 	step(t, ctx, "expired")
 }
@@ -424,9 +429,7 @@ func (h *harness) control(method, path, body string) (*http.Response, error) {
 // <form enctype="text/plain">, and the "bring institutions back" form without the emulator's
 // token. Both are refused, and the next /link/token/create still succeeds.
 func TestEmulatorRefusesCrossSiteForms(t *testing.T) {
-	h := newHarness(t)
-	ctx := browser.New(t)
-	browser.ScreenshotOnFailure(t, ctx)
+	h, ctx := newBrowserHarness(t)
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, `<!doctype html><title>win a prize</title>

@@ -29,6 +29,7 @@ import (
 	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/emulator/emulatortest"
 	"github.com/bankdown/linkrecovery/internal/spec"
+	"github.com/bankdown/linkrecovery/internal/testkit"
 )
 
 // waitTimeout bounds every wait on a condition in this package (a webhook, a transcript record, text
@@ -348,23 +349,25 @@ func (r *receiver) all() []webhook {
 // and returns it. what describes it in the failure message.
 func (r *receiver) waitFor(what string, match func(webhook) bool) webhook {
 	r.t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for {
+	var found *webhook
+	testkit.Within(waitTimeout, func() bool {
 		for _, w := range r.all() {
 			if match(w) {
-				r.check(w)
-				return w
+				found = &w
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			var seen []string
-			for _, w := range r.all() {
-				seen = append(seen, fmt.Sprintf("%s %s status=%s session=%s events=%v", w.Path, w.code(), w.str("status"), w.str("link_session_id"), w.eventNames()))
-			}
-			r.t.Fatalf("no %s webhook within %s; received %d: %s", what, waitTimeout, len(seen), strings.Join(seen, "; "))
+		return false
+	})
+	if found == nil {
+		var seen []string
+		for _, w := range r.all() {
+			seen = append(seen, fmt.Sprintf("%s %s status=%s session=%s events=%v", w.Path, w.code(), w.str("status"), w.str("link_session_id"), w.eventNames()))
 		}
-		time.Sleep(50 * time.Millisecond)
+		r.t.Fatalf("no %s webhook within %s; received %d: %s", what, waitTimeout, len(seen), strings.Join(seen, "; "))
 	}
+	r.check(*found)
+	return *found
 }
 
 var webhookSchemas = map[string]string{

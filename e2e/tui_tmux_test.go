@@ -19,6 +19,7 @@ import (
 	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/internal/browser"
 	"github.com/bankdown/linkrecovery/internal/qrscan"
+	"github.com/bankdown/linkrecovery/internal/testkit"
 )
 
 // tmuxSession runs a command in a detached tmux session on its own server socket, so the test sees
@@ -109,19 +110,8 @@ func transcriptRecordHalf(path, event string, half int) map[string]any {
 	return nil
 }
 
-// poll calls f every 250 ms until it returns true or timeout passes.
-func poll(timeout time.Duration, f func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for {
-		if f() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
+// poll waits until f returns true or timeout passes (testkit.Within: a wait on a condition).
+func poll(timeout time.Duration, f func() bool) bool { return testkit.Within(timeout, f) }
 
 // app is the linkrecovery binary running in its own tmux server.
 type app struct {
@@ -228,6 +218,19 @@ func (a *app) record(event string, half int) map[string]any {
 	return r
 }
 
+// waitItem waits for half's exchanged Item in the transcript and on the screen, beside a verified
+// SESSION_FINISHED, and saves the screen as shot.
+func (a *app) waitItem(half int, shot string) {
+	t := a.t
+	t.Helper()
+	item, _ := a.record("public_token_exchanged", half)["item_id"].(string)
+	if item == "" {
+		t.Fatal("public_token_exchanged has no item_id")
+	}
+	a.waitScreen("a verified SESSION_FINISHED and the Item", "SESSION_FINISHED received: verified", item)
+	saveScreen(t, shot, a.capture(true))
+}
+
 // waitScreen polls the plain-text screen until it contains every one of want.
 func (a *app) waitScreen(what string, want ...string) {
 	t := a.t
@@ -310,12 +313,7 @@ func TestTUIQRCodeOpensSessionAndFinishes(t *testing.T) {
 	finishAccounts(t, ctx)
 
 	// 3. The TUI shows the verified SESSION_FINISHED and the exchanged Item.
-	item, _ := a.record("public_token_exchanged", 2)["item_id"].(string)
-	if item == "" {
-		t.Fatal("public_token_exchanged has no item_id")
-	}
-	a.waitScreen("a verified SESSION_FINISHED and the Item", "SESSION_FINISHED received: verified", item)
-	saveScreen(t, "tui-finished", a.capture(true))
+	a.waitItem(2, "tui-finished")
 	if w := transcriptRecordHalf(a.transcript, "webhook", 0); w == nil || w["verified"] != true {
 		t.Errorf("transcript's first webhook record is not verified: %v", w)
 	}
@@ -376,12 +374,7 @@ func TestTUIRecoveryEmailFlow(t *testing.T) {
 	login(t, ctx, emulator.UserGood, emulator.PassGood)
 	finishAccounts(t, ctx)
 
-	item, _ := a.record("public_token_exchanged", 1)["item_id"].(string)
-	if item == "" {
-		t.Fatal("public_token_exchanged has no item_id")
-	}
-	a.waitScreen("a verified SESSION_FINISHED and the Item", "SESSION_FINISHED received: verified", item)
-	saveScreen(t, "tui-recovery-finished", a.capture(true))
+	a.waitItem(1, "tui-recovery-finished")
 	a.quit()
 }
 

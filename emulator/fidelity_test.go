@@ -282,7 +282,7 @@ func sorted(s []string) []string {
 
 // TestPlaidGoSendsNoUnknownFields: the app's own client must keep working now that unknown fields are
 // refused. plaid-go v29 sends only the fields a caller set, and the keys in headers; this sets every
-// field the app's flows set (flows/link.go) and checks the call goes through.
+// field the app's flows set (internal/env/link.go) and checks the call goes through.
 func TestPlaidGoSendsNoUnknownFields(t *testing.T) {
 	v := newEnv(t, Config{})
 	req := plaid.NewLinkTokenCreateRequest("linkrecovery", "en", []plaid.CountryCode{plaid.COUNTRYCODE_US}, *plaid.NewLinkTokenCreateRequestUser("linkrecovery-1"))

@@ -345,3 +345,21 @@ func TestCompleteSessionRejections(t *testing.T) {
 		t.Errorf("cancelled context: %v", err)
 	}
 }
+
+// Exit walks to the first page's exit: the session ends EXITED, with EVENTS (EXIT) and a
+// SESSION_FINISHED without public tokens, and the walk reports success.
+func TestCompleteSessionExit(t *testing.T) {
+	v := newEnv(t, Config{})
+	rc := newReceiver(t)
+	lt := v.linkToken(t, rc.srv.URL+"/hook", "https://app.example/done")
+	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Exit: true}); err != nil {
+		t.Fatalf("walking to Exit: %v", err)
+	}
+	hooks := rc.waitFor(t, "SESSION_FINISHED", 1)
+	var events plaid.LinkEventsWebhook
+	mustDecode(t, hooks[0].Body, &events)
+	finished := finishedWith(t, hooks, "EXITED")
+	if len(finished.GetPublicTokens()) != 0 || !slices.Contains(eventNames(events.Events), "EXIT") {
+		t.Fatalf("SESSION_FINISHED %+v, events %v", finished, eventNames(events.Events))
+	}
+}

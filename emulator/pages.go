@@ -93,12 +93,15 @@ type Credentials struct {
 	// (or the user is user_link_recovery). Empty means RecoveryEmail and RecoveryCode.
 	Email string
 	Code  string
+	// Exit leaves Link at the first page instead of going on, as a person who walks away does: the
+	// session ends EXITED (EVENTS with EXIT, then SESSION_FINISHED with no public token).
+	Exit bool
 }
 
 // CompleteSession walks the Hosted Link session at hostedLinkURL through the same state machine the
 // HTML pages use, as a user would (select institution, log in, pick all accounts, finish; or log in,
-// see the outage and opt in). It is for --auto demos and smoke tests. It returns nil when the session
-// ends in success or in a confirmed opt-in, and an error naming the cause otherwise (unknown or
+// see the outage and opt in; or leave at once with Exit). It is for --auto demos and smoke tests. It
+// returns nil when the session ends in success, in a confirmed opt-in or, with Exit, exited, and an error naming the cause otherwise (unknown or
 // expired link, wrong credentials, a rejected e-mail or code, a session that had already ended).
 func (e *Emulator) CompleteSession(ctx context.Context, hostedLinkURL string, c Credentials) error {
 	u, err := url.Parse(hostedLinkURL)
@@ -128,10 +131,17 @@ func (e *Emulator) CompleteSession(ctx context.Context, hostedLinkURL string, c 
 			return fmt.Errorf("emulator: completing the Link session: %w", err)
 		}
 		from := pv.Step
+		if c.Exit && !from.final() && from != stepExpired {
+			pv = e.act(id, from, actionExit, nil)
+			continue
+		}
 		switch from {
 		case stepSuccess, stepFollowed:
 			return nil
 		case stepExited:
+			if c.Exit {
+				return nil
+			}
 			return fmt.Errorf("emulator: the Link session at %s ended without an Item (exited)", hostedLinkURL)
 		case stepExpired:
 			return fmt.Errorf("emulator: cannot complete the Link session at %s: %s", hostedLinkURL, pv.Reason)

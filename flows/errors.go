@@ -1,19 +1,9 @@
 package flows
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
-	"net"
-	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
-	"unicode/utf8"
-
-	"github.com/plaid/plaid-go/v29/plaid"
-
-	"github.com/bankdown/linkrecovery/internal/secret"
+	"fmt"
+	"time"
 )
 
 // PlaidError is a Plaid error response, with what to do about it.
@@ -39,7 +29,7 @@ func (e *PlaidError) Hint() string {
 		// Plaid's message names the field, which is the most useful thing to show.
 		return "Plaid refused the request: " + e.Message + "; fix that value (e.g. --redirect-uri) and try again"
 	case "INVALID_LINK_TOKEN":
-		return "the link token is expired or unknown: create a new token (press n)"
+		return "the link token is expired or unknown: create a new link token"
 	case "INVALID_PUBLIC_TOKEN":
 		return "public tokens are single-use and expire after 30 minutes: finish a new Link session and exchange its token"
 	case "INVALID_ACCESS_TOKEN":
@@ -78,207 +68,101 @@ func (e *CallError) Unwrap() error { return e.Err }
 // Hint says what to do next (the same as Next, so that all flow errors answer Hint).
 func (e *CallError) Hint() string { return e.Next }
 
-// Hinter is an error that says what to do next (*PlaidError, *CallError).
+// Hinter is an error that says what to do next (*PlaidError, *CallError, *tunnel.Error, …).
 type Hinter interface {
 	error
 	Hint() string
 }
 
-// AsPlaidError turns an error from a plaid-go call to endpoint into a *PlaidError (Plaid answered
-// with an error body) or a *CallError (nothing, or not Plaid, answered). A context error is
-// returned wrapped, so errors.Is(err, context.Canceled) keeps working. nil stays nil.
-func AsPlaidError(err error, endpoint string) error {
-	return asPlaidError(err, nil, endpoint, "")
-}
-
-// asPlaidError is AsPlaidError with the response (for the HTTP status) and the base URL (for the
-// message) when the caller has them.
-func asPlaidError(err error, resp *http.Response, endpoint, baseURL string) error {
-	if err == nil {
-		return nil
-	}
+// Transient says whether a call's error may go away by itself (network, rate limit, Plaid hiccup).
+func Transient(err error) bool {
 	var pe *PlaidError
 	if errors.As(err, &pe) {
-		return err
+		switch pe.Code {
+		case "RATE_LIMIT_EXCEEDED", "INTERNAL_SERVER_ERROR", "PLANNED_MAINTENANCE":
+			return true
+		}
+		return pe.HTTPStatus >= 500 || pe.HTTPStatus == 429
 	}
-	var ae *AnswerError
-	if errors.As(err, &ae) {
-		// A redirect or an oversized answer: something that is not Plaid's API answered.
-		return &CallError{Endpoint: endpoint, URL: baseURL, HTTPStatus: httpStatus(resp), Cause: ae.Cause,
-			Next: "check PLAID_BASE_URL (unset it to use https://sandbox.plaid.com)", Err: err}
-	}
-	status := httpStatus(resp)
-	var gen plaid.GenericOpenAPIError
-	if errors.As(err, &gen) {
-		if status == 0 {
-			status = leadingStatus(gen.Error())
-		}
-		var m plaid.PlaidError
-		if model, ok := gen.Model().(plaid.PlaidError); ok {
-			m = model
-		} else if jerr := json.Unmarshal(gen.Body(), &m); jerr != nil {
-			m = plaid.PlaidError{}
-		}
-		if m.ErrorCode != "" {
-			p := &PlaidError{
-				HTTPStatus: status,
-				Type:       string(m.ErrorType),
-				Code:       m.ErrorCode,
-				Message:    secret.Scrub(m.ErrorMessage),
-				RequestID:  m.GetRequestId(),
-				Endpoint:   endpoint,
-			}
-			if m.DisplayMessage.IsSet() && m.DisplayMessage.Get() != nil {
-				p.DisplayMessage = *m.DisplayMessage.Get()
-			}
-			if p.HTTPStatus == 0 && m.Status.IsSet() && m.Status.Get() != nil {
-				p.HTTPStatus = int(*m.Status.Get())
-			}
-			return p
-		}
-		where := "Plaid"
-		if baseURL != "" {
-			where = baseURL
-		}
-		cause := "unexpected answer from " + where
-		if status != 0 {
-			cause += " (HTTP " + strconv.Itoa(status) + ")"
-		}
-		switch body := snippet(gen.Body()); {
-		case status < 300:
-			// A success (or a status we could not read) whose body did not decode: it may hold
-			// the very token the call returned, so it is never quoted; the decoder's complaint is.
-			cause += ": the body could not be read as Plaid's answer (" + gen.Error() + "); it is not shown, as it may hold a token"
-		case body != "":
-			cause += ": " + body
-		case gen.Error() != "":
-			cause += ": " + gen.Error()
-		}
-		// A proxy may echo the request's headers (PLAID-SECRET among them) in its error page.
-		return &CallError{Endpoint: endpoint, URL: baseURL, HTTPStatus: status, Cause: secret.Scrub(cause),
-			Next: "check PLAID_BASE_URL (unset it to use https://sandbox.plaid.com)", Err: err}
-	}
-	if errors.Is(err, context.Canceled) {
-		// The caller gave up (the app is stopping, or the step was abandoned): no network advice.
-		return &CallError{Endpoint: endpoint, URL: baseURL, Cause: "cancelled before Plaid answered",
-			Next: "run the step again if that was not meant", Err: err}
-	}
-	var uerr *url.Error
-	var nerr net.Error
-	if errors.As(err, &uerr) || errors.As(err, &nerr) || errors.Is(err, context.DeadlineExceeded) {
-		where := baseURL
-		if where == "" && uerr != nil {
-			where = baseOf(uerr.URL)
-		}
-		if where == "" {
-			where = "its URL"
-		}
-		cause := "cannot reach Plaid at " + where + ": " + innermost(err)
-		if nerr != nil && nerr.Timeout() || errors.Is(err, context.DeadlineExceeded) {
-			cause = "Plaid at " + where + " did not answer in time: " + innermost(err)
-		}
-		return &CallError{Endpoint: endpoint, URL: baseURL, Cause: cause,
-			Next: "check your network or PLAID_BASE_URL", Err: err}
-	}
-	return &CallError{Endpoint: endpoint, URL: baseURL, Cause: err.Error(),
-		Next: "check your network or PLAID_BASE_URL", Err: err}
+	return NoAnswer(err)
 }
 
-// httpStatus is resp's status code, 0 without one.
-func httpStatus(resp *http.Response) int {
-	if resp == nil {
-		return 0
-	}
-	return resp.StatusCode
+// NoAnswer says whether a call got no answer at all (nothing listening, network down, timeout).
+func NoAnswer(err error) bool {
+	var ce *CallError
+	return errors.As(err, &ce) && ce.HTTPStatus == 0
 }
 
-// ErrorRecord describes err as the fields of an "error" record: step, message, hint and, for a
-// Plaid error, code, type, request_id and http_status. The TUI can show the same fields.
-func ErrorRecord(step string, err error) Record {
-	r := Record{"event": "error", "step": step, "message": err.Error()}
+// RateLimited says whether Plaid answered "too many requests".
+func RateLimited(err error) bool {
 	var pe *PlaidError
-	if errors.As(err, &pe) {
-		r["code"] = pe.Code
-		r["error_type"] = pe.Type
-		r["message"] = pe.Message
-		r["endpoint"] = pe.Endpoint
-		if pe.RequestID != "" {
-			r["request_id"] = pe.RequestID
-		}
-		if pe.HTTPStatus != 0 {
-			r["http_status"] = pe.HTTPStatus
-		}
-	}
-	var h Hinter
-	switch {
-	case errors.As(err, &h):
-		r["hint"] = h.Hint()
-	case tunnelNext(err) != "":
-		r["hint"] = tunnelNext(err)
-	case stepHints[step] != "":
-		r["hint"] = stepHints[step]
-	default:
-		r["hint"] = "see the message; then run the half again"
-	}
-	// Errors that carry their next step also end their message with it: say it once, as the hint.
-	if msg, _ := r["message"].(string); msg != "" {
-		r["message"] = strings.TrimSuffix(msg, "; "+r["hint"].(string))
-	}
-	return r
+	return errors.As(err, &pe) && (pe.Code == "RATE_LIMIT_EXCEEDED" || pe.HTTPStatus == 429)
 }
 
-// stepHints are the next steps for errors that carry none of their own, by step.
-var stepHints = map[string]string{
-	"start":   "fix the options named in the message and run again",
-	"auto":    "the emulator could not finish the session by itself: run again, or open hosted_link_url in a browser",
-	"restore": "run half 1 again and opt in to the recovery e-mail before restoring the institution",
-	"session": "create a new link token and follow the half's steps in Link",
-	"wait":    "open the hosted_link_url and finish the session (or use --auto in demo mode)",
+// The run's own errors: facts with their words, for records and screens alike.
+
+// StoppedError: the run's context ended while it waited.
+type StoppedError struct {
+	TimedOut bool
+	Awaiting Awaiting
 }
 
-// leadingStatus reads the status code plaid-go puts first in its error text ("400 Bad Request").
-func leadingStatus(s string) int {
-	if len(s) < 3 {
-		return 0
+func (e *StoppedError) Error() string {
+	if e.TimedOut {
+		return "timed out waiting for " + e.Awaiting.String()
 	}
-	n, err := strconv.Atoi(s[:3])
-	if err != nil || n < 100 || n > 599 {
-		return 0
-	}
-	return n
+	return "stopped while waiting for " + e.Awaiting.String()
 }
 
-// snippet is the start of a response body that was not a Plaid error, for the message.
-func snippet(b []byte) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
-	const max = 120
-	if len(s) > max {
-		s = s[:max]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-		s += "…"
-	}
-	return s
+// GaveUpError: Plaid did not answer, or answered only errors, for too long.
+type GaveUpError struct {
+	For      time.Duration
+	Last     error
+	Answered bool
+	PlaidURL string
 }
 
-// baseOf strips the path from a request URL, leaving the base URL the user configured.
-func baseOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return ""
+func (e *GaveUpError) Error() string {
+	if e.Answered {
+		return fmt.Sprintf("Plaid has answered only with server errors or rate limits for %s (last: %s); giving up", e.For.Round(time.Second), e.Last)
 	}
-	return u.Scheme + "://" + u.Host
+	return fmt.Sprintf("Plaid has not answered for %s (last: %s); giving up", e.For.Round(time.Second), e.Last)
 }
 
-// innermost is the most specific error text (e.g. "connection refused"), without the Go request dump.
-func innermost(err error) string {
-	var uerr *url.Error
-	if errors.As(err, &uerr) && uerr.Err != nil {
-		return uerr.Err.Error()
+// Hint is the next step.
+func (e *GaveUpError) Hint() string {
+	if e.Answered {
+		return "Plaid (" + orDash(e.PlaidURL) + ") keeps failing these calls: check https://status.plaid.com (or the emulator's faults), wait a few minutes, then run again"
 	}
-	return err.Error()
+	return "check that Plaid (" + orDash(e.PlaidURL) + ") is reachable from here (network, proxy, PLAID_BASE_URL), then run again"
 }
+
+// SessionExitedError: /link/token/get shows a session that exited without an Item.
+type SessionExitedError struct{ Status, ExitCode, ExitStatus string }
+
+func (e *SessionExitedError) Error() string {
+	return fmt.Sprintf("the Link session ended without an Item (status %s, error %s, left at %s)",
+		orDash(e.Status), orDash(e.ExitCode), orDash(e.ExitStatus))
+}
+
+// SignupShortError: every sign-up session ended without the outage or the opt-in, and no late
+// EVENTS came. It names both credential pairs, since a client outside the Link Recovery beta needs
+// the second one.
+type SignupShortError struct{ Missing SignupProgress }
+
+func (e *SignupShortError) Error() string {
+	return "the sign-up session ended without " + MissingSteps(e.Missing) + "; open a new token and " + SignupSteps()
+}
+
+// SignupSteps says what the sign-up half asks of the person, naming both credential pairs.
+func SignupSteps() string {
+	s, f := SignupLogin, FallbackLogin
+	return fmt.Sprintf("log in with %s / %s (or %s / %s if your Plaid client is not in the Link Recovery beta), then opt in with %s and code %s",
+		s.Username, s.Password, f.Username, f.Password, s.Email, s.Code)
+}
+
+// ErrNoRecoveryEmail: the bank came back, but no opt-in was waiting, so no e-mail went out.
+var ErrNoRecoveryEmail = errors.New("the institution is back but no recovery e-mail was sent: the opt-in was not recorded; run half 1 again")
 
 func orDash(s string) string {
 	if s == "" {

@@ -17,22 +17,23 @@ import (
 
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/webhook"
+	"github.com/bankdown/linkrecovery/tunnel"
 )
 
-// state is the screen the body shows: home, or a half's screen (its half number).
+// state is the screen the body shows: home, or run i's screen (i+1).
 type state int
 
 const stateHome state = 0
 
-// halfState is the screen of half h.
-func halfState(h flows.Half) state { return state(h) }
+// runState is the screen of run i (flows.Scenarios' order).
+func runState(i int) state { return state(i + 1) }
 
 func (s state) String() string {
 	if s == stateHome {
 		return "home"
 	}
-	if _, ok := flows.ScenarioFor(flows.Half(s)); ok {
-		return flows.Half(s).String()
+	if i := int(s) - 1; i >= 0 && i < len(flows.Scenarios) {
+		return flows.Scenarios[i].Info().Name
 	}
 	return fmt.Sprintf("state(%d)", int(s))
 }
@@ -54,7 +55,7 @@ type model struct {
 
 	header    headerModel
 	home      homeModel
-	halves    []halfModel // one per flows.Scenario, in menu order
+	runs      []screen // one per flows.Scenarios entry, in menu order
 	inspector inspectorModel
 
 	spinner  spinner.Model
@@ -119,179 +120,170 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.spinner, cmd = m.spinner.Update(msg)
 		add(cmd)
-	case tunnelOpenedMsg:
-		m.header.state, m.header.provider, m.header.webhookURL = tunnelUp, msg.provider, msg.webhookURL
-		m.header.freePlan = msg.freePlan
-		m.events = msg.events
-		add(waitForEventCmd(msg.events))
-		add(m.routeAll(msg))
-	case tunnelFailedMsg:
-		// The header shows the cause and the next step; the error box would only repeat it. The
-		// halves' machines record it when a token waits for the tunnel, and fall back to polling.
-		m.header.state, m.header.err = tunnelFailed, msg.err
-		add(m.routeAll(msg))
+	case tunnelMsg:
+		switch in := msg.in.(type) {
+		case flows.TunnelUp:
+			m.header.state, m.header.provider, m.header.webhookURL = tunnelUp, tunnel.Provider(in.Provider), in.WebhookURL
+			m.header.freePlan = in.FreePlan
+			m.events = msg.events
+			add(waitForEventCmd(msg.events))
+		case flows.TunnelDown:
+			// The header shows the cause and the next step; the error box would only repeat it.
+			// The runs record it when a token waits for the tunnel, and fall back to polling.
+			m.header.state, m.header.err = tunnelFailed, in.Err
+		}
+		add(m.routeAll(msg.in))
 	case webhookReceivedMsg:
 		m.inspector = m.inspector.add(msg.ev)
 		m.header.webhooks = m.inspector.count()
 		switch {
 		case msg.ev.Kind == webhook.EventRejected:
-			m.addErr(stepErrMsg{step: "receiver", err: fmt.Errorf("refused a request (HTTP %d): %s; only Plaid should POST JSON to the webhook URL (w shows it)", msg.ev.Status, msg.ev.Reason)})
+			m.addErr(errEntry{step: "receiver", err: fmt.Errorf("refused a request (HTTP %d): %s; only Plaid should POST JSON to the webhook URL (w shows it)", msg.ev.Status, msg.ev.Reason)})
 		case msg.ev.Kind == webhook.EventWebhook && msg.ev.Verified:
-			m.clearErr("receiver", 0)
+			m.clearErr("receiver", "")
 		}
-		add(m.routeAll(msg))
+		add(m.routeAll(flows.Received{Event: msg.ev}))
 		add(waitForEventCmd(m.events))
 	case receiverClosedMsg:
 		m.header.receiverStopped = true
 		m.events = nil
-		m.addErr(stepErrMsg{step: "receiver", err: errors.New("the webhook receiver stopped; following sessions by polling /link/token/get (restart to receive webhooks again)")})
-		add(m.routeAll(msg))
-	case linkTokenCreatedMsg:
-		if hm := m.half(msg.half); hm != nil && hm.driver().mach.Creating {
-			m.clearHalfErrs(msg.half) // a new token: the old one's errors are moot
-		}
-		add(m.routeHalf(msg.half, msg))
-	case tokenPolledMsg:
-		m.clearErr(stepPoll, msg.half)
-		add(m.routeHalf(msg.half, msg))
-	case pollTickMsg:
-		add(m.routeHalf(msg.half, msg))
-	case webhookTimeoutMsg:
-		add(m.routeHalf(msg.half, msg))
-	case deadlineMsg:
-		add(m.routeHalf(msg.half, msg))
-	case autoCompletedMsg:
-		m.clearErr(stepAuto, msg.half)
-		add(m.routeHalf(msg.half, msg))
-	case institutionRestoredMsg:
-		m.clearErr(stepRestore, msg.half)
-		add(m.routeHalf(msg.half, msg))
-		if hm := m.half(msg.half); hm != nil && hm.driver().mach.Signup() != nil && hm.driver().mach.Signup().Restored {
-			m.clearErr(stepAuto, msg.half) // a failed a was about the sign-up session, now over
-		}
-	case exchangedMsg:
-		m.clearErr(stepExchange, msg.half)
-		add(m.routeHalf(msg.half, msg))
+		m.addErr(errEntry{step: "receiver", err: errors.New("the webhook receiver stopped; following sessions by polling /link/token/get (restart to receive webhooks again)")})
+		add(m.routeAll(flows.ReceiverStopped{}))
+	case resultMsg:
+		add(m.result(msg))
 	case stepErrMsg:
-		if m.addErr(msg) == 1 && msg.half == 0 {
-			// A half's failed calls are its machine's records; the rest are recorded here, once.
+		if m.addErr(errEntry{step: msg.step, err: msg.err}) == 1 {
+			// A run's failed calls are its own events; the TUI's own failures are recorded here, once.
 			m.record(flows.ErrorRecord(msg.step, msg.err))
 		}
-		add(m.routeHalf(msg.half, msg))
 	case browserOpenedMsg:
-		m.clearErr(stepOpen, 0)
+		m.clearErr(stepOpen, "")
 		m.status = "Opened in the browser."
 	case copiedMsg:
-		m.clearErr("copy "+msg.label, 0)
+		m.clearErr("copy "+msg.label, "")
 		m.status = copiedStatus(msg)
 	case transcriptWrittenMsg:
 		m.transcriptBusy = false
 		if msg.err != nil {
 			// One failure is enough to know: stop writing rather than fail on every step.
-			m.addErr(stepErrMsg{step: "write the transcript", err: fmt.Errorf("%w; the run goes on without it", msg.err)})
+			m.addErr(errEntry{step: "write the transcript", err: fmt.Errorf("%w; the run goes on without it", msg.err)})
 			m.transcript, m.records = nil, nil
 		}
 	}
 	return m.finalize(cmds)
 }
 
-// half returns the half h's model, or nil.
-func (m model) half(h flows.Half) halfModel {
-	for _, hm := range m.halves {
-		if hm.driver().half() == h {
-			return hm
+// result routes an effect's result to its run, after the error box learned what it says: a
+// failure shows, a success clears its call's old failure.
+func (m *model) result(msg resultMsg) tea.Cmd {
+	i, ok := m.runIndex(msg.scenario)
+	if !ok {
+		m.addErr(errEntry{step: "route a result", err: fmt.Errorf("a result (%T) came for scenario %q, which has no run: this is a bug in linkrecovery", unwrap(msg.in), msg.scenario)})
+		return nil
+	}
+	r := m.runs[i].driver()
+	switch in := unwrap(msg.in).(type) {
+	case flows.CallFailed:
+		m.addErr(errEntry{step: callSteps[in.Call], scenario: r.name, err: in.Err})
+	case flows.TokenCreated:
+		if r.st.Phase == flows.PhaseCreating {
+			m.clearRunErrs(r.name) // a new token: the old one's errors are moot
 		}
+	case flows.Restored:
+		m.clearErr(callSteps[flows.CallRestore], r.name)
+		m.clearErr(callSteps[flows.CallWalk], r.name) // a failed walk was about the session before the restore
+	default:
+		if c := callOf(in); c != 0 {
+			m.clearErr(callSteps[c], r.name)
+		}
+	}
+	return r.feed(m.runs[i], msg.in)
+}
+
+// runIndex is the index of the run of scenario name.
+func (m model) runIndex(name string) (int, bool) {
+	for i, scr := range m.runs {
+		if scr.driver().name == name {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// current is the run on screen, or nil on the home screen.
+func (m model) current() screen {
+	if i := int(m.state) - 1; i >= 0 && i < len(m.runs) {
+		return m.runs[i]
 	}
 	return nil
 }
 
-// current is the half on screen, or nil on the home screen.
-func (m model) current() halfModel {
-	if m.state == stateHome {
-		return nil
+// currentName is the scenario on screen ("" on the home screen).
+func (m model) currentName() string {
+	if scr := m.current(); scr != nil {
+		return scr.driver().name
 	}
-	return m.half(flows.Half(m.state))
+	return ""
 }
 
-// currentHalf is the half on screen (0 on the home screen).
-func (m model) currentHalf() flows.Half {
-	if hm := m.current(); hm != nil {
-		return hm.driver().half()
-	}
-	return 0
-}
-
-// routeHalf hands msg to the half it belongs to: its machine first, then its screen.
-func (m *model) routeHalf(h flows.Half, msg tea.Msg) tea.Cmd {
-	hm := m.half(h)
-	if hm == nil {
-		return nil
-	}
-	return tea.Batch(hm.driver().handle(msg), hm.update(msg))
-}
-
-// routeAll hands msg to every half. Each machine records a receiver event; only one of those
-// records is kept (takeEmitted).
-func (m *model) routeAll(msg tea.Msg) tea.Cmd {
+// routeAll hands in to every run (the tunnel, the receiver's events). Each run records a receiver
+// event; only one of those records is kept (takeEmitted).
+func (m *model) routeAll(in flows.Input) tea.Cmd {
 	from := len(m.c.emitted)
 	var cmds []tea.Cmd
-	for _, hm := range m.halves {
-		cmds = append(cmds, hm.driver().handle(msg), hm.update(msg))
+	for _, scr := range m.runs {
+		cmds = append(cmds, scr.driver().feed(scr, in))
 	}
 	m.takeEmitted(from)
 	return tea.Batch(cmds...)
 }
 
-// show switches the screen and tells each half whether it is on screen (it polls only then).
+// show switches the screen and tells each run whether it is on screen (it polls only then).
 func (m *model) show(s state) tea.Cmd {
 	if s != m.state {
-		m.clearErr(stepOpen, 0) // it was about the URL on the screen being left
+		m.clearErr(stepOpen, "") // it was about the URL on the screen being left
 	}
 	m.state = s
 	var cmds []tea.Cmd
-	for _, hm := range m.halves {
-		cmds = append(cmds, hm.driver().setVisible(halfState(hm.driver().half()) == s))
+	for i, scr := range m.runs {
+		cmds = append(cmds, scr.driver().feed(scr, flows.Visible{On: runState(i) == s}))
 	}
 	return tea.Batch(cmds...)
 }
 
-// openHalf shows a half, creating its token the first time (or after a failure).
-func (m model) openHalf(h flows.Half) (model, tea.Cmd) {
-	hm := m.half(h)
-	if hm == nil {
+// openRun shows run i, creating its token the first time (or after a failure).
+func (m model) openRun(i int) (model, tea.Cmd) {
+	if i < 0 || i >= len(m.runs) {
 		return m, nil
 	}
+	scr := m.runs[i]
 	m.showQR = false
-	cmd := m.show(halfState(h))
-	if d := hm.driver(); d.token() == nil && !d.mach.Creating {
-		m.clearHalfErrs(h) // this retries the token: its old failure goes while it runs
-		return m, tea.Batch(cmd, d.start())
+	cmd := m.show(runState(i))
+	if r := scr.driver(); !r.st.HasToken() && !r.starting() {
+		m.clearRunErrs(r.name) // this retries the token: its old failure goes while it runs
+		return m, tea.Batch(cmd, r.start(scr))
 	}
 	return m, cmd
 }
 
-// newToken starts a half over with a new token (its machine holds it back until the tunnel has
-// settled, so the token carries the webhook URL).
-func (m model) newToken(h flows.Half) (model, tea.Cmd) {
-	hm := m.half(h)
-	if hm == nil {
-		return m, nil
-	}
+// newToken starts the run on screen over with a new token (its state holds it back until the
+// tunnel has settled, so the token carries the webhook URL).
+func (m model) newToken(scr screen) (model, tea.Cmd) {
 	m.showQR = false
-	return m, hm.driver().start()
+	return m, scr.driver().start(scr)
 }
 
 // currentURL is what o opens and v shows.
 func (m model) currentURL() string {
-	if hm := m.current(); hm != nil {
-		return hm.url()
+	if scr := m.current(); scr != nil {
+		return scr.url()
 	}
 	return ""
 }
 
 func (m model) currentQR() qrCode {
-	if hm := m.current(); hm != nil {
-		return hm.currentQR()
+	if scr := m.current(); scr != nil {
+		return scr.currentQR()
 	}
 	return qrCode{}
 }
@@ -303,8 +295,8 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 		m.status = why
 		return m, nil
 	}
-	if hm := m.current(); hm != nil && !m.showInspector && !m.tiny() {
-		if why, ok := hm.keyWhy(msg, k); ok {
+	if scr := m.current(); scr != nil && !m.showInspector && !m.tiny() {
+		if why, ok := scr.keyWhy(msg, k); ok {
 			m.status = why
 			return m, nil
 		}
@@ -365,12 +357,12 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 		return m, nil
 	}
 	var cmd tea.Cmd
-	hm := m.current()
-	if hm == nil {
-		var h flows.Half
-		m.home, h = m.home.update(msg, k)
-		if h != 0 {
-			return m.openHalf(h)
+	scr := m.current()
+	if scr == nil {
+		var chosen int
+		m.home, chosen = m.home.update(msg, k)
+		if chosen >= 0 {
+			return m.openRun(chosen)
 		}
 		return m, nil
 	}
@@ -378,21 +370,21 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 	case key.Matches(msg, k.Open):
 		cmd = openBrowserCmd(m.c.ctx, m.currentURL())
 	case key.Matches(msg, k.NewToken):
-		return m.newToken(hm.driver().half())
+		return m.newToken(scr)
 	case key.Matches(msg, k.Copy):
-		if c, ok := hm.driver().focused(); ok && hm.driver().hasCards() {
+		if c, ok := scr.driver().focused(scr.cards()); ok {
 			cmd = copyCmd(m.c.ctx, m.clipboard, m.tmux, c.Label, c.Value)
 		}
 	default:
-		cmd = hm.key(msg, k)
+		cmd = scr.key(msg, k)
 	}
 	return m, cmd
 }
 
 // needsSpinner says whether anything on screen is in flight.
 func (m model) needsSpinner() bool {
-	for _, hm := range m.halves {
-		if hm.driver().needsSpinner() {
+	for _, scr := range m.runs {
+		if scr.driver().needsSpinner() {
 			return true
 		}
 	}
@@ -483,11 +475,11 @@ func (m model) View() string {
 	case m.showQR && m.state != stateHome:
 		body = m.qrOnlyView(bw, bh)
 	default:
-		switch hm := m.current(); {
+		switch scr := m.current(); {
 		case m.state == stateHome:
 			body = m.home.View(bw, bh)
-		case hm != nil:
-			body = hm.View(bw, bh, spin)
+		case scr != nil:
+			body = scr.View(bw, bh, spin)
 		default:
 			body = m.c.styles.Bad.Render("Unknown state " + m.state.String() + " :/ this is a bug")
 		}

@@ -15,7 +15,9 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/env"
 	"github.com/bankdown/linkrecovery/internal/secret"
+	"github.com/bankdown/linkrecovery/internal/testkit"
 	"github.com/bankdown/linkrecovery/internal/webhook"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
@@ -23,7 +25,7 @@ import (
 // testWait bounds every wait on a condition in this package's tests (a Cmd's message, text on the
 // screen, a program's exit). It is generous because the machine is shared and -race is slow; a wait
 // ends as soon as its condition holds, so it costs nothing when things are fast.
-const testWait = 2 * time.Minute
+const testWait = testkit.Wait
 
 // collect runs cmd (and the Cmds of any batch or sequence inside it) and returns the messages they
 // produce, until one satisfies until (nil: none does), every Cmd has returned, or testWait passes.
@@ -92,6 +94,22 @@ func await[T any](cmd tea.Cmd) (T, bool) {
 	return find[T](collect(cmd, func(m tea.Msg) bool { _, ok := m.(T); return ok }))
 }
 
+// awaitFailed runs cmd until a run's call fails (no Env: every call does) and returns the failure.
+func awaitFailed(cmd tea.Cmd) (flows.CallFailed, bool) {
+	for _, m := range collect(cmd, func(m tea.Msg) bool {
+		r, ok := m.(resultMsg)
+		_, failed := r.in.(flows.CallFailed)
+		return ok && failed
+	}) {
+		if r, ok := m.(resultMsg); ok {
+			if f, ok := r.in.(flows.CallFailed); ok {
+				return f, true
+			}
+		}
+	}
+	return flows.CallFailed{}, false
+}
+
 // find returns the first message of type T.
 func find[T any](msgs []tea.Msg) (T, bool) {
 	for _, m := range msgs {
@@ -107,13 +125,13 @@ func TestHomeKeysOpenHalves(t *testing.T) {
 	for _, tc := range []struct {
 		keys  []string
 		state state
-		half  flows.Half
+		name  string
 	}{
-		{[]string{"1"}, halfState(flows.HalfSignup), flows.HalfSignup},
-		{[]string{"2"}, halfState(flows.HalfSession), flows.HalfSession},
-		{[]string{"enter"}, halfState(flows.HalfSignup), flows.HalfSignup},
-		{[]string{"down", "enter"}, halfState(flows.HalfSession), flows.HalfSession},
-		{[]string{"j", "k", "enter"}, halfState(flows.HalfSignup), flows.HalfSignup},
+		{[]string{"1"}, stateOf(nSignup), nSignup},
+		{[]string{"2"}, stateOf(nSession), nSession},
+		{[]string{"enter"}, stateOf(nSignup), nSignup},
+		{[]string{"down", "enter"}, stateOf(nSession), nSession},
+		{[]string{"j", "k", "enter"}, stateOf(nSignup), nSignup},
 	} {
 		t.Run(strings.Join(tc.keys, "+"), func(t *testing.T) {
 			f := newFixture(t, true, 100, 30)
@@ -125,10 +143,11 @@ func TestHomeKeysOpenHalves(t *testing.T) {
 			if f.m.state != tc.state {
 				t.Fatalf("state = %v, want %v", f.m.state, tc.state)
 			}
-			// Without an Env the token Cmd fails, and says which step and half it was.
-			e, ok := await[stepErrMsg](cmd)
-			if !ok || e.step != "create link token" || e.half != tc.half || !errors.Is(e.err, errNoEnv) {
-				t.Fatalf("cmd gave %+v, want a create-link-token error for half %d", e, tc.half)
+			// Without an Env the token Cmd fails, and says which call and run it was.
+			r, ok := await[resultMsg](cmd)
+			failed, _ := r.in.(flows.CallFailed)
+			if !ok || r.scenario != tc.name || failed.Call != flows.CallCreateToken || !errors.Is(failed.Err, env.ErrNoEnv) {
+				t.Fatalf("cmd gave %+v, want a failed /link/token/create for %s", r, tc.name)
 			}
 		})
 	}
@@ -137,16 +156,16 @@ func TestHomeKeysOpenHalves(t *testing.T) {
 func TestTokenWaitsForTunnel(t *testing.T) {
 	f := newFixture(t, true, 100, 30)
 	if cmd := f.key("2"); cmd != nil {
-		if _, ok := await[stepErrMsg](cmd); ok {
+		if _, ok := awaitFailed(cmd); ok {
 			t.Fatal("token created before the tunnel settled: it would carry no webhook URL")
 		}
 	}
-	if !f.session().mach.Creating || f.session().mach.TunnelSettled() {
-		t.Fatalf("creating=%v tunnel settled=%v, want the half waiting for the tunnel", f.session().mach.Creating, f.session().mach.TunnelSettled())
+	if !f.session().starting() || f.session().st.Tunnel.Settled {
+		t.Fatalf("creating=%v tunnel settled=%v, want the half waiting for the tunnel", f.session().starting(), f.session().st.Tunnel.Settled)
 	}
 	// A failed tunnel settles it too: polling still works without webhooks.
-	cmd := f.send(tunnelFailedMsg{err: &tunnel.Error{Provider: tunnel.ProviderNgrok, Cause: "no network", Next: "check it"}})
-	if e, ok := await[stepErrMsg](cmd); !ok || e.step != "create link token" {
+	cmd := f.send(tunnelMsg{in: flows.TunnelDown{Err: &tunnel.Error{Provider: tunnel.ProviderNgrok, Cause: "no network", Next: "check it"}}})
+	if e, ok := awaitFailed(cmd); !ok || e.Call != flows.CallCreateToken {
 		t.Fatalf("after the tunnel failed, got %+v; want the token Cmd to run", e)
 	}
 	v := f.m.View()
@@ -161,7 +180,7 @@ func TestQuit(t *testing.T) {
 	for _, k := range []string{"q", "ctrl+c"} {
 		for _, size := range [][2]int{{100, 30}, {30, 10}} {
 			f := newFixture(t, true, size[0], size[1])
-			f.open(flows.HalfSession)
+			f.open(nSession)
 			cmd := f.key(k)
 			if cmd == nil {
 				t.Fatalf("%s at %v: no Cmd", k, size)
@@ -194,7 +213,7 @@ func TestTinyTerminal(t *testing.T) {
 
 func TestEscAndInspector(t *testing.T) {
 	f := newFixture(t, true, 100, 30)
-	f.open(flows.HalfSession)
+	f.open(nSession)
 	for i := int64(1); i <= 3; i++ {
 		f.send(webhookReceivedMsg{ev: eventsWebhook(i, fixedToken2, evInstitutionDown)})
 	}
@@ -223,7 +242,7 @@ func TestEscAndInspector(t *testing.T) {
 		t.Fatalf("inspector help is not the inspector's keys:\n%s", v)
 	}
 	f.key("esc")
-	if f.m.showInspector || f.m.state != halfState(flows.HalfSession) {
+	if f.m.showInspector || f.m.state != stateOf(nSession) {
 		t.Fatal("esc did not close the inspector first")
 	}
 	f.key("esc")
@@ -236,12 +255,12 @@ func TestCopyCredential(t *testing.T) {
 	f := newFixture(t, true, 100, 30)
 	var clip bytes.Buffer
 	f.m.clipboard, f.m.tmux = &clip, false // OSC 52, even when the tests run inside tmux
-	f.open(flows.HalfSignup)
+	f.open(nSignup)
 	f.key("tab")
 	f.key("tab")
 	f.key("shift+tab")
 	f.key("tab")
-	if got, _ := f.signup().focused(); got.Value != "user_link_recovery" {
+	if got, _ := f.signup().focused(f.signup().cards()); got.Value != "user_link_recovery" {
 		t.Fatalf("focused %q, want user_link_recovery", got)
 	}
 	msg, ok := await[copiedMsg](f.key("c"))
@@ -258,7 +277,7 @@ func TestCopyCredential(t *testing.T) {
 	}
 	// The session half has its own login: tab moves to the password, c copies it.
 	f.key("esc")
-	f.open(flows.HalfSession)
+	f.open(nSession)
 	f.key("tab")
 	if msg, ok := await[copiedMsg](f.key("c")); !ok || msg.value != "pass_good" {
 		t.Fatalf("copy in the session half gave %+v", msg)
@@ -270,7 +289,7 @@ func TestCopyCredential(t *testing.T) {
 func TestSessionHalfShowsItsCredentials(t *testing.T) {
 	for _, demo := range []bool{true, false} {
 		f := newFixture(t, demo, 120, 40)
-		f.open(flows.HalfSession)
+		f.open(nSession)
 		v := f.m.View()
 		if !strings.Contains(v, "Credentials (tab moves, c copies)") || !strings.Contains(v, "[user_good]") || !strings.Contains(v, " pass_good ") {
 			t.Fatalf("demo=%v: no credential cards in half 2:\n%s", demo, v)
@@ -283,7 +302,7 @@ func TestSessionHalfShowsItsCredentials(t *testing.T) {
 			t.Fatalf("demo=%v: tab did not move the focus to the password:\n%s", demo, v)
 		}
 		f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, true)})
-		f.send(exchangedMsg{half: flows.HalfSession, item: fixedItem()})
+		f.send(exchanged(nSession, fixedItem()))
 		if v := f.m.View(); strings.Contains(v, "pass_good") || f.m.keys.Copy.Enabled() {
 			t.Fatalf("demo=%v: the cards (or c) stay after the Item:\n%s", demo, v)
 		}
@@ -292,22 +311,22 @@ func TestSessionHalfShowsItsCredentials(t *testing.T) {
 
 func TestSignupProgressAndMark(t *testing.T) {
 	f := newFixture(t, false, 100, 30)
-	f.open(flows.HalfSignup)
+	f.open(nSignup)
 	// An EVENTS webhook for another link token, or an unverified one, ticks nothing.
 	f.send(webhookReceivedMsg{ev: eventsWebhook(1, "link-sandbox-other", evInstitutionDown)})
 	bad := eventsWebhook(2, fixedToken1, evInstitutionDown)
 	bad.Verified = false
 	f.send(webhookReceivedMsg{ev: bad})
-	if p := f.signup().mach.Signup().Progress(); p.InstitutionDown {
+	if p := f.signup().own().Progress(); p.InstitutionDown {
 		t.Fatal("progress from a webhook that is not ours or not verified")
 	}
 	f.send(webhookReceivedMsg{ev: eventsWebhook(3, fixedToken1, evInstitutionDown)})
-	if p := f.signup().mach.Signup().Progress(); !p.InstitutionDown || p.OptedIn {
+	if p := f.signup().own().Progress(); !p.InstitutionDown || p.OptedIn {
 		t.Fatalf("progress %+v after the outage event", p)
 	}
 	// The real Sandbox may not report the opt-in: m ticks it by hand.
 	f.key("m")
-	if !f.signup().mach.Signup().Progress().OptedIn {
+	if !f.signup().own().Progress().OptedIn {
 		t.Fatal("m did not mark the opt-in")
 	}
 	if !f.signup().done() || f.m.keys.Mark.Enabled() {
@@ -318,41 +337,40 @@ func TestSignupProgressAndMark(t *testing.T) {
 	}
 	// Polling sees the same steps.
 	g := newFixture(t, false, 100, 30)
-	g.open(flows.HalfSignup)
-	g.send(tokenPolledMsg{half: flows.HalfSignup, token: fixedToken1, status: flows.TokenStatus{Sessions: []flows.Session{{
-		Events: []flows.LinkEvent{{Name: "ERROR", ErrorCode: "INSTITUTION_DOWN"}, {Name: "ISSUE_FOLLOWED"}}}}}})
-	if p := g.signup().mach.Signup().Progress(); !p.Done() {
+	g.open(nSignup)
+	g.send(polled(nSignup, fixedToken1, flows.TokenStatus{Sessions: []flows.Session{{
+		Events: []flows.LinkEvent{{Name: "ERROR", ErrorCode: "INSTITUTION_DOWN"}, {Name: "ISSUE_FOLLOWED"}}}}}))
+	if p := g.signup().own().Progress(); !p.Done() {
 		t.Fatalf("progress %+v from /link/token/get", p)
 	}
 }
 
 func TestRestoreNeedsOptIn(t *testing.T) {
-	f := newFixture(t, true, 100, 30)
-	f.m.c.env = demoEnv(t, flows.Config{}) // r goes through flows to a real emulator
-	f.open(flows.HalfSignup)
+	f := newFixture(t, true, 100, 30, withEnv(testkit.DemoEnv(t, env.Config{}))) // r goes through the interpreter to a real emulator
+	f.open(nSignup)
 	if cmd := f.key("r"); cmd != nil {
 		t.Fatal("r worked before the opt-in")
 	}
 	f.key("m")
 	f.key("m")
 	cmd := f.key("r")
-	if cmd == nil || !f.signup().mach.Signup().Restoring {
+	if cmd == nil || !f.signup().restoring() {
 		t.Fatal("r did nothing after the opt-in")
 	}
 	// The emulator has no opt-in waiting (nothing was really signed up): no e-mail, and the UI says so.
-	msg, ok := await[institutionRestoredMsg](cmd)
-	if !ok {
-		t.Fatal("restore Cmd gave no institutionRestoredMsg")
+	msg, ok := await[resultMsg](cmd)
+	if _, restored := msg.in.(flows.Restored); !ok || !restored {
+		t.Fatalf("restore Cmd gave %+v, not the restore's answer", msg)
 	}
 	f.send(msg)
-	if f.signup().mach.Signup().Restored || !strings.Contains(f.signup().mach.Note, "no recovery e-mail was sent") {
-		t.Fatalf("restored=%v note=%q", f.signup().mach.Signup().Restored, f.signup().mach.Note)
+	if f.signup().own().Restored || !strings.Contains(f.signup().note(), "no recovery e-mail was sent") {
+		t.Fatalf("restored=%v note=%q", f.signup().own().Restored, f.signup().note())
 	}
 	// With an e-mail, the half follows the recovery session's link token.
 	mail := fixedEmail()
-	cmd = f.send(institutionRestoredMsg{half: flows.HalfSignup, sent: []flows.Email{mail}, inbox: []flows.Email{mail}})
-	if !f.signup().mach.Signup().Restored || f.signup().mach.Fin.Token != fixedToken1 || f.signup().url() != fixedMail {
-		t.Fatalf("after the e-mail: restored=%v token=%q url=%q", f.signup().mach.Signup().Restored, f.signup().mach.Fin.Token, f.signup().url())
+	cmd = f.send(restored(nSignup, []flows.Email{mail}, []flows.Email{mail}))
+	if !f.signup().own().Restored || f.signup().st.Wait.Token != fixedToken1 || f.signup().url() != fixedMail {
+		t.Fatalf("after the e-mail: restored=%v token=%q url=%q", f.signup().own().Restored, f.signup().st.Wait.Token, f.signup().url())
 	}
 	// The webhook clock is not armed yet (it starts when /link/token/get shows the session
 	// finished): the restore itself asks for nothing.
@@ -361,22 +379,22 @@ func TestRestoreNeedsOptIn(t *testing.T) {
 	}
 	// The sign-up session's own EXITED SESSION_FINISHED must not end the wait.
 	exited := webhookEvent(5, "SESSION_FINISHED", true, `{}`, webhook.Webhook{Status: "EXITED", LinkToken: fixedToken1})
-	if cmd := f.send(webhookReceivedMsg{ev: exited}); f.signup().mach.Fin.Exchanging || f.signup().mach.Fin.WebhookSeq != 0 {
+	if cmd := f.send(webhookReceivedMsg{ev: exited}); f.signup().exchanging() || f.signup().st.Wait.WebhookSeq != 0 {
 		t.Fatalf("an EXITED session was taken as the result (cmd %v)", cmd != nil)
 	}
 	f.send(webhookReceivedMsg{ev: sessionFinished(6, fixedToken1, true)})
-	if !f.signup().mach.Fin.Exchanging || f.signup().mach.Fin.Source != "webhook" {
+	if !f.signup().exchanging() || f.signup().st.Wait.Via != "webhook" {
 		t.Fatal("the recovery session's SESSION_FINISHED did not start the exchange")
 	}
 }
 
 func TestSessionFinishedIsTrustedOnlyVerified(t *testing.T) {
 	f := newFixture(t, true, 100, 30)
-	f.open(flows.HalfSession)
-	if cmd := f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, false)}); f.session().mach.Fin.Exchanging {
+	f.open(nSession)
+	if cmd := f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, false)}); f.session().exchanging() {
 		t.Fatalf("exchanged on an unverified webhook (cmd %v)", cmd != nil)
 	}
-	if cmd := f.send(webhookReceivedMsg{ev: sessionFinished(2, "link-sandbox-other", true)}); f.session().mach.Fin.Exchanging {
+	if cmd := f.send(webhookReceivedMsg{ev: sessionFinished(2, "link-sandbox-other", true)}); f.session().exchanging() {
 		t.Fatalf("exchanged on another link token's webhook (cmd %v)", cmd != nil)
 	}
 	v := f.m.View()
@@ -384,23 +402,23 @@ func TestSessionFinishedIsTrustedOnlyVerified(t *testing.T) {
 		t.Fatalf("the rejected webhook is not shown with its reason:\n%s", v)
 	}
 	cmd := f.send(webhookReceivedMsg{ev: sessionFinished(3, fixedToken2, true)})
-	e, ok := await[stepErrMsg](cmd)
-	if !ok || e.step != "exchange public token" {
+	e, ok := awaitFailed(cmd)
+	if !ok || e.Call != flows.CallExchange {
 		t.Fatalf("verified SESSION_FINISHED: cmd gave %+v, want the exchange", e)
 	}
-	if f.session().mach.Fin.PublicToken() != "public-sandbox-12345678-aaaa-4bbb-8ccc-000000000000" {
-		t.Fatalf("exchanging %q", f.session().mach.Fin.PublicToken())
+	if f.session().st.Wait.PublicToken() != "public-sandbox-12345678-aaaa-4bbb-8ccc-000000000000" {
+		t.Fatalf("exchanging %q", f.session().st.Wait.PublicToken())
 	}
 	// A duplicate changes nothing.
 	dup := sessionFinished(4, fixedToken2, true)
 	dup.Duplicate = true
 	if cmd := f.send(webhookReceivedMsg{ev: dup}); cmd != nil {
-		if _, ok := await[stepErrMsg](cmd); ok {
+		if _, ok := awaitFailed(cmd); ok {
 			t.Fatal("a duplicate started a second exchange")
 		}
 	}
-	f.send(stepErrMsg{step: "exchange public token", half: flows.HalfSession, err: errors.New("boom")})
-	f.send(exchangedMsg{half: flows.HalfSession, item: fixedItem()})
+	f.send(callFailed(nSession, "exchange public token", errors.New("boom")))
+	f.send(exchanged(nSession, fixedItem()))
 	v = f.m.View()
 	if !strings.Contains(v, "item-fixed-0001") || strings.Contains(v, fixedItem().AccessToken) || !strings.Contains(v, secret.Mask(fixedItem().AccessToken)) {
 		t.Fatalf("item view (the access token must be masked):\n%s", v)
@@ -412,43 +430,43 @@ func TestSessionFinishedIsTrustedOnlyVerified(t *testing.T) {
 
 func TestWebhookTimeoutFallsBackToPolling(t *testing.T) {
 	f := newFixture(t, true, 100, 30)
-	f.open(flows.HalfSession)
-	polled := flows.TokenStatus{Sessions: []flows.Session{{ID: "s1", Finished: true, Status: "SUCCESS", PublicTokens: []string{"public-polled"}}}}
-	f.send(tokenPolledMsg{half: flows.HalfSession, token: fixedToken2, status: polled})
-	if f.session().mach.Fin.Exchanging {
+	f.open(nSession)
+	st := flows.TokenStatus{Sessions: []flows.Session{{ID: "s1", Finished: true, Status: "SUCCESS", PublicTokens: []string{"public-polled"}}}}
+	f.send(polled(nSession, fixedToken2, st))
+	if f.session().exchanging() {
 		t.Fatal("exchanged from polling before the webhook timeout: a broken webhook path would go unnoticed")
 	}
 	// A timeout for an older token is stale.
-	f.send(webhookTimeoutMsg{half: flows.HalfSession, token: "link-old"})
-	if f.session().mach.Fin.TimedOut {
+	f.send(timedOut(nSession, "link-old"))
+	if f.session().st.Wait.TimedOut() {
 		t.Fatal("a stale timeout was taken")
 	}
-	cmd := f.send(webhookTimeoutMsg{half: flows.HalfSession, token: fixedToken2})
-	if !f.session().mach.Fin.TimedOut || f.session().mach.Fin.PublicToken() != "public-polled" || f.session().mach.Fin.Source != "polling" {
-		t.Fatalf("fallback: %+v", f.session().mach.Fin)
+	cmd := f.send(timedOut(nSession, fixedToken2))
+	if !f.session().st.Wait.TimedOut() || f.session().st.Wait.PublicToken() != "public-polled" || f.session().st.Wait.Via != "polling" {
+		t.Fatalf("fallback: %+v", f.session().st.Wait)
 	}
-	if e, ok := await[stepErrMsg](cmd); !ok || e.step != "exchange public token" {
+	if e, ok := awaitFailed(cmd); !ok || e.Call != flows.CallExchange {
 		t.Fatal("no exchange after the fallback")
 	}
-	f.send(exchangedMsg{half: flows.HalfSession, item: fixedItem()})
-	if mach := f.session().mach; !mach.Done || mach.Passed {
-		t.Fatalf("done=%v passed=%v: a half without a verified webhook did not pass", mach.Done, mach.Passed)
+	f.send(exchanged(nSession, fixedItem()))
+	if st := f.session().st; !st.Done() || st.Outcome.Passed {
+		t.Fatalf("done=%v passed=%v: a half without a verified webhook must not pass", st.Done(), st.Outcome.Passed)
 	}
 }
 
 func TestErrorsShownThenCleared(t *testing.T) {
 	f := newFixture(t, false, 100, 30)
-	f.open(flows.HalfSession)
+	f.open(nSession)
 	pe := &flows.PlaidError{Code: "RATE_LIMIT_EXCEEDED", Message: "too many requests", RequestID: "req-42", Endpoint: "/link/token/get", HTTPStatus: 429, Type: "RATE_LIMIT_EXCEEDED"}
-	f.send(stepErrMsg{step: "poll /link/token/get", half: flows.HalfSession, err: pe})
-	f.send(stepErrMsg{step: "poll /link/token/get", half: flows.HalfSession, err: pe})
+	f.send(callFailed(nSession, "poll /link/token/get", pe))
+	f.send(callFailed(nSession, "poll /link/token/get", pe))
 	v := f.m.View()
 	for _, want := range []string{"RATE_LIMIT_EXCEEDED", "too many requests", "req-42", "(×2)", "→ "} {
 		if !strings.Contains(v, want) {
 			t.Errorf("error view lacks %q:\n%s", want, v)
 		}
 	}
-	f.send(tokenPolledMsg{half: flows.HalfSession, token: fixedToken2})
+	f.send(polled(nSession, fixedToken2, flows.TokenStatus{}))
 	if v := f.m.View(); strings.Contains(v, "RATE_LIMIT_EXCEEDED") {
 		t.Fatalf("the poll error stayed after a poll succeeded:\n%s", v)
 	}
@@ -459,7 +477,7 @@ func TestReceiverEventsAreReArmed(t *testing.T) {
 	ch := make(chan webhook.Event, 2)
 	ch <- eventsWebhook(1, fixedToken2, evInstitutionDown)
 	ch <- eventsWebhook(2, fixedToken2, evIssueFollowed)
-	cmd := f.send(tunnelOpenedMsg{provider: tunnel.ProviderLocal, webhookURL: fixedHook, events: ch})
+	cmd := f.send(tunnelMsg{in: flows.TunnelUp{Provider: string(tunnel.ProviderLocal), WebhookURL: fixedHook}, events: ch})
 	for want := int64(1); want <= 2; want++ {
 		msg, ok := await[webhookReceivedMsg](cmd)
 		if !ok || msg.ev.Seq != want {
@@ -492,14 +510,14 @@ func TestSpinnerStopsWhenIdle(t *testing.T) {
 
 func TestNewTokenStartsOver(t *testing.T) {
 	f := newFixture(t, true, 100, 30)
-	f.open(flows.HalfSession)
+	f.open(nSession)
 	f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, true)})
-	f.send(exchangedMsg{half: flows.HalfSession, item: fixedItem()})
+	f.send(exchanged(nSession, fixedItem()))
 	cmd := f.key("n")
-	if f.session().mach.Token != nil || !f.session().mach.Creating || f.session().mach.Fin.Item != nil {
+	if f.session().st.HasToken() || !f.session().starting() || f.session().st.Wait.Item != nil {
 		t.Fatal("n did not start the half over")
 	}
-	if e, ok := await[stepErrMsg](cmd); !ok || e.step != "create link token" {
+	if e, ok := awaitFailed(cmd); !ok || e.Call != flows.CallCreateToken {
 		t.Fatal("n did not create a token")
 	}
 }
@@ -507,7 +525,7 @@ func TestNewTokenStartsOver(t *testing.T) {
 func TestHelpFollowsTheScreen(t *testing.T) {
 	f := newFixture(t, true, 200, 30)
 	home := f.m.View()
-	f.open(flows.HalfSignup)
+	f.open(nSignup)
 	signup := f.m.View()
 	if !strings.Contains(home, "half 1: sign-up") || strings.Contains(home, "copy") {
 		t.Fatalf("home help:\n%s", home)
@@ -521,30 +539,33 @@ func TestHelpFollowsTheScreen(t *testing.T) {
 	}
 }
 
+// The person leaves Link: the verified EXITED SESSION_FINISHED ends the wait, with a clear line
+// and no spinner (the screen used to go on "Waiting for SESSION_FINISHED" after it came).
 func TestSessionExitIsExplained(t *testing.T) {
 	f := newFixture(t, true, 120, 40)
-	f.open(flows.HalfSession)
+	f.open(nSession)
 	exited := webhookEvent(1, "SESSION_FINISHED", true, `{}`, webhook.Webhook{Status: "EXITED", LinkToken: fixedToken2})
 	f.send(webhookReceivedMsg{ev: exited})
-	if f.session().mach.Fin.Exchanging || !f.session().mach.Fin.Waiting() {
-		t.Fatal("an EXITED session ended the wait")
+	if f.session().exchanging() || f.session().st.Wait.Waiting() || f.m.needsSpinner() {
+		t.Fatal("the wait goes on after the person left Link")
 	}
 	v := f.m.View()
-	if !strings.Contains(v, "ended without an Item (webhook #1: status EXITED") || !strings.Contains(v, "press n") {
+	if !strings.Contains(v, "left Link without linking an account") || !strings.Contains(v, "Press n") ||
+		strings.Contains(v, "Waiting for SESSION_FINISHED") {
 		t.Fatalf("the exit is not explained:\n%s", v)
 	}
 	g := newFixture(t, true, 120, 40)
-	g.open(flows.HalfSession)
-	g.send(tokenPolledMsg{half: flows.HalfSession, token: fixedToken2, status: flows.TokenStatus{Sessions: []flows.Session{
-		{ID: "sess-1", Finished: true, Status: "EXITED", ExitCode: "INSTITUTION_DOWN"}}}})
-	if v := g.m.View(); !strings.Contains(v, "session sess-1: status EXITED, exit") {
+	g.open(nSession)
+	g.send(polled(nSession, fixedToken2, flows.TokenStatus{Sessions: []flows.Session{
+		{ID: "sess-1", Finished: true, Status: "EXITED", ExitCode: "INSTITUTION_DOWN"}}}))
+	if v := g.m.View(); !strings.Contains(v, "ended without an Item") || !strings.Contains(v, "INSTITUTION_DOWN") {
 		t.Fatalf("the polled exit is not explained:\n%s", v)
 	}
 }
 
 func TestInspectorScrollsLongJSON(t *testing.T) {
 	f := newFixture(t, true, 80, 24)
-	f.open(flows.HalfSession)
+	f.open(nSession)
 	var evs []string
 	for i := 0; i < 40; i++ {
 		evs = append(evs, evInstitutionDown)
@@ -573,7 +594,7 @@ func TestRetryTunnel(t *testing.T) {
 	if cmd := f.key("t"); cmd != nil {
 		t.Fatal("t did something while the tunnel was still opening")
 	}
-	f.send(tunnelFailedMsg{err: &tunnel.Error{Provider: tunnel.ProviderNgrok, Cause: "NGROK_AUTHTOKEN is not set", Next: "set it"}})
+	f.send(tunnelMsg{in: flows.TunnelDown{Err: &tunnel.Error{Provider: tunnel.ProviderNgrok, Cause: "NGROK_AUTHTOKEN is not set", Next: "set it"}}})
 	if f.m.header.state != tunnelFailed || !f.m.keys.Tunnel.Enabled() {
 		t.Fatalf("after a failure: tunnel %v, t enabled=%v", f.m.header.state, f.m.keys.Tunnel.Enabled())
 	}
@@ -582,7 +603,7 @@ func TestRetryTunnel(t *testing.T) {
 		t.Fatalf("t: header state %v, cmd %v; want opening and a command", f.m.header.state, cmd)
 	}
 	// The fixture has no Env, so the retry fails again, and says so.
-	if _, ok := await[tunnelFailedMsg](cmd); !ok {
+	if _, ok := await[tunnelMsg](cmd); !ok {
 		t.Fatal("the retry did not report back")
 	}
 	f.tunnelUp()
@@ -594,8 +615,8 @@ func TestRetryTunnel(t *testing.T) {
 // A call that reached nothing names the endpoint, the cause and the next step, the step only once.
 func TestCallErrorTextSaysNextStepOnce(t *testing.T) {
 	err := &flows.CallError{Endpoint: "/link/token/create", Cause: "cannot reach Plaid at https://sandbox.plaid.com", Next: "check your network or PLAID_BASE_URL"}
-	got := errorText(errEntry{step: "create link token", half: flows.HalfSession, err: err})
-	want := "✗ half 2: create link token: /link/token/create: cannot reach Plaid at https://sandbox.plaid.com\n→ check your network or PLAID_BASE_URL"
+	got := errorText(errEntry{step: "create link token", scenario: nSession, err: err})
+	want := "✗ session: create link token: /link/token/create: cannot reach Plaid at https://sandbox.plaid.com\n→ check your network or PLAID_BASE_URL"
 	if got != want {
 		t.Fatalf("errorText = %q, want %q", got, want)
 	}
@@ -609,7 +630,7 @@ func TestCopyInTmuxSaysWhyItFailed(t *testing.T) {
 	f := newFixture(t, true, 100, 30)
 	var clip bytes.Buffer
 	f.m.clipboard, f.m.tmux = &clip, true
-	f.open(flows.HalfSignup)
+	f.open(nSignup)
 	msgs := collect(f.key("c"), nil)
 	if msg, ok := find[copiedMsg](msgs); ok {
 		t.Fatalf("copy with no tmux server said it worked: %+v", msg)

@@ -9,10 +9,11 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/env"
 )
 
-// fakeTimers replaces the TUI's ticks (common.after) with deadlines on the fixture's clock, so a
-// test moves time forward instead of sleeping.
+// fakeTimers puts the runs' deadlines on the fixture's clock, so a test moves time forward
+// instead of sleeping; the other effects are not performed (the fixture has no Env).
 type fakeTimers struct {
 	f   *fixture
 	due []timer
@@ -25,8 +26,11 @@ type timer struct {
 
 func withFakeTimers(f *fixture) *fakeTimers {
 	ft := &fakeTimers{f: f}
-	f.m.c.after = func(d time.Duration, msg tea.Msg) tea.Cmd {
-		ft.due = append(ft.due, timer{at: f.clock.t.Add(d), msg: msg})
+	f.m.c.effectCmd = func(scenario string, eff flows.Effect) tea.Cmd {
+		if s, ok := eff.(flows.Schedule); ok {
+			ft.due = append(ft.due, timer{at: f.clock.t.Add(s.After),
+				msg: resultMsg{scenario: scenario, in: flows.DeadlinePassed{Timer: s.Timer, Token: s.Token}}})
+		}
 		return nil
 	}
 	return ft
@@ -51,19 +55,18 @@ func (ft *fakeTimers) advance(t time.Time) {
 // The webhook clock starts when /link/token/get shows the session finished, so the prompt
 // SESSION_FINISHED is verified and no "webhook path looks broken" warning shows.
 func TestTUISlowPersonIsNotAWebhookFailure(t *testing.T) {
-	f := newFixture(t, true, 120, 40)
-	f.m.c.cfg.WebhookTimeout = 3 * time.Second
-	f.m.halves = newHalves(f.m.c)
+	threeSeconds := withConfig(func(c *env.Config) { c.WebhookTimeout = 3 * time.Second })
+	f := newFixture(t, true, 120, 40, threeSeconds)
 	ft := withFakeTimers(f)
-	f.open(flows.HalfSession) // the token is made at t0
+	f.open(nSession) // the token is made at t0
 
 	ft.advance(t0.Add(6 * time.Second)) // the person is still in Link: polls and ticks run
-	if v := f.m.View(); strings.Contains(v, "looks broken") || f.session().mach.Fin.TimedOut {
+	if v := f.m.View(); strings.Contains(v, "looks broken") || f.session().st.Wait.TimedOut() {
 		t.Fatalf("a person slower than the webhook timeout was taken for a broken webhook path:\n%s", v)
 	}
 	finished := flows.TokenStatus{Sessions: []flows.Session{{ID: "s1", Finished: true, Status: "SUCCESS",
 		PublicTokens: []string{"public-sandbox-12345678-aaaa-4bbb-8ccc-000000000000"}}}}
-	f.send(tokenPolledMsg{half: flows.HalfSession, token: fixedToken2, status: finished})
+	f.send(polled(nSession, fixedToken2, finished))
 	ft.advance(t0.Add(7 * time.Second)) // the webhook comes 1 s after the finish: within the timeout
 	f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, true)})
 	ft.advance(t0.Add(20 * time.Second)) // any clock still armed runs out
@@ -72,24 +75,22 @@ func TestTUISlowPersonIsNotAWebhookFailure(t *testing.T) {
 	if !strings.Contains(v, "SESSION_FINISHED received: verified (webhook #1") {
 		t.Fatalf("no verified SESSION_FINISHED on screen:\n%s", v)
 	}
-	if strings.Contains(v, "looks broken") || strings.Contains(v, "! ") || f.session().mach.Fin.TimedOut {
+	if strings.Contains(v, "looks broken") || strings.Contains(v, "! ") || f.session().st.Wait.TimedOut() {
 		t.Fatalf("a warning shows under the verified SESSION_FINISHED:\n%s", v)
 	}
 
 	// And the clock does run from the finish: with no webhook, the fallback comes 3 s after it.
-	g := newFixture(t, true, 120, 40)
-	g.m.c.cfg.WebhookTimeout = 3 * time.Second
-	g.m.halves = newHalves(g.m.c)
+	g := newFixture(t, true, 120, 40, threeSeconds)
 	gt := withFakeTimers(g)
-	g.open(flows.HalfSession)
+	g.open(nSession)
 	gt.advance(t0.Add(6 * time.Second))
-	g.send(tokenPolledMsg{half: flows.HalfSession, token: fixedToken2, status: finished})
+	g.send(polled(nSession, fixedToken2, finished))
 	gt.advance(t0.Add(8*time.Second + 900*time.Millisecond))
-	if g.session().mach.Fin.TimedOut {
+	if g.session().st.Wait.TimedOut() {
 		t.Fatal("fell back before the webhook timeout had passed since the finish")
 	}
 	gt.advance(t0.Add(9 * time.Second))
-	if !g.session().mach.Fin.TimedOut || !strings.Contains(g.m.View(), "looks broken") {
+	if !g.session().st.Wait.TimedOut() || !strings.Contains(g.m.View(), "looks broken") {
 		t.Fatalf("no fallback 3 s after the finish:\n%s", g.m.View())
 	}
 }
@@ -99,9 +100,9 @@ func TestTUISlowPersonIsNotAWebhookFailure(t *testing.T) {
 func TestTUISignupEndedShort(t *testing.T) {
 	f := newFixture(t, false, 120, 40)
 	ft := withFakeTimers(f)
-	f.open(flows.HalfSignup)
+	f.open(nSignup)
 	ended := flows.TokenStatus{Sessions: []flows.Session{{ID: "s1", Finished: true, Status: "EXITED"}}}
-	f.send(tokenPolledMsg{half: flows.HalfSignup, token: fixedToken1, status: ended})
+	f.send(polled(nSignup, fixedToken1, ended))
 	v := f.m.View()
 	for _, want := range []string{"Every session ended without", "waiting up to 16m0s", "user_link_recovery / {}"} {
 		if !strings.Contains(v, want) {
@@ -109,7 +110,7 @@ func TestTUISignupEndedShort(t *testing.T) {
 		}
 	}
 	ft.advance(t0.Add(flows.DefaultEventsWait + time.Minute))
-	note := f.signup().mach.Note
+	note := f.signup().note()
 	if v := f.m.View(); !strings.Contains(v, "the sign-up session ended without") ||
 		!strings.Contains(note, "without the institution-down error and the recovery opt-in") || !strings.Contains(note, "not in the Link Recovery beta") {
 		t.Fatalf("no give-up naming both credential pairs after the wait (note %q):\n%s", note, v)

@@ -14,33 +14,19 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/env"
 	"github.com/bankdown/linkrecovery/internal/webhook"
 )
 
 // Every Cmd here takes its inputs as arguments and never reads the model: it runs on another
 // goroutine while Update goes on changing the model.
 
-var errNoEnv = errors.New("no Plaid environment was set up (tui.Options.Env is nil); start the app with `go run .`")
-
-// openTunnelCmd opens the tunnel and starts the receiver. The receiver's channel is read here, after
-// OpenTunnel returned, so that Update never touches env's fields.
-func openTunnelCmd(ctx context.Context, env *flows.Env) tea.Cmd {
+// openTunnelCmd opens the tunnel and starts the receiver through the interpreter (env.Open), which
+// also reads the receiver's channel, so that Update never touches the Env's fields.
+func openTunnelCmd(ctx context.Context, e *env.Env) tea.Cmd {
 	return func() tea.Msg {
-		if env == nil {
-			return tunnelFailedMsg{err: errNoEnv}
-		}
-		t, err := env.OpenTunnel(ctx)
-		if err != nil {
-			return tunnelFailedMsg{err: err}
-		}
-		if t == nil {
-			return tunnelFailedMsg{err: errors.New("the tunnel opened but returned nothing (a bug in flows.OpenTunnel)")}
-		}
-		msg := tunnelOpenedMsg{provider: t.Provider, url: t.URL, webhookURL: t.WebhookURL(), freePlan: t.FreePlan(), tokenSource: t.TokenSource}
-		if rcv := env.CurrentReceiver(); rcv != nil {
-			msg.events = rcv.Events()
-		}
-		return msg
+		in, events := e.Open(ctx)
+		return tunnelMsg{in: in, events: events}
 	}
 }
 
@@ -58,80 +44,19 @@ func waitForEventCmd(ch <-chan webhook.Event) tea.Cmd {
 	}
 }
 
-// createTokenCmd creates the half's Hosted Link token: with the tunnel's webhook, or without one
-// (noWebhook) when the tunnel failed (the session is then followed by polling).
-func createTokenCmd(ctx context.Context, env *flows.Env, half flows.Half, noWebhook bool) tea.Cmd {
-	return func() tea.Msg {
-		if env == nil {
-			return stepErrMsg{step: stepCreate, half: half, err: errNoEnv}
-		}
-		create := env.CreateHostedLinkToken
-		if noWebhook {
-			create = env.CreatePollingLinkToken
-		}
-		lt, err := create(ctx, half)
-		if err != nil {
-			return stepErrMsg{step: stepCreate, half: half, err: err}
-		}
-		skew, _ := env.ClockSkew()
-		return linkTokenCreatedMsg{half: half, token: lt, clockWarning: env.ClockWarning(), clockSkew: skew}
-	}
-}
+// performer does one effect and returns the input it produced: env.Perform, the one interpreter
+// the headless run uses too (tests put their own in its place).
+type performer func(ctx context.Context, eff flows.Effect) flows.Input
 
-// getLinkTokenCmd calls /link/token/get.
-func getLinkTokenCmd(ctx context.Context, env *flows.Env, half flows.Half, token string, now func() time.Time) tea.Cmd {
+// performCmd performs one of a run's effects and brings its result back in the envelope. A result
+// that is nil (the run's context ended) brings nothing.
+func performCmd(ctx context.Context, perform performer, scenario string, eff flows.Effect) tea.Cmd {
 	return func() tea.Msg {
-		if env == nil {
-			return stepErrMsg{step: stepPoll, half: half, err: errNoEnv}
+		in := perform(ctx, eff)
+		if in == nil {
+			return nil
 		}
-		st, err := env.GetLinkToken(ctx, token)
-		if err != nil {
-			return stepErrMsg{step: stepPoll, half: half, err: err}
-		}
-		return tokenPolledMsg{half: half, token: token, status: st, at: now()}
-	}
-}
-
-// exchangeCmd exchanges the public token and reads the Item and its accounts.
-func exchangeCmd(ctx context.Context, env *flows.Env, half flows.Half, publicToken string) tea.Cmd {
-	return func() tea.Msg {
-		if env == nil {
-			return stepErrMsg{step: stepExchange, half: half, err: errNoEnv}
-		}
-		item, err := env.Exchange(ctx, publicToken)
-		if err != nil {
-			return stepErrMsg{step: stepExchange, half: half, err: err}
-		}
-		return exchangedMsg{half: half, item: item}
-	}
-}
-
-// restoreCmd brings every down institution back through flows; the emulator then "sends" the
-// recovery e-mails.
-func restoreCmd(env *flows.Env, half flows.Half) tea.Cmd {
-	return func() tea.Msg {
-		if env == nil {
-			return stepErrMsg{step: stepRestore, half: half, err: errNoEnv}
-		}
-		sent, inbox, err := env.RestoreBank()
-		if err != nil {
-			return stepErrMsg{step: stepRestore, half: half, err: err}
-		}
-		return institutionRestoredMsg{half: half, sent: sent, inbox: inbox}
-	}
-}
-
-// autoCompleteCmd walks a Hosted Link session with the emulator (through flows), as a user on a
-// phone would.
-func autoCompleteCmd(ctx context.Context, env *flows.Env, half flows.Half, a flows.CompleteSession) tea.Cmd {
-	return func() tea.Msg {
-		if env == nil {
-			return stepErrMsg{step: stepAuto, half: half, err: errNoEnv}
-		}
-		if err := env.CompleteSession(ctx, a.URL, a.Creds); err != nil {
-			return stepErrMsg{step: stepAuto, half: half, err: err}
-		}
-		return autoCompletedMsg{half: half, recovery: a.Recovery, url: a.URL}
+		return resultMsg{scenario: scenario, in: in}
 	}
 }
 

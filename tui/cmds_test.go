@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -9,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/env"
+	"github.com/bankdown/linkrecovery/internal/testkit"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
 
@@ -37,7 +40,7 @@ func TestOpenBrowser(t *testing.T) {
 	}
 	// The failure is shown and the app goes on.
 	f := newFixture(t, true, 100, 30)
-	f.open(flows.HalfSession)
+	f.open(nSession)
 	if cmd := f.key("o"); cmd == nil {
 		t.Fatal("o gave no Cmd")
 	}
@@ -48,20 +51,18 @@ func TestOpenBrowser(t *testing.T) {
 }
 
 func TestOpenTunnelWithoutEnv(t *testing.T) {
-	msg, ok := openTunnelCmd(context.Background(), nil)().(tunnelFailedMsg)
-	if !ok || msg.err != errNoEnv {
+	msg := openTunnelCmd(context.Background(), nil)().(tunnelMsg)
+	if down, ok := msg.in.(flows.TunnelDown); !ok || !errors.Is(down.Err, env.ErrNoEnv) {
 		t.Fatalf("got %+v", msg)
 	}
 }
 
 // TestOpenTunnelDemo opens a real loopback tunnel and receiver through flows.
 func TestOpenTunnelDemo(t *testing.T) {
-	env := demoEnv(t, flows.Config{})
-	msg, ok := openTunnelCmd(context.Background(), env)().(tunnelOpenedMsg)
-	if !ok {
-		t.Fatalf("got %T", msg)
-	}
-	if msg.provider != tunnel.ProviderLocal || !strings.HasSuffix(msg.webhookURL, "/webhook") || msg.events == nil {
+	env := testkit.DemoEnv(t, env.Config{})
+	msg := openTunnelCmd(context.Background(), env)().(tunnelMsg)
+	up, ok := msg.in.(flows.TunnelUp)
+	if !ok || up.Provider != string(tunnel.ProviderLocal) || !strings.HasSuffix(up.WebhookURL, "/webhook") || msg.events == nil {
 		t.Fatalf("tunnel: %+v", msg)
 	}
 }
@@ -72,8 +73,7 @@ func TestWriteRecordsInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := newFixture(t, true, 100, 30)
-	f.m.transcript = tr
+	f := newFixture(t, true, 100, 30, func(o *Options) { o.Transcript = tr })
 	f.tunnelUp()
 	// Opening the half records ready (the machine waits for nothing: the tunnel is up).
 	w, ok := await[transcriptWrittenMsg](f.key("2"))
@@ -81,7 +81,7 @@ func TestWriteRecordsInOrder(t *testing.T) {
 		t.Fatalf("write: %+v %v", w, ok)
 	}
 	f.send(w)
-	cmd := f.send(linkTokenCreatedMsg{half: flows.HalfSession, token: f.token(flows.HalfSession)})
+	cmd := f.send(created(nSession, f.token(nSession)))
 	w, ok = await[transcriptWrittenMsg](cmd)
 	if !ok || w.err != nil {
 		t.Fatalf("write: %+v %v", w, ok)
@@ -90,7 +90,7 @@ func TestWriteRecordsInOrder(t *testing.T) {
 	f.send(w)
 	f.m.transcriptBusy = true // pretend a write is in flight
 	f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken2, evInstitutionDown)})
-	f.send(stepErrMsg{step: "poll /link/token/get", half: flows.HalfSession, err: context.DeadlineExceeded})
+	f.send(callFailed(nSession, "poll /link/token/get", context.DeadlineExceeded))
 	f.m.transcriptBusy = false
 	quit := f.key("q")
 	if quit == nil {

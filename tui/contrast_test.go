@@ -13,29 +13,22 @@ import (
 	"github.com/lucasb-eyer/go-colorful"
 	"github.com/muesli/termenv"
 
-	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/termbg"
 )
 
 // contrastScenarios are the golden screens plus those with colours of their own to check.
-var contrastScenarios = append(append([]struct {
-	name  string
-	demo  bool
-	build func(f *fixture)
-}{}, goldenScenarios...), []struct {
-	name  string
-	demo  bool
-	build func(f *fixture)
-}{
-	{"signup_copy_error", true, func(f *fixture) {
-		f.open(flows.HalfSignup)
-		f.send(stepErrMsg{step: "copy username", err: fmt.Errorf("tmux load-buffer -w - failed: exit status 1")})
-	}},
-	{"signup_copied", true, func(f *fixture) {
-		f.open(flows.HalfSignup)
-		f.send(copiedMsg{label: "username", value: "user_good", via: "OSC 52"})
-	}},
-}...)
+func contrastScenarios() []goldenScenario {
+	return append(append([]goldenScenario{}, goldenScenarios...), []goldenScenario{
+		{"signup_copy_error", true, func(f *fixture) {
+			f.open(nSignup)
+			f.send(stepErrMsg{step: "copy username", err: fmt.Errorf("tmux load-buffer -w - failed: exit status 1")})
+		}},
+		{"signup_copied", true, func(f *fixture) {
+			f.open(nSignup)
+			f.send(copiedMsg{label: "username", value: "user_good", via: "OSC 52"})
+		}},
+	}...)
+}
 
 // TestContrast renders every scenario with colours on (256 colours and true colour), on a dark, a
 // light and an unknown background, reads the SGR sequences back out of the ANSI, and computes the
@@ -51,9 +44,9 @@ func TestContrast(t *testing.T) {
 				r.SetHasDarkBackground(bg != termbg.LightBackground)
 				failures := map[string]bool{}
 				coloured := 0
-				for _, sc := range contrastScenarios {
+				for _, sc := range contrastScenarios() {
 					for _, size := range [][2]int{{80, 24}, {120, 40}} {
-						f := newFixtureWith(t, sc.demo, size[0], size[1], Options{Background: bg, Renderer: r})
+						f := newFixture(t, sc.demo, size[0], size[1], func(o *Options) { o.Background, o.Renderer = bg, r })
 						sc.build(f)
 						n, bad := checkContrast(f.m.View(), bg)
 						coloured += n
@@ -294,7 +287,7 @@ func TestContrastCheckerCatchesBadColours(t *testing.T) {
 // the session itself reports it.
 func TestTickedByHandLooksDifferent(t *testing.T) {
 	f := newFixture(t, false, 100, 30)
-	f.open(flows.HalfSignup)
+	f.open(nSignup)
 	f.key("m")
 	v := f.m.View()
 	if !strings.Contains(v, "✎ Institution-down error seen (by hand)") {

@@ -5,6 +5,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/secret"
 )
 
@@ -16,29 +17,39 @@ func (c *common) debugf(format string, args ...any) {
 }
 
 // debugMsg logs the messages that change what the app is doing. Tokens appear masked, never the
-// public or access token. (Plaid calls, webhooks and tunnel events are logged by flows.)
+// public or access token. (Plaid calls, webhooks and tunnel events are logged by internal/env.)
 func (m model) debugMsg(msg tea.Msg) {
 	c := m.c
 	if c.debug == nil {
 		return
 	}
 	switch msg := msg.(type) {
-	case tunnelOpenedMsg:
-		c.debugf("tui: tunnel up (%s)", msg.provider)
-	case tunnelFailedMsg:
-		c.debugf("tui: tunnel failed: %v", msg.err)
-	case linkTokenCreatedMsg:
-		c.debugf("tui: half %d: link token %s created (webhook %q)", msg.half, secret.Mask(msg.token.Token), msg.token.Webhook)
-	case exchangedMsg:
-		c.debugf("tui: half %d: public token exchanged, item %s", msg.half, msg.item.ItemID)
-	case institutionRestoredMsg:
-		c.debugf("tui: institution back, %d recovery e-mail(s) sent", len(msg.sent))
-	case autoCompletedMsg:
-		c.debugf("tui: half %d: auto-complete finished (recovery session: %v)", msg.half, msg.recovery)
-	case webhookTimeoutMsg:
-		c.debugf("tui: half %d: no SESSION_FINISHED in time, falling back to /link/token/get", msg.half)
+	case tunnelMsg:
+		switch in := msg.in.(type) {
+		case flows.TunnelUp:
+			c.debugf("tui: tunnel up (%s)", in.Provider)
+		case flows.TunnelDown:
+			c.debugf("tui: tunnel failed: %v", in.Err)
+		}
+	case resultMsg:
+		switch in := unwrap(msg.in).(type) {
+		case flows.TokenCreated:
+			c.debugf("tui: %s: link token %s created (webhook %q)", msg.scenario, secret.Mask(in.Token.Token), in.Token.Webhook)
+		case flows.Exchanged:
+			c.debugf("tui: %s: public token exchanged, item %s", msg.scenario, in.Item.ItemID)
+		case flows.Restored:
+			c.debugf("tui: %s: institution back, %d recovery e-mail(s) sent", msg.scenario, len(in.Sent))
+		case flows.Walked:
+			c.debugf("tui: %s: auto-complete finished (recovery session: %v)", msg.scenario, in.Recovery)
+		case flows.DeadlinePassed:
+			if in.Timer == flows.TimerWebhook {
+				c.debugf("tui: %s: the webhook clock ran out", msg.scenario)
+			}
+		case flows.CallFailed:
+			c.debugf("tui: %s: %s failed: %v", msg.scenario, in.Call, in.Err)
+		}
 	case stepErrMsg:
-		c.debugf("tui: half %d: %s failed: %v", msg.half, msg.step, msg.err)
+		c.debugf("tui: %s failed: %v", msg.step, msg.err)
 		var d interface{ Detail() string }
 		if errors.As(msg.err, &d) && d.Detail() != "" {
 			c.debugf("tui: its output:\n%s", inertBlock(d.Detail())) // the lines the error box leaves out

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/secret"
 )
 
@@ -13,9 +12,9 @@ import (
 // masked.
 func TestDebugLogStateChanges(t *testing.T) {
 	var buf strings.Builder
-	f := newFixtureWith(t, true, 100, 30, Options{DebugLog: log.New(&buf, "", 0)})
-	f.open(flows.HalfSession)
-	f.send(exchangedMsg{half: flows.HalfSession, item: fixedItem()})
+	f := newFixture(t, true, 100, 30, func(o *Options) { o.DebugLog = log.New(&buf, "", 0) })
+	f.open(nSession)
+	f.send(exchanged(nSession, fixedItem()))
 	got := buf.String()
 	for _, want := range []string{"tui: tunnel up (local)", "tui: screen home -> session", "link token " + secret.Mask(fixedToken2) + " created", "item item-fixed-0001"} {
 		if !strings.Contains(got, want) {

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
-
-	"github.com/bankdown/linkrecovery/flows"
 )
 
 // Every spinner says how long its step has been going, on the injected clock: the step's start is
@@ -20,19 +18,19 @@ func TestEverySpinnerShowsElapsed(t *testing.T) {
 	}{
 		{"waiting for the tunnel", func(f *fixture) { f.key("2") }, "Waiting for the tunnel: the token carries its webhook URL…  0:07"},
 		{"creating the token", func(f *fixture) { f.tunnelUp(); f.key("2") }, "Creating a Hosted Link token…  0:07"},
-		{"auto-completing half 2", func(f *fixture) { f.open(flows.HalfSession); f.key("a") }, "Completing the session with user_good / pass_good…  0:07"},
-		{"auto-completing half 1", func(f *fixture) { f.open(flows.HalfSignup); f.key("a") }, "opting in…  0:07"},
+		{"auto-completing half 2", func(f *fixture) { f.open(nSession); f.key("a") }, "Completing the session with user_good / pass_good…  0:07"},
+		{"auto-completing half 1", func(f *fixture) { f.open(nSignup); f.key("a") }, "opting in…  0:07"},
 		{"restoring", func(f *fixture) {
-			f.open(flows.HalfSignup)
+			f.open(nSignup)
 			f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown+","+evIssueFollowed)})
 			f.key("r")
 		}, "Bringing the institution back…  0:07"},
 		{"exchanging", func(f *fixture) {
-			f.open(flows.HalfSession)
+			f.open(nSession)
 			f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, true)})
 		}, "Exchanging the public token (from webhook)…  0:07"},
 		{"polling", func(f *fixture) {
-			f.open(flows.HalfSession)
+			f.open(nSession)
 			f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, false)})
 		}, "Waiting for SESSION_FINISHED  0:07"},
 	} {

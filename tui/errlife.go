@@ -1,10 +1,6 @@
 package tui
 
-import (
-	"strings"
-
-	"github.com/bankdown/linkrecovery/flows"
-)
+import "strings"
 
 // Errors live as long as their cause. Each rule below drops the errors whose cause has gone:
 //   - a step's own success clears it (Update: clearErr on each success message);
@@ -31,10 +27,10 @@ func (m *model) clearErrsWhere(drop func(errEntry) bool) {
 	m.errs = out
 }
 
-// clearHalfErrs drops half h's errors (a new token starts the half over) and the browser error,
-// which was about the old token's URL.
-func (m *model) clearHalfErrs(h flows.Half) {
-	m.clearErrsWhere(func(e errEntry) bool { return e.half == h || e.step == stepOpen })
+// clearRunErrs drops the errors of scenario's run (a new token starts it over) and the browser
+// error, which was about the old token's URL.
+func (m *model) clearRunErrs(scenario string) {
+	m.clearErrsWhere(func(e errEntry) bool { return e.scenario == scenario || e.step == stepOpen })
 }
 
 // clearCopyErrs drops failed copies (a copy is being tried again).

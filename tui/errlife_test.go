@@ -11,10 +11,10 @@ import (
 	"github.com/bankdown/linkrecovery/internal/webhook"
 )
 
-// hasErr says whether an error of step (half h) is still held.
-func hasErr(f *fixture, step string, h flows.Half) bool {
+// hasErr says whether an error of step (of scenario name's run) is still held.
+func hasErr(f *fixture, step string, name string) bool {
 	for _, e := range f.m.errs {
-		if e.step == step && e.half == h {
+		if e.step == step && e.scenario == name {
 			return true
 		}
 	}
@@ -28,17 +28,17 @@ func refused(seq int64) webhook.Event {
 // A failed a was about the sign-up session; once r brought the bank back it is moot.
 func TestFailedAutoGoesWhenTheBankIsBack(t *testing.T) {
 	f := newFixture(t, true, 120, 40)
-	f.open(flows.HalfSignup)
+	f.open(nSignup)
 	f.key("a")
-	f.send(stepErrMsg{step: stepAuto, half: flows.HalfSignup, err: errors.New("the emulator could not log in")})
+	f.send(callFailed(nSignup, stepAuto, errors.New("the emulator could not log in")))
 	f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown+","+evIssueFollowed)})
-	if !hasErr(f, stepAuto, flows.HalfSignup) {
+	if !hasErr(f, stepAuto, nSignup) {
 		t.Fatal("the failed a went before its cause did")
 	}
 	f.key("r")
 	mail := fixedEmail()
-	f.send(institutionRestoredMsg{half: flows.HalfSignup, sent: []flows.Email{mail}, inbox: []flows.Email{mail}})
-	if hasErr(f, stepAuto, flows.HalfSignup) || strings.Contains(f.m.View(), "could not log in") {
+	f.send(restored(nSignup, []flows.Email{mail}, []flows.Email{mail}))
+	if hasErr(f, stepAuto, nSignup) || strings.Contains(f.m.View(), "could not log in") {
 		t.Fatalf("the failed a stayed after r succeeded:\n%s", f.m.View())
 	}
 }
@@ -47,21 +47,21 @@ func TestFailedAutoGoesWhenTheBankIsBack(t *testing.T) {
 // one is being made; the other half's errors stay.
 func TestNewTokenClearsTheOldTokensErrors(t *testing.T) {
 	f := newFixture(t, true, 120, 40)
-	f.open(flows.HalfSignup)
-	f.send(stepErrMsg{step: stepRestore, half: flows.HalfSignup, err: errors.New("half 1 trouble")})
+	f.open(nSignup)
+	f.send(callFailed(nSignup, stepRestore, errors.New("half 1 trouble")))
 	f.key("esc")
-	f.open(flows.HalfSession)
-	f.send(stepErrMsg{step: stepAuto, half: flows.HalfSession, err: errors.New("emulator said no")})
+	f.open(nSession)
+	f.send(callFailed(nSession, stepAuto, errors.New("emulator said no")))
 	f.key("n")
-	if hasErr(f, stepAuto, flows.HalfSession) {
+	if hasErr(f, stepAuto, nSession) {
 		t.Fatal("n left the old token's failed a")
 	}
-	f.send(stepErrMsg{step: stepPoll, half: flows.HalfSession, err: errors.New("late poll of the old token")})
-	f.send(linkTokenCreatedMsg{half: flows.HalfSession, token: f.token(flows.HalfSession)})
-	if hasErr(f, stepPoll, flows.HalfSession) {
+	f.send(callFailed(nSession, stepPoll, errors.New("late poll of the old token")))
+	f.send(created(nSession, f.token(nSession)))
+	if hasErr(f, stepPoll, nSession) {
 		t.Fatal("the new token left an error of the old one")
 	}
-	if !hasErr(f, stepRestore, flows.HalfSignup) {
+	if !hasErr(f, stepRestore, nSignup) {
 		t.Fatal("a new token in half 2 cleared half 1's error")
 	}
 }
@@ -69,7 +69,7 @@ func TestNewTokenClearsTheOldTokensErrors(t *testing.T) {
 // A refused webhook's box goes when a verified webhook arrives, or when the person dismisses it.
 func TestRefusedWebhookBoxLifetime(t *testing.T) {
 	f := newFixture(t, true, 120, 40)
-	f.open(flows.HalfSession)
+	f.open(nSession)
 	f.send(webhookReceivedMsg{ev: refused(1)})
 	if !strings.Contains(f.m.View(), "refused a request") {
 		t.Fatal("no box for the refused request")
@@ -89,12 +89,12 @@ func TestRefusedWebhookBoxLifetime(t *testing.T) {
 // offered.
 func TestDismissKey(t *testing.T) {
 	f := newFixture(t, true, 120, 40)
-	f.open(flows.HalfSession)
+	f.open(nSession)
 	if f.m.keys.Dismiss.Enabled() || strings.Contains(ansi.Strip(f.m.View()), "dismiss") {
 		t.Fatal("x offered with no error")
 	}
 	f.send(stepErrMsg{step: "write the transcript", err: errors.New("disk full")})
-	f.send(stepErrMsg{step: stepPoll, half: flows.HalfSession, err: errors.New("poll failed")})
+	f.send(callFailed(nSession, stepPoll, errors.New("poll failed")))
 	v := ansi.Strip(f.m.View())
 	if !f.m.keys.Dismiss.Enabled() || !strings.Contains(v, "x dismiss error") || !strings.Contains(v, "poll failed") || !strings.Contains(v, "(+1 more)") {
 		t.Fatalf("two errors, x not offered or the newest not shown:\n%s", v)
@@ -120,16 +120,16 @@ func TestDismissKey(t *testing.T) {
 // token changes.
 func TestOpenErrorGoesWithItsURL(t *testing.T) {
 	f := newFixture(t, true, 120, 40)
-	f.open(flows.HalfSession)
+	f.open(nSession)
 	f.send(stepErrMsg{step: stepOpen, err: errors.New("no browser")})
 	f.key("n")
-	if hasErr(f, stepOpen, 0) {
+	if hasErr(f, stepOpen, "") {
 		t.Fatal("the open error stayed after n")
 	}
-	f.send(linkTokenCreatedMsg{half: flows.HalfSession, token: f.token(flows.HalfSession)})
+	f.send(created(nSession, f.token(nSession)))
 	f.send(stepErrMsg{step: stepOpen, err: errors.New("no browser")})
 	f.key("esc")
-	if hasErr(f, stepOpen, 0) {
+	if hasErr(f, stepOpen, "") {
 		t.Fatal("the open error stayed after leaving the screen")
 	}
 }
@@ -139,13 +139,13 @@ func TestReopeningAHalfRetriesItsToken(t *testing.T) {
 	f := newFixture(t, true, 120, 40)
 	f.tunnelUp()
 	f.key("2")
-	f.send(stepErrMsg{step: stepCreate, half: flows.HalfSession, err: errors.New("Plaid is down")})
+	f.send(callFailed(nSession, stepCreate, errors.New("Plaid is down")))
 	f.key("esc")
-	if !hasErr(f, stepCreate, flows.HalfSession) {
+	if !hasErr(f, stepCreate, nSession) {
 		t.Fatal("the create error went before its retry")
 	}
 	f.key("2")
-	if !f.session().mach.Creating || hasErr(f, stepCreate, flows.HalfSession) {
-		t.Fatalf("reopening the half: creating=%v, old error still held=%v", f.session().mach.Creating, hasErr(f, stepCreate, flows.HalfSession))
+	if !f.session().starting() || hasErr(f, stepCreate, nSession) {
+		t.Fatalf("reopening the half: creating=%v, old error still held=%v", f.session().starting(), hasErr(f, stepCreate, nSession))
 	}
 }

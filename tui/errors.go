@@ -14,34 +14,36 @@ import (
 
 // errEntry is a failed step still worth showing (it goes away when the step later succeeds).
 type errEntry struct {
-	step  string
-	half  flows.Half
-	err   error
-	count int
+	step     string
+	scenario string // the run it is about ("" for the TUI's own steps)
+	err      error
+	count    int
 }
 
 // addErr shows a failed step; a repeat of the same step's failure counts up instead of piling up.
 // It returns how many times in a row the step has now failed (0: not shown, we are quitting).
-func (m *model) addErr(e stepErrMsg) int {
+func (m *model) addErr(e errEntry) int {
 	if errors.Is(e.err, context.Canceled) {
 		return 0
 	}
 	for i, x := range m.errs {
-		if x.step == e.step && x.half == e.half {
+		if x.step == e.step && x.scenario == e.scenario {
 			m.errs = append(m.errs[:i:i], m.errs[i+1:]...)
-			m.errs = append(m.errs, errEntry{step: e.step, half: e.half, err: e.err, count: x.count + 1})
-			return x.count + 1
+			e.count = x.count + 1
+			m.errs = append(m.errs, e)
+			return e.count
 		}
 	}
-	m.errs = append(m.errs, errEntry{step: e.step, half: e.half, err: e.err, count: 1})
+	e.count = 1
+	m.errs = append(m.errs, e)
 	return 1
 }
 
 // clearErr drops a step's error once the step succeeded.
-func (m *model) clearErr(step string, half flows.Half) {
+func (m *model) clearErr(step, scenario string) {
 	out := m.errs[:0:0]
 	for _, x := range m.errs {
-		if x.step != step || x.half != half {
+		if x.step != step || x.scenario != scenario {
 			out = append(out, x)
 		}
 	}
@@ -83,8 +85,8 @@ func errorText(e errEntry) string {
 	var h flows.Hinter
 	var oe *openerError
 	step := e.step
-	if e.half != 0 {
-		step = fmt.Sprintf("half %d: %s", int(e.half), e.step)
+	if e.scenario != "" {
+		step = e.scenario + ": " + e.step
 	}
 	// Every part but the step comes from outside (Plaid, a proxy, ngrok, xdg-open's output): inert.
 	switch {
@@ -93,7 +95,7 @@ func errorText(e errEntry) string {
 		if pe.RequestID != "" {
 			t += " (request_id " + inert(pe.RequestID) + ")"
 		}
-		if hint := pe.Hint(); hint != "" {
+		if hint := keyHint(pe); hint != "" {
 			t += "\n→ " + inertBlock(hint)
 		}
 		return t
@@ -109,4 +111,13 @@ func errorText(e errEntry) string {
 		return fmt.Sprintf("✗ %s: %s\n→ %s", step, inertBlock(h.Error()), inertBlock(h.Hint()))
 	}
 	return fmt.Sprintf("✗ %s: %s", step, inertBlock(e.err.Error()))
+}
+
+// keyHint is a Plaid error's next step as the TUI says it: where a key is the next step, it names
+// the key (the core's hints name none, since headless has no keys).
+func keyHint(pe *flows.PlaidError) string {
+	if pe.Code == "INVALID_LINK_TOKEN" {
+		return "the link token is expired or unknown: press n for a new one"
+	}
+	return pe.Hint()
 }

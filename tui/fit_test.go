@@ -31,34 +31,22 @@ line eleven`
 // fitScenarios are the golden screens plus the ones that grow the chrome: a long error box, the
 // refused-request box, the clock warning, the free-plan note, a tunnel failure, the inbox, the
 // webhook-timeout warning, a status line.
-func fitScenarios() []struct {
-	name  string
-	demo  bool
-	build func(f *fixture)
-} {
-	out := append([]struct {
-		name  string
-		demo  bool
-		build func(f *fixture)
-	}{}, goldenScenarios...)
+func fitScenarios() []goldenScenario {
+	out := append([]goldenScenario{}, goldenScenarios...)
 	add := func(name string, demo bool, build func(f *fixture)) {
-		out = append(out, struct {
-			name  string
-			demo  bool
-			build func(f *fixture)
-		}{name, demo, build})
+		out = append(out, goldenScenario{name, demo, build})
 	}
 	add("open_failed_dump", true, func(f *fixture) {
-		f.open(flows.HalfSession)
+		f.open(nSession)
 		f.send(stepErrMsg{step: "open the browser", err: errors.New(xdgOpenDump)})
 	})
 	add("refused_late_webhook", true, func(f *fixture) {
-		f.open(flows.HalfSession)
+		f.open(nSession)
 		f.send(webhookReceivedMsg{ev: webhook.Event{Kind: webhook.EventRejected, Seq: 9, At: t0, Status: 400,
 			Reason: "the JWT's iat is more than 5 minutes old: " + strings.Repeat("a long reason ", 12), Body: []byte(`{"webhook_type":"LINK"}`)}})
 	})
 	add("refused_body_with_tabs", true, func(f *fixture) {
-		f.open(flows.HalfSession)
+		f.open(nSession)
 		f.send(webhookReceivedMsg{ev: webhook.Event{Kind: webhook.EventRejected, Seq: 9, At: t0, Status: 415,
 			Reason: "Content-Type is text/plain", Body: []byte("a=1\tb=2\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\tc=3\r\nline two\twith\ttabs " + strings.Repeat("x", 300))}})
 		f.key("w")
@@ -66,29 +54,29 @@ func fitScenarios() []struct {
 	add("everything_at_once", false, func(f *fixture) {
 		f.m.header.baseURL = "http://127.0.0.1:49999/a/very/long/plaid/base/url/override/that/goes/on"
 		f.m.header.freePlan = true
-		f.send(tunnelOpenedMsg{provider: tunnel.ProviderNgrok, url: "https://abc.ngrok-free.app", webhookURL: "https://abc.ngrok-free.app/webhook", freePlan: true})
+		f.send(tunnelMsg{in: flows.TunnelUp{Provider: string(tunnel.ProviderNgrok), WebhookURL: "https://abc.ngrok-free.app/webhook", FreePlan: true}})
 		f.m.header.clock = "your clock is 7 minutes ahead of Plaid's; webhooks will fail verification (iat) until you fix the time: " + strings.Repeat("sync it ", 10)
 		f.key("1")
-		f.send(linkTokenCreatedMsg{half: flows.HalfSignup, token: f.token(flows.HalfSignup)})
-		f.send(stepErrMsg{step: "poll /link/token/get", half: flows.HalfSignup, err: errors.New(xdgOpenDump)})
+		f.send(created(nSignup, f.token(nSignup)))
+		f.send(callFailed(nSignup, "poll /link/token/get", errors.New(xdgOpenDump)))
 		f.send(webhookReceivedMsg{ev: webhook.Event{Kind: webhook.EventRejected, Seq: 9, At: t0, Status: 401, Reason: "no Plaid-Verification header"}})
 		f.key("?")
 	})
 	add("inbox_and_timeout", true, func(f *fixture) {
-		f.open(flows.HalfSignup)
+		f.open(nSignup)
 		f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown+","+evIssueFollowed)})
 		mail := fixedEmail()
-		f.send(institutionRestoredMsg{half: flows.HalfSignup, sent: []flows.Email{mail}, inbox: []flows.Email{mail}})
+		f.send(restored(nSignup, []flows.Email{mail}, []flows.Email{mail}))
 		f.clock.t = t0.Add(4 * time.Minute)
-		f.send(webhookTimeoutMsg{half: flows.HalfSignup, token: fixedToken1})
+		f.send(timedOut(nSignup, fixedToken1))
 		f.send(webhookReceivedMsg{ev: webhook.Event{Kind: webhook.EventRejected, Seq: 9, At: t0, Status: 400, Reason: "late"}})
 	})
 	add("tunnel_failed_half", false, func(f *fixture) {
-		f.send(tunnelFailedMsg{err: &tunnel.Error{Provider: tunnel.ProviderNgrok,
-			Cause: "dial tcp: lookup connect.ngrok-agent.com: no such host " + strings.Repeat("x ", 40), Next: "check the network, then press t"}})
+		f.send(tunnelMsg{in: flows.TunnelDown{Err: &tunnel.Error{Provider: tunnel.ProviderNgrok,
+			Cause: "dial tcp: lookup connect.ngrok-agent.com: no such host " + strings.Repeat("x ", 40), Next: "check the network, then press t"}}})
 		f.key("2")
-		f.send(linkTokenCreatedMsg{half: flows.HalfSession, token: f.token(flows.HalfSession)})
-		f.send(stepErrMsg{step: "create link token", half: flows.HalfSession, err: errors.New(xdgOpenDump)})
+		f.send(created(nSession, f.token(nSession)))
+		f.send(callFailed(nSession, "create link token", errors.New(xdgOpenDump)))
 	})
 	return out
 }

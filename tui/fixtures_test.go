@@ -1,12 +1,14 @@
 package tui
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/env"
 	"github.com/bankdown/linkrecovery/internal/webhook"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
@@ -28,35 +30,41 @@ type testClock struct{ t time.Time }
 func (c *testClock) now() time.Time { return c.t }
 
 // fixture is a model without I/O: no Env (Cmds are returned, not run) and a fixed clock. demo
-// attaches an emulator object (never served) so demo-only steps show.
+// builds it without keys (demo mode: demo-only steps show; nothing is ever called), else with
+// Sandbox keys.
 type fixture struct {
 	t     *testing.T
 	m     model
 	clock *testClock
 }
 
-func newFixture(t *testing.T, demo bool, w, h int) *fixture {
-	t.Helper()
-	return newFixtureWith(t, demo, w, h, Options{})
+// fixtureOption changes the Options a fixture's model is built with.
+type fixtureOption func(*Options)
+
+// withConfig changes the fixture's Config (a webhook timeout, --forward-to…).
+func withConfig(change func(*env.Config)) fixtureOption {
+	return func(o *Options) { change(&o.Config) }
 }
 
-// newFixtureWith is newFixture with options (a background, a renderer); Now is the fixture's clock.
-func newFixtureWith(t *testing.T, demo bool, w, h int, o Options) *fixture {
+func newFixture(t *testing.T, demo bool, w, h int, opts ...fixtureOption) *fixture {
+	t.Helper()
+	o := Options{}
+	if !demo {
+		o.Config = env.Config{ClientID: "5f3c00aa11bb22cc33dd0001", Secret: "fixture-secret-0123456789", KeysFrom: ".env"}
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return newFixtureWith(t, w, h, o)
+}
+
+// newFixtureWith builds the model from o as it is (a background, a renderer, a config); Now is the
+// fixture's clock.
+func newFixtureWith(t *testing.T, w, h int, o Options) *fixture {
 	t.Helper()
 	c := &testClock{t: t0}
 	o.Now = c.now
-	m := newModel(o)
-	if demo {
-		// Demo-only steps show (the emulator itself is never called: no Env, Cmds are returned).
-		m.c.demo = true
-		m.halves = newHalves(m.c)
-	} else {
-		m.c.mode = flows.ModeSandbox
-		m.header.mode = flows.ModeSandbox
-		m.header.clientID, m.header.keysFrom = "5f3c00aa11bb22cc33dd0001", ".env"
-		m.halves = newHalves(m.c)
-	}
-	f := &fixture{t: t, m: m, clock: c}
+	f := &fixture{t: t, m: newModel(o), clock: c}
 	f.send(tea.WindowSizeMsg{Width: w, Height: h})
 	return f
 }
@@ -76,25 +84,26 @@ func (f *fixture) send(msg tea.Msg) tea.Cmd {
 func (f *fixture) key(k string) tea.Cmd { return f.send(keyMsg(k)) }
 
 func (f *fixture) tunnelUp() {
-	f.send(tunnelOpenedMsg{provider: tunnel.ProviderLocal, url: "http://127.0.0.1:40000", webhookURL: fixedHook})
+	f.send(tunnelMsg{in: flows.TunnelUp{Provider: string(tunnel.ProviderLocal), WebhookURL: fixedHook}})
 }
 
-func (f *fixture) token(h flows.Half) flows.LinkToken {
+func (f *fixture) token(h string) flows.LinkToken {
 	lt := flows.LinkToken{Token: fixedToken1, HostedLinkURL: fixedURL1, Webhook: fixedHook, RequestID: "req-fixed-1",
 		Expiration: t0.Add(4 * time.Hour)}
-	if h == flows.HalfSession {
+	if h == nSession {
 		lt = flows.LinkToken{Token: fixedToken2, HostedLinkURL: fixedURL2, Webhook: fixedHook, RequestID: "req-fixed-2",
 			RedirectURI: "http://127.0.0.1:40000/complete", Expiration: t0.Add(4 * time.Hour)}
 	}
 	return lt
 }
 
-// open picks a half on the home screen and delivers its token.
-func (f *fixture) open(h flows.Half) {
+// open picks a scenario on the home screen and delivers its token.
+func (f *fixture) open(name string) {
 	f.t.Helper()
 	f.tunnelUp()
-	f.key(string(rune('0' + int(h))))
-	f.send(linkTokenCreatedMsg{half: h, token: f.token(h)})
+	i, _ := f.m.runIndex(name)
+	f.key(strconv.Itoa(i + 1))
+	f.send(created(name, f.token(name)))
 }
 
 // webhookEvent builds a receiver event.
@@ -141,9 +150,98 @@ func fixedEmail() flows.Email {
 		SentAt: t0.Add(30 * time.Second)}
 }
 
-// signup and session are the halves' screens.
-func (f *fixture) signup() *signupModel { return f.m.half(flows.HalfSignup).(*signupModel) }
+// The scenarios' names, as tests use them.
+var (
+	nSignup  = flows.SignupScenario{}.Info().Name
+	nSession = flows.SessionScenario{}.Info().Name
+)
 
-func (f *fixture) session() *sessionModel { return f.m.half(flows.HalfSession).(*sessionModel) }
+// signup and session are the halves' screens.
+func (f *fixture) signup() *signupModel { return f.m.byName(nSignup).(*signupModel) }
+
+func (f *fixture) session() *defaultScreen { return f.m.byName(nSession).(*defaultScreen) }
+
+// byName is the screen of scenario name.
+func (m model) byName(name string) screen {
+	i, _ := m.runIndex(name)
+	return m.runs[i]
+}
+
+// stateOf is the state that shows scenario name's screen.
+func stateOf(name string) state {
+	i, _ := flows.Lookup(name)
+	for j, sc := range flows.Scenarios {
+		if sc == i {
+			return runState(j)
+		}
+	}
+	return stateHome
+}
+
+// The messages the interpreter's Cmds would bring.
+func created(name string, lt flows.LinkToken) tea.Msg {
+	return resultMsg{scenario: name, in: flows.TokenCreated{Token: lt}}
+}
+
+func polled(name, token string, st flows.TokenStatus) tea.Msg {
+	return resultMsg{scenario: name, in: flows.Polled{Token: token, Status: st}}
+}
+
+func exchanged(name string, it flows.Item) tea.Msg {
+	return resultMsg{scenario: name, in: flows.Exchanged{Item: it}}
+}
+
+func restored(name string, sent, inbox []flows.Email) tea.Msg {
+	return resultMsg{scenario: name, in: flows.Restored{Sent: sent, Inbox: inbox}}
+}
+
+func timedOut(name, token string) tea.Msg {
+	return resultMsg{scenario: name, in: flows.DeadlinePassed{Timer: flows.TimerWebhook, Token: token}}
+}
+
+func callFailed(name, step string, err error) tea.Msg {
+	for c, s := range callSteps {
+		if s == step {
+			return resultMsg{scenario: name, in: flows.CallFailed{Call: c, Err: err}}
+		}
+	}
+	panic("no call is the step " + step)
+}
+
+// The steps of a run's calls, as the error box names them.
+var (
+	stepCreate   = callSteps[flows.CallCreateToken]
+	stepPoll     = callSteps[flows.CallPoll]
+	stepExchange = callSteps[flows.CallExchange]
+	stepAuto     = callSteps[flows.CallWalk]
+	stepRestore  = callSteps[flows.CallRestore]
+)
+
+// What a test asks of a run.
+func (r *run) exchanging() bool { return !r.st.Busy.Exchanging.IsZero() }
+func (r *run) restoring() bool  { return !r.st.Busy.Restoring.IsZero() }
+func (r *run) walking() bool    { return !r.st.Busy.Walking.IsZero() }
 
 func teaSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
+
+// withQueuedRecords gives the model a transcript whose records queue on the model (as while a
+// write is in flight) until the test writes them, in order.
+func withQueuedRecords(tr *flows.Transcript) fixtureOption {
+	return func(o *Options) { o.Transcript, o.queueRecords = tr, true }
+}
+
+func sessionExited(seq int64, token string) webhook.Event {
+	body := `{"webhook_type":"LINK","webhook_code":"SESSION_FINISHED","status":"EXITED","link_token":"` + token +
+		`","link_session_id":"s-left","public_tokens":[],"environment":"sandbox"}`
+	return webhookEvent(seq, "SESSION_FINISHED", true, body, webhook.Webhook{Status: "EXITED", LinkToken: token, LinkSessionID: "s-left"})
+}
+
+// withEnv gives the model a real Env: its Cmds then really call the emulator.
+func withEnv(e *env.Env) fixtureOption {
+	return func(o *Options) { o.Env, o.Config = e, e.Config() }
+}
+
+// withForwardTo is --forward-to url.
+func withForwardTo(url string) fixtureOption {
+	return withConfig(func(c *env.Config) { c.ForwardTo = url })
+}

@@ -19,7 +19,7 @@ func footerLine(f *fixture) string {
 // new token), so the footer offers r and a is off, in the keys and in the machine.
 func TestAutoGivesWayToRestoreAfterOptIn(t *testing.T) {
 	f := newFixture(t, true, 120, 40)
-	f.open(flows.HalfSignup)
+	f.open(nSignup)
 	if !f.m.keys.Auto.Enabled() || f.m.keys.Restore.Enabled() {
 		t.Fatalf("before the opt-in: a=%v r=%v, want a on, r off", f.m.keys.Auto.Enabled(), f.m.keys.Restore.Enabled())
 	}
@@ -31,12 +31,12 @@ func TestAutoGivesWayToRestoreAfterOptIn(t *testing.T) {
 	if strings.Contains(foot, "auto-complete") || !strings.Contains(foot, "r bring the institution back") {
 		t.Fatalf("footer after the opt-in: %q", foot)
 	}
-	if cmd := f.key("a"); cmd != nil || f.signup().mach.Auto {
+	if cmd := f.key("a"); cmd != nil || f.signup().walking() {
 		t.Fatal("a after the opt-in still walked the finished sign-up session")
 	}
 	// Once the e-mail is out, a walks its session again.
 	mail := fixedEmail()
-	f.send(institutionRestoredMsg{half: flows.HalfSignup, sent: []flows.Email{mail}, inbox: []flows.Email{mail}})
+	f.send(restored(nSignup, []flows.Email{mail}, []flows.Email{mail}))
 	if !f.m.keys.Auto.Enabled() || f.m.keys.Restore.Enabled() {
 		t.Fatalf("after the e-mail: a=%v r=%v, want a on, r off", f.m.keys.Auto.Enabled(), f.m.keys.Restore.Enabled())
 	}
@@ -52,8 +52,8 @@ func TestRestoreBeforeOptInSaysWhy(t *testing.T) {
 		{false, "the Sandbox cannot bring a bank back on demand"},
 	} {
 		f := newFixture(t, tc.demo, 120, 40)
-		f.open(flows.HalfSignup)
-		if cmd := f.key("r"); cmd != nil || f.signup().mach.Signup().Restoring {
+		f.open(nSignup)
+		if cmd := f.key("r"); cmd != nil || f.signup().restoring() {
 			t.Fatalf("demo=%v: r before the opt-in started a restore", tc.demo)
 		}
 		if !strings.Contains(f.m.status, tc.want) || strings.Contains(f.m.status, "\n") || ansi.StringWidth(f.m.status) > 80 {
@@ -72,7 +72,7 @@ func TestRestoreBeforeOptInSaysWhy(t *testing.T) {
 // In the inspector, w closes it, and the footer says so.
 func TestInspectorLabelsWClose(t *testing.T) {
 	f := newFixture(t, true, 120, 40)
-	f.open(flows.HalfSession)
+	f.open(nSession)
 	if !strings.Contains(footerLine(f), "w webhooks") {
 		t.Fatalf("footer on the half: %q", footerLine(f))
 	}

@@ -1,9 +1,10 @@
 package tui
 
 import (
-	"github.com/bankdown/linkrecovery/flows"
 	"strings"
 	"testing"
+
+	"github.com/bankdown/linkrecovery/flows"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -45,25 +46,28 @@ func TestHeaderFirstRunLines(t *testing.T) {
 // The free-plan line reaches the screen through the app when the tunnel opens on the free plan.
 func TestFreePlanNoteOnScreen(t *testing.T) {
 	f := newFixture(t, false, 120, 40)
-	f.send(tunnelOpenedMsg{provider: tunnel.ProviderNgrok, url: "https://calm-fox.ngrok-free.app",
-		webhookURL: "https://calm-fox.ngrok-free.app/webhook", freePlan: true})
+	f.send(tunnelMsg{in: flows.TunnelUp{Provider: string(tunnel.ProviderNgrok), WebhookURL: "https://calm-fox.ngrok-free.app/webhook", FreePlan: true}})
 	if out := ansi.Strip(f.m.View()); !strings.Contains(out, "ngrok free plan") {
 		t.Fatalf("no free-plan line:\n%s", out)
+	}
+	// The core cannot import the tunnel, so the ready record's note is its own copy of the text.
+	if flows.FreePlanNote != tunnel.FreePlanNote {
+		t.Errorf("the ready record's note %q differs from the tunnel's %q", flows.FreePlanNote, tunnel.FreePlanNote)
 	}
 }
 
 // Plaid redirects to /complete on success and on exit: the checklist says which once Plaid has.
 func TestCompleteOutcome(t *testing.T) {
-	f := flows.Finish{CompleteSeen: true}
-	if got := completeOutcome(f); !strings.Contains(got, "success or exit") {
+	st := flows.State{Wait: flows.Wait{CompleteSeen: true}}
+	if got := completeOutcome(st); !strings.Contains(got, "success or exit") {
 		t.Errorf("unknown outcome: %q", got)
 	}
-	f.Exits = []string{"webhook #1: status EXITED, no public token"}
-	if got := completeOutcome(f); !strings.Contains(got, "left Link without an Item") {
+	st.Wait.Left, st.Wait.WebhookStatus = true, "EXITED"
+	if got := completeOutcome(st); !strings.Contains(got, "left Link without an Item") {
 		t.Errorf("exit: %q", got)
 	}
-	f.WebhookStatus = "SUCCESS"
-	if got := completeOutcome(f); !strings.Contains(got, "finished with an Item") {
+	st.Wait.Left, st.Wait.WebhookStatus = false, "SUCCESS"
+	if got := completeOutcome(st); !strings.Contains(got, "finished with an Item") {
 		t.Errorf("success: %q", got)
 	}
 }

@@ -11,10 +11,10 @@ import (
 	"github.com/bankdown/linkrecovery/flows"
 )
 
-// homeModel lists the two halves; choosing one is an intent the root acts on.
+// homeModel lists the scenarios (flows.Scenarios); choosing one is an intent the root acts on.
 type homeModel struct {
 	c      *common
-	cursor int // 0: half 1, 1: half 2
+	cursor int // the scenario under the cursor, in menu order
 }
 
 func newHomeModel(c *common) homeModel { return homeModel{c: c} }
@@ -22,21 +22,22 @@ func newHomeModel(c *common) homeModel { return homeModel{c: c} }
 // homeItems are the scenarios, in menu order; their prose comes from flows.
 var homeItems = flows.Scenarios
 
-// update handles a key and returns the chosen half, if any.
-func (m homeModel) update(msg tea.KeyMsg, k keyMap) (homeModel, flows.Half) {
+// update handles a key and returns the chosen scenario's index, or -1.
+func (m homeModel) update(msg tea.KeyMsg, k keyMap) (homeModel, int) {
+	for i, b := range k.Scenarios {
+		if key.Matches(msg, b) {
+			return m, i
+		}
+	}
 	switch {
-	case key.Matches(msg, k.Half1):
-		return m, flows.HalfSignup
-	case key.Matches(msg, k.Half2):
-		return m, flows.HalfSession
 	case key.Matches(msg, k.Up):
 		m.cursor = max(0, m.cursor-1)
 	case key.Matches(msg, k.Down):
 		m.cursor = min(len(homeItems)-1, m.cursor+1)
 	case key.Matches(msg, k.Select):
-		return m, homeItems[m.cursor].Half()
+		return m, m.cursor
 	}
-	return m, 0
+	return m, -1
 }
 
 // View renders the home screen in a w×h body.
@@ -48,7 +49,8 @@ func (m homeModel) View(w, h int) string {
 		if i == m.cursor {
 			marker, st = "› ", s.MenuSelected
 		}
-		lines = append(lines, st.Render(marker+strconv.Itoa(int(it.Half()))+"  "+it.Title()), s.Muted.Render(ansi.Wrap("     "+it.About(), w, "")))
+		info := it.Info()
+		lines = append(lines, st.Render(marker+strconv.Itoa(i+1)+"  "+info.Title), s.Muted.Render(ansi.Wrap("     "+info.About, w, "")))
 	}
 	lines = append(lines, "")
 	if m.c.mode == flows.ModeSandbox {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,7 +20,9 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/env"
 	"github.com/bankdown/linkrecovery/internal/secret"
+	"github.com/bankdown/linkrecovery/internal/testkit"
 	"github.com/bankdown/linkrecovery/internal/webhook"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
@@ -48,41 +49,41 @@ var hostileViews = []struct {
 	build func(t *testing.T, f *fixture, h string)
 }{
 	{"inspector webhook_code", true, func(t *testing.T, f *fixture, h string) {
-		f.open(flows.HalfSession)
+		f.open(nSession)
 		body, _ := json.Marshal(map[string]string{"webhook_type": "LINK", "webhook_code": h, "status": h})
 		f.send(webhookReceivedMsg{ev: webhookEvent(1, h, false, string(body), webhook.Webhook{Status: h})})
 		f.key("w")
 	}},
 	{"inspector webhook_type", true, func(t *testing.T, f *fixture, h string) {
-		f.open(flows.HalfSession)
+		f.open(nSession)
 		ev := webhookEvent(1, "X", true, "{}", webhook.Webhook{})
 		ev.Webhook.WebhookType = h
 		f.send(webhookReceivedMsg{ev: ev})
 		f.key("w")
 	}},
 	{"inspector non-JSON body", true, func(t *testing.T, f *fixture, h string) {
-		f.open(flows.HalfSession)
+		f.open(nSession)
 		f.send(webhookReceivedMsg{ev: webhook.Event{Kind: webhook.EventRejected, Seq: 1, At: t0, Status: 400,
 			Reason: "body is not JSON: " + h, Body: []byte("raw " + h + "\x1b[31m\x9b\x1b]52;c;eA==\x07")}})
 		f.key("w")
 	}},
 	{"rejected request in the error box", true, func(t *testing.T, f *fixture, h string) {
-		f.open(flows.HalfSession)
+		f.open(nSession)
 		f.send(webhookReceivedMsg{ev: webhook.Event{Kind: webhook.EventRejected, Seq: 1, At: t0, Status: 400, Reason: h}})
 	}},
 	{"inspector forward result", true, func(t *testing.T, f *fixture, h string) {
-		f.open(flows.HalfSession)
+		f.open(nSession)
 		f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, true)})
 		f.send(webhookReceivedMsg{ev: webhook.Event{Kind: webhook.EventForward, Seq: 1, At: t0,
 			Forward: &webhook.ForwardResult{Seq: 1, URL: "http://127.0.0.1:3000/" + h, Err: h}}})
 		f.key("w")
 	}},
 	{"session webhook status", true, func(t *testing.T, f *fixture, h string) {
-		f.open(flows.HalfSession)
+		f.open(nSession)
 		f.send(webhookReceivedMsg{ev: webhookEvent(1, "SESSION_FINISHED", true, "{}", webhook.Webhook{Status: h, LinkToken: fixedToken2})})
 	}},
 	{"session unverified reason", true, func(t *testing.T, f *fixture, h string) {
-		f.open(flows.HalfSession)
+		f.open(nSession)
 		ev := sessionFinished(1, fixedToken2, false)
 		ev.Reason = h
 		f.send(webhookReceivedMsg{ev: ev})
@@ -90,63 +91,63 @@ var hostileViews = []struct {
 	{"Plaid error message", false, func(t *testing.T, f *fixture, h string) {
 		f.tunnelUp()
 		f.key("2")
-		f.send(stepErrMsg{step: "create link token", half: flows.HalfSession, err: &flows.PlaidError{
-			HTTPStatus: 400, Type: "INVALID_REQUEST", Code: "INVALID_FIELD", Message: h, RequestID: h, Endpoint: "/link/token/create"}})
+		f.send(callFailed(nSession, "create link token", &flows.PlaidError{
+			HTTPStatus: 400, Type: "INVALID_REQUEST", Code: "INVALID_FIELD", Message: h, RequestID: h, Endpoint: "/link/token/create"}))
 	}},
 	{"non-Plaid answer", false, func(t *testing.T, f *fixture, h string) {
 		f.tunnelUp()
 		f.key("2")
-		f.send(stepErrMsg{step: "create link token", half: flows.HalfSession, err: &flows.CallError{
-			Endpoint: "/link/token/create", Cause: "unexpected answer: " + h, Next: h}})
+		f.send(callFailed(nSession, "create link token", &flows.CallError{
+			Endpoint: "/link/token/create", Cause: "unexpected answer: " + h, Next: h}))
 	}},
 	{"tunnel error", false, func(t *testing.T, f *fixture, h string) {
-		f.send(tunnelFailedMsg{err: &tunnel.Error{Provider: tunnel.ProviderNgrok, Cause: h, Next: h}})
+		f.send(tunnelMsg{in: flows.TunnelDown{Err: &tunnel.Error{Provider: tunnel.ProviderNgrok, Cause: h, Next: h}}})
 	}},
 	{"plain tunnel error", false, func(t *testing.T, f *fixture, h string) {
-		f.send(tunnelFailedMsg{err: errors.New(h)})
+		f.send(tunnelMsg{in: flows.TunnelDown{Err: errors.New(h)}})
 	}},
 	{"webhook URL in the header", false, func(t *testing.T, f *fixture, h string) {
-		f.send(tunnelOpenedMsg{provider: tunnel.ProviderLocal, url: "https://x.example", webhookURL: "https://x.example/" + h})
+		f.send(tunnelMsg{in: flows.TunnelUp{Provider: string(tunnel.ProviderLocal), WebhookURL: "https://x.example/" + h}})
 	}},
 	{"ngrok token file path and clock warning in the header", false, func(t *testing.T, f *fixture, h string) {
 		f.m.header.tokenSource, f.m.header.clock = "/home/u/"+h+"/ngrok.yml", "your clock is off: "+h
-		f.send(tunnelOpenedMsg{provider: tunnel.ProviderNgrok, url: "https://x.ngrok.app", webhookURL: "https://x.ngrok.app/webhook"})
+		f.send(tunnelMsg{in: flows.TunnelUp{Provider: string(tunnel.ProviderNgrok), WebhookURL: "https://x.ngrok.app/webhook"}})
 	}},
 	{"hosted_link_url and redirect URI", false, func(t *testing.T, f *fixture, h string) {
 		f.tunnelUp()
 		f.key("2")
-		lt := f.token(flows.HalfSession)
+		lt := f.token(nSession)
 		lt.HostedLinkURL, lt.RedirectURI = fixedURL2+h, "http://127.0.0.1:40000/complete"+h
-		f.send(linkTokenCreatedMsg{half: flows.HalfSession, token: lt})
+		f.send(created(nSession, lt))
 	}},
 	{"hosted_link_url alone (v)", false, func(t *testing.T, f *fixture, h string) {
 		f.tunnelUp()
 		f.key("2")
-		lt := f.token(flows.HalfSession)
+		lt := f.token(nSession)
 		lt.HostedLinkURL = fixedURL2 + h
-		f.send(linkTokenCreatedMsg{half: flows.HalfSession, token: lt})
+		f.send(created(nSession, lt))
 		f.key("v")
 	}},
 	{"inbox e-mail", true, func(t *testing.T, f *fixture, h string) {
-		f.open(flows.HalfSignup)
+		f.open(nSignup)
 		f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown+","+evIssueFollowed)})
 		mail := fixedEmail()
 		mail.Subject, mail.To, mail.URL = h, h+"@example.com", fixedMail+h
-		f.send(institutionRestoredMsg{half: flows.HalfSignup, sent: []flows.Email{mail}, inbox: []flows.Email{mail}})
+		f.send(restored(nSignup, []flows.Email{mail}, []flows.Email{mail}))
 	}},
 	{"Item and accounts", true, func(t *testing.T, f *fixture, h string) {
-		f.open(flows.HalfSession)
+		f.open(nSession)
 		f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, true)})
 		it := fixedItem()
 		it.ItemID, it.InstitutionID = h, h
 		it.Accounts[0].Name, it.Accounts[0].Mask, it.Accounts[0].Subtype = h, h, h
-		f.send(exchangedMsg{half: flows.HalfSession, item: it})
+		f.send(exchanged(nSession, it))
 	}},
 	{"transcript file name", true, func(t *testing.T, f *fixture, h string) {
 		f.send(transcriptWrittenMsg{err: fmt.Errorf("write /tmp/%s.jsonl: no space left on device", h)})
 	}},
 	{"any other error", true, func(t *testing.T, f *fixture, h string) {
-		f.send(stepErrMsg{step: "bring the institution back", half: flows.HalfSignup, err: errors.New(h)})
+		f.send(callFailed(nSignup, "bring the institution back", errors.New(h)))
 	}},
 }
 
@@ -186,7 +187,7 @@ func TestOpenerErrorIsInert(t *testing.T) {
 	}
 	t.Setenv("PATH", dir)
 	f := newFixture(t, true, 120, 40)
-	f.open(flows.HalfSession)
+	f.open(nSession)
 	cmd := f.key("o")
 	if cmd == nil {
 		t.Fatal("o gave no Cmd")
@@ -250,10 +251,11 @@ func findMsg[T any](t *testing.T, cmd tea.Cmd) T {
 // (\u001b); with a webhook_type it is listed as an unverified webhook and its webhook_code used
 // to reach the terminal raw in the list row.
 func TestPostedTitleSequenceIsInert(t *testing.T) {
-	env := demoEnv(t, flows.Config{})
+	env := testkit.DemoEnv(t, env.Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	opened, ok := openTunnelCmd(ctx, env)().(tunnelOpenedMsg)
+	opened := openTunnelCmd(ctx, env)().(tunnelMsg)
+	up, ok := opened.in.(flows.TunnelUp)
 	if !ok || opened.events == nil {
 		t.Fatalf("the tunnel did not open: %+v", opened)
 	}
@@ -265,7 +267,7 @@ func TestPostedTitleSequenceIsInert(t *testing.T) {
 	} {
 		f := newFixture(t, true, 160, 40)
 		f.send(opened)
-		resp, err := http.Post(opened.webhookURL, "application/json", strings.NewReader(tc.body))
+		resp, err := http.Post(up.WebhookURL, "application/json", strings.NewReader(tc.body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -360,13 +362,8 @@ func withColour(t *testing.T, f func()) {
 // PLAID-SECRET in the error the TUI shows; the screen shows its mask, never the secret.
 func TestEchoedSecretIsMaskedOnScreen(t *testing.T) {
 	const plaidSecret = "tui-echoed-plaid-secret-0123456789"
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusBadGateway)
-		fmt.Fprintf(w, "proxy error; request headers: PLAID-SECRET: %s\n", r.Header.Get("PLAID-SECRET"))
-		_ = r.Header.Write(w)
-	}))
-	defer proxy.Close()
-	env, err := flows.NewEnv(context.Background(), flows.Config{ClientID: "tui-echo-client", Secret: plaidSecret, PlaidURL: proxy.URL})
+	proxy := testkit.EchoingProxy(t)
+	env, err := env.New(context.Background(), env.Config{ClientID: "tui-echo-client", Secret: plaidSecret, PlaidURL: proxy.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +371,7 @@ func TestEchoedSecretIsMaskedOnScreen(t *testing.T) {
 	f := newFixture(t, false, 120, 40)
 	f.tunnelUp()
 	f.key("2")
-	msg := findMsg[stepErrMsg](t, createTokenCmd(context.Background(), env, flows.HalfSession, true))
+	msg := findMsg[resultMsg](t, performCmd(context.Background(), env.Perform, nSession, flows.CreateToken{}))
 	f.send(msg)
 	out := f.m.View()
 	if strings.Contains(out, plaidSecret) || !strings.Contains(out, secret.Mask(plaidSecret)) {

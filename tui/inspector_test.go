@@ -11,9 +11,9 @@ import (
 )
 
 // inspectorFixture is the inspector open on three events: #3 (newest), #2, #1.
-func inspectorFixture(t *testing.T) *fixture {
+func inspectorFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	t.Helper()
-	f := newFixture(t, true, 120, 40)
+	f := newFixture(t, true, 120, 40, opts...)
 	f.tunnelUp()
 	f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken2, evInstitutionDown)})
 	f.send(webhookReceivedMsg{ev: sessionFinished(2, fixedToken2, false)})
@@ -121,7 +121,7 @@ func TestInspectorResendKey(t *testing.T) {
 	if cmd := f.key("R"); cmd != nil {
 		t.Fatal("R without --forward-to did something")
 	}
-	f.m.c.cfg.ForwardTo = "http://127.0.0.1:3000/plaid"
+	f = inspectorFixture(t, withForwardTo("http://127.0.0.1:3000/plaid"))
 	f.key("up") // #3, verified (the keys are settled after each Update)
 	if !f.m.keys.Resend.Enabled() || !strings.Contains(f.m.View(), "R resend") {
 		t.Fatalf("R not offered on a verified webhook:\n%s", f.m.View())

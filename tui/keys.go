@@ -1,12 +1,19 @@
 package tui
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+
+	"github.com/bankdown/linkrecovery/flows"
+)
 
 // keyMap is every key the TUI answers to, declared once. Bindings that make no sense in the
 // current state are disabled (updateKeys), so bubbles/help leaves them out and Update ignores them.
 type keyMap struct {
-	Half1     key.Binding
-	Half2     key.Binding
+	// Scenarios are 1…n on the home screen, one per flows.Scenarios entry.
+	Scenarios []key.Binding
 	Up        key.Binding
 	Down      key.Binding
 	PageUp    key.Binding
@@ -32,8 +39,7 @@ type keyMap struct {
 
 func defaultKeyMap() keyMap {
 	return keyMap{
-		Half1:     key.NewBinding(key.WithKeys("1"), key.WithHelp("1", "half 1: sign-up")),
-		Half2:     key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "half 2: session")),
+		Scenarios: scenarioKeys(),
 		Up:        key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
 		Down:      key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
 		PageUp:    key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "scroll JSON up")),
@@ -58,6 +64,16 @@ func defaultKeyMap() keyMap {
 	}
 }
 
+// scenarioKeys are 1…n, one per scenario, helped by its title ("half 1: sign-up").
+func scenarioKeys() []key.Binding {
+	out := make([]key.Binding, 0, len(flows.Scenarios))
+	for i, sc := range flows.Scenarios {
+		n := strconv.Itoa(i + 1)
+		out = append(out, key.NewBinding(key.WithKeys(n), key.WithHelp(n, strings.ToLower(strings.ReplaceAll(sc.Info().Title, " · ", ": ")))))
+	}
+	return out
+}
+
 // ShortHelp puts the current screen's keys first, then the global ones (help skips disabled keys).
 func (k keyMap) ShortHelp() []key.Binding {
 	return append(k.screenKeys(), k.globalKeys()...)
@@ -65,10 +81,9 @@ func (k keyMap) ShortHelp() []key.Binding {
 
 // screenKeys are the keys of what is on screen, most useful first (the footer may cut the tail).
 func (k keyMap) screenKeys() []key.Binding {
-	return []key.Binding{
-		k.Dismiss, k.Half1, k.Half2, k.Select, k.Resend, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR, k.NewToken,
-		k.Tunnel, k.Up, k.Down, k.PageDown, k.Inspector, k.Back,
-	}
+	return append(append([]key.Binding{k.Dismiss}, k.Scenarios...),
+		k.Select, k.Resend, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR, k.NewToken,
+		k.Tunnel, k.Up, k.Down, k.PageDown, k.Inspector, k.Back)
 }
 
 // globalKeys are always in the footer, never cut: how to see every key and how to leave.
@@ -77,7 +92,7 @@ func (k keyMap) globalKeys() []key.Binding { return []key.Binding{k.Help, k.Quit
 // FullHelp groups the keys into columns: navigation, actions, screens.
 func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Half1, k.Half2, k.Select, k.Up, k.Down, k.PageUp, k.PageDown},
+		append(append([]key.Binding(nil), k.Scenarios...), k.Select, k.Up, k.Down, k.PageUp, k.PageDown),
 		{k.Open, k.Copy, k.NextCard, k.PrevCard, k.Mark, k.Auto},
 		{k.Restore, k.NewToken, k.QR, k.Inspector, k.Tunnel},
 		{k.Resend, k.Dismiss, k.Back, k.Help, k.Quit},
@@ -85,31 +100,32 @@ func (k keyMap) FullHelp() [][]key.Binding {
 }
 
 // updateKeys enables exactly the keys that do something now, so help shows only those. The
-// half on screen turns on its own keys (halfModel.enableKeys).
+// run on screen turns on its own keys (screen.enableKeys).
 func (m *model) updateKeys() {
 	k := &m.keys
 	home := m.state == stateHome && !m.showInspector
-	hm := m.current()
-	onHalf := hm != nil && !m.showInspector
+	scr := m.current()
+	onRun := scr != nil && !m.showInspector
 	url := m.currentURL()
-	if hm != nil && hm.driver().done() {
+	if scr != nil && scr.driver().done() {
 		url = "" // nothing left to open or scan
 	}
 
-	k.Half1.SetEnabled(home)
-	k.Half2.SetEnabled(home)
+	for i := range k.Scenarios {
+		k.Scenarios[i].SetEnabled(home)
+	}
 	k.Select.SetEnabled(home)
 	k.Up.SetEnabled(home || m.showInspector)
 	k.Down.SetEnabled(home || m.showInspector)
 	k.PageUp.SetEnabled(m.showInspector)
 	k.PageDown.SetEnabled(m.showInspector)
-	k.Open.SetEnabled(onHalf && url != "")
-	k.QR.SetEnabled(onHalf && url != "")
+	k.Open.SetEnabled(onRun && url != "")
+	k.QR.SetEnabled(onRun && url != "")
 	for _, b := range []*key.Binding{&k.Copy, &k.NextCard, &k.PrevCard, &k.Restore, &k.Mark, &k.Auto, &k.NewToken} {
 		b.SetEnabled(false)
 	}
-	if onHalf {
-		hm.enableKeys(k)
+	if onRun {
+		scr.enableKeys(k)
 	}
 	k.Tunnel.SetEnabled(m.header.state == tunnelFailed)
 	k.Dismiss.SetEnabled(len(m.errs) > 0)

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"strings"
 	"testing"
@@ -12,8 +11,6 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/muesli/termenv"
-
-	"github.com/bankdown/linkrecovery/flows"
 )
 
 // TestMain turns colours off (golden files hold text, not a terminal's palette) and fixes the
@@ -22,17 +19,6 @@ func TestMain(m *testing.M) {
 	lipgloss.SetColorProfile(termenv.Ascii)
 	lipgloss.SetHasDarkBackground(true)
 	os.Exit(m.Run())
-}
-
-// demoEnv is a real demo Env: the emulator in-process, the tunnel on loopback.
-func demoEnv(t testing.TB, cfg flows.Config) *flows.Env {
-	t.Helper()
-	env, err := flows.NewEnv(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("NewEnv: %v", err)
-	}
-	t.Cleanup(func() { _ = env.Close() })
-	return env
 }
 
 // waitForText waits until the program's output contains every one of texts. teatest's WaitFor
@@ -52,25 +38,16 @@ func waitForText(t *testing.T, tm *teatest.TestModel, d time.Duration, texts ...
 	}, teatest.WithDuration(d), teatest.WithCheckInterval(50*time.Millisecond))
 }
 
-// key is a key press as Bubble Tea delivers it.
+// keyTypes are the named keys tests press.
+var keyTypes = map[string]tea.KeyType{
+	"enter": tea.KeyEnter, "esc": tea.KeyEsc, "tab": tea.KeyTab, "shift+tab": tea.KeyShiftTab,
+	"up": tea.KeyUp, "down": tea.KeyDown, "pgdown": tea.KeyPgDown, "ctrl+c": tea.KeyCtrlC,
+}
+
+// keyMsg is a key press as Bubble Tea delivers it.
 func keyMsg(s string) tea.KeyMsg {
-	switch s {
-	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
-	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEsc}
-	case "tab":
-		return tea.KeyMsg{Type: tea.KeyTab}
-	case "shift+tab":
-		return tea.KeyMsg{Type: tea.KeyShiftTab}
-	case "up":
-		return tea.KeyMsg{Type: tea.KeyUp}
-	case "down":
-		return tea.KeyMsg{Type: tea.KeyDown}
-	case "pgdown":
-		return tea.KeyMsg{Type: tea.KeyPgDown}
-	case "ctrl+c":
-		return tea.KeyMsg{Type: tea.KeyCtrlC}
+	if t, ok := keyTypes[s]; ok {
+		return tea.KeyMsg{Type: t}
 	}
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
 }

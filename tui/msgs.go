@@ -1,92 +1,34 @@
 package tui
 
 import (
-	"time"
-
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/webhook"
-	"github.com/bankdown/linkrecovery/tunnel"
 )
 
-// Every message about a half carries its half, so the root hands it to that half's machine; the
-// half turns it into a flows.Input stamped with the clock (hostedLink.input).
+// Results of the scenarios' effects all come back in one envelope, resultMsg, which the root hands
+// to the run it names: a new effect needs no new message and no new case, and a result for a run
+// that does not exist is shown as a bug, not dropped.
 
-// tunnelOpenedMsg fires when env.OpenTunnel succeeded. It carries copies of what the header shows and
-// the receiver's event channel, so Update never reads the Env's fields.
-type tunnelOpenedMsg struct {
-	provider    tunnel.Provider
-	url         string
-	webhookURL  string
-	freePlan    bool   // ngrok's free plan: the phone meets ngrok's browser warning first
-	tokenSource string // ngrok: where its authtoken came from
-	events      <-chan webhook.Event
+// resultMsg fires when the interpreter (env.Perform) has done one of a run's effects: in is the
+// answer, a failure or a deadline.
+type resultMsg struct {
+	scenario string // the run's scenario name
+	in       flows.Input
 }
 
-// tunnelFailedMsg fires when env.OpenTunnel failed; the app keeps going (polling still works).
-type tunnelFailedMsg struct{ err error }
-
-// linkTokenCreatedMsg fires when /link/token/create answered for a half.
-type linkTokenCreatedMsg struct {
-	half         flows.Half
-	token        flows.LinkToken
-	clockWarning string        // what Plaid's first answer said of our clock ("" when fine)
-	clockSkew    time.Duration // how far off it is
-}
-
-// pollTickMsg fires when a half's machine wants its next /link/token/get (flows.TimerPoll).
-type pollTickMsg struct {
-	half  flows.Half
-	token string
-}
-
-// tokenPolledMsg fires when /link/token/get answered.
-type tokenPolledMsg struct {
-	half   flows.Half
-	token  string
-	status flows.TokenStatus
-	at     time.Time
+// tunnelMsg fires when env.Open has opened the tunnel (in is flows.TunnelUp, with the receiver's
+// events) or failed (flows.TunnelDown). Every run gets it.
+type tunnelMsg struct {
+	in     flows.Input
+	events <-chan webhook.Event
 }
 
 // webhookReceivedMsg fires for every event the receiver reports (webhooks, rejects, /complete hits,
-// forward results). Its handler re-arms the wait.
+// relay results). Its handler re-arms the wait.
 type webhookReceivedMsg struct{ ev webhook.Event }
 
 // receiverClosedMsg fires when the receiver's event channel closes (it stopped).
 type receiverClosedMsg struct{}
-
-// webhookTimeoutMsg fires when a half's webhook clock runs out (flows.TimerWebhook): the webhook
-// timeout after /link/token/get showed the session finished.
-type webhookTimeoutMsg struct {
-	half  flows.Half
-	token string
-}
-
-// deadlineMsg fires for a machine's other deadlines (e.g. flows.TimerEvents).
-type deadlineMsg struct {
-	half  flows.Half
-	token string
-	timer flows.Timer
-}
-
-// exchangedMsg fires when the public token was exchanged and the Item read.
-type exchangedMsg struct {
-	half flows.Half
-	item flows.Item
-}
-
-// institutionRestoredMsg fires when the emulator brought the institution back and sent e-mails.
-type institutionRestoredMsg struct {
-	half  flows.Half
-	sent  []flows.Email
-	inbox []flows.Email
-}
-
-// autoCompletedMsg fires when the emulator walked a Hosted Link session by itself (--auto or a).
-type autoCompletedMsg struct {
-	half     flows.Half
-	recovery bool // the session of the recovery e-mail, not the half's own
-	url      string
-}
 
 // browserOpenedMsg fires when xdg-open/open returned without error.
 type browserOpenedMsg struct{ url string }
@@ -97,25 +39,45 @@ type copiedMsg struct{ label, value, via string }
 // transcriptWrittenMsg fires when a batch of records reached the transcript (err if not).
 type transcriptWrittenMsg struct{ err error }
 
-// stepErrMsg is any failed step; the UI shows it and keeps running.
+// stepErrMsg is a failed step of the TUI's own (open the browser, copy, resend, the transcript);
+// a run's failed calls come as resultMsg. The UI shows it and keeps running.
 type stepErrMsg struct {
-	step string     // what was being done, e.g. "create link token"
-	half flows.Half // 0 when not about a half
+	step string // what was being done, e.g. "open the browser"
 	err  error
 }
 
 func (e stepErrMsg) Error() string { return e.step + ": " + e.err.Error() }
 
-// The steps of stepErrMsg that are a machine's calls, and the call each one is.
-const (
-	stepCreate   = "create link token"
-	stepPoll     = "poll /link/token/get"
-	stepExchange = "exchange public token"
-	stepAuto     = "auto-complete the Hosted Link session"
-	stepRestore  = "bring the institution back"
-)
+// callSteps are how the error box names a run's failed call.
+var callSteps = map[flows.Call]string{
+	flows.CallCreateToken: "create link token",
+	flows.CallPoll:        "poll /link/token/get",
+	flows.CallExchange:    "exchange public token",
+	flows.CallWalk:        "auto-complete the Hosted Link session",
+	flows.CallRestore:     "bring the institution back",
+}
 
-var stepCalls = map[string]flows.Call{
-	stepCreate: flows.CallCreateToken, stepPoll: flows.CallPoll, stepExchange: flows.CallExchange,
-	stepAuto: flows.CallAutoComplete, stepRestore: flows.CallRestore,
+// callOf is the call whose answer in is (0: not a call's answer).
+func callOf(in flows.Input) flows.Call {
+	switch in.(type) {
+	case flows.TokenCreated:
+		return flows.CallCreateToken
+	case flows.Polled:
+		return flows.CallPoll
+	case flows.Exchanged:
+		return flows.CallExchange
+	case flows.Walked:
+		return flows.CallWalk
+	case flows.Restored:
+		return flows.CallRestore
+	}
+	return 0
+}
+
+// unwrap is the input inside an Answered (the Plaid calls it made are the run's events).
+func unwrap(in flows.Input) flows.Input {
+	if a, ok := in.(flows.Answered); ok {
+		return a.Input
+	}
+	return in
 }

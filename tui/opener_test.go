@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
-
-	"github.com/bankdown/linkrecovery/flows"
 )
 
 // TestOpenWithNoBrowserIsOneLine: in a container xdg-open prints a dozen lines and exits 3; o then
@@ -20,10 +18,9 @@ func TestOpenWithNoBrowserIsOneLine(t *testing.T) {
 	fakeOpener(t, `for i in 1 2 3 4 5 6 7 8 9 10; do echo "/usr/bin/xdg-open: 882: browser$i: not found" >&2; done
 echo "xdg-open: no method available for opening '$1'" >&2; exit 3`)
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
-		f := newFixture(t, true, size[0], size[1])
 		var buf strings.Builder
-		f.m.c.debug = log.New(&buf, "", 0)
-		f.open(flows.HalfSession)
+		f := newFixture(t, true, size[0], size[1], func(o *Options) { o.DebugLog = log.New(&buf, "", 0) })
+		f.open(nSession)
 		msg := findMsg[stepErrMsg](t, f.key("o"))
 		f.send(msg)
 		v := f.m.View()
@@ -59,7 +56,7 @@ echo "xdg-open: no method available for opening '$1'" >&2; exit 3`)
 func TestOpenWithNoOpenerSaysSo(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	f := newFixture(t, true, 80, 24)
-	f.open(flows.HalfSession)
+	f.open(nSession)
 	f.send(findMsg[stepErrMsg](t, f.key("o")))
 	if v := ansi.Strip(f.m.View()); !strings.Contains(v, "no browser (no xdg-open)") || !strings.Contains(v, "scan the QR code") {
 		t.Fatalf("no opener:\n%s", v)
@@ -77,9 +74,9 @@ func TestOpenRefusesWhatIsNotAWebPage(t *testing.T) {
 		f := newFixture(t, true, 80, 24)
 		f.tunnelUp()
 		f.key("2")
-		lt := f.token(flows.HalfSession)
+		lt := f.token(nSession)
 		lt.HostedLinkURL = u
-		f.send(linkTokenCreatedMsg{half: flows.HalfSession, token: lt})
+		f.send(created(nSession, lt))
 		msg := findMsg[stepErrMsg](t, f.key("o"))
 		f.send(msg)
 		var box []string

@@ -11,75 +11,71 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/bankdown/linkrecovery/flows"
-	"github.com/bankdown/linkrecovery/tunnel"
+	"github.com/bankdown/linkrecovery/internal/webhook"
 )
 
-// parityScripts are the same inputs for both drivers: what Plaid, the receiver and the clock say
-// during a run of one half (sandbox mode, a person at the Hosted Link page).
-func parityScripts() map[string]struct {
-	half flows.Half
-	in   []flows.Input
-} {
+// parityScript is the same inputs for both drivers: what Plaid, the receiver and the clock say
+// during a run of one scenario (sandbox mode, a person at the Hosted Link page).
+type parityScript struct {
+	scenario string
+	in       []flows.Timed
+}
+
+func parityScripts() map[string]parityScript {
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
-	tok := func(h flows.Half) flows.LinkToken { return (&fixture{}).token(h) }
+	tok := func(name string) flows.LinkToken { return (&fixture{}).token(name) }
 	finished := flows.TokenStatus{Sessions: []flows.Session{{ID: "s1", Finished: true, Status: "SUCCESS",
 		PublicTokens: []string{"public-sandbox-12345678-aaaa-4bbb-8ccc-000000000000"}}}}
 	other := sessionFinished(3, "link-sandbox-other", true)
 	forged := sessionFinished(4, fixedToken2, false)
 	rate := &flows.PlaidError{Code: "RATE_LIMIT_EXCEEDED", Type: "RATE_LIMIT_EXCEEDED", Message: "too many requests",
 		RequestID: "req-1", Endpoint: "/link/token/get", HTTPStatus: 429}
-	up := flows.TunnelUp{At: at(0), WebhookURL: fixedHook, Provider: tunnel.ProviderLocal}
-	return map[string]struct {
-		half flows.Half
-		in   []flows.Input
-	}{
-		"session via webhook": {flows.HalfSession, []flows.Input{
-			up, flows.Start{At: at(0)}, flows.TokenCreated{At: at(1), Token: tok(flows.HalfSession)},
-			flows.Polled{At: at(3), Token: fixedToken2, Status: flows.TokenStatus{Sessions: []flows.Session{{ID: "s1"}}}},
-			flows.CallFailed{At: at(5), Call: flows.CallPoll, Err: rate},
-			flows.WebhookReceived{At: at(6), Event: eventsWebhook(2, fixedToken2, evInstitutionDown)},
-			flows.WebhookReceived{At: at(7), Event: other},
-			flows.WebhookReceived{At: at(8), Event: forged},
-			flows.Polled{At: at(9), Token: fixedToken2, Status: finished},
-			flows.WebhookReceived{At: at(10), Event: sessionFinished(5, fixedToken2, true)},
-			flows.Exchanged{At: at(11), Item: fixedItem()},
-		}},
-		"session via fallback": {flows.HalfSession, []flows.Input{
-			up, flows.Start{At: at(0)}, flows.TokenCreated{At: at(1), Token: tok(flows.HalfSession)},
-			flows.Polled{At: at(9), Token: fixedToken2, Status: finished},
-			flows.DeadlinePassed{At: at(189), Timer: flows.TimerWebhook, Token: fixedToken2},
-			flows.Exchanged{At: at(190), Item: fixedItem()},
-		}},
-		"sign-up": {flows.HalfSignup, []flows.Input{
-			up, flows.Start{At: at(0)}, flows.TokenCreated{At: at(1), Token: tok(flows.HalfSignup)},
-			flows.WebhookReceived{At: at(6), Event: eventsWebhook(1, fixedToken1, evInstitutionDown)},
-			flows.Polled{At: at(9), Token: fixedToken1, Status: flows.TokenStatus{Sessions: []flows.Session{{ID: "s1",
-				Events: []flows.LinkEvent{{Name: "ERROR", ErrorCode: "INSTITUTION_DOWN"}, {Name: "ISSUE_FOLLOWED"}}}}}},
-		}},
+	up := flows.Timed{At: at(0), In: flows.TunnelUp{WebhookURL: fixedHook, Provider: "local"}}
+	start := func(name string) []flows.Timed {
+		return []flows.Timed{up, {At: at(0), In: flows.Start{}}, {At: at(1), In: flows.TokenCreated{Token: tok(name)}}}
 	}
+	got := func(s int, ev webhook.Event) flows.Timed {
+		return flows.Timed{At: at(s), In: flows.Received{Event: ev}}
+	}
+	scripts := map[string]parityScript{
+		"session via webhook": {nSession, append(start(nSession),
+			flows.Timed{At: at(3), In: flows.Polled{Token: fixedToken2, Status: flows.TokenStatus{Sessions: []flows.Session{{ID: "s1"}}}}},
+			flows.Timed{At: at(5), In: flows.CallFailed{Call: flows.CallPoll, Err: rate}},
+			got(6, eventsWebhook(2, fixedToken2, evInstitutionDown)), got(7, other), got(8, forged),
+			flows.Timed{At: at(9), In: flows.Polled{Token: fixedToken2, Status: finished}},
+			got(10, sessionFinished(5, fixedToken2, true)),
+			flows.Timed{At: at(11), In: flows.Exchanged{Item: fixedItem()}})},
+		"session via fallback": {nSession, append(start(nSession),
+			flows.Timed{At: at(9), In: flows.Polled{Token: fixedToken2, Status: finished}},
+			flows.Timed{At: at(189), In: flows.DeadlinePassed{Timer: flows.TimerWebhook, Token: fixedToken2}},
+			flows.Timed{At: at(190), In: flows.Exchanged{Item: fixedItem()}})},
+		"sign-up": {nSignup, append(start(nSignup),
+			got(6, eventsWebhook(1, fixedToken1, evInstitutionDown)),
+			flows.Timed{At: at(9), In: flows.Polled{Token: fixedToken1, Status: flows.TokenStatus{Sessions: []flows.Session{{ID: "s1",
+				Events: []flows.LinkEvent{{Name: "ERROR", ErrorCode: "INSTITUTION_DOWN"}, {Name: "ISSUE_FOLLOWED"}}}}}}})},
+	}
+	for name, more := range moreParityScripts {
+		scripts[name] = more(start, got)
+	}
+	return scripts
 }
 
+// moreParityScripts are scenarios' own scripts (from their test files), made with the start of a
+// run and a received webhook at a second.
+var moreParityScripts = map[string]func(start func(string) []flows.Timed, got func(int, webhook.Event) flows.Timed) parityScript{}
+
 // tuiMsg is the message the TUI gets for an input (the Cmds and the receiver would send it).
-func tuiMsg(h flows.Half, in flows.Input) tea.Msg {
+func tuiMsg(m model, name string, in flows.Input) tea.Msg {
 	switch in := in.(type) {
 	case flows.TunnelUp:
-		return tunnelOpenedMsg{provider: in.Provider, url: "http://127.0.0.1:40000", webhookURL: in.WebhookURL}
+		return tunnelMsg{in: in}
 	case flows.Start:
-		return keyMsg(fmt.Sprint(int(h)))
-	case flows.TokenCreated:
-		return linkTokenCreatedMsg{half: h, token: in.Token}
-	case flows.Polled:
-		return tokenPolledMsg{half: h, token: in.Token, status: in.Status}
-	case flows.CallFailed:
-		return stepErrMsg{step: stepPoll, half: h, err: in.Err}
-	case flows.WebhookReceived:
+		i, _ := m.runIndex(name)
+		return keyMsg(fmt.Sprint(i + 1))
+	case flows.Received:
 		return webhookReceivedMsg{ev: in.Event}
-	case flows.DeadlinePassed:
-		return webhookTimeoutMsg{half: h, token: in.Token}
-	case flows.Exchanged:
-		return exchangedMsg{half: h, item: in.Item}
 	}
-	panic(fmt.Sprintf("no TUI message for %T", in))
+	return resultMsg{scenario: name, in: in}
 }
 
 // shape is a record's event and its keys, which must agree between drivers (values such as the
@@ -93,8 +89,8 @@ func shape(r flows.Record) string {
 	return fmt.Sprintf("%v{%s}", r["event"], strings.Join(keys, ","))
 }
 
-// A TUI run and a headless run of the same half, fed the same inputs, write the same records: the
-// same event kinds in the same order, with the same keys.
+// A TUI run and a headless run of the same scenario, fed the same inputs, write the same records:
+// the same event kinds in the same order, with the same keys.
 func TestTUIAndHeadlessWriteTheSameRecords(t *testing.T) {
 	for name, sc := range parityScripts() {
 		t.Run(name, func(t *testing.T) {
@@ -103,17 +99,18 @@ func TestTUIAndHeadlessWriteTheSameRecords(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			flows.Replay(sc.half, flows.MachineOptions{Mode: flows.ModeSandbox}, sc.in, headless.Emit)
+			scenario, _ := flows.Lookup(sc.scenario)
+			flows.Replay(scenario, flows.Options{Mode: flows.ModeSandbox}, sc.in, headless.Emit)
 			_ = headless.Close()
 
-			f := newFixture(t, false, 120, 40)
 			tr, err := flows.OpenTranscript(filepath.Join(dir, "tui.jsonl"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			f.m.transcript, f.m.transcriptBusy = tr, true // records queue; written below, in order
+			f := newFixture(t, false, 120, 40, withQueuedRecords(tr))
 			for _, in := range sc.in {
-				f.send(tuiMsg(sc.half, in))
+				f.clock.t = in.At
+				f.send(tuiMsg(f.m, sc.scenario, in.In))
 			}
 			if msg := writeRecordsCmd(tr, f.m.records)().(transcriptWrittenMsg); msg.err != nil {
 				t.Fatal(msg.err)

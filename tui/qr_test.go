@@ -6,7 +6,6 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/qrscan"
 )
 
@@ -57,7 +56,7 @@ func TestQRDecodesUnderBothThemes(t *testing.T) {
 func TestQRDecodesFromTheWholeScreen(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		f := newFixture(t, true, size[0], size[1])
-		f.open(flows.HalfSession)
+		f.open(nSession)
 		screen := f.m.View()
 		for name, th := range map[string]qrscan.Theme{"dark": qrscan.Dark, "light": qrscan.Light} {
 			got, err := qrscan.DecodeScreen(screen, th)
@@ -70,7 +69,7 @@ func TestQRDecodesFromTheWholeScreen(t *testing.T) {
 
 func TestQRTooSmallShowsSizeAndFullURL(t *testing.T) {
 	f := newFixture(t, true, 60, 20)
-	f.open(flows.HalfSession)
+	f.open(nSession)
 	v := f.m.View()
 	if !strings.Contains(v, "The QR code needs a ") || !strings.Contains(v, "(now 60×20)") {
 		t.Fatalf("no size notice:\n%s", v)
@@ -103,7 +102,7 @@ func TestURLIsWholeOnItsOwnLine(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}, {76, 14}, {200, 60}} {
 		for _, v := range []string{"main", "qr"} {
 			f := newFixture(t, true, size[0], size[1])
-			f.open(flows.HalfSession)
+			f.open(nSession)
 			if v == "qr" {
 				f.key("v")
 			}
@@ -122,7 +121,7 @@ func TestURLIsWholeOnItsOwnLine(t *testing.T) {
 // there is room v draws it at twice the size.
 func TestQRAloneNeedsNoMoreThanMain(t *testing.T) {
 	f := newFixture(t, true, 120, 40)
-	f.open(flows.HalfSession)
+	f.open(nSession)
 	for w := 40; w <= 200; w += 8 {
 		for h := 12; h <= 60; h += 2 {
 			f.send(teaSize(w, h))
@@ -152,7 +151,7 @@ func TestQRAloneNeedsNoMoreThanMain(t *testing.T) {
 // no "needs a bigger terminal" notice comes from the help; closing it brings the code back.
 func TestFullHelpKeepsTheSizes(t *testing.T) {
 	f := newFixture(t, true, 80, 24)
-	f.open(flows.HalfSession)
+	f.open(nSession)
 	if !strings.Contains(f.m.View(), qrOn) {
 		t.Fatalf("80x24 has no code:\n%s", f.m.View())
 	}
@@ -180,9 +179,9 @@ func TestQRURLTooLongForACode(t *testing.T) {
 		f := newFixture(t, true, size[0], size[1])
 		f.tunnelUp()
 		f.key("2")
-		lt := f.token(flows.HalfSession)
+		lt := f.token(nSession)
 		lt.HostedLinkURL = long
-		f.send(linkTokenCreatedMsg{half: flows.HalfSession, token: lt})
+		f.send(created(nSession, lt))
 		for _, view := range []string{"main", "v"} {
 			if view == "v" {
 				f.key("v")

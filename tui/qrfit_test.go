@@ -18,15 +18,15 @@ import (
 func TestQRShowsWhateverTheChecklistSays(t *testing.T) {
 	for _, size := range [][2]int{{120, 45}, {120, 44}, {120, 40}} {
 		f := newFixture(t, true, size[0], size[1])
-		f.open(flows.HalfSignup)
+		f.open(nSignup)
 		f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown+","+evIssueFollowed)})
 		mail := fixedEmail()
-		f.send(institutionRestoredMsg{half: flows.HalfSignup, sent: []flows.Email{mail}, inbox: []flows.Email{mail}})
+		f.send(restored(nSignup, []flows.Email{mail}, []flows.Email{mail}))
 		f.send(webhookReceivedMsg{ev: sessionFinished(2, fixedToken1, false)})
 		f.clock.t = t0.Add(4 * time.Minute)
-		f.send(webhookTimeoutMsg{half: flows.HalfSignup, token: fixedToken1})
+		f.send(timedOut(nSignup, fixedToken1))
 		f.send(webhookReceivedMsg{ev: webhook.Event{Kind: webhook.EventRejected, Seq: 3, At: t0, Status: 401, Reason: "the JWT's iat is more than 5 minutes old"}})
-		f.send(stepErrMsg{step: "poll /link/token/get", half: flows.HalfSignup, err: errors.New("context deadline exceeded (Client.Timeout exceeded while awaiting headers)")})
+		f.send(callFailed(nSignup, "poll /link/token/get", errors.New("context deadline exceeded (Client.Timeout exceeded while awaiting headers)")))
 		v := f.m.View()
 		got, err := qrscan.DecodeScreen(v, qrscan.Dark)
 		if err != nil || got != fixedMail {

@@ -4,6 +4,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
 
@@ -11,17 +12,17 @@ import (
 // while its retry runs (a new failure brings it back).
 func (m *model) clearRetried(msg tea.KeyMsg) {
 	k := m.keys
-	h := m.currentHalf()
+	name := m.currentName()
 	switch {
-	case key.Matches(msg, k.NewToken) && h != 0:
-		// A new token starts the half over: none of its old errors applies any more.
-		m.clearHalfErrs(h)
+	case key.Matches(msg, k.NewToken) && name != "":
+		// A new token starts the run over: none of its old errors applies any more.
+		m.clearRunErrs(name)
 	case key.Matches(msg, k.Auto):
-		m.clearErr(stepAuto, h)
+		m.clearErr(callSteps[flows.CallWalk], name)
 	case key.Matches(msg, k.Restore):
-		m.clearErr(stepRestore, h)
+		m.clearErr(callSteps[flows.CallRestore], name)
 	case key.Matches(msg, k.Open):
-		m.clearErr(stepOpen, 0)
+		m.clearErr(stepOpen, "")
 	case key.Matches(msg, k.Copy):
 		m.clearCopyErrs()
 	}

@@ -13,9 +13,8 @@ import (
 // the screen while the retry runs.
 func TestRetryClearsItsError(t *testing.T) {
 	f := newFixture(t, true, 100, 30)
-	f.open(flows.HalfSession)
-	f.send(stepErrMsg{step: "auto-complete the Hosted Link session", half: flows.HalfSession, err: errors.New("emulator said no")})
-	f.session().mach.Auto = false // the failed walk already cleared it; kept as the test had it
+	f.open(nSession)
+	f.send(callFailed(nSession, "auto-complete the Hosted Link session", errors.New("emulator said no")))
 	f.send(stepErrMsg{step: "open the browser", err: errors.New("xdg-open: not found")})
 	if v := f.m.View(); !strings.Contains(v, "xdg-open: not found") {
 		t.Fatalf("no error box:\n%s", v)
@@ -28,7 +27,7 @@ func TestRetryClearsItsError(t *testing.T) {
 	if v := f.m.View(); strings.Contains(v, "emulator said no") {
 		t.Fatalf("a (retry) left the old auto-complete error:\n%s", v)
 	}
-	f.send(stepErrMsg{step: "create link token", half: flows.HalfSession, err: errors.New("Plaid is down")})
+	f.send(callFailed(nSession, "create link token", errors.New("Plaid is down")))
 	f.key("n")
 	if v := f.m.View(); strings.Contains(v, "Plaid is down") {
 		t.Fatalf("n (new token) left the old token error:\n%s", v)
@@ -46,7 +45,7 @@ func TestTunnelKeySaysWhyNothingHappens(t *testing.T) {
 		t.Fatalf("t said nothing:\n%s", v)
 	}
 	// After a failure, t retries.
-	f.send(tunnelFailedMsg{err: &tunnel.Error{Provider: tunnel.ProviderNgrok, Cause: "dns", Next: "check the network"}})
+	f.send(tunnelMsg{in: flows.TunnelDown{Err: &tunnel.Error{Provider: tunnel.ProviderNgrok, Cause: "dns", Next: "check the network"}}})
 	if cmd := f.key("t"); cmd == nil || f.m.header.state != tunnelOpening {
 		t.Fatal("t after a failure did not retry")
 	}

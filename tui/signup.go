@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -11,41 +12,52 @@ import (
 	"github.com/bankdown/linkrecovery/flows"
 )
 
+func init() {
+	registerScreen(flows.SignupScenario{}.Info().Name, func(r *run) screen { return &signupModel{run: r} })
+}
+
 // signupModel is the screen of flows.SignupScenario: log in to a bank that is down and opt in to
 // the recovery e-mail; in demo mode, then bring the bank back and finish the session the e-mail
-// opens. Its state is the machine's (Machine.Signup); the screen adds only the inbox's selection.
+// opens. Its state is the run's (flows.SignupOf); the screen adds only the inbox's selection.
 type signupModel struct {
-	*hostedLink
+	*run
 	inbox inboxModel
 }
 
-// update follows the machine's inbox once the bank is back.
-func (m *signupModel) update(msg tea.Msg) tea.Cmd {
-	if _, ok := msg.(institutionRestoredMsg); ok {
-		ss := m.mach.Signup()
+// own is the sign-up's own state.
+func (m *signupModel) own() flows.SignupState {
+	ss, _ := flows.SignupOf(m.st)
+	return ss
+}
+
+// events follows the run's inbox once the bank is back, and forgets it with a new token.
+func (m *signupModel) events(evs []flows.Event) {
+	ss := m.own()
+	for _, ev := range evs {
+		if _, ok := ev.Fact.(flows.LinkTokenCreated); ok {
+			m.inbox = inboxModel{}
+		}
+	}
+	if len(ss.Inbox) != len(m.inbox.emails) {
 		m.inbox = newInboxModel(ss.Inbox)
-		if ss.Mail != nil {
+		if ss.Restored {
 			m.inbox = m.inbox.selectEmail(ss.Mail.ID)
 		}
 	}
-	if _, ok := msg.(linkTokenCreatedMsg); ok {
-		m.inbox = inboxModel{}
-	}
-	return nil
 }
 
 // key handles the sign-up's own keys: the cards, r, m and a.
 func (m *signupModel) key(msg tea.KeyMsg, k keyMap) tea.Cmd {
-	if m.cardKeys(msg, k) {
+	if m.cardKeys(msg, k, m.cards()) {
 		return nil
 	}
 	switch {
 	case key.Matches(msg, k.Restore):
-		return m.intent(flows.IntentRestore)
+		return m.feed(m, flows.Intent{Kind: flows.IntentRestore})
 	case key.Matches(msg, k.Mark):
-		return m.intent(flows.IntentMark)
+		return m.feed(m, flows.Intent{Kind: flows.IntentMark})
 	case key.Matches(msg, k.Auto):
-		return m.intent(flows.IntentAutoComplete)
+		return m.feed(m, flows.Intent{Kind: flows.IntentWalk})
 	}
 	return nil
 }
@@ -60,32 +72,57 @@ func (m *signupModel) keyWhy(msg tea.KeyMsg, k keyMap) (string, bool) {
 	if !key.Matches(msg, r) {
 		return "", false
 	}
-	why := flows.RestoreWhyNot(m.mach)
+	why := restoreWhyNot(m.st)
 	return why, why != ""
 }
 
-func (m *signupModel) enableKeys(k *keyMap) {
-	m.enableCommonKeys(k)
-	k.Restore.SetEnabled(flows.CanRestoreNow(m.mach))
-	k.Mark.SetEnabled(m.mach.Token != nil && !m.mach.Signup().Progress().Done())
-}
-
-// url is what o opens and v shows: the recovery e-mail's link once it is out.
-func (m *signupModel) url() string {
-	if m.mach.Signup().Restored {
-		if mail, ok := m.inbox.selected(); ok {
-			return mail.URL
-		}
-	}
-	if t := m.mach.Token; t != nil {
-		return t.HostedLinkURL
+// restoreWhyNot says in a line (at most 80 cells) why r does nothing now, or "" when it works.
+func restoreWhyNot(s flows.State) string {
+	ss, _ := flows.SignupOf(s)
+	switch {
+	case !s.Opts.CanRestore:
+		return "r needs the local emulator: the Sandbox cannot bring a bank back on demand."
+	case !s.HasToken():
+		return "r brings the bank back after the opt-in; create a token first (n)."
+	case !s.Busy.Restoring.IsZero():
+		return "r: the institution is already coming back."
+	case ss.Restored:
+		return "r: the institution is back and the recovery e-mail is out."
+	case s.Done():
+		return "r: this half is over; press n to start again."
+	case !ss.Progress().OptedIn:
+		return "r needs the recovery opt-in first: opt in in Link (a does it for you)."
 	}
 	return ""
 }
 
+func (m *signupModel) enableKeys(k *keyMap) {
+	m.enableCommonKeys(k, m.cards())
+	k.Restore.SetEnabled(flows.CanRestore(m.st))
+	k.Mark.SetEnabled(m.st.HasToken() && !m.own().Progress().Done())
+}
+
+// cards are shown until the recovery e-mail, whose session takes other credentials.
+func (m *signupModel) cards() []flows.CredentialCard {
+	if m.own().Restored {
+		return nil
+	}
+	return m.run.cards()
+}
+
+// url is what o opens and v shows: the recovery e-mail's link once it is out.
+func (m *signupModel) url() string {
+	if m.own().Restored {
+		if mail, ok := m.inbox.selected(); ok {
+			return mail.URL
+		}
+	}
+	return m.st.Token.HostedLinkURL
+}
+
 // currentQR is the code for url().
 func (m *signupModel) currentQR() qrCode {
-	if m.mach.Signup().Restored {
+	if m.own().Restored {
 		return m.inbox.qr
 	}
 	return m.qr
@@ -100,59 +137,72 @@ func padRight(s string, n int) string {
 
 // View renders the half in a w×h body.
 func (m *signupModel) View(w, h int, spin string) string {
-	if m.mach.Token == nil || m.mach.Fin.Item != nil {
-		return clip(strings.Join(m.lines(w, false, h, spin), "\n"), w, h)
+	return view(w, h, spin, m.currentQR(), m.st.HasToken() && m.st.Wait.Item == nil, m.lines)
+}
+
+// note is what the screen says of the sign-up's state beyond its checklist, or "".
+func (m *signupModel) note() string {
+	ss, s := m.own(), m.st
+	switch {
+	case ss.NoMail:
+		return "The bank is back, but no recovery e-mail was sent: no opt-in was waiting. Log in with " +
+			loginOf(flows.SignupLogin) + " and opt in first (a does it for you)."
+	case ss.EndedShort:
+		return (&flows.SignupShortError{Missing: ss.Progress()}).Error()
+	case !ss.EndedSince.IsZero():
+		return fmt.Sprintf("Every session ended without %s so far. Plaid may send its EVENTS up to 15 minutes after a session is abandoned: waiting up to %s. Or press n and %s.",
+			flows.MissingSteps(ss.Progress()), s.Opts.EventsWait, flows.SignupSteps())
 	}
-	return layoutQR(m.currentQR(), w, h, func(colW int, qrShown bool, needH int) []string {
-		return m.lines(colW, qrShown, needH, spin)
-	})
+	return ""
 }
 
 // lines is the checklist column at width colW.
 func (m *signupModel) lines(colW int, qrShown bool, needH int, spin string) []string {
-	s, mach := m.c.styles, m.mach
-	ss := mach.Signup()
-	left := []string{s.Title.Render(wrap(m.sc.Goal(), colW)), ""}
+	s, st := m.c.styles, m.st
+	ss := m.own()
+	left := []string{s.Title.Render(wrap(m.info().Goal, colW)), ""}
 	left = append(left, m.tokenLines(colW, spin)...)
-	for _, it := range m.sc.Checklist(mach) {
-		left = append(left, checkStep(s, it.Reported, it.ByHand, it.Text))
-	}
-	if mach.Auto {
-		what := "Logging in with " + loginOf(m.sc.AutoCredentials()) + ", opting in…"
+	p, seen := ss.Progress(), ss.Reported()
+	left = append(left,
+		checkStep(s, seen.InstitutionDown, ss.Manual.InstitutionDown, "Institution-down error seen"),
+		checkStep(s, seen.OptedIn, ss.Manual.OptedIn, "Recovery opt-in done"))
+	if !st.Busy.Walking.IsZero() {
+		what := "Logging in with " + loginOf(m.info().Login) + ", opting in…"
 		if ss.Restored {
-			what = "Finishing the recovery session with " + loginOf(flows.AutoSessionCredentials) + "…"
+			what = "Finishing the recovery session with " + loginOf(flows.SessionLogin) + "…"
 		}
-		left = append(left, m.spinLine(spin, what, m.since.auto, colW))
+		left = append(left, m.spinLine(spin, what, st.Busy.Walking, colW))
 	}
 	if m.c.demo {
 		switch {
-		case ss.Restoring:
-			left = append(left, m.spinLine(spin, "Bringing the institution back…", m.since.restoring, colW))
+		case !st.Busy.Restoring.IsZero():
+			left = append(left, m.spinLine(spin, "Bringing the institution back…", st.Busy.Restoring, colW))
 		case ss.Restored:
 			left = append(left, check(s, true, "Institution back: recovery e-mail sent"))
 			left = append(left, m.finishLines(spin, colW)...)
+			left = append(left, m.exchangeLines(spin, colW)...)
 		default:
 			hint := "Institution back: recovery e-mail sent"
-			if flows.CanRestoreNow(mach) {
+			if flows.CanRestore(st) {
 				hint += " (press r)"
 			}
 			left = append(left, check(s, false, hint))
 		}
-	} else if ss.Progress().Done() {
+	} else if p.Done() {
 		left = append(left, "", s.OK.Render(wrap("Sign-up half done. The Sandbox cannot bring the bank back on demand, so no e-mail comes: test the session half next (esc, then 2).", colW)))
 	}
-	if mach.Note != "" {
-		left = append(left, s.Warn.Render(wrap(inert(mach.Note), colW)))
+	if note := m.note(); note != "" {
+		left = append(left, s.Warn.Render(wrap(inert(note), colW)))
 	}
 	switch {
-	case mach.Fin.Item != nil:
+	case st.Wait.Item != nil:
 		// needH is the body height here: the Item gets what the checklist leaves.
-		left = append(left, "", itemView(s, *mach.Fin.Item, colW, needH-lipgloss.Height(strings.Join(left, "\n"))-1))
-	case mach.Token != nil && !ss.Restored:
+		left = append(left, "", itemView(s, *st.Wait.Item, colW, needH-lipgloss.Height(strings.Join(left, "\n"))-1))
+	case st.HasToken() && !ss.Restored:
 		left = append(left, "")
-		left = append(left, m.cardsView(colW)...)
+		left = append(left, m.cardsView(m.info().Cards, colW)...)
 		left = append(left, urlBlock(m.c, "Hosted Link URL", m.currentQR(), qrShown, colW, needH)...)
-	case mach.Token != nil:
+	case st.HasToken():
 		left = append(left, "")
 		left = append(left, m.inbox.View(s, colW)...)
 		left = append(left, urlBlock(m.c, "Its link", m.currentQR(), qrShown, colW, needH)...)

@@ -16,34 +16,32 @@ import (
 type palette struct {
 	text, muted, accent, ok, bad, warn lipgloss.TerminalColor
 
-	cardFg, cardBg   lipgloss.TerminalColor // NoColor for both: reverse video
-	focusFg, focusBg lipgloss.TerminalColor
-	demoFg, demoBg   lipgloss.TerminalColor
-	sandFg, sandBg   lipgloss.TerminalColor
+	cardFg, cardBg lipgloss.TerminalColor // NoColor for both: reverse video
 }
+
+// The badges and the focused card are the same on every background: they paint their own
+// background, so the terminal's does not matter.
+var (
+	focusFg, focusBg = hex("#FFFFFF"), hex("#5B21B6")
+	demoFg, demoBg   = hex("#111827"), hex("#FDE68A")
+	sandFg, sandBg   = hex("#FFFFFF"), hex("#1E3A8A")
+)
 
 type hex = lipgloss.Color
 
 var none = lipgloss.NoColor{}
 
-// palettes, by background. The badges and the focused card are the same everywhere: they paint
-// their own background, so the terminal's does not matter.
+// palettes, by background.
 var palettes = map[termbg.Background]palette{
 	termbg.DarkBackground: {
 		text: hex("#F3F4F6"), muted: hex("#9CA3AF"), accent: hex("#A78BFA"),
 		ok: hex("#4ADE80"), bad: hex("#F87171"), warn: hex("#FBBF24"),
 		cardFg: hex("#F3F4F6"), cardBg: hex("#2E2A47"),
-		focusFg: hex("#FFFFFF"), focusBg: hex("#5B21B6"),
-		demoFg: hex("#111827"), demoBg: hex("#FDE68A"),
-		sandFg: hex("#FFFFFF"), sandBg: hex("#1E3A8A"),
 	},
 	termbg.LightBackground: {
 		text: hex("#111827"), muted: hex("#4B5563"), accent: hex("#5B21B6"),
 		ok: hex("#166534"), bad: hex("#B91C1C"), warn: hex("#854D0E"),
 		cardFg: hex("#111827"), cardBg: hex("#E0E7FF"),
-		focusFg: hex("#FFFFFF"), focusBg: hex("#5B21B6"),
-		demoFg: hex("#111827"), demoBg: hex("#FDE68A"),
-		sandFg: hex("#FFFFFF"), sandBg: hex("#1E3A8A"),
 	},
 	// Unknown: mid-tone accents (relative luminance between 0.1 and 0.3 reads 3:1 on black and on
 	// white), body text and cards in the terminal's own colours. Reds like #E11D48 are out: termenv
@@ -52,9 +50,6 @@ var palettes = map[termbg.Background]palette{
 		text: none, muted: hex("#808080"), accent: hex("#8B5CF6"),
 		ok: hex("#15803D"), bad: hex("#DC2626"), warn: hex("#C2410C"),
 		cardFg: none, cardBg: none,
-		focusFg: hex("#FFFFFF"), focusBg: hex("#5B21B6"),
-		demoFg: hex("#111827"), demoBg: hex("#FDE68A"),
-		sandFg: hex("#FFFFFF"), sandBg: hex("#1E3A8A"),
 	},
 }
 
@@ -107,8 +102,8 @@ func newStyles(r *lipgloss.Renderer, bg termbg.Background) Styles {
 
 	var s Styles
 	badge := st().Bold(true).Padding(0, 1)
-	s.DemoBadge = badge.Foreground(p.demoFg).Background(p.demoBg)
-	s.SandboxBadge = badge.Foreground(p.sandFg).Background(p.sandBg)
+	s.DemoBadge = badge.Foreground(demoFg).Background(demoBg)
+	s.SandboxBadge = badge.Foreground(sandFg).Background(sandBg)
 	s.HeaderText = fg(p.muted)
 	s.HeaderBar = st().BorderStyle(lipgloss.NormalBorder()).BorderBottom(true).BorderForeground(p.muted)
 
@@ -127,7 +122,7 @@ func newStyles(r *lipgloss.Renderer, bg termbg.Background) Styles {
 	if p.cardBg == none {
 		s.Card = st().Reverse(true) // the terminal's own colours, swapped: readable on any theme
 	}
-	s.CardFocused = st().Bold(true).Foreground(p.focusFg).Background(p.focusBg)
+	s.CardFocused = st().Bold(true).Foreground(focusFg).Background(focusBg)
 
 	s.MenuItem = fg(p.text)
 	s.MenuSelected = fg(p.accent).Bold(true)

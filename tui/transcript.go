@@ -4,52 +4,55 @@ import (
 	"github.com/bankdown/linkrecovery/flows"
 )
 
-// The transcript (--transcript) gets the records the halves' machines emit, the same records a
-// headless run of the same half writes (flows.Machine makes both). They queue on the model and are
-// written in order by one Cmd at a time (finalize), never from Update itself.
+// The transcript (--transcript) gets the records of the runs' events, written by the same
+// formatter as a headless run's (flows.RecordOf). They queue on the model and are written in
+// order by one Cmd at a time (finalize), never from Update itself.
 
 // record queues a transcript record (written in order by finalize).
 func (m *model) record(r flows.Record) {
-	if m.transcript == nil {
+	if m.transcript == nil || r == nil {
 		return
 	}
 	m.records = append(m.records, r)
 }
 
-// takeEmitted queues what the machines emitted during this Update. A receiver event reaches every
-// half's machine and each one records it; only one of those records is kept (from from on in
-// c.emitted): the one of a half the event concerns, else the first.
+// takeEmitted queues the records of what the runs established during this Update. A receiver
+// event reaches every run and each one reports it; only one of those reports is kept (from
+// eventFrom on in c.emitted): the one of a run the event concerns, else the first.
 func (m *model) takeEmitted(eventFrom int) {
 	em := m.c.emitted
 	m.c.emitted = nil
 	if eventFrom >= 0 && eventFrom < len(em) {
 		keep := -1
 		for i := eventFrom; i < len(em); i++ {
-			if isEventRecord(em[i].rec) && (keep < 0 || (em[keep].rec["other_link_token"] != nil && em[i].rec["other_link_token"] == nil)) {
+			if isReceiverFact(em[i].Fact) && (keep < 0 || other(em[keep].Fact) && !other(em[i].Fact)) {
 				keep = i
 			}
 		}
-		var out []halfRecord
-		out = append(out, em[:eventFrom]...)
+		out := append([]flows.Event(nil), em[:eventFrom]...)
 		for i := eventFrom; i < len(em); i++ {
-			if i == keep || !isEventRecord(em[i].rec) {
+			if i == keep || !isReceiverFact(em[i].Fact) {
 				out = append(out, em[i])
 			}
 		}
 		em = out
 	}
-	for _, hr := range em {
-		m.record(hr.rec)
+	for _, ev := range em {
+		m.record(flows.RecordOf(ev))
 	}
 }
 
-// isEventRecord says whether a record is the record of a receiver event (flows.EventRecord).
-func isEventRecord(r flows.Record) bool {
-	switch r["event"] {
-	case "webhook", "forwarded":
+// isReceiverFact says whether a fact is the report of a receiver event.
+func isReceiverFact(f flows.Fact) bool {
+	switch f.(type) {
+	case flows.WebhookSeen, flows.Relayed, flows.RequestRefused, flows.CompletionPage:
 		return true
-	case "error":
-		return r["step"] == "receiver"
 	}
 	return false
+}
+
+// other says whether a fact is about a webhook for another run's token.
+func other(f flows.Fact) bool {
+	w, ok := f.(flows.WebhookSeen)
+	return ok && w.Other
 }

@@ -1,17 +1,18 @@
-// Package tui is the Bubble Tea walk-through of both halves of Link Recovery testing.
+// Package tui is the Bubble Tea walk-through of every scenario of Link Recovery testing.
 //
-// The flow itself is not here: each half is a flows.Machine (a pure reducer) run by its
-// flows.Scenario. The TUI drives it: hostedlink.go turns messages into the machine's inputs
-// (stamped with the injected clock) and its actions into tea.Cmds and ticks, and keeps its records
-// for the transcript; the parts render the machine's state. The root (app.go) holds the halves
-// behind one interface (halfModel), one per scenario, and never switches on the half number.
+// The flow itself is not here: each scenario's run is a flows.State stepped by flows.Step. The TUI
+// drives it: run.go feeds it the TUI's inputs (stamped with the injected clock) and hands its
+// effects to the interpreter (internal/env's Perform, the same one headless runs use) in tea.Cmds,
+// whose results come back in one envelope (resultMsg); the screens render the run's state and its
+// events, in the TUI's own words (every hint that names a key is here). The root (app.go) holds the
+// runs behind one interface (screen), one per scenario, and never calls a scenario's own methods.
 //
-// One package, a file per part: app.go routes and composes the screen; header, home, signup and
-// session (one file per scenario's screen, with the SESSION_FINISHED lines both share), inspector,
-// inbox and qr are the parts; layout.go measures and places them; errors.go, help.go and
-// transcript.go are the error box, the footer and the --transcript records; cmds.go is every piece
-// of I/O (tea.Cmds over flows/, internal/webhook/ and tunnel/; the emulator only through flows), msgs.go every
-// message, keys.go and styles.go the keys and styles.
+// One package, a file per part: app.go routes and composes the screen; header, home, screen (the
+// default screen and the lines every run shares), signup and leave (the scenarios with a screen of
+// their own, registered from their files), inspector, inbox and qr are the parts; layout.go
+// measures and places them; errors.go, help.go and transcript.go are the error box, the footer and
+// the --transcript records; cmds.go is every piece of I/O (tea.Cmds over internal/env and
+// internal/webhook), msgs.go every message, keys.go and styles.go the keys and styles.
 package tui
 
 import (
@@ -25,16 +26,18 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/env"
 	"github.com/bankdown/linkrecovery/internal/termbg"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
 
 // Options are what main.go hands the TUI.
 type Options struct {
-	Config     flows.Config
-	Env        *flows.Env
-	Half       flows.Half // 0: home screen; 1 or 2: open that half and create its token at once
-	Auto       bool       // demo mode: complete Hosted Link sessions without a browser
+	Config env.Config
+	Env    *env.Env
+	// Scenario is the scenario to open at once, creating its token ("": the home screen).
+	Scenario   string
+	Auto       bool // demo mode: complete Hosted Link sessions without a browser
 	Transcript *flows.Transcript
 
 	// Context bounds every call the TUI makes (nil: context.Background()). Quitting cancels what
@@ -52,15 +55,19 @@ type Options struct {
 	DebugLog *log.Logger
 	// Clipboard receives the OSC 52 sequences that copy a credential (nil: os.Stdout, the terminal).
 	Clipboard io.Writer
+
+	// queueRecords keeps the transcript's records on the model as while a write is in flight
+	// (tests write them themselves).
+	queueRecords bool
 }
 
 // common is what every part of the TUI shares, by pointer (habit 9 of STYLE.md): the environment,
 // the styles, the size and the clock. Only Update writes it; Cmds get copies of what they need.
 type common struct {
 	ctx           context.Context
-	env           *flows.Env
+	env           *env.Env
 	demo          bool // the local emulator runs: sessions can be walked and banks brought back
-	cfg           flows.Config
+	cfg           env.Config
 	mode          flows.Mode
 	plaidURL      string
 	auto          bool
@@ -70,21 +77,11 @@ type common struct {
 	debug         *log.Logger // nil: no debug log
 	nowFn         func() time.Time
 	now           time.Time // nowFn() at the start of the current Update
-	// after turns a machine's deadline into a Cmd that delivers msg after d (tea.Tick; tests
-	// replace it to fire deadlines from an injected clock instead of waiting).
-	after func(d time.Duration, msg tea.Msg) tea.Cmd
-	// emitted are the records the halves' machines emitted during the current Update.
-	emitted []halfRecord
-}
-
-// halfRecord is a record and the half whose machine emitted it.
-type halfRecord struct {
-	half flows.Half
-	rec  flows.Record
-}
-
-func teaAfter(d time.Duration, msg tea.Msg) tea.Cmd {
-	return tea.Tick(d, func(time.Time) tea.Msg { return msg })
+	// effectCmd turns one of a run's effects into the Cmd that performs it with the interpreter
+	// (performCmd over env.Perform); tests put theirs in its place to see effects as they are asked.
+	effectCmd func(scenario string, eff flows.Effect) tea.Cmd
+	// emitted are the events the runs established during the current Update.
+	emitted []flows.Event
 }
 
 // New returns the root model.
@@ -102,7 +99,8 @@ func newModel(o Options) model {
 	}
 	cfg := o.Config
 	mode := cfg.Mode()
-	demo, plaidURL := false, cfg.PlaidURL
+	// Without an Env (tests) nothing is ever called: demo mode shows the demo's steps.
+	demo, plaidURL := mode == flows.ModeDemo, cfg.PlaidURL
 	if o.Env != nil {
 		// Read once here, before the program runs, so no Cmd and Update ever race on the Env.
 		cfg = o.Env.Config()
@@ -112,25 +110,27 @@ func newModel(o Options) model {
 	}
 	c := &common{
 		ctx: ctx, env: o.Env, demo: demo, cfg: cfg, mode: mode, plaidURL: plaidURL, auto: o.Auto && demo,
-		styles: newStyles(o.Renderer, o.Background), debug: o.DebugLog, nowFn: nowFn, now: nowFn(), after: teaAfter,
+		styles: newStyles(o.Renderer, o.Background), debug: o.DebugLog, nowFn: nowFn, now: nowFn(),
 	}
+	c.effectCmd = func(scenario string, eff flows.Effect) tea.Cmd { return performCmd(ctx, o.Env.Perform, scenario, eff) }
 	clip := o.Clipboard
 	if clip == nil {
 		clip = os.Stdout
 	}
 	m := model{
-		c:          c,
-		cancel:     cancel,
-		keys:       defaultKeyMap(),
-		help:       newHelp(c.styles),
-		spinner:    newSpinner(c.styles),
-		header:     headerModel{mode: mode, clientID: cfg.ClientID, keysFrom: cfg.KeysFrom, baseURL: cfg.PlaidURL, openingSince: c.now},
-		home:       newHomeModel(c),
-		halves:     newHalves(c),
-		inspector:  newInspectorModel(c),
-		transcript: o.Transcript,
-		clipboard:  clip,
-		tmux:       os.Getenv("TMUX") != "",
+		c:              c,
+		cancel:         cancel,
+		keys:           defaultKeyMap(),
+		help:           newHelp(c.styles),
+		spinner:        newSpinner(c.styles),
+		header:         headerModel{mode: mode, clientID: cfg.ClientID, keysFrom: cfg.KeysFrom, baseURL: cfg.PlaidURL, openingSince: c.now},
+		home:           newHomeModel(c),
+		runs:           newRuns(c),
+		inspector:      newInspectorModel(c),
+		transcript:     o.Transcript,
+		transcriptBusy: o.queueRecords,
+		clipboard:      clip,
+		tmux:           os.Getenv("TMUX") != "",
 	}
 	if o.Env != nil {
 		m.header.provider = o.Env.TunnelProvider()
@@ -138,9 +138,9 @@ func newModel(o Options) model {
 			m.header.tokenSource = o.Env.Config().NgrokAuthtokenSource
 		}
 	}
-	if _, ok := flows.ScenarioFor(o.Half); ok {
-		// --half: open it now; its token is created as soon as the tunnel has settled.
-		m, _ = m.openHalf(o.Half)
+	if i, ok := m.runIndex(o.Scenario); ok {
+		// --scenario: open it now; its token is created as soon as the tunnel has settled.
+		m, _ = m.openRun(i)
 	}
 	m.spinning = m.needsSpinner()
 	m.updateKeys()

@@ -33,7 +33,8 @@ type fakeNgrok struct {
 	auths   []map[string]any
 	binds   []map[string]any
 	unbinds int
-	ended   int // sessions whose connection ended (the client closed it)
+	ended   int           // sessions whose connection ended (the client closed it)
+	endedCh chan struct{} // a signal each time one ends
 }
 
 // fakeNgrokOpts says how the fake answers. ngrok's service answers a refused Auth or Bind with an
@@ -76,36 +77,13 @@ func newFakeNgrokWith(t testing.TB, o fakeNgrokOpts) *fakeNgrok {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeNgrok{addr: ln.Addr().String(), ca: pool, fakeNgrokOpts: o, stop: make(chan struct{})}
-	var wg sync.WaitGroup
-	var sessions []muxado.Session
-	var smu sync.Mutex
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			sess := muxado.Server(c, &muxado.Config{})
-			smu.Lock()
-			sessions = append(sessions, sess)
-			smu.Unlock()
-			wg.Add(1)
-			go func() { defer wg.Done(); f.serve(muxado.NewTypedStreamSession(sess)) }()
-		}
-	}()
-	t.Cleanup(func() {
-		close(f.stop)
-		ln.Close()
-		smu.Lock()
-		for _, s := range sessions {
-			s.Close()
-		}
-		smu.Unlock()
-		wg.Wait()
+	f := &fakeNgrok{addr: ln.Addr().String(), ca: pool, fakeNgrokOpts: o, stop: make(chan struct{}), endedCh: make(chan struct{}, 1)}
+	acceptAll(t, ln, func(c net.Conn, track func(...io.Closer)) {
+		sess := muxado.Server(c, &muxado.Config{})
+		track(sess)
+		f.serve(muxado.NewTypedStreamSession(sess))
 	})
+	t.Cleanup(func() { close(f.stop) }) // registered last, so it runs first: the sessions see stop first
 	return f
 }
 
@@ -116,6 +94,10 @@ func (f *fakeNgrok) serve(sess muxado.TypedStreamSession) {
 			f.mu.Lock()
 			f.ended++
 			f.mu.Unlock()
+			select {
+			case f.endedCh <- struct{}{}:
+			default:
+			}
 			return
 		}
 		go func() {

@@ -137,11 +137,11 @@ func TestNgrokCloseWhileOffline(t *testing.T) {
 	<-served
 	// The session is gone: the fake saw the connection end, so the free plan's one session is free
 	// for the next run.
-	waitFor(t, testWait, func() bool {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		return f.ended >= 1
-	})
+	select {
+	case <-f.endedCh:
+	case <-time.After(testWait):
+		t.Fatal("the fake ngrok server never saw the session end")
+	}
 }
 
 // BenchmarkNgrokCloseOffline measures quitting against a silent server; the target is under 3 s
@@ -175,54 +175,30 @@ func newConnectProxy(t *testing.T) *connectProxy {
 		t.Fatal(err)
 	}
 	p := &connectProxy{addr: ln.Addr().String()}
-	var wg sync.WaitGroup
-	var cmu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				br := bufio.NewReader(c)
-				req, err := http.ReadRequest(br)
-				if err != nil {
-					return
-				}
-				p.mu.Lock()
-				p.seen = append(p.seen, req.Method+" "+req.Host)
-				p.auth = append(p.auth, req.Header.Get("Proxy-Authorization"))
-				p.mu.Unlock()
-				if req.Method != http.MethodConnect {
-					io.WriteString(c, "HTTP/1.1 405 Method Not Allowed\r\n\r\n")
-					return
-				}
-				up, err := net.Dial("tcp", req.Host)
-				if err != nil {
-					io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\n\r\n")
-					return
-				}
-				cmu.Lock()
-				conns = append(conns, c, up)
-				cmu.Unlock()
-				io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
-				go func() { io.Copy(up, br); up.Close() }()
-				io.Copy(c, up)
-			}()
+	acceptAll(t, ln, func(c net.Conn, track func(...io.Closer)) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
 		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		cmu.Lock()
-		for _, c := range conns {
-			c.Close()
+		p.mu.Lock()
+		p.seen = append(p.seen, req.Method+" "+req.Host)
+		p.auth = append(p.auth, req.Header.Get("Proxy-Authorization"))
+		p.mu.Unlock()
+		if req.Method != http.MethodConnect {
+			io.WriteString(c, "HTTP/1.1 405 Method Not Allowed\r\n\r\n")
+			return
 		}
-		cmu.Unlock()
-		wg.Wait()
+		up, err := net.Dial("tcp", req.Host)
+		if err != nil {
+			io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\n\r\n")
+			return
+		}
+		track(c, up)
+		io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
+		go func() { io.Copy(up, br); up.Close() }()
+		io.Copy(c, up)
 	})
 	return p
 }
@@ -382,17 +358,5 @@ func TestNgrokConfigBroken(t *testing.T) {
 	}
 	if ShortPath(p, home) != "~/.config/ngrok/ngrok.yml" {
 		t.Errorf("ShortPath %s", ShortPath(p, home))
-	}
-}
-
-// waitFor waits up to limit for cond; a generous deadline on a condition, not a timing assertion.
-func waitFor(t *testing.T, limit time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s", limit)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

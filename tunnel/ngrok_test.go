@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -23,32 +24,53 @@ func fakeNgrokServer(t *testing.T, mode string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	acceptAll(t, ln, func(c net.Conn, track func(...io.Closer)) {
+		if mode == "close" {
+			c.Close()
+			return
+		}
+		track(c)
+	})
+	return ln.Addr().String()
+}
+
+// acceptAll serves ln until the test ends: each connection goes to handle on a goroutine of its
+// own, with track to hand the cleanup what it must close; the cleanup closes ln and all that was
+// tracked, and waits for every handler to return.
+func acceptAll(t testing.TB, ln net.Listener, handle func(c net.Conn, track func(...io.Closer))) {
+	t.Helper()
+	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var conns []net.Conn
+	var open []io.Closer
+	track := func(cs ...io.Closer) {
+		mu.Lock()
+		defer mu.Unlock()
+		open = append(open, cs...)
+	}
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			if mode == "close" {
-				c.Close()
-				continue
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				handle(c, track)
+			}()
 		}
 	}()
 	t.Cleanup(func() {
 		ln.Close()
 		mu.Lock()
-		for _, c := range conns {
+		for _, c := range open {
 			c.Close()
 		}
 		mu.Unlock()
+		wg.Wait()
 	})
-	return ln.Addr().String()
 }
 
 func checkNgrokErr(t *testing.T, err error, wantCause string) *Error {

@@ -81,6 +81,9 @@ type Error struct {
 func (e *Error) Error() string { return string(e.Provider) + ": " + e.Cause + "; " + e.Next }
 func (e *Error) Unwrap() error { return e.Err }
 
+// Hint is the next step (so that a tunnel failure answers flows.Hinter like every other).
+func (e *Error) Hint() string { return e.Next }
+
 // DefaultLocalAddr is where Local listens when addr is empty: loopback only, any free port.
 const DefaultLocalAddr = "127.0.0.1:0"
 
@@ -90,14 +93,9 @@ func Local(addr, publicHost string) (*Tunnel, error) {
 	if addr == "" {
 		addr = DefaultLocalAddr
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := listenOn(ProviderLocal, addr, "pick another address with --listen (for example 127.0.0.1:0 for any free port)")
 	if err != nil {
-		return nil, &Error{
-			Provider: ProviderLocal,
-			Cause:    fmt.Sprintf("cannot listen on %s: %v", addr, errText(err)),
-			Next:     "pick another address with --listen (for example 127.0.0.1:0 for any free port)",
-			Err:      err,
-		}
+		return nil, err
 	}
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	host := publicHost
@@ -151,16 +149,20 @@ func Own(publicURL, listen string) (*Tunnel, error) {
 			Next:     next,
 		}
 	}
-	ln, err := net.Listen("tcp", listen)
+	ln, err := listenOn(ProviderURL, listen, "check that nothing else uses that port, or choose another --listen address and point your tunnel at it")
 	if err != nil {
-		return nil, &Error{
-			Provider: ProviderURL,
-			Cause:    fmt.Sprintf("cannot listen on %s: %v", listen, errText(err)),
-			Next:     "check that nothing else uses that port, or choose another --listen address and point your tunnel at it",
-			Err:      err,
-		}
+		return nil, err
 	}
 	return &Tunnel{Provider: ProviderURL, URL: base, Listener: ln}, nil
+}
+
+// listenOn listens on addr for p's tunnel; a failure is an *Error that names the address and next.
+func listenOn(p Provider, addr, next string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, &Error{Provider: p, Cause: fmt.Sprintf("cannot listen on %s: %v", addr, errText(err)), Next: next, Err: err}
+	}
+	return ln, nil
 }
 
 // errText is err's message without the "listen tcp 1.2.3.4:5:" prefix that the address already says.

@@ -2,28 +2,9 @@ package termbg
 
 import "testing"
 
-func TestDark(t *testing.T) {
-	tests := []struct {
-		theme, colorfgbg string
-		want             bool
-	}{
-		{"auto", "", true},
-		{"auto", "0;15", false},
-		{"auto", "0;7", false},
-		{"auto", "15;0", true},
-		{"auto", "15;default;0", true},
-		{"light", "15;0", false},
-		{"dark", "0;15", true},
-	}
-	for _, tt := range tests {
-		if got := Dark(tt.theme, tt.colorfgbg); got != tt.want {
-			t.Errorf("Dark(%q, %q) = %v, want %v", tt.theme, tt.colorfgbg, got, tt.want)
-		}
-	}
-}
-
-func TestDetect(t *testing.T) {
-	tests := []struct {
+// Detect reads --theme first, then COLORFGBG's last field; Dark is every background but a light one.
+func TestDetectAndDark(t *testing.T) {
+	for _, tt := range []struct {
 		theme, colorfgbg string
 		want             Background
 	}{
@@ -31,14 +12,18 @@ func TestDetect(t *testing.T) {
 		{"auto", "garbage", Unknown},
 		{"auto", "0;default", Unknown},
 		{"auto", "0;15", LightBackground},
+		{"auto", "0;7", LightBackground},
 		{"auto", "15;0", DarkBackground},
 		{"auto", "15;default;0", DarkBackground},
 		{"light", "", LightBackground},
+		{"light", "15;0", LightBackground},
 		{"dark", "0;15", DarkBackground},
-	}
-	for _, tt := range tests {
+	} {
 		if got := Detect(tt.theme, tt.colorfgbg); got != tt.want {
 			t.Errorf("Detect(%q, %q) = %v, want %v", tt.theme, tt.colorfgbg, got, tt.want)
+		}
+		if got, want := Dark(tt.theme, tt.colorfgbg), tt.want != LightBackground; got != want {
+			t.Errorf("Dark(%q, %q) = %v, want %v", tt.theme, tt.colorfgbg, got, want)
 		}
 	}
 }

@@ -154,9 +154,10 @@ func (b *tokenBucket) take(now time.Time) bool {
 
 // keyCall is one in-flight key lookup that concurrent verifications of the same kid share.
 type keyCall struct {
-	done chan struct{}
-	key  Key
-	err  error
+	done    chan struct{}
+	key     Key
+	err     error
+	waiters int // callers sharing it besides the one fetching (guarded by Verifier.mu)
 }
 
 // VerifierOption tunes a Verifier.
@@ -387,6 +388,7 @@ func (v *Verifier) key(ctx context.Context, kid string) (Key, error) {
 		v.mu.Unlock()
 		close(call.done)
 	} else {
+		call.waiters++
 		v.mu.Unlock()
 		select {
 		case <-call.done:

@@ -88,7 +88,14 @@ func TestVerifierSharesOneFetch(t *testing.T) {
 		wg.Add(1)
 		go func() { defer wg.Done(); errs <- v.Verify(context.Background(), h, body) }()
 	}
-	time.Sleep(50 * time.Millisecond)
+	// Release the lookup only once the other 19 wait on it (else they could find the key cached).
+	for deadline := time.After(testWait); v.waiting("kid-good") < 19; {
+		select {
+		case <-deadline:
+			t.Fatalf("only %d verifications share the lookup", v.waiting("kid-good"))
+		case <-time.After(time.Millisecond):
+		}
+	}
 	close(release)
 	wg.Wait()
 	close(errs)

@@ -1,0 +1,26 @@
+package flows
+
+import (
+	"testing"
+	"time"
+)
+
+// The leave scenario: an exit that comes by a verified webhook passes; anything else does not,
+// and nothing is exchanged.
+func TestLeaveSteps(t *testing.T) {
+	runStepCases(t, []stepCase{
+		{"leave: a verified EXITED passes", LeaveScenario{}, true,
+			[]timed{{1 * time.Second, Received{eventsHook(1, "EXIT")}}, {2 * time.Second, Received{finishedHook(2, true, "EXITED")}}},
+			"webhookseen,leftlink,done:true | "},
+		{"leave: an unverified EXITED does not", LeaveScenario{}, true,
+			[]timed{{2 * time.Second, Received{finishedHook(2, false, "EXITED")}}},
+			"webhookseen | "},
+		{"leave: linking an account fails and exchanges nothing", LeaveScenario{}, true,
+			[]timed{{2 * time.Second, Received{finishedHook(2, true, "SUCCESS", mPub)}}},
+			"webhookseen,failed:session,done:false | "},
+		{"leave: an exit seen only by polling is a broken webhook path", LeaveScenario{}, true,
+			[]timed{{1 * time.Second, polledWith(Session{ID: "s", Finished: true, Status: "EXITED"})},
+				{4 * time.Second, DeadlinePassed{TimerWebhook, mTok}}},
+			"fellback,done:false | "},
+	})
+}

@@ -1,0 +1,113 @@
+package flows
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bankdown/linkrecovery/internal/secret"
+	"github.com/bankdown/linkrecovery/internal/webhook"
+)
+
+// The webhook record carries its link_token, whole, so a script can check that the recovery's
+// SESSION_FINISHED reached the original token; the public tokens stay a count.
+func TestWebhookRecordCarriesLinkToken(t *testing.T) {
+	r := newRun(t, SessionScenario{}, Options{GiveUp: true})
+	_, _, evs := Step(r.s, at(time.Second), Received{finishedHook(3, true, "SUCCESS", mPub)})
+	rec := RecordOf(evs[0])
+	if rec["event"] != "webhook" || rec["link_token"] != mTok || rec["public_token_count"] != 1 || rec["link_session_id"] != "s-new" {
+		t.Fatalf("webhook record = %v", rec)
+	}
+	seen := evs[0].Fact.(WebhookSeen)
+	if seen.LinkToken != mTok || seen.Status != "SUCCESS" || seen.Code != "SESSION_FINISHED" {
+		t.Errorf("fact = %+v", seen)
+	}
+}
+
+// Records name their scenario; only Link Recovery's halves have a half.
+func TestRecordsNameTheScenario(t *testing.T) {
+	for _, sc := range Scenarios {
+		info := sc.Info()
+		rec := RecordOf(Event{At: m0, Scenario: info.Name, Half: info.Half, Fact: Done{Passed: true}})
+		if rec["scenario"] != info.Name {
+			t.Errorf("%s: done = %v", info.Name, rec)
+		}
+		if _, has := rec["half"]; has != (info.Half != 0) {
+			t.Errorf("%s: done = %v, half only for the halves", info.Name, rec)
+		}
+	}
+}
+
+// Bodies in events are masked, inert and bounded, JSON or not.
+func TestMaskBody(t *testing.T) {
+	secret.Register("registered-secret-0123456789")
+	b := MaskBody([]byte(`{"access_token":"access-sandbox-de3ce8ef-33f8-452c-a685-8671031fc0f6","public_tokens":["public-sandbox-1111-2222-3333-444444444444"],` +
+		`"link_token":"link-sandbox-abc","note":"registered-secret-0123456789 \u001b]52;c;x\u0007"}`))
+	for _, bad := range []string{"de3ce8ef-33f8", "public-sandbox-1111", "registered-secret-0123456789", "\x1b"} {
+		if strings.Contains(b.Text, bad) {
+			t.Errorf("masked body holds %q:\n%s", bad, b.Text)
+		}
+	}
+	if !strings.Contains(b.Text, `"link_token": "link-sandbox-abc"`) || b.Cut {
+		t.Errorf("masked body lost what it should keep:\n%s", b.Text)
+	}
+	raw := "not json \x1b[2J " + strings.Repeat("x", 2*MaxBody)
+	nb := MaskBody([]byte(raw))
+	if len(nb.Text) > MaxBody || !nb.Cut || nb.Size != len(raw) || strings.Contains(nb.Text, "\x1b") {
+		t.Errorf("plain body: %d bytes, cut %v, size %d", len(nb.Text), nb.Cut, nb.Size)
+	}
+	big := `{"x":"` + strings.Repeat("é", MaxBody) + `"}`
+	if bb := MaskBody([]byte(big)); len(bb.Text) > MaxBody || !bb.Cut || !strings.HasPrefix(bb.Text, "{") {
+		t.Errorf("big JSON body: %d bytes, cut %v", len(bb.Text), bb.Cut)
+	}
+}
+
+// How a run reports receiver events other than its own webhooks.
+func TestReceiverEventRecords(t *testing.T) {
+	r := newRun(t, SessionScenario{}, Options{GiveUp: true})
+	var recs []Record
+	for i, ev := range []webhook.Event{
+		{Kind: webhook.EventForward, Forward: &webhook.ForwardResult{Seq: 7, URL: "http://127.0.0.1:9/x",
+			Latency: 15 * time.Millisecond, Err: "connection refused"}},
+		{Kind: webhook.EventWebhook, Seq: 8, Verified: true,
+			Webhook: &webhook.Webhook{WebhookType: "LINK", WebhookCode: "SESSION_FINISHED", LinkToken: "link-other", PublicTokens: []string{mPub}}},
+		{Kind: webhook.EventWebhook, Seq: 9, Reason: "signature does not match",
+			Webhook: &webhook.Webhook{WebhookType: "LINK", WebhookCode: "EVENTS", LinkToken: mTok}},
+		{Kind: webhook.EventRejected, Status: 405, Reason: "method GET not allowed"},
+		{Kind: webhook.EventComplete},
+	} {
+		var effs []Effect
+		var evs []Event
+		r.s, effs, evs = Step(r.s, at(time.Duration(i)*time.Second), Received{ev})
+		if len(effs) != 0 {
+			t.Errorf("event %d asked for %v", i, effs)
+		}
+		for _, e := range evs {
+			if rec := RecordOf(e); rec != nil {
+				recs = append(recs, rec)
+			}
+		}
+	}
+	var names []string
+	for _, rec := range recs {
+		names = append(names, rec["event"].(string))
+	}
+	if got := strings.Join(names, ","); got != "forwarded,webhook,webhook,error" {
+		t.Fatalf("records = %v", got)
+	}
+	if f := recs[0]; f["seq"] != int64(7) || f["latency_ms"] != int64(15) || f["error"] != "connection refused" {
+		t.Errorf("forwarded = %v", f)
+	}
+	if recs[1]["other_link_token"] != true || recs[2]["other_link_token"] != nil {
+		t.Errorf("other_link_token: %v / %v", recs[1], recs[2])
+	}
+	if recs[2]["verified"] != false || recs[2]["reason"] != "signature does not match" {
+		t.Errorf("unverified = %v", recs[2])
+	}
+	if e := recs[3]; e["step"] != "receiver" || !strings.Contains(e["message"].(string), "405") {
+		t.Errorf("rejected = %v", e)
+	}
+	if r.s.Wait.WebhookSeq != 0 || r.s.Done() {
+		t.Errorf("another token's SESSION_FINISHED moved the run: %+v", r.s.Wait)
+	}
+}
