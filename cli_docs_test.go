@@ -11,19 +11,15 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
-	"github.com/spf13/pflag"
 )
 
-// -update-cli-docs rewrites docs/cli.md and the README's flag list from the commands. (Not -update:
-// a package main test of another part may want that name.)
-var updateCLIDocs = flag.Bool("update-cli-docs", false, "rewrite docs/cli.md and the README's flag list from the commands")
+// -update-cli-docs rewrites docs/cli.md from the commands. (Not -update: a package main test of
+// another part may want that name.)
+var updateCLIDocs = flag.Bool("update-cli-docs", false, "rewrite docs/cli.md from the commands")
 
 const (
 	cliDocsFile = "docs/cli.md"
 	readmeFile  = "README.md"
-	// The README's flag list sits between these lines.
-	readmeFlagsBegin = "<!-- flags: made from the commands by TestREADMEFlags; go test . -run TestREADMEFlags -update-cli-docs -->"
-	readmeFlagsEnd   = "<!-- end of flags -->"
 )
 
 // cliDocs is docs/cli.md: every command and help topic, in cobra's own Markdown (cobra/doc), on one
@@ -52,33 +48,6 @@ func cliDocs(t *testing.T) string {
 	return strings.TrimRight(b.String(), "\n") + "\n"
 }
 
-// readmeFlags is the README's flag list: the flags of the walk-through and of each subcommand that
-// has its own, as their --help shows them.
-func readmeFlags() string {
-	root := newApp(&process{getenv: noEnv, stdout: io.Discard, stderr: io.Discard})
-	var b strings.Builder
-	b.WriteString("```\n")
-	for _, c := range append([]*cobra.Command{root}, root.Commands()...) {
-		if !c.IsAvailableCommand() || c.Name() == "help" || c.Name() == "completion" || !hasOwnFlags(c) {
-			continue
-		}
-		if c != root {
-			b.WriteString("\n")
-		}
-		b.WriteString(c.UseLine() + "\n")
-		b.WriteString(c.LocalFlags().FlagUsagesWrapped(usageWidth))
-	}
-	b.WriteString("```\n")
-	return b.String()
-}
-
-// hasOwnFlags says whether c has a flag besides --help.
-func hasOwnFlags(c *cobra.Command) bool {
-	own := false
-	c.LocalFlags().VisitAll(func(f *pflag.Flag) { own = own || f.Name != "help" })
-	return own
-}
-
 // TestCLIDocs: docs/cli.md is what the commands say now.
 func TestCLIDocs(t *testing.T) {
 	want := cliDocs(t)
@@ -97,33 +66,27 @@ func TestCLIDocs(t *testing.T) {
 	}
 }
 
-// TestREADMEFlags: the README's flag list is what the commands say now.
-func TestREADMEFlags(t *testing.T) {
-	checkREADMESection(t, "flag list", readmeFlagsBegin, readmeFlagsEnd, readmeFlags(), *updateCLIDocs,
-		"go test . -run TestREADMEFlags -update-cli-docs")
-}
-
-// checkREADMESection fails unless the README holds want between the lines begin and end, and with
+// checkDocSection fails unless the page file holds want between the lines begin and end, and with
 // update writes want there first; fix is the command that does that.
-func checkREADMESection(t *testing.T, what, begin, end, want string, update bool, fix string) {
+func checkDocSection(t *testing.T, file, what, begin, end, want string, update bool, fix string) {
 	t.Helper()
-	b, err := os.ReadFile(readmeFile)
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	before, rest, ok1 := strings.Cut(string(b), begin+"\n")
 	got, after, ok2 := strings.Cut(rest, end)
 	if !ok1 || !ok2 {
-		t.Fatalf("%s has no %s between %q and %q", readmeFile, what, begin, end)
+		t.Fatalf("%s has no %s between %q and %q", file, what, begin, end)
 	}
 	if update && got != want {
 		got = want
-		if err := os.WriteFile(readmeFile, []byte(before+begin+"\n"+want+end+after), 0o644); err != nil {
+		if err := os.WriteFile(file, []byte(before+begin+"\n"+want+end+after), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if got != want {
-		t.Fatalf("the README's %s is stale; rewrite it with: %s\n%s", what, fix, firstDifference(got, want))
+		t.Fatalf("the %s in %s is stale; rewrite it with: %s\n%s", what, file, fix, firstDifference(got, want))
 	}
 }
 

@@ -158,7 +158,7 @@ func sandboxCredentialsError(user, pass string) *plaidError {
 	case user == UserGood && strings.HasPrefix(pass, "error_"):
 		// Plaid would answer with that error; the emulator knows only the two above, and says so
 		// rather than create an Item Plaid would not.
-		return errInvalidField(fmt.Sprintf("options.override_password %q asks for an error the emulator does not simulate; it simulates %s and error_INVALID_CREDENTIALS (see the README)", pass, PassInstitutionDown))
+		return errInvalidField(fmt.Sprintf("options.override_password %q asks for an error the emulator does not simulate; it simulates %s and error_INVALID_CREDENTIALS (see docs/emulator.md)", pass, PassInstitutionDown))
 	case user == UserGood:
 		return errInvalidCredentials()
 	}

@@ -121,6 +121,10 @@ func Example_linkRecovery() {
 	if err := s.Emulator.CompleteSession(ctx, lt.GetHostedLinkUrl(), emulator.Credentials{Username: emulator.UserGood, Password: emulator.PassInstitutionDown}); err != nil {
 		panic(err)
 	}
+	// Each session's webhooks go out on a queue of their own, so the outage session's EXITED and
+	// the recovery's SUCCESS would race to the receiver. Wait for the first before the bank comes back,
+	// as it would in life.
+	s.Emulator.Advance(0)
 	emails, err := s.Emulator.RestoreInstitution(emulator.DefaultInstitutionID)
 	if err != nil {
 		panic(err)

@@ -27,7 +27,7 @@ import (
 	"github.com/bankdown/linkrecovery/tunnel"
 )
 
-// newRecorder is a run recorder that checks each record against the README's event table.
+// newRecorder is a run recorder that checks each record against the event table of docs/headless.md.
 func newRecorder(t testing.TB) *testkit.Recorder {
 	r := testkit.NewRecorder(t)
 	r.Check = checkSchema

@@ -29,6 +29,12 @@ const EnvPath = "PLAID_OPENAPI"
 // relPath is where the spec lives relative to the repository root.
 var relPath = filepath.Join("..", "shared", "plaid-openapi", "2020-09-14.yml")
 
+// Source says where the spec comes from. Every message about a missing spec carries it (Find's
+// error, so Load's skip and the tests that run unvalidated say it too): "not found" alone leaves a
+// new user guessing.
+const Source = "Plaid's OpenAPI spec is 2020-09-14.yml from https://github.com/plaid/plaid-openapi " +
+	"(git clone https://github.com/plaid/plaid-openapi ../shared/plaid-openapi, from the repository root)"
+
 // ErrNotFound is wrapped by Find (and LoadDefault) when the spec file is not on disk.
 var ErrNotFound = errors.New("spec: Plaid OpenAPI file not found")
 
@@ -63,7 +69,7 @@ func Find() (string, error) {
 	}
 	p := filepath.Join(root, relPath)
 	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("%w at %s (put Plaid's 2020-09-14.yml there or set %s)", ErrNotFound, p, EnvPath)
+		return "", fmt.Errorf("%w at %s: %s, or set %s to the file", ErrNotFound, p, Source, EnvPath)
 	}
 	return p, nil
 }

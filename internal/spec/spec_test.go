@@ -255,6 +255,9 @@ func TestFind(t *testing.T) {
 		t.Chdir(deep)
 		if _, err := Find(); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("want ErrNotFound before the file exists, got %v", err)
+		} else if !strings.Contains(err.Error(), "https://github.com/plaid/plaid-openapi") || !strings.Contains(err.Error(), specDir) {
+			// The skip message of every spec test is this error: it must say where the file comes from.
+			t.Fatalf("the not-found error does not say where the spec comes from and where it goes: %v", err)
 		}
 		want := filepath.Join(specDir, "2020-09-14.yml")
 		if err := os.WriteFile(want, []byte("x"), 0o600); err != nil {
