@@ -204,6 +204,29 @@ func decode(body []byte, v any) *plaidError {
 	return nil
 }
 
+// decodeRequired decodes a body whose one field that matters is the string field, which must be
+// there and not empty.
+func decodeRequired(body []byte, field string) (string, *plaidError) {
+	var req map[string]json.RawMessage
+	if pe := decode(body, &req); pe != nil {
+		return "", pe
+	}
+	var v string
+	if raw, ok := req[field]; ok {
+		if err := json.Unmarshal(raw, &v); err != nil {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) {
+				return "", errInvalidField(fmt.Sprintf("%s must be a string, not a JSON %s", field, te.Value))
+			}
+			return "", errInvalidBody("the request body does not match this endpoint: " + err.Error())
+		}
+	}
+	if v == "" {
+		return "", errMissingField(field)
+	}
+	return v, nil
+}
+
 func goKind(k string) string {
 	switch k {
 	case "string":
@@ -334,18 +357,13 @@ func checkURL(s string) error {
 // ---- /link/token/get ----
 
 func (e *Emulator) linkTokenGet(body []byte, _ string) (map[string]any, *plaidError) {
-	var req struct {
-		LinkToken string `json:"link_token"`
-	}
-	if pe := decode(body, &req); pe != nil {
+	tok, pe := decodeRequired(body, "link_token")
+	if pe != nil {
 		return nil, pe
-	}
-	if req.LinkToken == "" {
-		return nil, errMissingField("link_token")
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	lt := e.linkTokens[req.LinkToken]
+	lt := e.linkTokens[tok]
 	if lt == nil {
 		return nil, errInvalidInput("INVALID_LINK_TOKEN", "provided link token is in an invalid format or does not exist; create one with /link/token/create")
 	}
@@ -458,18 +476,13 @@ func (e *Emulator) sessionJSONLocked(s *session) map[string]any {
 // ---- /item/public_token/exchange ----
 
 func (e *Emulator) publicTokenExchange(body []byte, _ string) (map[string]any, *plaidError) {
-	var req struct {
-		PublicToken string `json:"public_token"`
-	}
-	if pe := decode(body, &req); pe != nil {
+	publicToken, pe := decodeRequired(body, "public_token")
+	if pe != nil {
 		return nil, pe
-	}
-	if req.PublicToken == "" {
-		return nil, errMissingField("public_token")
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	pt := e.publicTokens[req.PublicToken]
+	pt := e.publicTokens[publicToken]
 	switch {
 	case pt == nil:
 		return nil, errInvalidInput("INVALID_PUBLIC_TOKEN", "provided public token is in an invalid format or does not exist; public tokens come from Link's onSuccess or a SESSION_FINISHED webhook")
@@ -504,31 +517,26 @@ func (e *Emulator) itemByAccessTokenLocked(tok string) (*item, *plaidError) {
 
 func (e *Emulator) accountsGet(body []byte, _ string) (map[string]any, *plaidError) {
 	var req struct {
-		AccessToken string `json:"access_token"`
-		Options     *struct {
+		Options *struct {
 			AccountIDs []string `json:"account_ids"`
 		} `json:"options"`
 	}
 	if pe := decode(body, &req); pe != nil {
 		return nil, pe
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	it, pe := e.itemByAccessTokenLocked(req.AccessToken)
-	if pe != nil {
-		return nil, pe
-	}
-	accts := []any{}
-	for _, a := range it.Accounts {
-		if req.Options != nil && len(req.Options.AccountIDs) > 0 && !slices.Contains(req.Options.AccountIDs, a.ID) {
-			continue
+	return e.withItem(body, func(it *item) (map[string]any, *plaidError) {
+		accts := []any{}
+		for _, a := range it.Accounts {
+			if req.Options != nil && len(req.Options.AccountIDs) > 0 && !slices.Contains(req.Options.AccountIDs, a.ID) {
+				continue
+			}
+			accts = append(accts, accountJSON(a))
 		}
-		accts = append(accts, accountJSON(a))
-	}
-	if req.Options != nil && len(req.Options.AccountIDs) > len(accts) {
-		return nil, errInvalidInput("INVALID_ACCOUNT_ID", "options.account_ids names an account this Item does not have")
-	}
-	return map[string]any{"accounts": accts, "item": itemJSON(it, false)}, nil
+		if req.Options != nil && len(req.Options.AccountIDs) > len(accts) {
+			return nil, errInvalidInput("INVALID_ACCOUNT_ID", "options.account_ids names an account this Item does not have")
+		}
+		return map[string]any{"accounts": accts, "item": itemJSON(it, false)}, nil
+	})
 }
 
 func accountJSON(a account) map[string]any {
@@ -611,19 +619,14 @@ func (e *Emulator) itemGet(body []byte, _ string) (map[string]any, *plaidError) 
 // ---- /webhook_verification_key/get ----
 
 func (e *Emulator) webhookKeyGet(body []byte, _ string) (map[string]any, *plaidError) {
-	var req struct {
-		KeyID string `json:"key_id"`
-	}
-	if pe := decode(body, &req); pe != nil {
+	keyID, pe := decodeRequired(body, "key_id")
+	if pe != nil {
 		return nil, pe
-	}
-	if req.KeyID == "" {
-		return nil, errMissingField("key_id")
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, k := range e.keys {
-		if k.KID == req.KeyID {
+		if k.KID == keyID {
 			return map[string]any{"key": webhook.JWKFromKey(k.public())}, nil
 		}
 	}

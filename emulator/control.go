@@ -133,6 +133,21 @@ func (e *Emulator) controlRestore(w http.ResponseWriter, body []byte) {
 	writeJSON(w, http.StatusOK, map[string]any{"restored": req.InstitutionID, "emails": emails})
 }
 
+// decodeDelayed decodes a fault request into req and reads its delay_ms (a field of req); when
+// either is wrong it has answered with the error.
+func decodeDelayed(w http.ResponseWriter, body []byte, req any, delayMS *json.RawMessage) (time.Duration, bool) {
+	if pe := decodeControl(body, req); pe != nil {
+		writeError(w, pe, "")
+		return 0, false
+	}
+	delay, err := parseDelayMS(*delayMS)
+	if err != nil {
+		writeError(w, errInvalidField(err.Error()), "")
+		return 0, false
+	}
+	return delay, true
+}
+
 func (e *Emulator) controlFault(w http.ResponseWriter, body []byte) {
 	var req struct {
 		Path         string          `json:"path"`
@@ -143,13 +158,8 @@ func (e *Emulator) controlFault(w http.ResponseWriter, body []byte) {
 		ErrorMessage string          `json:"error_message"`
 		DelayMS      json.RawMessage `json:"delay_ms"`
 	}
-	if pe := decodeControl(body, &req); pe != nil {
-		writeError(w, pe, "")
-		return
-	}
-	delay, err := parseDelayMS(req.DelayMS)
-	if err != nil {
-		writeError(w, errInvalidField(err.Error()), "")
+	delay, ok := decodeDelayed(w, body, &req, &req.DelayMS)
+	if !ok {
 		return
 	}
 	f := Fault{Path: req.Path, Count: req.Count, HTTPStatus: req.HTTPStatus, ErrorType: req.ErrorType,
@@ -167,13 +177,8 @@ func (e *Emulator) controlWebhookFault(w http.ResponseWriter, body []byte) {
 		Duplicate int             `json:"duplicate"`
 		DelayMS   json.RawMessage `json:"delay_ms"`
 	}
-	if pe := decodeControl(body, &req); pe != nil {
-		writeError(w, pe, "")
-		return
-	}
-	delay, err := parseDelayMS(req.DelayMS)
-	if err != nil {
-		writeError(w, errInvalidField(err.Error()), "")
+	delay, ok := decodeDelayed(w, body, &req, &req.DelayMS)
+	if !ok {
 		return
 	}
 	if req.Drop < 0 || req.Duplicate < 0 {
