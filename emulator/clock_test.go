@@ -10,24 +10,27 @@ import (
 	plaid "github.com/plaid/plaid-go/v29/plaid"
 )
 
-// linkTokenGetErr calls /link/token/get and returns its Plaid error (the zero value on success).
-func linkTokenGetErr(t *testing.T, v *env, tok string) plaid.PlaidError {
+// plaidErrOrNone is err's Plaid error, or the zero value when err is nil.
+func plaidErrOrNone(t *testing.T, err error) plaid.PlaidError {
 	t.Helper()
-	_, _, err := v.client.PlaidApi.LinkTokenGet(v.ctx).LinkTokenGetRequest(*plaid.NewLinkTokenGetRequest(tok)).Execute()
 	if err == nil {
 		return plaid.PlaidError{}
 	}
 	return plaidErr(t, err)
 }
 
+// linkTokenGetErr calls /link/token/get and returns its Plaid error (the zero value on success).
+func linkTokenGetErr(t *testing.T, v *env, tok string) plaid.PlaidError {
+	t.Helper()
+	_, _, err := v.client.PlaidApi.LinkTokenGet(v.ctx).LinkTokenGetRequest(*plaid.NewLinkTokenGetRequest(tok)).Execute()
+	return plaidErrOrNone(t, err)
+}
+
 // exchangeErr exchanges pt and returns its Plaid error (the zero value on success).
 func exchangeErr(t *testing.T, v *env, pt string) plaid.PlaidError {
 	t.Helper()
 	_, _, err := v.client.PlaidApi.ItemPublicTokenExchange(v.ctx).ItemPublicTokenExchangeRequest(*plaid.NewItemPublicTokenExchangeRequest(pt)).Execute()
-	if err == nil {
-		return plaid.PlaidError{}
-	}
-	return plaidErr(t, err)
+	return plaidErrOrNone(t, err)
 }
 
 // TestAdvanceExpiresByLifetimes (issue 20): moving the emulator's clock expires what Plaid's

@@ -265,17 +265,11 @@ func TestHostedLinkExpiry(t *testing.T) {
 	clk := &clock{}
 	v := newEnv(t, Config{Now: clk.now})
 	mk := func(lifetime int32) plaid.LinkTokenCreateResponse {
-		req := plaid.NewLinkTokenCreateRequest("App", "en", []plaid.CountryCode{plaid.COUNTRYCODE_US}, *plaid.NewLinkTokenCreateRequestUser("u"))
-		hl := plaid.NewLinkTokenCreateHostedLink()
-		if lifetime > 0 {
-			hl.SetUrlLifetimeSeconds(lifetime)
-		}
-		req.SetHostedLink(*hl)
-		resp, _, err := v.client.PlaidApi.LinkTokenCreate(v.ctx).LinkTokenCreateRequest(*req).Execute()
-		if err != nil {
-			t.Fatalf("create: %v %s", err, errBody(err))
-		}
-		return resp
+		return v.linkTokenWith(t, func(_ *plaid.LinkTokenCreateRequest, hl *plaid.LinkTokenCreateHostedLink) {
+			if lifetime > 0 {
+				hl.SetUrlLifetimeSeconds(lifetime)
+			}
+		})
 	}
 	short := mk(60)
 	long := mk(0) // default 30 min

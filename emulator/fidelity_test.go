@@ -235,15 +235,9 @@ func TestRequestErrorsAsPlaidNamesThem(t *testing.T) {
 	// GET names no endpoint and gets Plaid's NOT_FOUND (HTTP 404), like any unknown path.
 	for _, m := range []string{http.MethodGet, http.MethodPut} {
 		req, _ := http.NewRequest(m, v.srv.URL+"/accounts/balance/get", nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var pe plaid.PlaidError
-		_ = json.NewDecoder(resp.Body).Decode(&pe)
-		resp.Body.Close()
-		if resp.StatusCode != 404 || pe.ErrorType != "INVALID_REQUEST" || pe.ErrorCode != "NOT_FOUND" {
-			t.Errorf("%s /accounts/balance/get: HTTP %d %s/%s, want 404 INVALID_REQUEST/NOT_FOUND", m, resp.StatusCode, pe.ErrorType, pe.ErrorCode)
+		st, pe := sendForPlaidError(t, req)
+		if st != 404 || pe.ErrorType != "INVALID_REQUEST" || pe.ErrorCode != "NOT_FOUND" {
+			t.Errorf("%s /accounts/balance/get: HTTP %d %s/%s, want 404 INVALID_REQUEST/NOT_FOUND", m, st, pe.ErrorType, pe.ErrorCode)
 		}
 	}
 }

@@ -275,16 +275,24 @@ func newEnv(t *testing.T, cfg Config) *env {
 // linkToken creates a hosted-link token with the given webhook through plaid-go.
 func (v *env) linkToken(t *testing.T, webhook, redirect string) plaid.LinkTokenCreateResponse {
 	t.Helper()
+	return v.linkTokenWith(t, func(req *plaid.LinkTokenCreateRequest, hl *plaid.LinkTokenCreateHostedLink) {
+		if webhook != "" {
+			req.SetWebhook(webhook)
+		}
+		if redirect != "" {
+			hl.SetCompletionRedirectUri(redirect)
+		}
+	})
+}
+
+// linkTokenWith creates a hosted-link token after set has adjusted the request and its hosted_link.
+func (v *env) linkTokenWith(t *testing.T, set func(*plaid.LinkTokenCreateRequest, *plaid.LinkTokenCreateHostedLink)) plaid.LinkTokenCreateResponse {
+	t.Helper()
 	req := plaid.NewLinkTokenCreateRequest("Emulator Test", "en", []plaid.CountryCode{plaid.COUNTRYCODE_US},
 		*plaid.NewLinkTokenCreateRequestUser("user-1"))
 	req.SetProducts([]plaid.Products{plaid.PRODUCTS_TRANSACTIONS})
-	if webhook != "" {
-		req.SetWebhook(webhook)
-	}
 	hl := plaid.NewLinkTokenCreateHostedLink()
-	if redirect != "" {
-		hl.SetCompletionRedirectUri(redirect)
-	}
+	set(req, hl)
 	req.SetHostedLink(*hl)
 	resp, _, err := v.client.PlaidApi.LinkTokenCreate(v.ctx).LinkTokenCreateRequest(*req).Execute()
 	if err != nil {

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -39,26 +40,38 @@ func match(re *regexp.Regexp, page string) string {
 // noRedirect is a client that shows redirects instead of following them.
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-func getPage(t *testing.T, v *env, u string) (int, string) {
+// send does req without following redirects and returns the answer's status and body.
+func send(t *testing.T, req *http.Request) (int, string) {
 	t.Helper()
-	resp, err := noRedirect.Get(u)
+	resp, err := noRedirect.Do(req)
 	if err != nil {
-		t.Fatalf("GET %s: %v", u, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
 
+// sendForPlaidError does req and decodes its answer as a Plaid error.
+func sendForPlaidError(t *testing.T, req *http.Request) (int, plaid.PlaidError) {
+	t.Helper()
+	st, body := send(t, req)
+	var pe plaid.PlaidError
+	_ = json.Unmarshal([]byte(body), &pe)
+	return st, pe
+}
+
+func getPage(t *testing.T, v *env, u string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	return send(t, req)
+}
+
 func postForm(t *testing.T, u string, form url.Values) (int, string) {
 	t.Helper()
-	resp, err := noRedirect.PostForm(u, form)
-	if err != nil {
-		t.Fatalf("POST %s: %v", u, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return send(t, req)
 }
 
 // TestPagesSuccessByForms walks a session the way a phone browser without JavaScript does: plain

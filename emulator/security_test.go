@@ -3,7 +3,6 @@ package emulator
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -29,13 +28,7 @@ func browserPost(t *testing.T, v *env, path, body, origin string) (int, string) 
 	req.Header.Set("Sec-Fetch-Mode", "navigate")
 	req.Header.Set("Sec-Fetch-Dest", "document")
 	req.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
-	resp, err := noRedirect.Do(req)
-	if err != nil {
-		t.Fatalf("POST %s: %v", path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return send(t, req)
 }
 
 // TestCrossSiteFormCannotDriveControlPlane reproduces the attack in issue 8: a page on another site
@@ -94,15 +87,9 @@ func TestControlEndpointsNeedKeys(t *testing.T) {
 			for k, val := range hdr {
 				req.Header.Set(k, val)
 			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var pe plaid.PlaidError
-			_ = json.NewDecoder(resp.Body).Decode(&pe)
-			resp.Body.Close()
-			if resp.StatusCode != 400 || pe.ErrorCode != "INVALID_API_KEYS" {
-				t.Errorf("GET %s with %s keys: HTTP %d %+v, want 400 INVALID_API_KEYS", p, name, resp.StatusCode, pe)
+			st, pe := sendForPlaidError(t, req)
+			if st != 400 || pe.ErrorCode != "INVALID_API_KEYS" {
+				t.Errorf("GET %s with %s keys: HTTP %d %+v, want 400 INVALID_API_KEYS", p, name, st, pe)
 			}
 		}
 		resp, err := controlGet(v, p)
@@ -148,13 +135,7 @@ func TestControlPagesRefuseOtherSites(t *testing.T) {
 	get := func(host string) (int, string) {
 		req, _ := http.NewRequest(http.MethodGet, v.srv.URL+"/emulator", nil)
 		req.Host = host
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return send(t, req)
 	}
 	port := v.srv.Listener.Addr().(interface{ String() string }).String()
 	port = port[strings.LastIndex(port, ":")+1:]
@@ -180,13 +161,7 @@ func TestControlPagesRefuseOtherSites(t *testing.T) {
 		if origin != "" {
 			req.Header.Set("Origin", origin)
 		}
-		resp, err := noRedirect.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return send(t, req)
 	}
 	if st, body := post(url.Values{"institution_id": {""}}, v.srv.URL); st != 403 || !strings.Contains(body, "token") {
 		t.Errorf("restore form without the token: HTTP %d %q", st, body)
