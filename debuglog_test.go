@@ -163,12 +163,11 @@ func TestDebugLogKeepsHostileWebhookOnOneInertLine(t *testing.T) {
 	}
 	// Wait (generously) for the receiver's verdict to reach the log, then end the run.
 	var text string
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	testkit.Eventually(t, "the webhook's verdict in the debug log", func() bool {
 		b, _ := os.ReadFile(debugLogFile)
-		if text = string(b); strings.Contains(text, "webhook #1 ") {
-			break
-		}
-	}
+		text = string(b)
+		return strings.Contains(text, "webhook #1 ")
+	})
 	cancel()
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
 	<-code
