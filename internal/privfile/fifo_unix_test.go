@@ -1,6 +1,6 @@
 //go:build unix
 
-package privfile
+package privfile_test
 
 import (
 	"os"
@@ -8,52 +8,23 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
+
+	"github.com/bankdown/linkrecovery/internal/privfile"
+	"github.com/bankdown/linkrecovery/internal/testkit"
 )
-
-// mkfifo makes a named pipe in a temporary directory. Cleanup opens its other end (read and write
-// at once, which never blocks on Linux), so an open that blocked on it returns and the test ends.
-func mkfifo(t *testing.T) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "fifo")
-	if err := syscall.Mkfifo(p, 0o600); err != nil {
-		t.Skip("no FIFOs here:", err)
-	}
-	t.Cleanup(func() {
-		if f, err := os.OpenFile(p, os.O_RDWR|syscall.O_NONBLOCK, 0); err == nil {
-			f.Close()
-		}
-	})
-	return p
-}
-
-// Within returns fn's error, or fails the test if fn has not returned after a generous deadline
-// (it is blocked, as an open(2) on a FIFO with no other end is).
-func within(t *testing.T, what string, fn func() error) error {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- fn() }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s blocked on a FIFO", what)
-		return nil
-	}
-}
 
 // A FIFO at the path (a transcript, the debug log, --keys-file, a .env) is refused at once, with
 // a message saying what it is, instead of blocking the open until someone reads the other end.
 func TestFIFOIsRefusedWithoutBlocking(t *testing.T) {
 	for name, open := range map[string]func(string) error{
-		"Create": func(p string) error { f, err := Create(p); closeIf(f); return err },
-		"Append": func(p string) error { f, err := Append(p); closeIf(f); return err },
-		"Write":  func(p string) error { return Write(p, []byte("secret")) },
-		"Read":   func(p string) error { _, err := Read(p); return err },
+		"Create": func(p string) error { f, err := privfile.Create(p); closeIf(f); return err },
+		"Append": func(p string) error { f, err := privfile.Append(p); closeIf(f); return err },
+		"Write":  func(p string) error { return privfile.Write(p, []byte("secret")) },
+		"Read":   func(p string) error { _, err := privfile.Read(p); return err },
 	} {
 		t.Run(name, func(t *testing.T) {
-			p := mkfifo(t)
-			err := within(t, name, func() error { return open(p) })
+			p := testkit.Mkfifo(t, t.TempDir(), "fifo")
+			err := testkit.Returns(t, name, func() error { return open(p) })
 			if err == nil || !strings.Contains(err.Error(), "named pipe") || !strings.Contains(err.Error(), p) {
 				t.Errorf("%s on a FIFO: %v, want a refusal naming the path and a named pipe", name, err)
 			}
@@ -62,13 +33,13 @@ func TestFIFOIsRefusedWithoutBlocking(t *testing.T) {
 	// With a reader waiting at the other end the open itself would succeed: Stat after the open
 	// still refuses it, and nothing is written into the pipe.
 	t.Run("Write with a reader", func(t *testing.T) {
-		p := mkfifo(t)
+		p := testkit.Mkfifo(t, t.TempDir(), "fifo")
 		r, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer r.Close()
-		if err := within(t, "Write", func() error { return Write(p, []byte("secret")) }); err == nil {
+		if err := testkit.Returns(t, "Write", func() error { return privfile.Write(p, []byte("secret")) }); err == nil {
 			t.Error("Write into a FIFO with a reader succeeded")
 		}
 		buf := make([]byte, 16)
@@ -95,18 +66,18 @@ func TestReadRegularFileAndLimits(t *testing.T) {
 		t.Skip("no symlinks:", err)
 	}
 	for _, path := range []string{p, link} {
-		if b, err := Read(path); err != nil || string(b) != "PLAID_ENV=sandbox\n" {
-			t.Errorf("Read(%s) = %q, %v", path, b, err)
+		if b, err := privfile.Read(path); err != nil || string(b) != "PLAID_ENV=sandbox\n" {
+			t.Errorf("privfile.Read(%s) = %q, %v", path, b, err)
 		}
 	}
 	big := filepath.Join(dir, "big")
-	if err := os.WriteFile(big, make([]byte, MaxRead+1), 0o600); err != nil {
+	if err := os.WriteFile(big, make([]byte, privfile.MaxRead+1), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Read(big); err == nil || !strings.Contains(err.Error(), "larger than") {
-		t.Errorf("Read of a file over MaxRead: %v", err)
+	if _, err := privfile.Read(big); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("Read of a file over privfile.MaxRead: %v", err)
 	}
-	if _, err := Read(dir); err == nil || !strings.Contains(err.Error(), "directory") {
+	if _, err := privfile.Read(dir); err == nil || !strings.Contains(err.Error(), "directory") {
 		t.Errorf("Read of a directory: %v", err)
 	}
 }

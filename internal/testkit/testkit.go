@@ -86,3 +86,19 @@ func ReadPrivate(t testing.TB, path string) []byte {
 	}
 	return b
 }
+
+// Returns runs fn and returns its result, or fails t naming what if fn has not returned within
+// Wait (it is blocked, as an open(2) of a FIFO with no other end is).
+func Returns[T any](t testing.TB, what string, fn func() T) T {
+	t.Helper()
+	done := make(chan T, 1)
+	go func() { done <- fn() }()
+	select {
+	case v := <-done:
+		return v
+	case <-time.After(Wait):
+		t.Fatalf("%s did not return within %s (blocked?)", what, Wait)
+		var zero T
+		return zero
+	}
+}
