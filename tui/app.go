@@ -38,11 +38,8 @@ func (s state) String() string {
 	return fmt.Sprintf("state(%d)", int(s))
 }
 
-// Smallest terminal with a real layout; below it a "make the window bigger" screen shows.
-const (
-	tinyW, tinyH = 40, 12
-	wantW, wantH = 60, 20
-)
+// Smallest terminal with a real layout; below it a "make the window bigger" screen names this size.
+const tinyW, tinyH = 40, 12
 
 // model is the root: it routes messages to the parts, owns the layout, and records the transcript.
 type model struct {

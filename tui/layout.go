@@ -147,11 +147,12 @@ func (m model) qrOnlyView(w, h int) string {
 	return code + "\n" + link
 }
 
-// tinyView is the designed screen for terminals below tinyW×tinyH.
+// tinyView is the designed screen for terminals below tinyW×tinyH; it names that real limit (the
+// size at which the layout starts), not a nicer size the layout merely prefers.
 func (m model) tinyView() string {
 	s := m.c.styles
 	w := max(1, m.c.width)
-	text := fmt.Sprintf("Make the window bigger: needs ≥ %d×%d (now %d×%d).", wantW, wantH, m.c.width, m.c.height)
+	text := fmt.Sprintf("Make the window bigger: needs ≥ %d×%d (now %d×%d).", tinyW, tinyH, m.c.width, m.c.height)
 	return clip(s.Title.Render("linkrecovery")+"\n"+s.Tiny.Render(ansi.Wrap(text, w, ""))+"\n"+s.Muted.Render("q quits"), w, m.c.height)
 }
 
