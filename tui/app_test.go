@@ -201,7 +201,7 @@ func TestTinyTerminal(t *testing.T) {
 		t.Fatalf("a key other than q acted on the tiny screen (state %v)", f.m.state)
 	}
 	v := f.m.View()
-	if !strings.Contains(v, "≥ 60×20 (now 30×10)") || !strings.Contains(v, "q quits") {
+	if !strings.Contains(v, "≥ 40×12 (now 30×10)") || !strings.Contains(v, "q quits") {
 		t.Fatalf("tiny view:\n%s", v)
 	}
 	// Growing the window brings the real layout back.
