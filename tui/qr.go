@@ -48,6 +48,11 @@ func renderQRWith(url string, cfg qrterminal.Config) (lines []string, w, h int) 
 	cfg.Level, cfg.Writer, cfg.QuietZone = qrterminal.L, &buf, 2
 	qrterminal.GenerateWithConfig(url, cfg)
 	raw := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
+	// With an odd number of module rows the last half-block line is quiet zone on top and nothing
+	// below, painted in the black ground: a black band under the code on every theme. Light all of it.
+	if n := len(raw) - 1; cfg.HalfBlocks && n >= 0 && strings.Trim(raw[n], "▀") == "" {
+		raw[n] = strings.ReplaceAll(raw[n], "▀", "█")
+	}
 	lines = make([]string, 0, len(raw))
 	for _, l := range raw {
 		if cw := ansi.StringWidth(l); cw > w {
