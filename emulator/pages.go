@@ -104,23 +104,11 @@ type Credentials struct {
 // returns nil when the session ends in success, in a confirmed opt-in or, with Exit, exited, and an error naming the cause otherwise (unknown or
 // expired link, wrong credentials, a rejected e-mail or code, a session that had already ended).
 func (e *Emulator) CompleteSession(ctx context.Context, hostedLinkURL string, c Credentials) error {
-	u, err := url.Parse(hostedLinkURL)
+	id, err := hostedLinkID(hostedLinkURL)
 	if err != nil {
-		return fmt.Errorf("emulator: %q is not a hosted_link_url: %w", hostedLinkURL, err)
+		return err
 	}
-	id, ok := strings.CutPrefix(u.Path, "/hosted-link/")
-	if !ok || id == "" || strings.Contains(id, "/") {
-		return fmt.Errorf("emulator: %q is not a hosted_link_url of this emulator (expected …/hosted-link/<id>)", hostedLinkURL)
-	}
-	if c.InstitutionID == "" {
-		c.InstitutionID = DefaultInstitutionID
-	}
-	if c.Email == "" {
-		c.Email = RecoveryEmail
-	}
-	if c.Code == "" {
-		c.Code = RecoveryCode
-	}
+	c = c.withDefaults()
 	pv := e.view(id)
 	if pv.Step.final() {
 		return fmt.Errorf("emulator: the Link session at %s has already ended (%s); create a new link token", hostedLinkURL, pv.Step)
@@ -130,12 +118,7 @@ func (e *Emulator) CompleteSession(ctx context.Context, hostedLinkURL string, c 
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("emulator: completing the Link session: %w", err)
 		}
-		from := pv.Step
-		if c.Exit && !from.final() && from != stepExpired {
-			pv = e.act(id, from, actionExit, nil)
-			continue
-		}
-		switch from {
+		switch pv.Step {
 		case stepSuccess, stepFollowed:
 			return nil
 		case stepExited:
@@ -143,26 +126,101 @@ func (e *Emulator) CompleteSession(ctx context.Context, hostedLinkURL string, c 
 				return nil
 			}
 			return fmt.Errorf("emulator: the Link session at %s ended without an Item (exited)", hostedLinkURL)
-		case stepExpired:
-			return fmt.Errorf("emulator: cannot complete the Link session at %s: %s", hostedLinkURL, pv.Reason)
-		case stepSelect:
-			pv = e.act(id, from, actionSubmit, url.Values{"institution_id": {c.InstitutionID}})
-		case stepLogin:
-			pv = e.act(id, from, actionSubmit, url.Values{"username": {c.Username}, "password": {c.Password}})
-		case stepAccounts:
-			form := url.Values{}
-			for _, a := range pv.Accounts {
-				form.Add("account_id", a.ID)
-			}
-			pv = e.act(id, from, actionSubmit, form)
-		case stepDown:
-			pv = e.act(id, from, actionSubmit, url.Values{"email": {c.Email}})
-		case stepCode:
-			pv = e.act(id, from, actionSubmit, url.Values{"code": {c.Code}})
 		}
-		if pv.Error != nil && pv.Step == from {
-			return fmt.Errorf("emulator: Link rejected the %s step: %s: %s", from, pv.Error.Code, pv.Error.Message)
+		if pv, err = e.submitPage(id, hostedLinkURL, pv, c); err != nil {
+			return err
 		}
 	}
 	return fmt.Errorf("emulator: the Link session at %s did not finish (stuck on %s)", hostedLinkURL, pv.Step)
+}
+
+// PageStep is one page of a Hosted Link session that StepSession submitted.
+type PageStep struct {
+	// From is the page submitted: select (choose the bank), login, accounts, down (the outage and
+	// its e-mail opt-in form), code. To is the page the session is on now.
+	From, To string
+	// Ended says the session has ended (To is success, followed or exited): its webhooks are queued.
+	Ended bool
+}
+
+// StepSession submits the current page of the Hosted Link session at hostedLinkURL, one page only,
+// as a person with c would, through the same state machine the HTML pages and CompleteSession use;
+// a walk is StepSession until Ended. A presenter uses it to show each page as it happens. It opens
+// the session first when nobody has (as a browser's first GET does). It fails, naming the cause,
+// when the link is unknown or expired, the session has already ended, or the page refused c.
+func (e *Emulator) StepSession(ctx context.Context, hostedLinkURL string, c Credentials) (PageStep, error) {
+	id, err := hostedLinkID(hostedLinkURL)
+	if err != nil {
+		return PageStep{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return PageStep{}, fmt.Errorf("emulator: stepping the Link session: %w", err)
+	}
+	pv := e.view(id)
+	if pv.Step.final() {
+		return PageStep{}, fmt.Errorf("emulator: the Link session at %s has already ended (%s); create a new link token", hostedLinkURL, pv.Step)
+	}
+	from := pv.Step
+	pv, err = e.submitPage(id, hostedLinkURL, pv, c.withDefaults())
+	if err != nil {
+		return PageStep{}, err
+	}
+	return PageStep{From: string(from), To: string(pv.Step), Ended: pv.Step.final()}, nil
+}
+
+// hostedLinkID is the session id in a hosted_link_url of this emulator.
+func hostedLinkID(hostedLinkURL string) (string, error) {
+	u, err := url.Parse(hostedLinkURL)
+	if err != nil {
+		return "", fmt.Errorf("emulator: %q is not a hosted_link_url: %w", hostedLinkURL, err)
+	}
+	id, ok := strings.CutPrefix(u.Path, "/hosted-link/")
+	if !ok || id == "" || strings.Contains(id, "/") {
+		return "", fmt.Errorf("emulator: %q is not a hosted_link_url of this emulator (expected …/hosted-link/<id>)", hostedLinkURL)
+	}
+	return id, nil
+}
+
+func (c Credentials) withDefaults() Credentials {
+	if c.InstitutionID == "" {
+		c.InstitutionID = DefaultInstitutionID
+	}
+	if c.Email == "" {
+		c.Email = RecoveryEmail
+	}
+	if c.Code == "" {
+		c.Code = RecoveryCode
+	}
+	return c
+}
+
+// submitPage submits page pv of session id with c, as its form would, and returns the next page;
+// an error when the link is expired or the page refused c.
+func (e *Emulator) submitPage(id, hostedLinkURL string, pv pageView, c Credentials) (pageView, error) {
+	from := pv.Step
+	if c.Exit && !from.final() && from != stepExpired {
+		return e.act(id, from, actionExit, nil), nil
+	}
+	switch from {
+	case stepExpired:
+		return pv, fmt.Errorf("emulator: cannot complete the Link session at %s: %s", hostedLinkURL, pv.Reason)
+	case stepSelect:
+		pv = e.act(id, from, actionSubmit, url.Values{"institution_id": {c.InstitutionID}})
+	case stepLogin:
+		pv = e.act(id, from, actionSubmit, url.Values{"username": {c.Username}, "password": {c.Password}})
+	case stepAccounts:
+		form := url.Values{}
+		for _, a := range pv.Accounts {
+			form.Add("account_id", a.ID)
+		}
+		pv = e.act(id, from, actionSubmit, form)
+	case stepDown:
+		pv = e.act(id, from, actionSubmit, url.Values{"email": {c.Email}})
+	case stepCode:
+		pv = e.act(id, from, actionSubmit, url.Values{"code": {c.Code}})
+	}
+	if pv.Error != nil && pv.Step == from {
+		return pv, fmt.Errorf("emulator: Link rejected the %s step: %s: %s", from, pv.Error.Code, pv.Error.Message)
+	}
+	return pv, nil
 }

@@ -110,9 +110,10 @@ const (
 	IntentWalk    IntentKind = iota + 1 // the emulator walks the current session (demo)
 	IntentRestore                       // bring the bank back (demo, sign-up)
 	IntentMark                          // tick the next sign-up step by hand
+	IntentNext                          // step by step: perform the step the run paused before
 )
 
 // String names the intent.
 func (k IntentKind) String() string {
-	return named("intent", int(k), "", "walk", "restore", "mark")
+	return named("intent", int(k), "", "walk", "restore", "mark", "next")
 }

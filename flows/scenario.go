@@ -228,6 +228,7 @@ func (c *Ctx) End(passed bool, cause error) {
 	s.Phase = PhaseDone
 	s.Outcome = Outcome{Passed: passed, Cause: cause, Via: s.Wait.Via}
 	s.Busy = Busy{}
+	s.Pacing = Pacing{On: s.Pacing.On}
 	c.Emit(Done{Passed: passed, Cause: cause, Via: s.Wait.Via})
 }
 
@@ -277,7 +278,11 @@ func (c *Ctx) pollLater() {
 
 // Walk asks the emulator to walk a session (one walk at a time).
 func (c *Ctx) Walk(w Walk) {
-	if !c.s.Busy.Walking.IsZero() {
+	if !c.s.Busy.Walking.IsZero() || c.s.Pacing.walking() {
+		return
+	}
+	if c.s.Pacing.On {
+		c.pace(w)
 		return
 	}
 	c.s.Busy.Walking = c.at

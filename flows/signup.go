@@ -161,8 +161,8 @@ func (SignupScenario) progressed(c *Ctx) {
 		c.Pass()
 		return
 	}
-	if s.Opts.Auto && ss.walked && !ss.Restored {
-		c.Restore()
+	if s.Autopilot() && ss.walked && !ss.Restored {
+		c.AutoRestore()
 	}
 }
 
@@ -203,7 +203,7 @@ func (SignupScenario) Restored(c *Ctx, sent, inbox []Email) {
 	}
 	// The sign-up session's own EXITED SESSION_FINISHED may still come: it is not the recovery's.
 	c.Await(token, true)
-	if s.Opts.Auto {
+	if s.Autopilot() {
 		c.Walk(Walk{URL: mail.URL, Login: SessionLogin, Recovery: true})
 	}
 }

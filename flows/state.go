@@ -112,6 +112,8 @@ type State struct {
 	Outcome Outcome // PhaseDone only
 	// Own is the scenario's own state (SignupState, LeaveState…), a value like the rest.
 	Own any
+	// Pacing is the step by step of the presenter view (pace.go).
+	Pacing Pacing
 
 	tokens   []string // link tokens whose webhooks are this run's (the token, a recovery e-mail's)
 	sessions []string // link sessions seen, from webhooks and polls
@@ -159,7 +161,7 @@ func (s State) Concerns(linkToken string) bool {
 // CanWalk says whether the emulator can walk the current session now (the a key): demo mode, a
 // token, no walk in flight, and a session left to walk.
 func (s State) CanWalk() bool {
-	if !s.HasToken() || s.Done() || !s.Busy.Walking.IsZero() || !s.Opts.CanWalk() {
+	if !s.HasToken() || s.Done() || !s.Busy.Walking.IsZero() || s.Pacing.walking() || !s.Opts.CanWalk() {
 		return false
 	}
 	_, ok := s.sc.WalkNow(s)

@@ -50,6 +50,9 @@ func (c *Ctx) step(in Input) {
 		s.Tunnel = Tunnel{Settled: true, Err: err}
 		c.createIfWaiting()
 		return
+	case Paced:
+		c.paced(in.On)
+		return
 	case Visible:
 		s.visible = in.On
 		if in.On {
@@ -106,15 +109,25 @@ func (c *Ctx) step(in Input) {
 	case Walked:
 		s.Busy.Walking, s.lastCallErr = time.Time{}, ""
 		s.sc.Walked(c, in.Recovery)
+	case PageWalked:
+		c.pageWalked(in)
 	case Restored:
 		s.Busy.Restoring = time.Time{}
 		s.sc.Restored(c, in.Sent, in.Inbox)
 	case CallFailed:
 		c.callFailed(in.Call, in.Err)
 	case Intent:
-		if in.Kind != IntentWalk {
+		switch {
+		case in.Kind == IntentNext:
+			if s.Pacing.Paused {
+				c.next()
+			}
+		case in.Kind != IntentWalk:
 			s.sc.Intent(c, in.Kind)
-		} else if s.CanWalk() {
+		case s.CanWalk():
+			if s.Pacing.On {
+				s.Pacing.Driving = true // the rest of the half goes on by itself, pausing
+			}
 			w, _ := s.sc.WalkNow(*s)
 			c.Walk(w)
 		}
@@ -130,7 +143,7 @@ func (c *Ctx) step(in Input) {
 func (c *Ctx) start() {
 	old := *c.s
 	*c.s = State{sc: old.sc, Opts: old.Opts, Tunnel: old.Tunnel, visible: old.visible, receiverGone: old.receiverGone,
-		Own: old.sc.NewOwn(), Phase: PhaseAwaitTunnel, Busy: Busy{Creating: c.at}}
+		Own: old.sc.NewOwn(), Phase: PhaseAwaitTunnel, Busy: Busy{Creating: c.at}, Pacing: Pacing{On: old.Pacing.On}}
 	c.createIfWaiting()
 }
 
@@ -268,6 +281,7 @@ func (c *Ctx) callFailed(call Call, err error) {
 		c.Fail(call.String(), err)
 	case CallWalk:
 		s.Busy.Walking = time.Time{}
+		s.Pacing = Pacing{On: s.Pacing.On} // the walk is over: a can start it again
 		c.Fail(call.String(), err)
 	case CallRestore:
 		s.Busy.Restoring = time.Time{}

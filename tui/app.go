@@ -54,6 +54,7 @@ type model struct {
 	home      homeModel
 	runs      []screen // one per flows.Scenarios entry, in menu order
 	inspector inspectorModel
+	presenter presenterModel
 
 	spinner  spinner.Model
 	spinning bool
@@ -323,6 +324,8 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 			m.inspector = m.inspector.opened()
 		}
 		return m, nil
+	case key.Matches(msg, k.Presenter):
+		return m.togglePresenter()
 	case key.Matches(msg, k.Tunnel):
 		// Try again (the network is back, a firewall was opened); tokens made meanwhile have no
 		// webhook, so n makes a new one once the tunnel is up.
@@ -347,6 +350,9 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 		if cmd != nil && key.Matches(msg, k.Resend) {
 			m.status = "Resending to --forward-to; its answer shows here."
 		}
+		return m, cmd
+	}
+	if cmd, ok := m.presenterKey(msg); ok {
 		return m, cmd
 	}
 	if key.Matches(msg, k.QR) {
@@ -476,7 +482,7 @@ func (m model) View() string {
 		case m.state == stateHome:
 			body = m.home.View(bw, bh)
 		case scr != nil:
-			body = scr.View(bw, bh, spin)
+			body = m.runView(scr, bw, bh, spin)
 		default:
 			body = m.c.styles.Bad.Render("Unknown state " + m.state.String() + " :/ this is a bug")
 		}

@@ -97,6 +97,11 @@ type sgrState struct {
 // checkContrast walks view and returns how many letters and digits had a colour set, and a
 // description of each failing colour pair (once per pair).
 func checkContrast(view string, bg termbg.Background) (int, []string) {
+	return checkContrastMin(view, bg, 0)
+}
+
+// checkContrastMin is checkContrast with every pair held to at least floor:1 (the presenter's 7).
+func checkContrastMin(view string, bg termbg.Background, floor float64) (int, []string) {
 	var st sgrState
 	p := ansi.NewParser()
 	var state byte
@@ -119,7 +124,7 @@ func checkContrast(view string, bg termbg.Background) (int, []string) {
 			if st.fg.set || st.bg.set {
 				coloured++
 			}
-			if why := judge(st, bg); why != "" && !seen[why] {
+			if why := judge(st, bg, floor); why != "" && !seen[why] {
 				seen[why] = true
 				bad = append(bad, fmt.Sprintf("%q: %s", r, why))
 			}
@@ -134,7 +139,7 @@ var (
 )
 
 // judge says what is wrong with a letter drawn in st on background bg ("" if nothing).
-func judge(st sgrState, bg termbg.Background) string {
+func judge(st sgrState, bg termbg.Background, floor float64) string {
 	// ownFg/ownBg: the letter is drawn in the terminal's own foreground/background colour.
 	fg, back := st.fg, st.bg
 	ownFg, ownBg := !fg.set, !back.set
@@ -158,9 +163,9 @@ func judge(st sgrState, bg termbg.Background) string {
 	default:
 		cases = []assumed{{white, black}, {black, white}}
 	}
-	min := 4.5
+	min := max(4.5, floor)
 	if bg == termbg.Unknown && !ownFg && ownBg {
-		min = 3 // an accent on the unknown background
+		min = max(3, floor) // an accent on the unknown background
 	}
 	if bg == termbg.Unknown && ownFg && !ownBg {
 		return fmt.Sprintf("the terminal's own foreground on a fixed background %s: unreadable on some themes", back.c.Hex())

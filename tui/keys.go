@@ -33,6 +33,10 @@ type keyMap struct {
 	Dismiss   key.Binding
 	Resend    key.Binding
 	Back      key.Binding
+	Presenter key.Binding // the presenter view (presenter.go) and its step by step
+	Next      key.Binding
+	Earlier   key.Binding
+	Later     key.Binding
 	Help      key.Binding
 	Quit      key.Binding
 }
@@ -59,6 +63,10 @@ func defaultKeyMap() keyMap {
 		Dismiss:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "dismiss error")),
 		Resend:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "resend to --forward-to")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Presenter: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "presenter view")),
+		Next:      key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "next step")),
+		Earlier:   key.NewBinding(key.WithKeys("left"), key.WithHelp("←", "earlier step")),
+		Later:     key.NewBinding(key.WithKeys("right"), key.WithHelp("→", "later step")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
@@ -82,7 +90,7 @@ func (k keyMap) ShortHelp() []key.Binding {
 // screenKeys are the keys of what is on screen, most useful first (the footer may cut the tail).
 func (k keyMap) screenKeys() []key.Binding {
 	return append(append([]key.Binding{k.Dismiss}, k.Scenarios...),
-		k.Select, k.Resend, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR, k.NewToken,
+		k.Select, k.Resend, k.Next, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR, k.NewToken,
 		k.Tunnel, k.Up, k.Down, k.PageDown, k.Inspector, k.Back)
 }
 
@@ -95,6 +103,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		append(append([]key.Binding(nil), k.Scenarios...), k.Select, k.Up, k.Down, k.PageUp, k.PageDown),
 		{k.Open, k.Copy, k.NextCard, k.PrevCard, k.Mark, k.Auto},
 		{k.Restore, k.NewToken, k.QR, k.Inspector, k.Tunnel},
+		{k.Presenter, k.Next, k.Earlier, k.Later},
 		{k.Resend, k.Dismiss, k.Back, k.Help, k.Quit},
 	}
 }
@@ -131,6 +140,7 @@ func (m *model) updateKeys() {
 	k.Dismiss.SetEnabled(len(m.errs) > 0)
 	k.Resend.SetEnabled(m.showInspector && m.inspector.canResend())
 	k.Back.SetEnabled(m.state != stateHome || m.showInspector || m.showQR)
+	m.updatePresenterKeys(onRun)
 	if m.showInspector {
 		k.Inspector.SetHelp("w", "close")
 	} else {

@@ -66,7 +66,7 @@ func callOf(in flows.Input) flows.Call {
 		return flows.CallPoll
 	case flows.Exchanged:
 		return flows.CallExchange
-	case flows.Walked:
+	case flows.Walked, flows.PageWalked:
 		return flows.CallWalk
 	case flows.Restored:
 		return flows.CallRestore

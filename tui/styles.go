@@ -85,6 +85,36 @@ type Styles struct {
 	Tiny     lipgloss.Style
 
 	Help help.Styles // the footer
+
+	Presenter presenterStyles // the presenter pane (presenterPalettes)
+}
+
+// presenterStyles are the presenter pane's: every letter at least 7:1 against a known background
+// (a projector washes colours out), the Link Recovery point on a background of its own.
+type presenterStyles struct {
+	Title, Heading, Text, Label, Key, URL, Bad, Point, Pane lipgloss.Style
+}
+
+// presenterPalettes are the pane's colours (text, muted, accent, bad) by background, each at least
+// 7:1 on black (dark) or white (light), also once degraded to 256 colours (TestPresenterContrast).
+// An unknown background keeps the main palette: nothing can be promised there.
+var presenterPalettes = map[termbg.Background][4]lipgloss.TerminalColor{
+	termbg.DarkBackground:  {hex("#F9FAFB"), hex("#D1D5DB"), hex("#C4B5FD"), hex("#FCA5A5")},
+	termbg.LightBackground: {hex("#030712"), hex("#1F2937"), hex("#4C1D95"), hex("#7F1D1D")},
+}
+
+func newPresenterStyles(st func() lipgloss.Style, p palette, bg termbg.Background) presenterStyles {
+	c, ok := presenterPalettes[bg]
+	if !ok {
+		c = [4]lipgloss.TerminalColor{p.text, p.muted, p.accent, p.bad}
+	}
+	fg := func(c lipgloss.TerminalColor) lipgloss.Style { return st().Foreground(c) }
+	return presenterStyles{
+		Title: fg(c[2]).Bold(true), Heading: fg(c[0]).Bold(true), Text: fg(c[0]), Label: fg(c[1]),
+		Key: fg(c[2]).Bold(true), URL: fg(c[2]).Underline(true), Bad: fg(c[3]),
+		Point: st().Bold(true).Foreground(focusFg).Background(focusBg),
+		Pane:  st().BorderStyle(lipgloss.RoundedBorder()).BorderForeground(c[1]).Padding(0, 1),
+	}
 }
 
 // newStyles builds the styles for background bg, rendered by r (nil: lipgloss's default renderer,
@@ -141,6 +171,7 @@ func newStyles(r *lipgloss.Renderer, bg termbg.Background) Styles {
 		ShortKey: key, ShortDesc: desc, ShortSeparator: desc, Ellipsis: desc,
 		FullKey: key, FullDesc: desc, FullSeparator: desc,
 	}
+	s.Presenter = newPresenterStyles(st, p, bg)
 	return s
 }
 

@@ -127,6 +127,7 @@ func newModel(o Options) model {
 		home:           newHomeModel(c),
 		runs:           newRuns(c),
 		inspector:      newInspectorModel(c),
+		presenter:      newPresenterModel(),
 		transcript:     o.Transcript,
 		transcriptBusy: o.queueRecords,
 		clipboard:      clip,

@@ -23,6 +23,16 @@ func (e *Env) CompleteSession(ctx context.Context, url string, l flows.Login) er
 	return e.Emulator.CompleteSession(ctx, url, credentials(l))
 }
 
+// StepSession submits one page of a Hosted Link session with the emulator (the presenter's step
+// by step).
+func (e *Env) StepSession(ctx context.Context, url string, l flows.Login) (flows.PageStep, error) {
+	if !e.CanDrive() {
+		return flows.PageStep{}, ErrNoEmulator
+	}
+	st, err := e.Emulator.StepSession(ctx, url, credentials(l))
+	return flows.PageStep{From: flows.Page(st.From), To: flows.Page(st.To), Ended: st.Ended}, err
+}
+
 // credentials is the emulator's form of the core's Login.
 func credentials(l flows.Login) emulator.Credentials {
 	return emulator.Credentials{InstitutionID: l.InstitutionID, Username: l.Username, Password: l.Password,

@@ -20,6 +20,9 @@ type RunOptions struct {
 	EventsWait       time.Duration
 	// OnEvent, when set, sees every event of the run as it happens (a report, a test).
 	OnEvent func(flows.Event)
+	// PageByPage walks Hosted Link one page at a time, as the presenter view's step by step
+	// does, with nobody to wait for: each page is a flows.PageSubmitted event (for a report).
+	PageByPage bool
 }
 
 // RunHeadless runs a scenario and writes one record per event (flows.RecordOf) with emit. It
@@ -59,6 +62,9 @@ func RunHeadless(ctx context.Context, e *Env, o RunOptions, emit func(flows.Reco
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	d := &driver{ctx: runCtx, env: e, s: flows.New(sc, opts), emit: emit, onEvent: o.OnEvent, inputs: make(chan flows.Input, 16)}
+	if o.PageByPage {
+		d.step(flows.Paced{On: true})
+	}
 	return d.run(ctx)
 }
 
@@ -112,6 +118,10 @@ func (d *driver) step(in flows.Input) {
 		if r := flows.RecordOf(ev); r != nil {
 			d.emit(r)
 		}
+	}
+	if d.s.Pacing.Paused {
+		// Step by step with nobody at the keys: go on at once.
+		defer d.step(flows.Intent{Kind: flows.IntentNext})
 	}
 	for _, eff := range effs {
 		go func() {

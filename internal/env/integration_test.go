@@ -1058,3 +1058,28 @@ func TestHeadlessEndsOnServerErrorsForever(t *testing.T) {
 		})
 	}
 }
+
+// TestHalf1PageByPage: headless with PageByPage walks every Hosted Link page of the sign-up and of
+// the recovery session one at a time through the real emulator, says so in a PageSubmitted event
+// per page, pauses before the bank comes back, and still passes.
+func TestHalf1PageByPage(t *testing.T) {
+	e := testkit.DemoEnv(t, env.Config{})
+	rec := mustPass(t, e, env.RunOptions{Scenario: "signup", Auto: true, PageByPage: true})
+	var got []string
+	for _, ev := range rec.Events() {
+		switch f := ev.Fact.(type) {
+		case flows.PageSubmitted:
+			got = append(got, fmt.Sprintf("%s>%s recovery=%v", f.Step.From, f.Step.To, f.Recovery))
+		case flows.Paused:
+			if f.Restore {
+				got = append(got, "paused before the restore")
+			}
+		}
+	}
+	want := []string{"select>login recovery=false", "login>down recovery=false", "down>code recovery=false",
+		"code>followed recovery=false", "paused before the restore", "login>accounts recovery=true", "accounts>success recovery=true"}
+	if !slices.Equal(got, want) {
+		t.Errorf("pages %q, want %q", got, want)
+	}
+	checkNoSecrets(t, rec.Text(), e.Emulator.Secret())
+}

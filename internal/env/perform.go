@@ -64,6 +64,9 @@ func (e *Env) perform(ctx context.Context, eff flows.Effect) (flows.Input, error
 	case flows.Walk:
 		err := e.CompleteSession(ctx, eff.URL, eff.Login)
 		return flows.Walked{Recovery: eff.Recovery}, err
+	case flows.WalkPage:
+		st, err := e.StepSession(ctx, eff.Walk.URL, eff.Walk.Login)
+		return flows.PageWalked{Step: st, Recovery: eff.Walk.Recovery}, err
 	case flows.RestoreBank:
 		sent, inbox, err := e.RestoreBank()
 		return flows.Restored{Sent: sent, Inbox: inbox}, err
