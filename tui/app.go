@@ -362,6 +362,7 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 		var chosen int
 		m.home, chosen = m.home.update(msg, k)
 		if chosen >= 0 {
+			m.help.ShowAll = false // the help was about home, not the half it opens
 			return m.openRun(chosen)
 		}
 		return m, nil
