@@ -107,9 +107,12 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.c.width, m.c.height = msg.Width, msg.Height
 		m.help.Width = msg.Width
 	case tea.KeyMsg:
-		var cmd tea.Cmd
-		m, cmd = m.handleKey(msg)
-		add(cmd)
+		// A burst (jjj typed fast, or sent at once) arrives as one message of several runes; each is a key.
+		for _, k := range splitBurst(msg) {
+			var cmd tea.Cmd
+			m, cmd = m.handleKey(k)
+			add(cmd)
+		}
 	case spinner.TickMsg:
 		if !m.needsSpinner() {
 			m.spinning = false // let the tick chain end
@@ -365,6 +368,7 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 		var chosen int
 		m.home, chosen = m.home.update(msg, k)
 		if chosen >= 0 {
+			m.help.ShowAll = false // the help was about home, not the half it opens
 			return m.openRun(chosen)
 		}
 		return m, nil
@@ -494,4 +498,16 @@ func (m model) View() string {
 	}
 	parts = append(parts, footer)
 	return clip(strings.Join(parts, "\n"), w, h)
+}
+
+// splitBurst splits a multi-rune key message (not a paste) into one message per rune.
+func splitBurst(msg tea.KeyMsg) []tea.KeyMsg {
+	if msg.Type != tea.KeyRunes || msg.Paste || len(msg.Runes) < 2 {
+		return []tea.KeyMsg{msg}
+	}
+	out := make([]tea.KeyMsg, 0, len(msg.Runes))
+	for _, r := range msg.Runes {
+		out = append(out, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt})
+	}
+	return out
 }

@@ -139,7 +139,7 @@ func (m *model) updateKeys() {
 	k.Tunnel.SetEnabled(m.header.state == tunnelFailed)
 	k.Dismiss.SetEnabled(len(m.errs) > 0)
 	k.Resend.SetEnabled(m.showInspector && m.inspector.canResend())
-	k.Back.SetEnabled(m.state != stateHome || m.showInspector || m.showQR)
+	k.Back.SetEnabled(m.state != stateHome || m.showInspector || m.showQR || m.help.ShowAll)
 	m.updatePresenterKeys(onRun)
 	if m.showInspector {
 		k.Inspector.SetHelp("w", "close")

@@ -59,7 +59,7 @@ func urlBlock(c *common, label string, q qrCode, qrShown bool, colW, needH int) 
 	if q.url == "" {
 		return nil
 	}
-	head := s.Label.Render(ansi.Wrap(label+" below (o opens it, v shows the QR alone)", colW, ""))
+	head := s.Label.Render(ansi.Wrap(label+": the last line below (o opens it, v shows the QR alone)", colW, ""))
 	if qrShown {
 		return []string{"", head}
 	}

@@ -42,6 +42,7 @@ func waitForText(t *testing.T, tm *teatest.TestModel, d time.Duration, texts ...
 var keyTypes = map[string]tea.KeyType{
 	"enter": tea.KeyEnter, "esc": tea.KeyEsc, "tab": tea.KeyTab, "shift+tab": tea.KeyShiftTab,
 	"up": tea.KeyUp, "down": tea.KeyDown, "pgdown": tea.KeyPgDown, "ctrl+c": tea.KeyCtrlC,
+	"left": tea.KeyLeft, "right": tea.KeyRight, " ": tea.KeySpace, "space": tea.KeySpace,
 }
 
 // keyMsg is a key press as Bubble Tea delivers it.

@@ -244,7 +244,7 @@ func (r *run) linkBlock(cards []flows.CredentialCard, q qrCode, qrShown bool, co
 	}
 	out = append(out, urlBlock(r.c, "Hosted Link URL", q, qrShown, colW, needH)...)
 	if u := r.st.Token.RedirectURI; u != "" {
-		out = append(out, s.Label.Render("completion_redirect_uri: ")+s.Muted.Render(wrapURL(u, colW)))
+		out = append(out, s.Label.Render("after the session, not to open (completion_redirect_uri): ")+s.Muted.Render(wrapURL(u, colW)))
 	}
 	return out
 }
