@@ -24,6 +24,13 @@ var institutions = []institution{
 	{"ins_109512", "Houndstooth Bank"},
 }
 
+// InstitutionName is the name of the Sandbox institution id ("Tartan Bank" for ins_109511), as
+// /institutions/get_by_id answers it; ok is false for an id the emulator does not know.
+func InstitutionName(id string) (name string, ok bool) {
+	in, ok := findInstitution(id)
+	return in.Name, ok
+}
+
 func findInstitution(id string) (institution, bool) {
 	for _, in := range institutions {
 		if in.ID == id {

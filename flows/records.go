@@ -27,7 +27,7 @@ type Record map[string]any
 //	                       [link_session_id], [link_token], [public_token_count], [other_link_token]
 //	progress               institution_down, opted_in (sign-up, when the checklist changes)
 //	recovery_email         to, url, subject, institution_id, institution_name (demo, sign-up)
-//	public_token_exchanged scenario, half, item_id, institution_id, accounts[{account_id, name, mask, type, subtype,
+//	public_token_exchanged scenario, half, item_id, institution_id, [institution_name], accounts[{account_id, name, mask, type, subtype,
 //	                       balance_current}], via ("webhook" or "polling")
 //	forwarded              seq, url, status_code, latency_ms, [error], [not_relayed] (--forward-to)
 //	error                  step, message, hint, and for Plaid errors code, error_type, request_id,
@@ -87,6 +87,9 @@ func RecordOf(ev Event) Record {
 	case ItemExchanged:
 		r = ev.about(Record{"event": "public_token_exchanged", "item_id": f.Item.ItemID,
 			"institution_id": f.Item.InstitutionID, "accounts": accountRecords(f.Item.Accounts), "via": f.Via})
+		if f.Item.InstitutionName != "" {
+			r["institution_name"] = f.Item.InstitutionName
+		}
 	case Failed:
 		r = ErrorRecord(f.Step, f.Err)
 	case GaveUp:

@@ -111,3 +111,25 @@ func TestReceiverEventRecords(t *testing.T) {
 		t.Errorf("another token's SESSION_FINISHED moved the run: %+v", r.s.Wait)
 	}
 }
+
+// The bank's name goes with its id wherever an Item is shown: its record and every screen (Bank).
+func TestItemNamesItsBank(t *testing.T) {
+	it := Item{ItemID: "item-1", InstitutionID: "ins_109511", InstitutionName: "Tartan Bank"}
+	r := RecordOf(Event{Scenario: "session", Half: 2, Fact: ItemExchanged{Item: it, Via: "webhook"}})
+	if r["institution_name"] != "Tartan Bank" || r["institution_id"] != "ins_109511" {
+		t.Errorf("record = %v", r)
+	}
+	for _, c := range []struct{ name, id, want string }{
+		{"Tartan Bank", "ins_109511", "Tartan Bank (ins_109511)"},
+		{"", "ins_109511", "ins_109511"},
+		{"Tartan Bank", "", "Tartan Bank"},
+	} {
+		if got := BankName(c.name, c.id); got != c.want {
+			t.Errorf("BankName(%q, %q) = %q, want %q", c.name, c.id, got, c.want)
+		}
+	}
+	it.InstitutionName = ""
+	if r := RecordOf(Event{Fact: ItemExchanged{Item: it}}); r["institution_name"] != nil {
+		t.Errorf("a record without a name says %v", r["institution_name"])
+	}
+}

@@ -52,10 +52,26 @@ type Account struct {
 
 // Item is the result of exchanging a public token.
 type Item struct {
-	ItemID        string
-	InstitutionID string
-	AccessToken   string // never shown in full: use Mask
-	Accounts      []Account
+	ItemID          string
+	InstitutionID   string
+	InstitutionName string // "" when Plaid did not say (show Bank)
+	AccessToken     string // never shown in full: use Mask
+	Accounts        []Account
+}
+
+// Bank is how every renderer names the Item's bank (BankName).
+func (it Item) Bank() string { return BankName(it.InstitutionName, it.InstitutionID) }
+
+// BankName is how a bank is shown wherever its id would be: "Tartan Bank (ins_109511)", the name
+// alone without an id, the id alone when the name is unknown.
+func BankName(name, id string) string {
+	switch {
+	case name == "":
+		return id
+	case id == "":
+		return name
+	}
+	return name + " (" + id + ")"
 }
 
 // Email is a recovery e-mail the demo's emulator "sent": its link opens the recovery session.

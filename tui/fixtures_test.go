@@ -136,7 +136,7 @@ const (
 
 func fixedItem() flows.Item {
 	b1, b2 := 110.0, 210.5
-	return flows.Item{ItemID: "item-fixed-0001", InstitutionID: "ins_109508", AccessToken: "access-sandbox-abcdef01-2345-6789-abcd-ef0123456789",
+	return flows.Item{ItemID: "item-fixed-0001", InstitutionID: "ins_109508", InstitutionName: "First Platypus Bank", AccessToken: "access-sandbox-abcdef01-2345-6789-abcd-ef0123456789",
 		Accounts: []flows.Account{
 			{ID: "a1", Name: "Plaid Checking", Mask: "0000", Type: "depository", Subtype: "checking", Balance: &b1},
 			{ID: "a2", Name: "Plaid Saving", Mask: "1111", Type: "depository", Subtype: "savings", Balance: &b2},

@@ -52,6 +52,7 @@ func (m inboxModel) View(s Styles, width int) []string {
 	out = append(out,
 		s.Label.Render("To      ")+s.Text.Render(ansi.Truncate(inert(mail.To), width-8, "…")),
 		s.Label.Render("Subject ")+s.Text.Render(ansi.Truncate(inert(mail.Subject), width-8, "…")),
+		s.Label.Render("Bank    ")+s.Text.Render(ansi.Truncate(inert(flows.BankName(mail.InstitutionName, mail.InstitutionID)), width-8, "…")),
 		s.Label.Render("Sent    ")+s.Text.Render(mail.SentAt.UTC().Format("15:04:05")+" UTC"),
 	)
 	return out

@@ -130,7 +130,7 @@ func itemView(s Styles, it flows.Item, width, maxLines int) string {
 	lines := []string{
 		s.Title.Render("Item"),
 		s.Label.Render("item_id      ") + s.Text.Render(inert(it.ItemID)),
-		s.Label.Render("institution  ") + s.Text.Render(inert(it.InstitutionID)),
+		s.Label.Render("institution  ") + s.Text.Render(ansi.Truncate(inert(it.Bank()), max(1, width-13), "…")),
 		s.Label.Render("access_token ") + s.Text.Render(secret.Mask(it.AccessToken)),
 		s.Title.Render(fmt.Sprintf("Accounts (%d)", len(it.Accounts))),
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/plaid/plaid-go/v29/plaid"
 
+	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/secret"
 )
@@ -40,6 +41,7 @@ func (e *Env) Exchange(ctx context.Context, publicToken string) (flows.Item, err
 	if ig.Item.ItemId != "" {
 		item.ItemID = ig.Item.ItemId
 	}
+	item.InstitutionName = e.institutionName(ctx, item.InstitutionID)
 
 	ag, httpResp, err := api.AccountsGet(ctx).AccountsGetRequest(*plaid.NewAccountsGetRequest(item.AccessToken)).Execute()
 	if err != nil {
@@ -60,4 +62,24 @@ func (e *Env) Exchange(ctx context.Context, publicToken string) (flows.Item, err
 		item.Accounts = append(item.Accounts, acc)
 	}
 	return item, nil
+}
+
+// institutionName names the bank of id: in demo mode from the emulator's own list, else with
+// /institutions/get_by_id. A name is a courtesy, so a failed lookup leaves it "" (the id shows)
+// rather than failing an exchange that worked.
+func (e *Env) institutionName(ctx context.Context, id string) string {
+	if id == "" {
+		return ""
+	}
+	if e.Emulator != nil {
+		name, _ := emulator.InstitutionName(id)
+		return name
+	}
+	req := plaid.NewInstitutionsGetByIdRequest(id, []plaid.CountryCode{plaid.COUNTRYCODE_US})
+	resp, httpResp, err := e.Plaid.PlaidApi.InstitutionsGetById(ctx).InstitutionsGetByIdRequest(*req).Execute()
+	if err != nil {
+		e.debugf("institution %s: no name: %v", id, asPlaidError(err, httpResp, "/institutions/get_by_id", e.PlaidURL))
+		return ""
+	}
+	return resp.Institution.Name
 }
