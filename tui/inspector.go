@@ -279,7 +279,7 @@ func (m inspectorModel) View() string {
 	}
 	list := []string{
 		s.Title.Render(ansi.Truncate(title, lw, "…")),
-		s.Muted.Render(ansi.Truncate("✓ verified ✗ not verified = duplicate", lw, "…")),
+		s.Muted.Render(ansi.Truncate("✓ verified ✗ unverified = dup · not hook", lw, "…")),
 	}
 	// Keep the selected row on screen when the list is longer than the pane.
 	rows := max(1, m.h-2)
