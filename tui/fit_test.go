@@ -148,3 +148,21 @@ func fits(v string, w, h int) string {
 	}
 	return ""
 }
+
+// TestCardsKeepLabelsAndSayMore: at 80×24 every credential row keeps its label; at 60×15, where
+// not all rows fit, the header says how many more there are.
+func TestCardsKeepLabelsAndSayMore(t *testing.T) {
+	f := newFixture(t, true, 80, 24)
+	f.open(nSignup)
+	v := ansi.Strip(f.m.View())
+	for _, label := range []string{"log in ", "or ", "opt in "} {
+		if !strings.Contains(v, "\n"+label) {
+			t.Errorf("80×24: no row labelled %q:\n%s", label, v)
+		}
+	}
+	f = newFixture(t, true, 60, 15)
+	f.open(nSignup)
+	if v := ansi.Strip(f.m.View()); !strings.Contains(v, "+2 more") {
+		t.Errorf("60×15: nothing says there are more credentials:\n%s", v)
+	}
+}

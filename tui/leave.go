@@ -66,5 +66,5 @@ func (m *leaveModel) lines(colW int, qrShown bool, needH int, spin string) []str
 		return left
 	}
 	left = append(left, "", s.Text.Render(wrap("Open the Hosted Link URL and leave Link (Exit) without linking an account.", colW)))
-	return append(left, m.linkBlock(nil, m.qr, qrShown, colW, needH)...)
+	return append(left, m.linkBlock(left, nil, m.qr, qrShown, colW, needH)...)
 }

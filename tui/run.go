@@ -1,11 +1,15 @@
 package tui
 
 import (
+	"fmt"
+	"math"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/flows"
 )
@@ -201,31 +205,64 @@ func (r *run) enableCommonKeys(k *keyMap, cards []flows.CredentialCard) {
 	k.NewToken.SetEnabled(!r.starting())
 }
 
-// cardsView renders the credential cards; the focused value is bracketed (visible without colour).
-func (r *run) cardsView(cards []flows.CredentialCard, width int) []string {
+// cardsView renders the credential cards, each row under its label (values wrap under it when
+// the row is wider than width); the focused value is bracketed (visible without colour). When
+// fewer than all rows fit in room (see cardRoom), the focused card shows and the header says how
+// many more there are and that tab reaches them.
+func (r *run) cardsView(cards []flows.CredentialCard, width, room int) []string {
 	s := r.c.styles
-	labels := width >= 46
-	out := []string{s.Label.Render("Credentials (tab moves, c copies):")}
-	i := 0
+	pad := 0
 	for _, card := range cards {
-		var b strings.Builder
-		if labels {
-			b.WriteString(s.Label.Render(padRight(card.Title, 7)))
-		}
-		for j, it := range card.Items {
-			if j > 0 {
-				b.WriteString(" ")
-			}
+		pad = max(pad, ansi.StringWidth(card.Title)+1)
+	}
+	var rows [][]string
+	focusRow, i := 0, 0
+	for n, card := range cards {
+		row := []string{s.Label.Render(padRight(card.Title, pad))}
+		used := pad
+		for _, it := range card.Items {
+			v := s.Card.Render(" " + it.Value + " ")
 			if i == r.focus {
-				b.WriteString(s.CardFocused.Render("[" + it.Value + "]"))
-			} else {
-				b.WriteString(s.Card.Render(" " + it.Value + " "))
+				v, focusRow = s.CardFocused.Render("["+it.Value+"]"), n
 			}
+			if vw := ansi.StringWidth(v) + 1; used > pad && used+vw > width {
+				row = append(row, strings.Repeat(" ", pad)) // the rest wraps under the label
+				used = pad
+			} else if used > pad {
+				row[len(row)-1] += " "
+				used++
+			}
+			row[len(row)-1] += v
+			used += ansi.StringWidth(v)
 			i++
 		}
-		out = append(out, b.String())
+		rows = append(rows, row)
 	}
-	return out
+	out := []string{s.Label.Render("Credentials (tab moves, c copies):")}
+	total := 0
+	for _, row := range rows {
+		total += len(row)
+	}
+	if total <= room || len(rows) == 1 {
+		for _, row := range rows {
+			out = append(out, row...)
+		}
+		return out
+	}
+	// The header says so, as it is the line the body keeps.
+	out[0] = s.Label.Render(wrap(fmt.Sprintf("Credentials (+%d more: tab reaches them, c copies):", len(rows)-1), width))
+	return append(out, rows[focusRow]...)
+}
+
+// cardRoom is how many card lines fit in the body under above (the lines before the cards) and
+// over the URL line; all of them while the QR code shows beside. The cards come before the URL
+// block's notes: those are what the body's clip drops.
+func (r *run) cardRoom(above []string, url string, colW int, qrShown bool) int {
+	if qrShown {
+		return math.MaxInt
+	}
+	// 2: the blank line and the "Credentials" line.
+	return r.c.bodyH - lipgloss.Height(wrapBlock(above, colW)) - 2 - lipgloss.Height(urlLine(url, colW))
 }
 
 // view lays a screen out in a w×h body: its checklist (lines, for a column width) beside its QR

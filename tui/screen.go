@@ -231,22 +231,22 @@ func (m *defaultScreen) lines(colW int, qrShown bool, needH int, spin string) []
 	case m.url() == "":
 		return left
 	}
-	return append(left, m.linkBlock(m.cards(), m.qr, qrShown, colW, needH)...)
+	return append(left, m.linkBlock(left, m.cards(), m.qr, qrShown, colW, needH)...)
 }
 
 // linkBlock is the cards, then where the URL is, then the completion_redirect_uri.
-func (r *run) linkBlock(cards []flows.CredentialCard, q qrCode, qrShown bool, colW, needH int) []string {
+// above are the lines before it (they bound the room the cards get).
+func (r *run) linkBlock(above []string, cards []flows.CredentialCard, q qrCode, qrShown bool, colW, needH int) []string {
 	s := r.c.styles
-	var out []string
-	if len(cards) > 0 {
-		out = append(out, "")
-		out = append(out, r.cardsView(cards, colW)...)
-	}
-	out = append(out, urlBlock(r.c, "Hosted Link URL", q, qrShown, colW, needH)...)
+	tail := urlBlock(r.c, "Hosted Link URL", q, qrShown, colW, needH)
 	if u := r.st.Token.RedirectURI; u != "" {
-		out = append(out, s.Label.Render("after the session, not to open (completion_redirect_uri): ")+s.Muted.Render(wrapURL(u, colW)))
+		tail = append(tail, s.Label.Render("after the session, not to open (completion_redirect_uri): ")+s.Muted.Render(wrapURL(u, colW)))
 	}
-	return out
+	if len(cards) == 0 {
+		return tail
+	}
+	out := append([]string{""}, r.cardsView(cards, colW, r.cardRoom(above, q.url, colW, qrShown))...)
+	return append(out, tail...)
 }
 
 func orDash(s string) string {

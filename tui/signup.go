@@ -199,9 +199,11 @@ func (m *signupModel) lines(colW int, qrShown bool, needH int, spin string) []st
 		// needH is the body height here: the Item gets what the checklist leaves.
 		left = append(left, "", itemView(s, *st.Wait.Item, colW, needH-lipgloss.Height(strings.Join(left, "\n"))-1))
 	case st.HasToken() && !ss.Restored:
+		tail := urlBlock(m.c, "Hosted Link URL", m.currentQR(), qrShown, colW, needH)
+		room := m.cardRoom(left, m.currentQR().url, colW, qrShown)
 		left = append(left, "")
-		left = append(left, m.cardsView(m.info().Cards, colW)...)
-		left = append(left, urlBlock(m.c, "Hosted Link URL", m.currentQR(), qrShown, colW, needH)...)
+		left = append(left, m.cardsView(m.info().Cards, colW, room)...)
+		left = append(left, tail...)
 	case st.HasToken():
 		left = append(left, "")
 		left = append(left, m.inbox.View(s, colW)...)
