@@ -136,7 +136,9 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		add(m.routeAll(msg.in))
 	case webhookReceivedMsg:
 		m.inspector = m.inspector.add(msg.ev)
-		m.header.webhooks = m.inspector.count()
+		if msg.ev.Kind == webhook.EventWebhook { // not /complete visits nor refused requests
+			m.header.webhooks++
+		}
 		switch {
 		case msg.ev.Kind == webhook.EventRejected:
 			m.addErr(errEntry{step: "receiver", err: fmt.Errorf("refused a request (HTTP %d): %s; only Plaid should POST JSON to the webhook URL (w shows it)", msg.ev.Status, msg.ev.Reason)})
@@ -261,7 +263,10 @@ func (m model) openRun(i int) (model, tea.Cmd) {
 	m.showQR = false
 	cmd := m.show(runState(i))
 	if r := scr.driver(); !r.st.HasToken() && !r.starting() {
-		m.clearRunErrs(r.name) // this retries the token: its old failure goes while it runs
+		m.clearRunErrs(r.name)          // this retries the token: its old failure goes while it runs
+		if m.header.webhooksHalf != i { // the header counts each half's webhooks
+			m.header.webhooks, m.header.webhooksHalf = 0, i
+		}
 		return m, tea.Batch(cmd, r.start(scr))
 	}
 	return m, cmd

@@ -42,7 +42,8 @@ type headerModel struct {
 	webhookURL      string
 	err             error // the tunnel failure
 	receiverStopped bool
-	webhooks        int
+	webhooks        int // received since the half on screen started (webhooksHalf, a run's index)
+	webhooksHalf    int
 	tokenSource     string // where the ngrok authtoken came from ("" when not ngrok)
 	freePlan        bool   // ngrok's free plan: say that the phone meets ngrok's warning page
 	clock           string // the clock-skew warning, once Plaid has answered

@@ -4,7 +4,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/webhook"
 )
 
 // TestSandboxHeaderSaysWhereYouAre: the client id (masked), where the keys came from, a
@@ -25,5 +28,32 @@ func TestSandboxHeaderSaysWhereYouAre(t *testing.T) {
 	h.mode = flows.ModeDemo
 	if strings.Contains(h.View(s, 120), "client id") {
 		t.Error("demo mode shows a client id line")
+	}
+}
+
+// TestHeaderCountsWebhooksPerHalf: the header's count takes webhooks only (not /complete visits
+// nor refused requests) and starts again when the other half starts.
+func TestHeaderCountsWebhooksPerHalf(t *testing.T) {
+	f := newFixture(t, true, 120, 40)
+	count := func() string {
+		line := strings.SplitN(ansi.Strip(f.m.View()), "\n", 2)[0]
+		return line[strings.Index(line, "webhooks:"):]
+	}
+	f.open(nSignup)
+	f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown)})
+	f.send(webhookReceivedMsg{ev: webhook.Event{Kind: webhook.EventComplete, Seq: 2, At: t0, Status: 200}})
+	f.send(webhookReceivedMsg{ev: webhook.Event{Kind: webhook.EventRejected, Seq: 3, At: t0, Status: 415, Reason: "not JSON"}})
+	f.send(webhookReceivedMsg{ev: sessionFinished(4, fixedToken1, true)})
+	if got := count(); got != "webhooks: 2" {
+		t.Fatalf("signup half: header says %q, want webhooks: 2 (two webhooks, a /complete visit, a refusal)", got)
+	}
+	f.key("esc")
+	f.open(nSession)
+	if got := count(); got != "webhooks: 0" {
+		t.Fatalf("session half started: header says %q, want webhooks: 0", got)
+	}
+	f.send(webhookReceivedMsg{ev: sessionFinished(5, fixedToken2, true)})
+	if got := count(); got != "webhooks: 1" {
+		t.Fatalf("session half: header says %q, want webhooks: 1", got)
 	}
 }

@@ -123,7 +123,7 @@ func newModel(o Options) model {
 		keys:           defaultKeyMap(),
 		help:           newHelp(c.styles),
 		spinner:        newSpinner(c.styles),
-		header:         headerModel{mode: mode, clientID: cfg.ClientID, keysFrom: cfg.KeysFrom, baseURL: cfg.PlaidURL, openingSince: c.now},
+		header:         headerModel{mode: mode, clientID: cfg.ClientID, keysFrom: cfg.KeysFrom, baseURL: cfg.PlaidURL, openingSince: c.now, webhooksHalf: -1},
 		home:           newHomeModel(c),
 		runs:           newRuns(c),
 		inspector:      newInspectorModel(c),
