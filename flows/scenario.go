@@ -58,6 +58,8 @@ type Info struct {
 	Goal  string // the screen's heading
 	// Cards are the Sandbox credentials the person types, one card per row (nil: none).
 	Cards []CredentialCard
+	// RecoveryCards are those of the recovery session the e-mail's link opens (nil: none).
+	RecoveryCards []CredentialCard
 	// Login is what the emulator does for --auto and the a key.
 	Login Login
 }

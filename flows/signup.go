@@ -65,7 +65,9 @@ func (SignupScenario) Info() Info {
 			{"or", []Credential{{"fallback username", FallbackLogin.Username}, {"fallback password", FallbackLogin.Password}}},
 			{"opt in", []Credential{{"e-mail", SignupLogin.Email}, {"code", SignupLogin.Code}}},
 		},
-		Login: SignupLogin,
+		// The recovery session finishes with an Item, like the session half.
+		RecoveryCards: []CredentialCard{{"log in", []Credential{{"username", SessionLogin.Username}, {"password", SessionLogin.Password}}}},
+		Login:         SignupLogin,
 	}
 }
 

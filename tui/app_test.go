@@ -13,6 +13,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/env"
@@ -646,5 +647,24 @@ func TestCopyInTmuxSaysWhyItFailed(t *testing.T) {
 	v := f.m.View()
 	if strings.Contains(v, "Copied") || !strings.Contains(v, "tmux") {
 		t.Fatalf("the screen does not say why the copy failed:\n%s", v)
+	}
+}
+
+// TestRecoveryLoginShowsItsCredentials: once the recovery e-mail is out, the sign-up shows the
+// recovery session's login (user_good / pass_good) as cards, and c copies from them.
+func TestRecoveryLoginShowsItsCredentials(t *testing.T) {
+	f := newFixture(t, true, 80, 24)
+	var clip bytes.Buffer
+	f.m.clipboard, f.m.tmux = &clip, false
+	f.open(nSignup)
+	f.send(webhookReceivedMsg{ev: eventsWebhook(1, fixedToken1, evInstitutionDown+","+evIssueFollowed)})
+	f.key("tab") // the focus moves among the sign-up's cards: the recovery's start again at user_good
+	mail := fixedEmail()
+	f.send(restored(nSignup, []flows.Email{mail}, []flows.Email{mail}))
+	if v := ansi.Strip(f.m.View()); !strings.Contains(v, "log in [user_good]  pass_good") {
+		t.Fatalf("no recovery login cards:\n%s", v)
+	}
+	if msg, ok := await[copiedMsg](f.key("c")); !ok || msg.value != "user_good" {
+		t.Fatalf("copy after the restore gave %+v", msg)
 	}
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -42,6 +43,7 @@ func (m *signupModel) events(evs []flows.Event) {
 		m.inbox = newInboxModel(ss.Inbox)
 		if ss.Restored {
 			m.inbox = m.inbox.selectEmail(ss.Mail.ID)
+			m.focus = 0 // the recovery session's cards replace the sign-up's
 		}
 	}
 }
@@ -102,12 +104,13 @@ func (m *signupModel) enableKeys(k *keyMap) {
 	k.Mark.SetEnabled(m.st.HasToken() && !m.own().Progress().Done())
 }
 
-// cards are shown until the recovery e-mail, whose session takes other credentials.
+// cards are the sign-up's until the recovery e-mail, then its session's (user_good / pass_good).
 func (m *signupModel) cards() []flows.CredentialCard {
-	if m.own().Restored {
-		return nil
+	cards := m.run.cards()
+	if cards != nil && m.own().Restored {
+		return m.info().RecoveryCards
 	}
-	return m.run.cards()
+	return cards
 }
 
 // url is what o opens and v shows: the recovery e-mail's link once it is out.
@@ -207,7 +210,12 @@ func (m *signupModel) lines(colW int, qrShown bool, needH int, spin string) []st
 	case st.HasToken():
 		left = append(left, "")
 		left = append(left, m.inbox.View(s, colW)...)
-		left = append(left, urlBlock(m.c, "Its link", m.currentQR(), qrShown, colW, needH)...)
+		tail := urlBlock(m.c, "Its link", m.currentQR(), qrShown, colW, needH)
+		if cards := m.cards(); cards != nil {
+			// Under the e-mail, as the rows its session takes (the footer names tab and c).
+			left = append(left, m.cardsView(cards, colW, math.MaxInt)[1:]...)
+		}
+		left = append(left, tail...)
 	}
 	return left
 }
