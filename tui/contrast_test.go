@@ -304,3 +304,32 @@ func TestTickedByHandLooksDifferent(t *testing.T) {
 		t.Fatalf("once reported, the step still says by hand:\n%s", v)
 	}
 }
+
+// TestPendingAndFooterContrast holds the two styles the issue measured below 4.5:1 (a pending
+// step, the footer's keys and descriptions) to 4.5:1 on dark and light, by themselves, so that a
+// palette change fails here by name rather than somewhere in a screen.
+func TestPendingAndFooterContrast(t *testing.T) {
+	for _, prof := range []termenv.Profile{termenv.ANSI256, termenv.TrueColor} {
+		for _, bg := range []termbg.Background{termbg.DarkBackground, termbg.LightBackground} {
+			r := lipgloss.NewRenderer(io.Discard)
+			r.SetColorProfile(prof)
+			r.SetHasDarkBackground(bg != termbg.LightBackground)
+			s := newStyles(r, bg)
+			for name, v := range map[string]string{
+				"pending step": check(s, false, "Public token exchanged"),
+				"footer key":   s.Help.ShortKey.Render("q"),
+				"footer desc":  s.Help.ShortDesc.Render("quit"),
+				"footer sep":   s.Help.ShortSeparator.Render("x"),
+				"full help":    s.Help.FullDesc.Render("quit"),
+			} {
+				n, bad := checkContrastMin(v, bg, 4.5)
+				if n == 0 {
+					t.Errorf("%s %s %s: no colour set, nothing checked", profileName(prof), bg, name)
+				}
+				for _, b := range bad {
+					t.Errorf("%s %s %s: %s", profileName(prof), bg, name, b)
+				}
+			}
+		}
+	}
+}
