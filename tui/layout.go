@@ -34,17 +34,37 @@ func layoutQR(q qrCode, w, h int, build func(colW int, qrShown bool, needH int) 
 	link := urlLine(q.url, w)
 	rows := max(0, h-lipgloss.Height(link)) // what the columns may take
 	needH := q.h
-	if sideBySide(w, q) {
+	for _, q := range []qrCode{q.grown(), q} {
+		if !sideBySide(w, q) {
+			continue
+		}
 		colW := min(w-q.w-columnGap, maxLeftWidth)
 		left := wrapBlock(build(colW, true, 0), colW)
 		lh := lipgloss.Height(left)
 		if q.h <= rows && lh <= rows {
-			return joinColumns(left, q.View(), colW, rows) + "\n" + link
+			return centre(joinColumns(left, q.View(), colW, rows), colW+columnGap+q.w, w) + "\n" + link
 		}
 		needH = max(needH, lh)
 	}
 	needH += lipgloss.Height(link)
 	return clip(wrapBlock(build(w, false, needH), w), w, rows) + "\n" + link
+}
+
+// centre indents block (bw wide) to the middle of a w-wide body, so that on a big terminal the
+// steps and the code sit together in the middle rather than hugging the left edge. The URL line
+// is not indented: a line that is the URL alone copies whole with a triple click.
+func centre(block string, bw, w int) string {
+	pad := (w - bw) / 2
+	if pad <= 0 {
+		return block
+	}
+	lines := strings.Split(block, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = strings.Repeat(" ", pad) + l
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // wrapBlock joins lines and wraps them to w, so that its height can be measured.

@@ -85,6 +85,12 @@ func newQRCode(url string) qrCode {
 	return qrCode{url: url, lines: lines, w: w, h: h, big: big, bigW: bw, bigH: bh}
 }
 
+// grown is the same code at twice the size (the one v shows), for a body with room beside the
+// steps; the zero qrCode's grown code is not drawn.
+func (q qrCode) grown() qrCode {
+	return qrCode{url: q.url, lines: q.big, w: q.bigW, h: q.bigH, big: q.big, bigW: q.bigW, bigH: q.bigH}
+}
+
 // fits says whether the code fits in a w×h area.
 func (q qrCode) fits(w, h int) bool { return q.drawn() && q.w <= w && q.h <= h }
 

@@ -199,3 +199,25 @@ func TestQRURLTooLongForACode(t *testing.T) {
 		}
 	}
 }
+
+// TestQRGrowsAndCentresOnABigTerminal: at 250×70 the code beside the steps is the big one, the
+// block sits in the middle, and the grown code still scans on dark and light themes.
+func TestQRGrowsAndCentresOnABigTerminal(t *testing.T) {
+	f := newFixture(t, true, 250, 70)
+	f.open(nSession)
+	q := f.session().qr
+	screen := f.m.View()
+	if !strings.Contains(screen, q.big[1]) {
+		t.Fatalf("the big code is not beside the steps at 250×70:\n%s", screen)
+	}
+	for _, l := range strings.Split(ansi.Strip(screen), "\n") {
+		if strings.Contains(l, "Half 2 · Session") && !strings.HasPrefix(l, strings.Repeat(" ", 20)) {
+			t.Fatalf("the layout is not centred: %q", l)
+		}
+	}
+	for name, th := range map[string]qrscan.Theme{"dark": qrscan.Dark, "light": qrscan.Light} {
+		if got, err := qrscan.DecodeScreen(screen, th); err != nil || got != fixedURL2 {
+			t.Fatalf("250×70 %s theme: got %q, %v", name, got, err)
+		}
+	}
+}
