@@ -162,7 +162,7 @@ func TestCardsKeepLabelsAndSayMore(t *testing.T) {
 	}
 	f = newFixture(t, true, 60, 15)
 	f.open(nSignup)
-	if v := ansi.Strip(f.m.View()); !strings.Contains(v, "+2 more") {
+	if v := ansi.Strip(f.m.View()); !strings.Contains(v, "\nlog in [user_good]  error_INSTITUTION_DOWN   +2 more (tab)") {
 		t.Errorf("60×15: nothing says there are more credentials:\n%s", v)
 	}
 }

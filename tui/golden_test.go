@@ -167,10 +167,24 @@ var goldenOptions = map[string][]fixtureOption{
 	"inspector_resend":          {withForwardTo("http://127.0.0.1:3000/plaid")},
 }
 
-// TestGolden pins each screen at 80×24 and 120×40 (regenerate with -update).
+// goldenEdgeSizes are the smallest body the layout serves and a big terminal, pinned for the
+// screens the issue names (goldenAtEdges): home, both halves and the QR view.
+var goldenEdgeSizes = [][2]int{{60, 15}, {250, 70}}
+
+var goldenAtEdges = map[string]bool{
+	"home_demo": true, "signup_demo_outage_seen": true, "signup_demo_email_sent": true,
+	"session_waiting": true, "qr_only": true,
+}
+
+// TestGolden pins each screen at 80×24 and 120×40, and those of goldenAtEdges at 60×15 and
+// 250×70 too (regenerate with -update).
 func TestGolden(t *testing.T) {
 	for _, sc := range goldenScenarios {
-		for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		sizes := [][2]int{{80, 24}, {120, 40}}
+		if goldenAtEdges[sc.name] {
+			sizes = append(sizes, goldenEdgeSizes...)
+		}
+		for _, size := range sizes {
 			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
 				f := newFixture(t, sc.demo, size[0], size[1], goldenOptions[sc.name]...)
 				sc.build(f)

@@ -207,8 +207,7 @@ func (r *run) enableCommonKeys(k *keyMap, cards []flows.CredentialCard) {
 
 // cardsView renders the credential cards, each row under its label (values wrap under it when
 // the row is wider than width); the focused value is bracketed (visible without colour). When
-// fewer than all rows fit in room (see cardRoom), the focused card shows and the header says how
-// many more there are and that tab reaches them.
+// fewer than all rows fit in room (see cardRoom), the focused card shows, and how many more.
 func (r *run) cardsView(cards []flows.CredentialCard, width, room int) []string {
 	s := r.c.styles
 	pad := 0
@@ -243,15 +242,25 @@ func (r *run) cardsView(cards []flows.CredentialCard, width, room int) []string 
 	for _, row := range rows {
 		total += len(row)
 	}
-	if total <= room || len(rows) == 1 {
+	if total <= room {
 		for _, row := range rows {
 			out = append(out, row...)
 		}
 		return out
 	}
-	// The header says so, as it is the line the body keeps.
-	out[0] = s.Label.Render(wrap(fmt.Sprintf("Credentials (+%d more: tab reaches them, c copies):", len(rows)-1), width))
-	return append(out, rows[focusRow]...)
+	// Short of room: the focused card alone, without the header (the footer names tab and c),
+	// saying how many more there are where it fits.
+	out = rows[focusRow]
+	if len(rows) == 1 {
+		return out
+	}
+	more := s.Muted.Render(fmt.Sprintf("+%d more (tab)", len(rows)-1))
+	if last := len(out) - 1; ansi.StringWidth(out[last])+2+ansi.StringWidth(more) <= width {
+		out[last] += "  " + more
+	} else {
+		out = append(out, more)
+	}
+	return out
 }
 
 // cardRoom is how many card lines fit in the body under above (the lines before the cards) and
