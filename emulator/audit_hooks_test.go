@@ -2,6 +2,9 @@ package emulator
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -371,4 +374,50 @@ func unverified(t *testing.T, tok string) *jwt.Token {
 		t.Fatalf("not a JWT: %v", err)
 	}
 	return parsed
+}
+
+// TestSignWebhookForged (issue 17): a body signed by another key under the current kid, or by the
+// current key under a kid the emulator never issued, is refused by the verifier: the audit's
+// wrong_key and unknown_key cases are forgeries, not mistakes of the emulator.
+func TestSignWebhookForged(t *testing.T) {
+	clk := newFixedClock()
+	v := newEnv(t, Config{Now: clk.now})
+	verifier := webhook.NewVerifierWith(webhook.PlaidKeySource(v.client), webhook.WithClock(clk.now))
+	body := []byte(`{"webhook_type":"LINK","webhook_code":"SESSION_FINISHED"}`)
+	reason := func(j string) string {
+		var ve *webhook.VerifyError
+		if err := verifier.Verify(context.Background(), j, body); errors.As(err, &ve) {
+			return ve.Reason
+		} else if err != nil {
+			return "not a VerifyError: " + err.Error()
+		}
+		return ""
+	}
+	forger, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong, err := v.emu.SignWebhook(body, SignOptions{Forger: forger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kid := jwtKID(t, wrong); kid != v.emu.WebhookKeyID() {
+		t.Errorf("a forged signature names kid %s, want the current %s", kid, v.emu.WebhookKeyID())
+	}
+	if r := reason(wrong); r != webhook.ReasonBadSignature {
+		t.Errorf("signed by another key: %q, want %q", r, webhook.ReasonBadSignature)
+	}
+	unknown, err := v.emu.SignWebhook(body, SignOptions{KID: "kid-never-issued"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kid := jwtKID(t, unknown); kid != "kid-never-issued" {
+		t.Errorf("KID override: header kid %s", kid)
+	}
+	if r := reason(unknown); r != webhook.ReasonUnknownKID {
+		t.Errorf("an unknown kid: %q, want %q", r, webhook.ReasonUnknownKID)
+	}
+	if genuine, _ := v.emu.SignWebhook(body, SignOptions{}); reason(genuine) != "" {
+		t.Errorf("the genuine signature no longer verifies: %q", reason(genuine))
+	}
 }

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"crypto/ecdsa"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -31,6 +32,11 @@ type SignOptions struct {
 	IssuedAt time.Time
 	// Key is KeyCurrent (also "") or KeyExpired.
 	Key KeyChoice
+	// Forger, if set, signs instead of the emulator's key, while the header still names the key
+	// chosen by Key (or KID): the audit's wrong_key case, a forgery a receiver must refuse.
+	Forger *ecdsa.PrivateKey
+	// KID, if set, is the header's kid instead of the signing key's: the audit's unknown_key case.
+	KID string
 }
 
 // SignWebhook returns a Plaid-Verification header value for body, signed byte for byte as the
@@ -60,8 +66,15 @@ func (e *Emulator) signWebhook(body []byte, opts SignOptions) (jwt, kid string, 
 	if iat.IsZero() {
 		iat = e.realNow() // receivers check iat against their own clock, not the emulator's
 	}
-	jwt, err = webhook.Sign(key.Private, key.KID, body, iat)
-	return jwt, key.KID, err
+	priv, kid := key.Private, key.KID
+	if opts.Forger != nil {
+		priv = opts.Forger
+	}
+	if opts.KID != "" {
+		kid = opts.KID
+	}
+	jwt, err = webhook.Sign(priv, kid, body, iat)
+	return jwt, kid, err
 }
 
 // expiredKey returns a rotated key whose expired_at has passed, making one if there is none. A made

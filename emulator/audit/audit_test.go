@@ -1,0 +1,247 @@
+package audit_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plaid/plaid-go/v29/plaid"
+
+	"github.com/bankdown/linkrecovery/emulator/audit"
+	"github.com/bankdown/linkrecovery/emulator/emulatortest"
+	"github.com/bankdown/linkrecovery/internal/webhook"
+)
+
+// fixture is a developer's handler with its faults switched on one by one.
+type fixture struct {
+	verify      bool // check Plaid-Verification with internal/webhook's verifier
+	reserialise bool // hash a compacted re-encoding instead of the raw bytes
+	dedupe      bool // exchange each public token once
+	firstOnly   bool // exchange only public_tokens[0]
+	fail500     bool // answer 500 to EXITED
+	hang        bool // answer only when the sender gives up
+}
+
+func (f fixture) handler(t testing.TB, client *plaid.APIClient) http.Handler {
+	verifier := webhook.NewVerifier(webhook.PlaidKeySource(client))
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) }) // runs before the target's Close, which waits for handlers
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body) // read first, so that the server notices the sender giving up
+		if f.hang {
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
+			return
+		}
+		var hook struct {
+			Code         string   `json:"webhook_code"`
+			Status       string   `json:"status"`
+			PublicTokens []string `json:"public_tokens"`
+		}
+		if err := json.Unmarshal(raw, &hook); err != nil {
+			http.Error(w, "bad json", http.StatusBadRequest)
+			return
+		}
+		if f.verify {
+			hashed := raw
+			if f.reserialise {
+				var buf bytes.Buffer
+				_ = json.Compact(&buf, raw)
+				hashed = buf.Bytes()
+			}
+			if err := verifier.Verify(r.Context(), r.Header.Get("Plaid-Verification"), hashed); err != nil {
+				w.WriteHeader(http.StatusOK) // refused quietly: Plaid must not retry a forgery
+				return
+			}
+		}
+		if hook.Code != "SESSION_FINISHED" {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		if hook.Status == "EXITED" && f.fail500 {
+			http.Error(w, "no tokens", http.StatusInternalServerError)
+			return
+		}
+		toks := hook.PublicTokens
+		if f.firstOnly && len(toks) > 1 {
+			toks = toks[:1]
+		}
+		for _, tok := range toks {
+			mu.Lock()
+			dup := seen[tok]
+			seen[tok] = true
+			mu.Unlock()
+			if dup && f.dedupe {
+				continue
+			}
+			_, _, _ = client.PlaidApi.ItemPublicTokenExchange(r.Context()).
+				ItemPublicTokenExchangeRequest(*plaid.NewItemPublicTokenExchangeRequest(tok)).Execute()
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+var correct = fixture{verify: true, dedupe: true}
+
+func allVerdicts(v audit.Verdict) map[string]audit.Verdict {
+	m := map[string]audit.Verdict{}
+	for _, id := range audit.CaseIDs() {
+		m[id] = v
+	}
+	return m
+}
+
+func with(base map[string]audit.Verdict, over map[string]audit.Verdict) map[string]audit.Verdict {
+	m := maps.Clone(base)
+	maps.Copy(m, over)
+	return m
+}
+
+func run(t *testing.T, f fixture, cfg audit.Config) audit.Result {
+	t.Helper()
+	emu := emulatortest.New(t)
+	target := httptest.NewServer(nil)
+	t.Cleanup(target.Close)
+	target.Config.Handler = f.handler(t, emu.Client)
+	cfg.Target, cfg.Emulator = target.URL, emu.Emulator
+	res, err := audit.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return res
+}
+
+func verdicts(res audit.Result) map[string]audit.Verdict {
+	m := map[string]audit.Verdict{}
+	for _, c := range res.Cases {
+		m[c.ID] = c.Verdict
+	}
+	return m
+}
+
+func reasons(res audit.Result) string {
+	var b strings.Builder
+	for _, c := range res.Cases {
+		b.WriteString("\n  " + c.ID + ": " + string(c.Verdict) + ": " + c.Reason)
+	}
+	return b.String()
+}
+
+func caseOf(res audit.Result, id string) audit.CaseResult {
+	for _, c := range res.Cases {
+		if c.ID == id {
+			return c
+		}
+	}
+	return audit.CaseResult{}
+}
+
+// TestFixtures (issue 17's "Done when"): each handler gets exactly the verdicts it deserves.
+func TestFixtures(t *testing.T) {
+	forged := []string{audit.NoSignature, audit.AlgNone, audit.AlgHS256, audit.UnknownKey, audit.WrongKey,
+		audit.TamperedBody, audit.Stale, audit.ExpiredKey}
+	forgedFail := map[string]audit.Verdict{}
+	for _, id := range forged {
+		forgedFail[id] = audit.Fail
+	}
+	pass := allVerdicts(audit.Pass)
+	tests := []struct {
+		name    string
+		f       fixture
+		timeout time.Duration
+		want    map[string]audit.Verdict
+		check   func(t *testing.T, res audit.Result)
+	}{
+		{name: "correct", f: correct, want: pass},
+		{name: "verifies nothing", f: fixture{dedupe: true}, want: with(pass, forgedFail)},
+		{name: "hashes re-serialised JSON", f: fixture{verify: true, reserialise: true, dedupe: true},
+			want: with(pass, map[string]audit.Verdict{audit.Genuine: audit.Fail, audit.MultipleTokens: audit.Fail,
+				audit.Duplicate: audit.Warn, audit.StillWorks: audit.Fail}),
+			check: func(t *testing.T, res audit.Result) {
+				if r := caseOf(res, audit.Genuine).Reason; !strings.Contains(r, "hashes re-serialised JSON instead of the raw body bytes") {
+					t.Errorf("genuine reason %q does not diagnose re-serialised hashing", r)
+				}
+			}},
+		{name: "exchanges on every delivery", f: fixture{verify: true},
+			want: with(pass, map[string]audit.Verdict{audit.Duplicate: audit.Fail}),
+			check: func(t *testing.T, res audit.Result) {
+				if c := caseOf(res, audit.Duplicate); len(c.Exchanged) != 2 {
+					t.Errorf("duplicate exchanged %v, want two attempts of one token", c.Exchanged)
+				}
+			}},
+		{name: "500 to EXITED", f: fixture{verify: true, dedupe: true, fail500: true},
+			want: with(pass, map[string]audit.Verdict{audit.Exited: audit.Fail}),
+			check: func(t *testing.T, res audit.Result) {
+				if c := caseOf(res, audit.Exited); c.Status != 500 {
+					t.Errorf("exited status %d, want 500", c.Status)
+				}
+			}},
+		{name: "answers after the timeout", f: fixture{hang: true}, timeout: 50 * time.Millisecond,
+			// A handler that never answers cannot act on a forgery either: the forged cases fail
+			// only because no answer came in time.
+			want: allVerdicts(audit.Fail),
+			check: func(t *testing.T, res audit.Result) {
+				if r := caseOf(res, audit.Genuine).Reason; !strings.Contains(r, "no answer within 50ms") {
+					t.Errorf("genuine reason %q, want the timeout named", r)
+				}
+			}},
+		{name: "exchanges only the first token", f: fixture{verify: true, dedupe: true, firstOnly: true},
+			want: with(pass, map[string]audit.Verdict{audit.MultipleTokens: audit.Fail})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var live []string
+			res := run(t, tt.f, audit.Config{Timeout: tt.timeout, OnCase: func(c audit.CaseResult) { live = append(live, c.ID) }})
+			if got := verdicts(res); !maps.Equal(got, tt.want) {
+				t.Errorf("verdicts:%s\nwant %v", reasons(res), tt.want)
+			}
+			if len(live) != len(audit.CaseIDs()) {
+				t.Errorf("OnCase saw %v", live)
+			}
+			if tt.check != nil {
+				tt.check(t, res)
+			}
+		})
+	}
+}
+
+// TestOnly runs a subset, and refuses an unknown id naming the valid ones.
+func TestOnly(t *testing.T) {
+	res := run(t, correct, audit.Config{Only: []string{audit.WrongKey, audit.Genuine}})
+	if len(res.Cases) != 2 || res.Cases[0].ID != audit.Genuine || res.Cases[1].ID != audit.WrongKey || res.Passed != 2 {
+		t.Errorf("Only genuine,wrong_key ran%s", reasons(res))
+	}
+	if c := res.Cases[0]; len(c.Exchanged) != 1 || c.Sent.Header.Get("Plaid-Verification") == "" || !strings.Contains(c.Fix, audit.DocsURL) {
+		t.Errorf("genuine evidence: %+v", c)
+	}
+	emu := emulatortest.New(t)
+	_, err := audit.Run(context.Background(), audit.Config{Target: "http://127.0.0.1:1", Emulator: emu.Emulator, Only: []string{"genuin"}})
+	if err == nil || !strings.Contains(err.Error(), "genuin") || !strings.Contains(err.Error(), "expired_key") {
+		t.Errorf("unknown case: %v", err)
+	}
+}
+
+// BenchmarkAuditLocalHandler is the whole audit of a correct local handler (issue 17: under 20 s).
+func BenchmarkAuditLocalHandler(b *testing.B) {
+	emu := emulatortest.New(b)
+	target := httptest.NewServer(correct.handler(b, emu.Client))
+	defer target.Close()
+	for b.Loop() {
+		res, err := audit.Run(context.Background(), audit.Config{Target: target.URL, Emulator: emu.Emulator})
+		if err != nil || res.Failed > 0 {
+			b.Fatalf("audit: %v, %d failed", err, res.Failed)
+		}
+	}
+}
