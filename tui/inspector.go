@@ -214,11 +214,23 @@ func (m inspectorModel) row(ev webhook.Event) string {
 	case ev.Duplicate:
 		mark = s.Warn.Render("=")
 	}
+	if ev.Attempt > 1 {
+		what += fmt.Sprintf(" (attempt %d)", ev.Attempt)
+	}
 	fw := ""
 	if f, ok := m.forwards[ev.Seq]; ok {
 		fw = " " + forwardShort(f)
 	}
 	return fmt.Sprintf("%s #%d %s %s%s", mark, ev.Seq, ev.At.UTC().Format("15:04:05"), inert(what), fw)
+}
+
+// retryText names a delivery's arrival after its first ("" for the first): Plaid re-sends a
+// webhook that was not answered 200 within 10 s, with the same body and a fresh JWT.
+func retryText(attempt int) string {
+	if attempt < 2 {
+		return ""
+	}
+	return fmt.Sprintf(" · attempt %d (retry)", attempt)
 }
 
 func forwardShort(f webhook.ForwardResult) string {
@@ -242,9 +254,9 @@ func (m inspectorModel) detail(ev webhook.Event, width int) []string {
 	case !ev.Verified:
 		out = append(out, s.Bad.Render(ansi.Truncate(head+" · NOT verified: "+reason, width, "…")))
 	case ev.Duplicate:
-		out = append(out, s.Warn.Render(ansi.Truncate(head+" · verified · duplicate (ignored)", width, "…")))
+		out = append(out, s.Warn.Render(ansi.Truncate(head+" · verified"+retryText(ev.Attempt)+" · duplicate (ignored)", width, "…")))
 	default:
-		out = append(out, s.OK.Render(ansi.Truncate(head+" · verified", width, "…")))
+		out = append(out, s.OK.Render(ansi.Truncate(head+" · verified"+retryText(ev.Attempt), width, "…")))
 	}
 	if f, ok := m.forwards[ev.Seq]; ok {
 		line := fmt.Sprintf("forwarded: %d in %s from %s", f.StatusCode, f.Latency.Round(1e6), inert(f.URL))

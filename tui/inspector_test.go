@@ -188,3 +188,24 @@ func TestInspectorHistoryIsBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestInspectorNamesRetries: a delivery that arrives again (Plaid's retry) says which attempt it is,
+// in the list and above its body, so it does not read as an unexplained duplicate.
+func TestInspectorNamesRetries(t *testing.T) {
+	f := newFixture(t, true, 120, 40)
+	f.tunnelUp()
+	first := sessionFinished(1, fixedToken2, true)
+	first.Attempt = 1
+	retry := sessionFinished(2, fixedToken2, true)
+	retry.Attempt, retry.Duplicate = 2, true
+	f.send(webhookReceivedMsg{ev: first})
+	f.send(webhookReceivedMsg{ev: retry})
+	f.key("w")
+	v := ansi.Strip(f.m.View())
+	if !strings.Contains(v, "SESSION_FINISHED (attempt 2)") || !strings.Contains(v, "attempt 2 (retry) · duplicate (ignored)") {
+		t.Fatalf("the retry is not named as attempt 2:\n%s", v)
+	}
+	if strings.Contains(v, "SESSION_FINISHED (attempt 1)") {
+		t.Fatalf("a first arrival is marked as an attempt:\n%s", v)
+	}
+}

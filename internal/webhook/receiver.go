@@ -79,7 +79,12 @@ type Event struct {
 	Verified  bool
 	Reason    string // why not verified, or why rejected
 	Duplicate bool
-	Forward   *ForwardResult // Kind == EventForward
+	// Attempt is how many times this delivery has now arrived, counting Plaid's retries (re-signed,
+	// so only the delivery key tells them apart): 1 the first time. It counts the arrivals answered
+	// 200 and those answered 503 because the key could not be fetched (Plaid retries those); a
+	// refused forgery is not counted. 0 when not counted.
+	Attempt int
+	Forward *ForwardResult // Kind == EventForward
 
 	// verification is the Plaid-Verification header a verified webhook came with, kept so that
 	// Resend can relay it again as Plaid sent it. Unexported: a JWT is not for the screen.
@@ -201,7 +206,7 @@ type Receiver struct {
 	ring     []Event // Keep slots, ring[head] is the next to overwrite
 	head     int
 	count    int
-	seen     map[string]struct{}
+	seen     map[string]*arrivals
 	seenFIFO []string
 	seenNext int
 	// unread holds relay results the last reader of Events may not have had: those Events had no
@@ -235,7 +240,7 @@ func NewReceiver(cfg ReceiverConfig) *Receiver {
 		events:   make(chan Event, cfg.Buffer),
 		done:     make(chan struct{}),
 		ring:     make([]Event, cfg.Keep),
-		seen:     make(map[string]struct{}),
+		seen:     make(map[string]*arrivals),
 		nonce:    rand.Text(), // 128 random bits, URL-safe
 		bigSlots: make(chan struct{}, bigBodySlots),
 	}
@@ -404,8 +409,8 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 			ev.Status = http.StatusUnauthorized
 		}
 	}
-	if ev.Status == http.StatusOK {
-		ev.Duplicate = r.markSeen(deliveryKey(&wh, body))
+	if ev.Status == http.StatusOK || ev.Status == http.StatusServiceUnavailable {
+		ev.Attempt, ev.Duplicate = r.markSeen(deliveryKey(&wh, body), ev.Status == http.StatusOK)
 	}
 	if !ev.Verified {
 		boundFields(&wh)
@@ -463,23 +468,34 @@ func deliveryKey(wh *Webhook, body []byte) string {
 	return "b\x00" + string(sum[:])
 }
 
-// markSeen records key and says whether it was already there. Memory is bounded: the oldest keys
-// are forgotten first.
-func (r *Receiver) markSeen(key string) bool {
+// arrivals is what the receiver remembers of one delivery key.
+type arrivals struct {
+	n        int  // arrivals so far
+	answered bool // one of them was answered 200, so the app has acted on it
+}
+
+// markSeen counts an arrival of key and says which arrival it is and whether an earlier one was
+// answered 200 (so this one is a duplicate the app must not act on again). ok says whether this
+// one is answered 200. Memory is bounded: the oldest keys are forgotten first.
+func (r *Receiver) markSeen(key string, ok bool) (attempt int, dup bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.seen[key]; ok {
-		return true
+	a := r.seen[key]
+	if a == nil {
+		a = &arrivals{}
+		if len(r.seenFIFO) < dedupeCap {
+			r.seenFIFO = append(r.seenFIFO, key)
+		} else {
+			delete(r.seen, r.seenFIFO[r.seenNext])
+			r.seenFIFO[r.seenNext] = key
+			r.seenNext = (r.seenNext + 1) % dedupeCap
+		}
+		r.seen[key] = a
 	}
-	if len(r.seenFIFO) < dedupeCap {
-		r.seenFIFO = append(r.seenFIFO, key)
-	} else {
-		delete(r.seen, r.seenFIFO[r.seenNext])
-		r.seenFIFO[r.seenNext] = key
-		r.seenNext = (r.seenNext + 1) % dedupeCap
-	}
-	r.seen[key] = struct{}{}
-	return false
+	a.n++
+	dup = a.answered
+	a.answered = a.answered || ok
+	return a.n, dup
 }
 
 const completePage = `<!doctype html>

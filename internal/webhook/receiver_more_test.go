@@ -774,3 +774,22 @@ func TestOnlyPlaidIPs(t *testing.T) {
 		}
 	})
 }
+
+// TestAttemptsCountRetries: a delivery Plaid re-sends (same session, new bytes) is numbered by its
+// arrivals, so the inspector can say "attempt 3" instead of showing an unexplained duplicate.
+func TestAttemptsCountRetries(t *testing.T) {
+	r := NewReceiver(ReceiverConfig{})
+	base := serve(t, r)
+	body := `{"webhook_type":"LINK","webhook_code":"SESSION_FINISHED","link_session_id":"s1","status":"SUCCESS","public_tokens":["p1"]}`
+	for want := 1; want <= 3; want++ {
+		post(t, base+"/webhook", "application/json", "", []byte(body))
+		ev := nextEvent(t, r)
+		if ev.Attempt != want || ev.Duplicate != (want > 1) {
+			t.Errorf("arrival %d: attempt=%d duplicate=%v", want, ev.Attempt, ev.Duplicate)
+		}
+	}
+	post(t, base+"/webhook", "application/json", "", []byte(strings.Replace(body, "s1", "s2", 1)))
+	if ev := nextEvent(t, r); ev.Attempt != 1 || ev.Duplicate {
+		t.Errorf("another session: attempt=%d duplicate=%v, want 1 and new", ev.Attempt, ev.Duplicate)
+	}
+}
