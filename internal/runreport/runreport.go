@@ -18,13 +18,14 @@ import (
 type Builder struct {
 	sc      flows.Scenario // nil: a name flows does not know
 	run     report.Run
-	checks  []checkID // the checklist's lines, in order (run.Checklist holds their state)
-	emailed bool      // the recovery e-mail went out for the current token
+	checks  []checkID       // the checklist's lines, in order (run.Checklist holds their state)
+	emailed bool            // the recovery e-mail went out for the current token
+	before  map[string]bool // link sessions seen before the e-mail: not the recovery's
 }
 
 // New starts the run of the scenario named name (flows.Scenarios' names).
 func New(name string) *Builder {
-	b := &Builder{run: report.Run{Scenario: name}}
+	b := &Builder{run: report.Run{Scenario: name}, before: map[string]bool{}}
 	if sc, ok := flows.Lookup(name); ok {
 		b.sc = sc
 		b.run.Title = sc.Info().Title
@@ -60,8 +61,11 @@ func (b *Builder) Add(ev flows.Event) {
 		return
 	}
 	r := &b.run
-	if r.Started.IsZero() {
-		r.Started = ev.At
+	if _, ready := ev.Fact.(flows.Ready); !ready && r.Started.IsZero() {
+		r.Started = ev.At // not at Ready: the tunnel may be up long before a TUI half is opened
+		if c, ok := ev.Fact.(flows.PlaidCall); ok {
+			r.Started = ev.At.Add(-c.Took)
+		}
 	}
 	switch f := ev.Fact.(type) {
 	case flows.Ready:
@@ -120,7 +124,7 @@ func (b *Builder) tokenCreated(ev flows.Event, lt flows.LinkToken) {
 	r := &b.run
 	r.LinkToken, r.Webhook = lt.Token, lt.Webhook
 	r.Verdict, r.Item, r.Ended = nil, nil, time.Time{}
-	b.emailed = false
+	b.emailed, b.before = false, map[string]bool{}
 	b.checks = checklist(r.Scenario, r.Mode)
 	r.Checklist = make([]report.Check, len(b.checks))
 	for i, id := range b.checks {
@@ -132,14 +136,20 @@ func (b *Builder) tokenCreated(ev flows.Event, lt flows.LinkToken) {
 // webhook adds a webhook and ticks the SESSION_FINISHED the scenario awaits: for the sign-up's
 // recovery, the one after the e-mail.
 func (b *Builder) webhook(ev flows.Event, f flows.WebhookSeen) {
+	if f.Other && f.Verified {
+		return // Plaid's webhook about another of the app's tokens: that run's report has it
+	}
 	b.run.Add(report.Webhook{At: ev.At, Type: f.Type, Code: f.Code, Status: f.Status, LinkToken: f.LinkToken,
 		LinkSessionID: f.LinkSessionID, PublicTokens: f.PublicTokenCount, Verified: f.Verified,
 		Duplicate: f.Duplicate, Reason: f.Reason, Body: body(f.Body)})
+	if !b.emailed && f.LinkSessionID != "" {
+		b.before[f.LinkSessionID] = true
+	}
 	if f.Code != "SESSION_FINISHED" || !f.Verified || f.Duplicate || f.Other {
 		return
 	}
 	if b.has(checkRecoveryFinished) {
-		if b.emailed && f.LinkToken == b.run.LinkToken {
+		if b.emailed && !b.before[f.LinkSessionID] && f.LinkToken == b.run.LinkToken {
 			b.tick(ev, checkRecoveryFinished, true)
 		}
 		return

@@ -51,6 +51,9 @@ func script() []flows.Event {
 			LinkSessionID: "s1", LinkToken: linkToken, Body: sf("EXITED", 0, "")}),
 		ev(5000, flows.RecoveryEmailSent{Email: flows.Email{To: "example@plaid.com", Subject: "Tartan Bank is back",
 			InstitutionID: "ins_109511", InstitutionName: "Tartan Bank", LinkToken: linkToken}}),
+		// The sign-up session's own EXITED, late: not the recovery's.
+		ev(5500, flows.WebhookSeen{Seq: 9, Verified: true, Type: "LINK", Code: "SESSION_FINISHED", Status: "EXITED",
+			LinkSessionID: "s1", LinkToken: linkToken}),
 		page(6000, flows.PageLogin, flows.PageAccounts, false, true),
 		page(7000, flows.PageAccounts, flows.PageSuccess, true, true),
 		ev(7500, flows.WebhookSeen{Seq: 2, Verified: true, Type: "LINK", Code: "SESSION_FINISHED", Status: "SUCCESS",
@@ -78,7 +81,7 @@ func TestScriptedSignupBuildsTheRun(t *testing.T) {
 	if r.Scenario != "signup" || r.Title != "Half 1 · Sign-up" || r.Mode != report.ModeDemo || r.PlaidURL != "http://127.0.0.1:41234" {
 		t.Errorf("run = %q %q %q %q", r.Scenario, r.Title, r.Mode, r.PlaidURL)
 	}
-	if !r.Started.Equal(t0) || !r.Ended.Equal(at(7900)) || r.LinkToken != linkToken {
+	if !r.Started.Equal(at(40)) || !r.Ended.Equal(at(7900)) || r.LinkToken != linkToken {
 		t.Errorf("started %v ended %v token %q", r.Started, r.Ended, r.LinkToken)
 	}
 	if r.Verdict == nil || !r.Verdict.Passed || r.Verdict.Via != "webhook" {
@@ -111,7 +114,7 @@ func TestScriptedSignupBuildsTheRun(t *testing.T) {
 	for _, e := range r.Events {
 		kinds = append(kinds, typeName(e))
 	}
-	if got := strings.Join(kinds, " "); got != "Call Page Page Page Page Webhook Email Page Page Webhook Webhook" {
+	if got := strings.Join(kinds, " "); got != "Call Page Page Page Page Webhook Email Webhook Page Page Webhook Webhook" {
 		t.Errorf("events = %s", got)
 	}
 	if c := r.Events[0].(report.Call); !c.At.Equal(at(40)) || c.Duration != 80*time.Millisecond {
@@ -157,7 +160,7 @@ func TestScriptedSignupMarkdown(t *testing.T) {
 }
 
 func TestNewTokenStartsTheChecklistAgain(t *testing.T) {
-	evs := script()[:12] // up to the recovery e-mail
+	evs := script()[:13] // up to the recovery e-mail
 	other := "link-sandbox-77aa0000-1111-2222-3333-444455556666"
 	evs = append(evs,
 		flows.Event{At: at(9000), Scenario: "signup", Fact: flows.Failed{Step: "restore", Err: errors.New("boom")}},
