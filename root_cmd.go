@@ -250,17 +250,26 @@ func runTUI(ctx context.Context, cfg env.Config, world *env.Env, opts options, t
 	}
 
 	m := tui.New(tui.Options{
-		Context:    ctx,
-		Config:     cfg,
-		Env:        world,
-		Scenario:   opts.scenario,
-		Auto:       opts.auto,
-		Transcript: transcript,
-		Background: termbg.Current(),
-		DebugLog:   cfg.DebugLog,
+		Context:        ctx,
+		Config:         cfg,
+		Env:            world,
+		Scenario:       opts.scenario,
+		Auto:           opts.auto,
+		Transcript:     transcript,
+		TranscriptPath: opts.transcript,
+		ReportPath:     opts.report,
+		Background:     termbg.Current(),
+		DebugLog:       cfg.DebugLog,
 	})
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx))
-	_, err := p.Run()
+	final, err := p.Run()
+	if opts.report != "" {
+		if run, ok := tui.FinalReport(final); ok {
+			writeReport(opts.report, run, nil, stderr)
+		} else {
+			fmt.Fprintf(stderr, "linkrecovery: --report: no scenario ran, so %s is empty\n", opts.report)
+		}
+	}
 	// --forward-to relays still in flight when the TUI ended finish (bounded) and are recorded.
 	for _, ev := range world.FinishForwards() {
 		if rec := flows.ForwardRecord(ev); rec != nil {

@@ -55,6 +55,7 @@ type model struct {
 	runs      []screen // one per flows.Scenarios entry, in menu order
 	inspector inspectorModel
 	presenter presenterModel
+	summary   summaryModel
 
 	spinner  spinner.Model
 	spinning bool
@@ -165,6 +166,11 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case copiedMsg:
 		m.clearErr("copy "+msg.label, "")
 		m.status = copiedStatus(msg)
+	case reportSavedMsg:
+		m.summary = m.summary.savedMsg(msg)
+		if msg.err == nil {
+			m.status = "Report saved: " + msg.path
+		}
 	case transcriptWrittenMsg:
 		m.transcriptBusy = false
 		if msg.err != nil {
@@ -261,6 +267,7 @@ func (m model) openRun(i int) (model, tea.Cmd) {
 	}
 	scr := m.runs[i]
 	m.showQR = false
+	m.summary.last = scr.driver().name
 	cmd := m.show(runState(i))
 	if r := scr.driver(); !r.st.HasToken() && !r.starting() {
 		m.clearRunErrs(r.name)          // this retries the token: its old failure goes while it runs
@@ -347,6 +354,8 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 			m.showInspector = false
 		case m.showQR:
 			m.showQR = false
+		case m.summaryOn():
+			m.summary = m.summary.hide(m.currentName())
 		default:
 			return m, m.show(stateHome)
 		}
@@ -361,6 +370,9 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 		return m, cmd
 	}
 	if cmd, ok := m.presenterKey(msg); ok {
+		return m, cmd
+	}
+	if cmd, ok := m.summaryKey(msg); ok {
 		return m, cmd
 	}
 	if key.Matches(msg, k.QR) {
@@ -489,7 +501,7 @@ func (m model) View() string {
 	default:
 		switch scr := m.current(); {
 		case m.state == stateHome:
-			body = m.home.View(bw, bh)
+			body = m.home.View(bw, bh, m.summary.passed)
 		case scr != nil:
 			body = m.runView(scr, bw, bh, spin)
 		default:

@@ -40,8 +40,8 @@ func (m homeModel) update(msg tea.KeyMsg, k keyMap) (homeModel, int) {
 	return m, -1
 }
 
-// View renders the home screen in a w×h body.
-func (m homeModel) View(w, h int) string {
+// View renders the home screen in a w×h body; a scenario that passed in this session has a ✓.
+func (m homeModel) View(w, h int, passed func(name string) bool) string {
 	s := m.c.styles
 	lines := []string{s.Title.Render("Test Plaid Link Recovery end to end"), ""}
 	for i, it := range homeItems {
@@ -50,7 +50,11 @@ func (m homeModel) View(w, h int) string {
 			marker, st = "› ", s.MenuSelected
 		}
 		info := it.Info()
-		lines = append(lines, st.Render(marker+strconv.Itoa(i+1)+"  "+info.Title), s.Muted.Render(ansi.Wrap("     "+info.About, w, "")))
+		line := st.Render(marker + strconv.Itoa(i+1) + "  " + info.Title)
+		if passed != nil && passed(info.Name) {
+			line += s.OK.Render("  ✓ passed")
+		}
+		lines = append(lines, line, s.Muted.Render(ansi.Wrap("     "+info.About, w, "")))
 	}
 	lines = append(lines, "")
 	if m.c.mode == flows.ModeSandbox {

@@ -33,6 +33,7 @@ type keyMap struct {
 	Dismiss   key.Binding
 	Resend    key.Binding
 	Back      key.Binding
+	Save      key.Binding // the summary's: save the run's report
 	Presenter key.Binding // the presenter view (presenter.go) and its step by step
 	Next      key.Binding
 	Earlier   key.Binding
@@ -63,6 +64,7 @@ func defaultKeyMap() keyMap {
 		Dismiss:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "dismiss error")),
 		Resend:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "resend to --forward-to")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Save:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "save the report")),
 		Presenter: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "presenter view")),
 		Next:      key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "next step")),
 		Earlier:   key.NewBinding(key.WithKeys("left"), key.WithHelp("←", "earlier step")),
@@ -90,7 +92,7 @@ func (k keyMap) ShortHelp() []key.Binding {
 // screenKeys are the keys of what is on screen, most useful first (the footer may cut the tail).
 func (k keyMap) screenKeys() []key.Binding {
 	return append(append([]key.Binding{k.Dismiss}, k.Scenarios...),
-		k.Select, k.Resend, k.Next, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR, k.NewToken,
+		k.Select, k.Resend, k.Save, k.Next, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR, k.NewToken,
 		k.Tunnel, k.Up, k.Down, k.PageDown, k.Inspector, k.Back)
 }
 
@@ -102,7 +104,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		append(append([]key.Binding(nil), k.Scenarios...), k.Select, k.Up, k.Down, k.PageUp, k.PageDown),
 		{k.Open, k.Copy, k.NextCard, k.PrevCard, k.Mark, k.Auto},
-		{k.Restore, k.NewToken, k.QR, k.Inspector, k.Tunnel},
+		{k.Restore, k.NewToken, k.QR, k.Inspector, k.Tunnel, k.Save},
 		{k.Presenter, k.Next, k.Earlier, k.Later},
 		{k.Resend, k.Dismiss, k.Back, k.Help, k.Quit},
 	}
@@ -136,9 +138,16 @@ func (m *model) updateKeys() {
 	if onRun {
 		scr.enableKeys(k)
 	}
+	if m.summaryOn() {
+		// The summary shows no cards and no URL: its keys are s, n and esc.
+		for _, b := range []*key.Binding{&k.Copy, &k.NextCard, &k.PrevCard, &k.Restore, &k.Mark, &k.Auto, &k.Open, &k.QR} {
+			b.SetEnabled(false)
+		}
+	}
 	k.Tunnel.SetEnabled(m.header.state == tunnelFailed)
 	k.Dismiss.SetEnabled(len(m.errs) > 0)
 	k.Resend.SetEnabled(m.showInspector && m.inspector.canResend())
+	k.Save.SetEnabled(m.summaryOn())
 	k.Back.SetEnabled(m.state != stateHome || m.showInspector || m.showQR || m.help.ShowAll)
 	m.updatePresenterKeys(onRun)
 	if m.showInspector {

@@ -34,7 +34,7 @@ func TestTeaHalf2SandboxMode(t *testing.T) {
 		t.Fatalf("finishing the Hosted Link session: %v", err)
 	}
 
-	waitForText(t, tm, testWait, "SANDBOX", "SESSION_FINISHED received: verified", "item_id")
+	waitForText(t, tm, testWait, "SANDBOX", "SESSION_FINISHED received (verified)", "item_id")
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(testWait)).(model)
 	fin := fm.byName(nSession).driver().st.Wait
@@ -66,7 +66,7 @@ func TestTeaHalf2TunnelFailedFallsBackToPolling(t *testing.T) {
 	if err := emu.CompleteSession(ctx, hosted, emulator.Credentials{Username: emulator.UserGood, Password: emulator.PassGood}); err != nil {
 		t.Fatal(err)
 	}
-	waitForText(t, tm, testWait, "tunnel: failed", "following the session by polling", "Public token exchanged (from /link/token/get)")
+	waitForText(t, tm, testWait, "tunnel: failed", "following the session by polling", "Public token exchanged", "by polling /link/token/get")
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(testWait)).(model)
 	if fin := fm.byName(nSession).driver().st.Wait; fin.Item == nil || fin.Via != "polling" || fin.WebhookSeq != 0 {

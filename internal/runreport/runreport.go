@@ -306,3 +306,18 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+// ByHand marks the sign-up's steps that were only ticked by hand (the m key: the real Sandbox may
+// not report the opt-in), which the events do not tell apart, in a run's checklist.
+func ByHand(r report.Run, only flows.SignupProgress) report.Run {
+	for i := range r.Checklist {
+		c := &r.Checklist[i]
+		switch c.Text {
+		case checkDown.text():
+			c.ByHand = c.Done && only.InstitutionDown
+		case checkOptIn.text():
+			c.ByHand = c.Done && only.OptedIn
+		}
+	}
+	return r
+}
