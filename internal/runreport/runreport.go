@@ -165,10 +165,11 @@ func (b *Builder) pageDetail(f flows.PageSubmitted) string {
 	}
 	var what string
 	switch f.Step.From {
-	case flows.PageSelect:
+	case flows.PageSelect, flows.PageLogin:
 		what = "choose the bank"
-	case flows.PageLogin:
-		what = "log in as " + login.Username + " / " + login.Password
+		if f.Step.From == flows.PageLogin {
+			what = "log in as " + login.Username + " / " + login.Password
+		}
 		if login.Exit {
 			what = "leave Link (Exit)"
 		}

@@ -221,6 +221,14 @@ func TestSessionAndLeaveChecklists(t *testing.T) {
 	}
 }
 
+func TestLeavePageSaysThePersonLeft(t *testing.T) {
+	b := New("leave")
+	b.Add(flows.Event{At: t0, Scenario: "leave", Fact: flows.PageSubmitted{Step: flows.PageStep{From: flows.PageSelect, To: flows.PageExited, Ended: true}}})
+	if p := b.Run().Events[0].(report.Page); p.Detail != "leave Link (Exit) → exited, the session ends" {
+		t.Errorf("page = %+v", p)
+	}
+}
+
 func TestRunIsACopy(t *testing.T) {
 	b := New("signup")
 	for _, ev := range script()[:3] {
