@@ -77,7 +77,7 @@ func TestReportOfADemoRun(t *testing.T) {
 	}
 	checkReport(t, stdout.String(), path, []string{
 		"**Mode:** demo", "Institution-down error seen", "Recovery opt-in done", "Institution back: recovery e-mail sent",
-		"Recovery SESSION_FINISHED at the original link token's webhook", "Public token exchanged",
+		"SESSION_FINISHED received: verified, at the original link token's webhook", "Public token exchanged",
 		"page select", "page login · log in as user_good / error_INSTITUTION_DOWN", "page down", "page code",
 		"recovery e-mail to example@plaid.com", "recovery session, log in as user_good / pass_good",
 		"webhook of the ORIGINAL link token",
@@ -112,7 +112,7 @@ func TestReportOfASandboxRun(t *testing.T) {
 	if len(known) != 4 {
 		t.Fatalf("the exchange was not seen: %v", known)
 	}
-	checkReport(t, stdout, path, []string{"**Mode:** sandbox", "SESSION_FINISHED received (verified)",
+	checkReport(t, stdout, path, []string{"**Mode:** sandbox", "SESSION_FINISHED received: verified",
 		"Public token exchanged", "1 public token · verified"}, known...)
 }
 

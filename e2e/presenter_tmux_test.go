@@ -1,9 +1,15 @@
 package e2e
 
 import (
+	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
+
+// stepShown finds the presenter pane's step number.
+var stepShown = regexp.MustCompile(`Presenter · step (\d+) of`)
 
 // TestTUIPresenterWalksHalf1StepByStep: in a real terminal, p opens the presenter pane, a starts
 // the walk, and space performs each step of the sign-up, the bank's return and the recovery
@@ -30,9 +36,16 @@ func TestTUIPresenterWalksHalf1StepByStep(t *testing.T) {
 	}
 	a.waitItem(1, "tui-presenter-finished")
 	// The pane follows the latest step (the exchange); ← pages back to the recovery's webhook.
-	for i := 0; i < 12 && !strings.Contains(a.capture(false), "THE LINK RECOVERY POINT"); i++ {
+	// Each ← is waited for (the step number drops by one), so a slow redraw cannot skip the point.
+	for i := 0; i < 12; i++ {
+		screen := a.capture(false)
+		m := stepShown.FindStringSubmatch(screen)
+		if strings.Contains(screen, "THE LINK RECOVERY POINT") || m == nil || m[1] == "1" {
+			break
+		}
+		n, _ := strconv.Atoi(m[1])
 		a.keys("Left")
-		a.waitScreen("a step's title", "Presenter · step")
+		a.waitScreen("the step before", fmt.Sprintf("Presenter · step %d of", n-1))
 	}
 	a.waitScreen("the Link Recovery point", "THE LINK RECOVERY POINT")
 	a.quit()

@@ -34,7 +34,7 @@ func TestTeaHalf2SandboxMode(t *testing.T) {
 		t.Fatalf("finishing the Hosted Link session: %v", err)
 	}
 
-	waitForText(t, tm, testWait, "SANDBOX", "SESSION_FINISHED received (verified)", "item_id")
+	waitForText(t, tm, testWait, "SANDBOX", "SESSION_FINISHED received: verified", "item_id")
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(testWait)).(model)
 	fin := fm.byName(nSession).driver().st.Wait

@@ -51,7 +51,7 @@ func TestSummarySavesTheReport(t *testing.T) {
 	dir := t.TempDir()
 	f := sessionPassed(t, dir)
 	v := f.m.View()
-	for _, want := range []string{"✓ Half 2 · Session: passed", "SESSION_FINISHED received (verified)", "item-fixed-0001",
+	for _, want := range []string{"✓ Half 2 · Session: passed", "SESSION_FINISHED received: verified", "item-fixed-0001",
 		"run.jsonl", filepath.Join(dir, "run.md") + " when you quit", "s saves this run's report"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("summary lacks %q:\n%s", want, v)

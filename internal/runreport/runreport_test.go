@@ -95,7 +95,7 @@ func TestScriptedSignupBuildsTheRun(t *testing.T) {
 		{"Institution-down error seen", at(4500)},
 		{"Recovery opt-in done", at(4600)},
 		{"Institution back: recovery e-mail sent", at(5000)},
-		{"Recovery SESSION_FINISHED at the original link token's webhook (verified)", at(7500)}, // not the sign-up's EXITED
+		{"SESSION_FINISHED received: verified, at the original link token's webhook", at(7500)}, // not the sign-up's EXITED
 		{"Public token exchanged", at(7800)},
 	}
 	if len(r.Checklist) != len(want) {
@@ -192,13 +192,13 @@ func TestSessionAndLeaveChecklists(t *testing.T) {
 			flows.FellBack{Why: flows.FallbackTimeout, After: time.Minute},
 			flows.ItemExchanged{Via: "polling"},
 			flows.Done{Passed: false, Cause: flows.ErrWebhookPathBroken, Via: "polling"},
-		}, []string{"✓ Hosted Link token created", "○ SESSION_FINISHED received (verified)", "✓ Public token exchanged"}},
+		}, []string{"✓ Hosted Link token created", "○ SESSION_FINISHED received: verified", "✓ Public token exchanged"}},
 		{"leave", []flows.Fact{
 			flows.LinkTokenCreated{Token: flows.LinkToken{Token: linkToken}},
 			flows.WebhookSeen{Verified: true, Code: "SESSION_FINISHED", Status: "EXITED", LinkToken: linkToken},
 			flows.LeftLink{Status: "EXITED"},
 			flows.Done{Passed: true, Via: "webhook"},
-		}, []string{"✓ Hosted Link token created", "✓ SESSION_FINISHED received (verified)",
+		}, []string{"✓ Hosted Link token created", "✓ SESSION_FINISHED received: verified",
 			"✓ Left Link: SESSION_FINISHED EXITED, no public token", "✓ Nothing exchanged"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
