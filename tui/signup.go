@@ -25,6 +25,12 @@ type signupModel struct {
 	inbox inboxModel
 }
 
+// relink re-encodes the token's code and the recovery e-mail's.
+func (m *signupModel) relink() {
+	m.run.relink()
+	m.inbox = m.inbox.relink()
+}
+
 // own is the sign-up's own state.
 func (m *signupModel) own() flows.SignupState {
 	ss, _ := flows.SignupOf(m.st)
@@ -40,7 +46,7 @@ func (m *signupModel) events(evs []flows.Event) {
 		}
 	}
 	if len(ss.Inbox) != len(m.inbox.emails) {
-		m.inbox = newInboxModel(ss.Inbox)
+		m.inbox = newInboxModel(ss.Inbox, func(u string) string { return m.c.links.reachable(u) })
 		if ss.Restored {
 			m.inbox = m.inbox.selectEmail(ss.Mail.ID)
 			m.focus = 0 // the recovery session's cards replace the sign-up's
