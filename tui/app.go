@@ -13,7 +13,6 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/webhook"
@@ -452,7 +451,7 @@ func (m model) chrome() (header, errs, footer string) {
 	errs = m.errorView(w)
 	footer = m.footerHelp(w)
 	if m.status != "" {
-		footer = m.c.styles.OK.Render(ansi.Truncate(inert(m.status), w, "…")) + "\n" + footer
+		footer = m.c.styles.OK.Render(wrapAtMost(inert(m.status), w, 2)) + "\n" + footer
 	}
 	return fitChrome(header, errs, footer, w, m.c.height)
 }

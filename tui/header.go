@@ -108,7 +108,7 @@ func (h headerModel) ViewSpinning(s Styles, width int, spin string) string {
 	}
 	lines = append(lines, ansi.Truncate(urlLine, width, "…"))
 	if h.state == tunnelUp && h.freePlan {
-		lines = append(lines, s.Warn.Render(ansi.Truncate("! "+tunnel.FreePlanNote, width, "…")))
+		lines = append(lines, s.Warn.Render(ansi.Wrap("! "+tunnel.FreePlanNote, width, "")))
 	}
 	if h.clock != "" {
 		lines = append(lines, s.Bad.Render(ansi.Wrap("! "+inertBlock(h.clock), width, "")))
