@@ -6,6 +6,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/flows"
@@ -40,8 +41,20 @@ func (m homeModel) update(msg tea.KeyMsg, k keyMap) (homeModel, int) {
 	return m, -1
 }
 
-// View renders the home screen in a w×h body.
+// homeMaxWidth keeps the home screen's prose readable on a wide terminal; wider bodies centre it,
+// as the run screens centre their steps and code.
+const homeMaxWidth = 100
+
+// View renders the home screen in a w×h body: at most homeMaxWidth wide, in the middle.
 func (m homeModel) View(w, h int) string {
+	if w <= homeMaxWidth {
+		return m.view(w, h)
+	}
+	block := m.view(homeMaxWidth, h)
+	return clip(centre(block, lipgloss.Width(block), w), w, h)
+}
+
+func (m homeModel) view(w, h int) string {
 	s := m.c.styles
 	lines := []string{s.Title.Render("Test Plaid Link Recovery end to end"), ""}
 	for i, it := range homeItems {

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -182,12 +183,14 @@ func (m *signupModel) lines(colW int, qrShown bool, needH int, spin string) []st
 		}
 		left = append(left, m.spinLine(spin, what, st.Busy.Walking, colW))
 	}
+	cardsAt := -1 // where the recovery login goes when it would be cut under the e-mail
 	if m.c.demo {
 		switch {
 		case !st.Busy.Restoring.IsZero():
 			left = append(left, m.spinLine(spin, "Bringing the institution back…", st.Busy.Restoring, colW))
 		case ss.Restored:
 			left = append(left, check(s, true, "Institution back: recovery e-mail sent"))
+			cardsAt = len(left)
 			left = append(left, m.finishLines(spin, colW)...)
 			left = append(left, m.exchangeLines(spin, colW)...)
 		default:
@@ -214,14 +217,25 @@ func (m *signupModel) lines(colW int, qrShown bool, needH int, spin string) []st
 		left = append(left, m.cardsView(m.info().Cards, colW, room)...)
 		left = append(left, tail...)
 	case st.HasToken():
-		left = append(left, "")
-		left = append(left, m.inbox.View(s, colW)...)
-		tail := urlBlock(m.c, "Its link", m.currentQR(), qrShown, colW, needH)
+		var rows []string
 		if cards := m.cards(); cards != nil {
 			// Under the e-mail, as the rows its session takes (the footer names tab and c).
-			left = append(left, m.cardsView(cards, colW, math.MaxInt)[1:]...)
+			rows = m.cardsView(cards, colW, math.MaxInt)[1:]
 		}
-		left = append(left, tail...)
+		mail := append([]string{""}, m.inbox.View(s, colW)...)
+		tail := urlBlock(m.c, "Its link", m.currentQR(), qrShown, colW, needH)
+		if cardsAt >= 0 && len(rows) > 0 && !qrShown &&
+			lipgloss.Height(strings.Join(slices.Concat(left, mail, rows, tail), "\n")) > m.roomAboveLink(colW) {
+			// A short terminal would cut them off under the e-mail: the login to type comes first.
+			left = slices.Concat(left[:cardsAt], rows, left[cardsAt:])
+			rows = nil
+		}
+		left = append(append(append(left, mail...), rows...), tail...)
 	}
 	return left
+}
+
+// roomAboveLink is how many lines the column has above the URL line in a body as wide as colW.
+func (m *signupModel) roomAboveLink(colW int) int {
+	return m.c.bodyH - lipgloss.Height(urlLine(m.currentQR().url, colW))
 }
