@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/bankdown/linkrecovery/internal/testkit/rawcontrol"
 )
 
 // consoleAttacks are what issue 15 sent to a terminal through the emulator's log: an OSC 52 that
@@ -50,7 +52,7 @@ func assertInertRecords(t *testing.T, recs []string) {
 			t.Fatalf("log record is not valid UTF-8: %q", rec)
 		}
 		for _, r := range rec {
-			if r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
+			if rawcontrol.Is(r) {
 				t.Fatalf("log record holds control U+%04X (a record is one inert line): %q", r, rec)
 			}
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/bankdown/linkrecovery/internal/env"
 	"github.com/bankdown/linkrecovery/internal/secret"
 	"github.com/bankdown/linkrecovery/internal/testkit"
+	"github.com/bankdown/linkrecovery/internal/testkit/rawcontrol"
 	"github.com/bankdown/linkrecovery/internal/webhook"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
@@ -301,7 +302,7 @@ func assertInertView(t *testing.T, out string) {
 		t.Fatalf("the view is not valid UTF-8: %q", out)
 	}
 	for _, r := range out {
-		if r < 0x20 && r != '\n' || r == 0x7f || r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
+		if r != '\n' && rawcontrol.Is(r) {
 			t.Fatalf("the view holds control U+%04X:\n%q", r, out)
 		}
 	}
@@ -317,7 +318,7 @@ func stripOurLinks(t *testing.T, out string) string {
 	return osc8.ReplaceAllStringFunc(out, func(m string) string {
 		u := osc8.FindStringSubmatch(m)[1]
 		for _, r := range u {
-			if r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
+			if rawcontrol.Is(r) {
 				t.Fatalf("an OSC 8 link's URL holds control U+%04X: %q", r, u)
 			}
 		}

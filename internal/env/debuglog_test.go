@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bankdown/linkrecovery/internal/secret"
+	"github.com/bankdown/linkrecovery/internal/testkit/rawcontrol"
 )
 
 type idleCounter struct {
@@ -49,7 +50,7 @@ func assertInertLog(t *testing.T, out, prefix string, want int) {
 			t.Errorf("a line is not valid UTF-8: %q", l)
 		}
 		for _, r := range l {
-			if r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
+			if rawcontrol.Is(r) {
 				t.Errorf("a line holds the raw control %U: %q", r, l)
 			}
 		}
