@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -49,7 +48,7 @@ func TestTUIPresenterWalksHalf1StepByStep(t *testing.T) {
 			t.Fatalf("paged back to step 1 without seeing THE LINK RECOVERY POINT")
 		}
 		a.keys("Left")
-		a.waitScreen("the step before", fmt.Sprintf("Presenter · step %d of", n-1))
+		a.waitScreen("the step before", "Presenter · step "+strconv.Itoa(n-1)+" of")
 	}
 	a.quit()
 }

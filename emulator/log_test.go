@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/bankdown/linkrecovery/internal/testkit/rawcontrol"
 )
@@ -48,13 +47,8 @@ func hostileRequests(e *Emulator, s string) {
 func assertInertRecords(t *testing.T, recs []string) {
 	t.Helper()
 	for _, rec := range recs {
-		if !utf8.ValidString(rec) {
-			t.Fatalf("log record is not valid UTF-8: %q", rec)
-		}
-		for _, r := range rec {
-			if rawcontrol.Is(r) {
-				t.Fatalf("log record holds control U+%04X (a record is one inert line): %q", r, rec)
-			}
+		if p := rawcontrol.Problem(rec); p != "" {
+			t.Fatalf("log record %s (a record is one inert line): %q", p, rec)
 		}
 	}
 }

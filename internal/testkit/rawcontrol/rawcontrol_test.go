@@ -14,3 +14,20 @@ func TestIs(t *testing.T) {
 		}
 	}
 }
+
+func TestProblem(t *testing.T) {
+	for s, want := range map[string]string{
+		"plain ✓ text":  "",
+		"a\x1b[31mred":  "holds the raw control U+001B",
+		"bidi \u202e":   "holds the raw control U+202E",
+		"bad \xff byte": "not valid UTF-8",
+		"two\nlines":    "holds the raw control U+000A",
+	} {
+		if got := Problem(s); got != want {
+			t.Errorf("Problem(%q) = %q, want %q", s, got, want)
+		}
+	}
+	if got := Problem("two\nlines", '\n'); got != "" {
+		t.Errorf("Problem with newline allowed = %q, want inert", got)
+	}
+}
