@@ -205,7 +205,9 @@ func TestGoldenLight(t *testing.T) {
 		}
 		for _, size := range goldenEdgeSizes {
 			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
-				light := func(o *Options) { o.Background, o.Renderer = termbg.LightBackground, colourRenderer(termbg.LightBackground) }
+				light := func(o *Options) {
+					o.Background, o.Renderer = termbg.LightBackground, colourRenderer(termbg.LightBackground)
+				}
 				f := newFixture(t, sc.demo, size[0], size[1], append(goldenOptions[sc.name], light)...)
 				sc.build(f)
 				golden.RequireEqual(t, f.m.View())
