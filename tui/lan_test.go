@@ -172,3 +172,15 @@ func TestLANLinksMapBothWays(t *testing.T) {
 		t.Errorf("off: a LAN link maps to %q", got)
 	}
 }
+
+// Once on the LAN, the home screen no longer says only "on this machine".
+func TestLANHomeSaysSo(t *testing.T) {
+	f := lanFixture(t, &fakeLAN{cands: []lanaddr.Candidate{{Addr: netip.MustParseAddr("192.168.1.20")}}})
+	f.keyThrough("l")
+	f.keyThrough("y")
+	f.key("esc") // the QR view
+	f.key("esc") // home
+	if scr := strings.Join(strings.Fields(f.screen()), " "); !strings.Contains(scr, "on your network too, at 192.168.1.20") {
+		t.Errorf("home does not say the demo is on the network:\n%s", f.screen())
+	}
+}
