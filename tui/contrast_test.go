@@ -40,7 +40,11 @@ func TestContrast(t *testing.T) {
 		failures := map[string]bool{}
 		coloured := 0
 		for _, sc := range contrastScenarios() {
-			for _, size := range [][2]int{{80, 24}, {120, 40}} {
+			sizes := [][2]int{{80, 24}, {120, 40}}
+			if goldenAtEdges[sc.name] {
+				sizes = append(sizes, goldenEdgeSizes...) // the smallest layout and a big terminal
+			}
+			for _, size := range sizes {
 				f := newFixture(t, sc.demo, size[0], size[1], func(o *Options) { o.Background, o.Renderer = bg, r })
 				sc.build(f)
 				n, bad := checkContrast(f.m.View(), bg)

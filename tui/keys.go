@@ -34,6 +34,9 @@ type keyMap struct {
 	Resend    key.Binding
 	Back      key.Binding
 	Presenter key.Binding // the presenter view (presenter.go) and its step by step
+	LAN       key.Binding // serve the demo on the LAN (lan.go), after Confirm
+	Loopback  key.Binding // back to loopback only
+	Confirm   key.Binding
 	Next      key.Binding
 	Earlier   key.Binding
 	Later     key.Binding
@@ -64,6 +67,9 @@ func defaultKeyMap() keyMap {
 		Resend:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "resend to --forward-to")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Presenter: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "presenter view")),
+		LAN:       key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "serve on the LAN (for a phone)")),
+		Loopback:  key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "off the LAN")),
+		Confirm:   key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes, serve it on the LAN")),
 		Next:      key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "next step")),
 		Earlier:   key.NewBinding(key.WithKeys("left"), key.WithHelp("←", "earlier step")),
 		Later:     key.NewBinding(key.WithKeys("right"), key.WithHelp("→", "later step")),
@@ -89,8 +95,8 @@ func (k keyMap) ShortHelp() []key.Binding {
 
 // screenKeys are the keys of what is on screen, most useful first (the footer may cut the tail).
 func (k keyMap) screenKeys() []key.Binding {
-	return append(append([]key.Binding{k.Dismiss}, k.Scenarios...),
-		k.Select, k.Resend, k.Next, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR, k.NewToken,
+	return append(append([]key.Binding{k.Dismiss, k.Confirm}, k.Scenarios...),
+		k.Select, k.Resend, k.Next, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR, k.LAN, k.Loopback, k.NewToken,
 		k.Tunnel, k.Up, k.Down, k.PageDown, k.Inspector, k.Back)
 }
 
@@ -102,9 +108,9 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		append(append([]key.Binding(nil), k.Scenarios...), k.Select, k.Up, k.Down, k.PageUp, k.PageDown),
 		{k.Open, k.Copy, k.NextCard, k.PrevCard, k.Mark, k.Auto},
-		{k.Restore, k.NewToken, k.QR, k.Inspector, k.Tunnel},
+		{k.Restore, k.NewToken, k.QR, k.LAN, k.Loopback, k.Inspector, k.Tunnel},
 		{k.Presenter, k.Next, k.Earlier, k.Later},
-		{k.Resend, k.Dismiss, k.Back, k.Help, k.Quit},
+		{k.Confirm, k.Resend, k.Dismiss, k.Back, k.Help, k.Quit},
 	}
 }
 
@@ -124,8 +130,9 @@ func (m *model) updateKeys() {
 		k.Scenarios[i].SetEnabled(home)
 	}
 	k.Select.SetEnabled(home)
-	k.Up.SetEnabled(home || m.showInspector)
-	k.Down.SetEnabled(home || m.showInspector)
+	choosing := m.lan.asking && len(m.lan.cands) > 1 // which LAN address
+	k.Up.SetEnabled(home || m.showInspector || choosing)
+	k.Down.SetEnabled(home || m.showInspector || choosing)
 	k.PageUp.SetEnabled(m.showInspector)
 	k.PageDown.SetEnabled(m.showInspector)
 	k.Open.SetEnabled(onRun && url != "")
@@ -136,10 +143,13 @@ func (m *model) updateKeys() {
 	if onRun {
 		scr.enableKeys(k)
 	}
+	k.LAN.SetEnabled(onRun && m.showQR && url != "" && !m.lan.asking && m.canLAN())
+	k.Loopback.SetEnabled(m.lan.on != "" && !m.lan.serving && !m.showInspector)
+	k.Confirm.SetEnabled(m.lan.asking)
 	k.Tunnel.SetEnabled(m.header.state == tunnelFailed)
 	k.Dismiss.SetEnabled(len(m.errs) > 0)
 	k.Resend.SetEnabled(m.showInspector && m.inspector.canResend())
-	k.Back.SetEnabled(m.state != stateHome || m.showInspector || m.showQR || m.help.ShowAll)
+	k.Back.SetEnabled(m.state != stateHome || m.showInspector || m.showQR || m.help.ShowAll || m.lan.asking)
 	m.updatePresenterKeys(onRun)
 	if m.showInspector {
 		k.Inspector.SetHelp("w", "close")
