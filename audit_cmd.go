@@ -319,7 +319,11 @@ func (c *auditChecklist) ready(s auditSetup) {
 
 func (c *auditChecklist) caseDone(r audit.CaseResult) {
 	mark := map[audit.Verdict]string{audit.Pass: "pass", audit.Fail: "FAIL", audit.Warn: "warn"}[r.Verdict]
-	line := fmt.Sprintf("  %s  %-*s  %s (%s)", mark, c.width, r.ID, r.Reason, r.Latency.Round(time.Millisecond))
+	took := r.Latency.Round(time.Millisecond).String()
+	if r.Latency < time.Millisecond {
+		took = "<1ms"
+	}
+	line := fmt.Sprintf("  %s  %-*s  %s (%s)", mark, c.width, r.ID, r.Reason, took)
 	fmt.Fprintln(c.w, sanitize.Text(secret.Scrub(line)))
 	if r.Verdict != audit.Pass {
 		indent := strings.Repeat(" ", 8+c.width)

@@ -28,7 +28,6 @@ const readmeMaxWords = 1500
 var documentedAhead = map[string]string{
 	"docs/audit.md": "the audit's page (issue 19, the audit branch)",
 	"--report":      "the run report's flag (issue 18/19, the presenter branch)",
-	"--target":      "linkrecovery audit's flag (the audit branch)",
 }
 
 // docPages are the Markdown pages a person reads: the README and docs/*.md.
