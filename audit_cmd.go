@@ -120,8 +120,8 @@ func (o *auditOptions) check() error {
 // auditSetup is what the ready record and the checklist's header show.
 type auditSetup struct {
 	target, baseURL, clientID, secret, secretFrom, keysFile string
-	cases                                                  []string
-	wait                                                   time.Duration
+	cases                                                   []string
+	wait                                                    time.Duration
 }
 
 // auditOutput renders the audit's facts: a checklist for a person, JSON lines for a script.
@@ -305,7 +305,9 @@ func (c *auditChecklist) ready(s auditSetup) {
 	for _, id := range s.cases {
 		c.width = max(c.width, len(id))
 	}
-	p := func(format string, a ...any) { fmt.Fprintln(c.w, sanitize.Text(secret.Scrub(fmt.Sprintf(format, a...)))) }
+	p := func(format string, a ...any) {
+		fmt.Fprintln(c.w, sanitize.Text(secret.Scrub(fmt.Sprintf(format, a...))))
+	}
 	p("Auditing %s with an emulator of the Plaid Sandbox:", s.target)
 	p("  base URL   %s", s.baseURL)
 	p("  client id  %s", s.clientID)
