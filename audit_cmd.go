@@ -18,6 +18,7 @@ import (
 	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/emulator/audit"
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/env"
 	"github.com/bankdown/linkrecovery/internal/sanitize"
 	"github.com/bankdown/linkrecovery/internal/secret"
 )
@@ -26,6 +27,8 @@ import (
 type auditOptions struct {
 	target       string
 	emulatorAddr string
+	emulatorURL  string
+	addrSet      bool // --emulator-addr was given
 	keysFile     string
 	only         string
 	cases        []string // --only, split and checked
@@ -62,6 +65,7 @@ per case and a done record.`,
   linkrecovery audit --target http://127.0.0.1:3000/plaid/webhook --only genuine,alg_none --json`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			o.addrSet = c.Flags().Changed("emulator-addr")
 			if err := o.check(); err != nil {
 				return err
 			}
@@ -74,6 +78,7 @@ per case and a done record.`,
 	fs := cmd.Flags()
 	fs.StringVar(&o.target, "target", "", "your webhook handler's `URL`, where the audit POSTs webhooks (required)")
 	fs.StringVar(&o.emulatorAddr, "emulator-addr", "127.0.0.1:0", "`ADDR` the audit's emulator listens on, for your app's Plaid client (port 0 picks a free one)")
+	fs.StringVar(&o.emulatorURL, "emulator", "", "use the emulator already running at `URL` (linkrecovery emulator), with its keys from PLAID_CLIENT_ID and PLAID_SECRET or .env, instead of starting one")
 	fs.StringVar(&o.keysFile, "keys-file", "", "write PLAID_CLIENT_ID, PLAID_SECRET and PLAID_BASE_URL to `FILE` (mode 0600) for your app to read")
 	fs.StringVar(&o.only, "only", "", "run only the cases in `LIST`, comma-separated: "+strings.Join(audit.CaseIDs(), ", "))
 	o.timeout, o.wait = audit.DefaultTimeout, defaultAuditWait
@@ -93,6 +98,14 @@ func (o *auditOptions) check() error {
 	u, err := url.Parse(o.target)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return usagef("--target must be an http or https URL with a host, such as http://127.0.0.1:3000/plaid/webhook, not %q", o.target)
+	}
+	if o.emulatorURL != "" {
+		if u, err := url.Parse(o.emulatorURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usagef("--emulator must be the base URL linkrecovery emulator printed, such as http://127.0.0.1:8790, not %q", o.emulatorURL)
+		}
+		if o.addrSet || o.keysFile != "" {
+			return usagef("--emulator uses a running emulator: --emulator-addr and --keys-file are for the one the audit starts itself; give one or the other")
+		}
 	}
 	for _, d := range []struct {
 		name string
@@ -146,47 +159,72 @@ func runAudit(ctx context.Context, o auditOptions, getenv func(string) string, s
 		return code
 	}
 
-	emu, err := emulator.New(emulator.Config{ClientID: getenv("PLAID_CLIENT_ID"), Secret: getenv("PLAID_SECRET")})
-	if err != nil {
-		return fail(1, "emulator", err.Error(), "check PLAID_CLIENT_ID and PLAID_SECRET")
-	}
-	defer emu.Close()
-	secret.Register(emu.Secret())
-
-	ln, err := net.Listen("tcp", o.emulatorAddr)
-	if err != nil {
-		return fail(2, "emulator", fmt.Sprintf("cannot listen on --emulator-addr %s: %v", o.emulatorAddr, err),
-			"choose another --emulator-addr, or port 0 for any free port")
-	}
-	base := "http://" + ln.Addr().String()
-	emu.SetBaseURL(base)
-	if o.keysFile != "" {
-		if err := writeKeysFile(o.keysFile, emu, base); err != nil {
-			ln.Close()
-			return fail(1, "keys_file", fmt.Sprintf("--keys-file: %v", err), "give a path to a regular file you can write")
-		}
-	}
-	srv := emulator.NewServer(emu)
-	go func() { _ = srv.Serve(ln) }()
-	defer func() {
-		shutdown, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
-
-	setup := auditSetup{target: o.target, baseURL: base, clientID: emu.ClientID(), secret: secret.Mask(emu.Secret()),
-		secretFrom: "made up; set PLAID_SECRET to choose it, or use --keys-file", keysFile: o.keysFile, cases: o.cases, wait: o.wait}
-	if getenv("PLAID_SECRET") != "" {
-		setup.secretFrom = "from PLAID_SECRET"
-	}
-	if setup.cases == nil {
-		setup.cases = audit.CaseIDs()
-	}
-	out.ready(setup)
-
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	defer transport.CloseIdleConnections()
 	hc := &http.Client{Transport: transport}
+
+	setup := auditSetup{target: o.target, keysFile: o.keysFile, cases: o.cases, wait: o.wait}
+	if setup.cases == nil {
+		setup.cases = audit.CaseIDs()
+	}
+	var backend audit.Backend
+	if o.emulatorURL != "" {
+		keys, err := env.LoadConfig(getenv, ".env")
+		if err != nil {
+			return fail(2, "emulator", err.Error(), "fix .env, or set PLAID_CLIENT_ID and PLAID_SECRET in the environment")
+		}
+		if keys.ClientID == "" || keys.Secret == "" {
+			return fail(2, "emulator", "--emulator needs that emulator's keys",
+				"set PLAID_CLIENT_ID and PLAID_SECRET (or put them in .env) as the emulator printed them; its --keys-file writes them")
+		}
+		secret.Register(keys.Secret)
+		remote := audit.NewRemote(o.emulatorURL, keys.ClientID, keys.Secret, &http.Client{Transport: transport, Timeout: 30 * time.Second})
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err = remote.Check(cctx)
+		cancel()
+		if err != nil {
+			return fail(2, "emulator", "--emulator: "+err.Error(),
+				"start it with linkrecovery emulator, check the URL, and give its keys in PLAID_CLIENT_ID and PLAID_SECRET")
+		}
+		backend = remote
+		setup.secretFrom = "from " + keys.KeysFrom
+	} else {
+		emu, err := emulator.New(emulator.Config{ClientID: getenv("PLAID_CLIENT_ID"), Secret: getenv("PLAID_SECRET")})
+		if err != nil {
+			return fail(1, "emulator", err.Error(), "check PLAID_CLIENT_ID and PLAID_SECRET")
+		}
+		defer emu.Close()
+		secret.Register(emu.Secret())
+
+		ln, err := net.Listen("tcp", o.emulatorAddr)
+		if err != nil {
+			return fail(2, "emulator", fmt.Sprintf("cannot listen on --emulator-addr %s: %v", o.emulatorAddr, err),
+				"choose another --emulator-addr, or port 0 for any free port")
+		}
+		base := "http://" + ln.Addr().String()
+		emu.SetBaseURL(base)
+		if o.keysFile != "" {
+			if err := writeKeysFile(o.keysFile, emu, base); err != nil {
+				ln.Close()
+				return fail(1, "keys_file", fmt.Sprintf("--keys-file: %v", err), "give a path to a regular file you can write")
+			}
+		}
+		srv := emulator.NewServer(emu)
+		go func() { _ = srv.Serve(ln) }()
+		defer func() {
+			shutdown, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(shutdown)
+		}()
+		backend = emu
+		setup.secretFrom = "made up; set PLAID_SECRET to choose it, or use --keys-file"
+		if getenv("PLAID_SECRET") != "" {
+			setup.secretFrom = "from PLAID_SECRET"
+		}
+	}
+	setup.baseURL, setup.clientID, setup.secret = backend.BaseURL(), backend.ClientID(), secret.Mask(backend.Secret())
+	out.ready(setup)
+
 	if err := waitForTarget(ctx, hc, o.target, o.wait); err != nil {
 		if ctx.Err() != nil {
 			return fail(1, "target", "interrupted while waiting for --target to answer", "nothing was sent")
@@ -194,7 +232,7 @@ func runAudit(ctx context.Context, o auditOptions, getenv func(string) string, s
 		return fail(2, "target", err.Error(), "start your app first, check the --target URL, or give it longer with --wait")
 	}
 
-	res, err := audit.Run(ctx, audit.Config{Target: o.target, Emulator: emu, Only: o.cases, Timeout: o.timeout,
+	res, err := audit.Run(ctx, audit.Config{Target: o.target, Emulator: backend, Only: o.cases, Timeout: o.timeout,
 		HTTPClient: hc, OnCase: out.caseDone})
 	if err != nil {
 		if ctx.Err() != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/plaid/plaid-go/v29/plaid"
 
+	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/emulator/audit"
 	"github.com/bankdown/linkrecovery/emulator/emulatortest"
 	"github.com/bankdown/linkrecovery/internal/auditfixture"
@@ -40,6 +41,9 @@ func TestAuditFlagErrors(t *testing.T) {
 			[]string{`--only: no case "alg_nope"`, strings.Join(audit.CaseIDs(), ", ")}},
 		{"zero timeout", []string{"--target", "http://127.0.0.1:9/", "--timeout", "0s"}, []string{"--timeout must be longer than zero"}},
 		{"bad wait", []string{"--target", "http://127.0.0.1:9/", "--wait", "soon"}, []string{"--wait", `"soon" is not a duration`}},
+		{"emulator and keys file", []string{"--target", "http://127.0.0.1:9/", "--emulator", "http://127.0.0.1:8790", "--keys-file", "k.env"},
+			[]string{"--emulator uses a running emulator", "--keys-file"}},
+		{"emulator not a URL", []string{"--target", "http://127.0.0.1:9/", "--emulator", "8790"}, []string{"--emulator must be the base URL"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -218,5 +222,37 @@ func TestAuditUnreachableTarget(t *testing.T) {
 	recs := jsonRecords(t, stdout.String())
 	if len(recs) != 2 || recs[0]["event"] != "ready" || recs[1]["event"] != "error" || recs[1]["step"] != "target" {
 		t.Errorf("records %v, want ready then an error at step target", recs)
+	}
+}
+
+// TestAuditRunningEmulator: --emulator grades the handler against an emulator another process
+// serves (here a harness one), with its keys from the environment; wrong keys exit 2 naming them.
+func TestAuditRunningEmulator(t *testing.T) {
+	emu := emulatortest.New(t, emulatortest.WithConfig(emulator.Config{ClientID: auditKeys["PLAID_CLIENT_ID"], Secret: auditKeys["PLAID_SECRET"]}))
+	target := httptest.NewServer(auditfixture.Correct.Handler(t, emu.Client))
+	t.Cleanup(target.Close)
+	args := []string{"audit", "--target", target.URL, "--emulator", emu.URL, "--only", "genuine,wrong_key,expired_key,stale", "--json"}
+	var stdout, stderr bytes.Buffer
+	code := testkit.Returns(t, "linkrecovery audit --emulator", func() int {
+		return run(context.Background(), args, auditEnv, &stdout, &stderr)
+	})
+	recs := jsonRecords(t, stdout.String())
+	if code != 0 || len(recs) != 6 || recs[0]["plaid_url"] != emu.URL || recs[5]["passed"] != float64(4) {
+		t.Fatalf("exit %d, stderr %q, records:\n%s", code, stderr.String(), stdout.String())
+	}
+
+	stdout.Reset()
+	stderr.Reset()
+	wrong := func(k string) string {
+		if k == "PLAID_SECRET" {
+			return "not-the-emulators-secret"
+		}
+		return auditEnv(k)
+	}
+	code = testkit.Returns(t, "linkrecovery audit --emulator with wrong keys", func() int {
+		return run(context.Background(), args, wrong, &stdout, &stderr)
+	})
+	if code != 2 || !strings.Contains(stderr.String(), "INVALID_API_KEYS") || !strings.Contains(stderr.String(), "PLAID_SECRET") {
+		t.Errorf("wrong keys: exit %d, stderr %q", code, stderr.String())
 	}
 }

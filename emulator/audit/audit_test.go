@@ -168,3 +168,43 @@ func BenchmarkAuditLocalHandler(b *testing.B) {
 		}
 	}
 }
+
+// TestRemote: an emulator served by another process, reached over its HTTP hooks, grades as the
+// in-process one does; wrong keys stop the audit instead of reading as "nothing exchanged".
+func TestRemote(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		f    fixture
+		fail []string
+	}{
+		{"correct", correct, nil},
+		{"verifies nothing", fixture{Dedupe: true}, []string{audit.NoSignature, audit.AlgNone, audit.AlgHS256,
+			audit.UnknownKey, audit.WrongKey, audit.TamperedBody, audit.Stale, audit.ExpiredKey}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			emu := emulatortest.New(t)
+			target := httptest.NewServer(tt.f.Handler(t, emu.Client))
+			t.Cleanup(target.Close)
+			remote := audit.NewRemote(emu.URL, emu.Emulator.ClientID(), emu.Emulator.Secret(), nil)
+			if err := remote.Check(context.Background()); err != nil {
+				t.Fatalf("Check: %v", err)
+			}
+			res, err := audit.Run(context.Background(), audit.Config{Target: target.URL, Emulator: remote})
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			want := allVerdicts(audit.Pass)
+			for _, id := range tt.fail {
+				want[id] = audit.Fail
+			}
+			if got := verdicts(res); !maps.Equal(got, want) {
+				t.Errorf("verdicts:%s\nwant %v", reasons(res), want)
+			}
+		})
+	}
+	emu := emulatortest.New(t)
+	bad := audit.NewRemote(emu.URL, emu.Emulator.ClientID(), "not-the-secret", nil)
+	if err := bad.Check(context.Background()); err == nil || !strings.Contains(err.Error(), "INVALID_API_KEYS") {
+		t.Errorf("Check with a wrong secret: %v, want INVALID_API_KEYS", err)
+	}
+}
