@@ -56,7 +56,7 @@ type auditModel struct {
 }
 
 func newAuditModel(b audit.Backend) auditModel {
-	m := auditModel{backend: b, editing: true}
+	m := auditModel{backend: b, editing: b != nil} // without an emulator there is nothing to type for
 	for _, id := range audit.CaseIDs() {
 		m.rows = append(m.rows, auditRow{id: id})
 	}
@@ -143,9 +143,11 @@ func (m auditModel) update(msg tea.KeyMsg, k keyMap) (auditModel, auditIntent) {
 			return m.queue([]string{m.rows[m.cursor].id}), auditRun
 		}
 	case key.Matches(msg, k.Edit):
-		m.editing = true
+		m.editing = m.backend != nil
 	case key.Matches(msg, k.Copy):
-		return m, auditCopy
+		if m.backend != nil {
+			return m, auditCopy
+		}
 	}
 	return m, auditNothing
 }
@@ -257,6 +259,10 @@ func auditListW() int {
 // View renders the audit screen in a w×h body.
 func (m auditModel) View(s Styles, w, h int, spin string) string {
 	lines := []string{s.Title.Render("Audit your own webhook handler")}
+	if m.backend == nil {
+		lines = append(lines, s.Warn.Render(ansi.Wrap("The audit signs its webhooks with the emulator's keys, so it runs in demo mode: start linkrecovery without Plaid keys, or run linkrecovery audit --target URL.", w, "")))
+		return clip(strings.Join(lines, "\n"), w, h)
+	}
 	target := s.Text.Render(inert(m.target))
 	if m.target == "" {
 		target = s.Muted.Render("http://127.0.0.1:3000/plaid/webhook")
@@ -268,10 +274,6 @@ func (m auditModel) View(s Styles, w, h int, spin string) string {
 		}
 	}
 	lines = append(lines, s.Label.Render("Target  ")+target)
-	if m.backend == nil {
-		lines = append(lines, s.Warn.Render(ansi.Wrap("The audit signs its webhooks with the emulator's keys, so it runs in demo mode: start linkrecovery without Plaid keys, or run linkrecovery audit --target URL.", w, "")))
-		return clip(strings.Join(lines, "\n"), w, h)
-	}
 	lines = append(lines, s.Muted.Render(ansi.Wrap(fmt.Sprintf("Its Plaid client: base URL %s · client id %s · secret %s (c copies it)",
 		m.backend.BaseURL(), m.backend.ClientID(), secret.Mask(m.backend.Secret())), w, "")))
 	pass, fail, warn, done := m.counts()

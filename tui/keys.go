@@ -144,9 +144,10 @@ func (m *model) updateKeys() {
 		k.Select.SetHelp("enter", "run the audit")
 	}
 	k.Rerun.SetEnabled(onAudit && !typing && m.audit.canStart())
-	k.Edit.SetEnabled(onAudit && !typing && !m.audit.running())
-	k.Up.SetEnabled(home || m.showInspector || onAudit && !typing)
-	k.Down.SetEnabled(home || m.showInspector || onAudit && !typing)
+	k.Edit.SetEnabled(onAudit && !typing && !m.audit.running() && m.audit.backend != nil)
+	auditList := onAudit && !typing && m.audit.backend != nil
+	k.Up.SetEnabled(home || m.showInspector || auditList)
+	k.Down.SetEnabled(home || m.showInspector || auditList)
 	k.PageUp.SetEnabled(m.showInspector)
 	k.PageDown.SetEnabled(m.showInspector)
 	k.Open.SetEnabled(onRun && url != "")
