@@ -54,11 +54,12 @@ by what the handler answered and by which public tokens it then exchanged at the
 case that fails says why it matters and the fix (docs/audit.md).
 
 The emulator listens on --emulator-addr with the keys from PLAID_CLIENT_ID and PLAID_SECRET when
-set, else made-up ones (--keys-file writes them for your app to read). The audit then waits up to
---wait for the target to answer at all, and runs the cases.
+set, else made-up ones (--keys-file writes them for your app to read); --emulator uses one that
+linkrecovery emulator already serves instead. The audit then waits up to --wait for the target to
+answer at all, and runs the cases.
 
-Exit status: 0 when no case failed, 1 when one did, 2 for a mistake on the command line or a
-target that never answered. With --json the output is JSON lines: a ready record, a case record
+Exit status: 0 when no case failed, 1 when one did, 2 for a mistake on the command line, an
+emulator it cannot listen on or reach, or a target that never answered. With --json the output is JSON lines: a ready record, a case record
 per case and a done record.`,
 		Example: `  linkrecovery audit --target http://127.0.0.1:3000/plaid/webhook
   linkrecovery audit --target http://127.0.0.1:3000/plaid/webhook --emulator-addr 127.0.0.1:8790 --keys-file .env.audit
