@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -29,11 +31,27 @@ func TestTUIPresenterWalksHalf1StepByStep(t *testing.T) {
 		a.keys("Space")
 	}
 	a.waitItem(1, "tui-presenter-finished")
-	// The pane follows the latest step (the exchange); ← pages back to the recovery's webhook.
-	for i := 0; i < 12 && !strings.Contains(a.capture(false), "THE LINK RECOVERY POINT"); i++ {
+	// The pane follows the latest step (the exchange); ← pages back to the recovery's webhook. Each
+	// ← waits for the pane to show the step before, so that no look at the screen is taken before
+	// the page it asked for is drawn.
+	for {
+		screen := a.capture(false)
+		if strings.Contains(screen, "THE LINK RECOVERY POINT") {
+			break
+		}
+		m := presenterStep.FindStringSubmatch(screen)
+		if m == nil {
+			t.Fatalf("the presenter pane shows no step number:\n%s", screen)
+		}
+		n, _ := strconv.Atoi(m[1])
+		if n <= 1 {
+			t.Fatalf("paged back to step 1 without seeing THE LINK RECOVERY POINT")
+		}
 		a.keys("Left")
-		a.waitScreen("a step's title", "Presenter · step")
+		a.waitScreen("the step before", "Presenter · step "+strconv.Itoa(n-1)+" of")
 	}
-	a.waitScreen("the Link Recovery point", "THE LINK RECOVERY POINT")
 	a.quit()
 }
+
+// presenterStep reads the pane's "step N of M" title.
+var presenterStep = regexp.MustCompile(`Presenter · step (\d+) of \d+`)

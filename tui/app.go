@@ -13,7 +13,6 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/webhook"
@@ -59,6 +58,7 @@ type model struct {
 	runs      []screen // one per flows.Scenarios entry, in menu order
 	inspector inspectorModel
 	presenter presenterModel
+	lan       lanModel
 
 	spinner  spinner.Model
 	spinning bool
@@ -166,6 +166,8 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		add(waitAuditCmd(m.audit.ch))
 	case auditDoneMsg:
 		m.audit = m.audit.finished(msg)
+	case lanFoundMsg, lanServedMsg, lanStoppedMsg:
+		m.lanResult(msg)
 	case stepErrMsg:
 		if m.addErr(errEntry{step: msg.step, err: msg.err}) == 1 {
 			// A run's failed calls are its own events; the TUI's own failures are recorded here, once.
@@ -291,10 +293,10 @@ func (m model) newToken(scr screen) (model, tea.Cmd) {
 	return m, scr.driver().start(scr)
 }
 
-// currentURL is what o opens and v shows.
+// currentURL is what o opens and v shows, at the address the emulator answers on now.
 func (m model) currentURL() string {
 	if scr := m.current(); scr != nil {
-		return scr.url()
+		return m.c.links.reachable(scr.url())
 	}
 	return ""
 }
@@ -360,6 +362,8 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 			m.help.ShowAll = false
 		case m.showInspector:
 			m.showInspector = false
+		case m.lan.asking:
+			m.lan.asking = false // not on the LAN after all
 		case m.showQR:
 			m.showQR = false
 		default:
@@ -380,6 +384,9 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 	}
 	if cmd, ok := m.presenterKey(msg); ok {
 		return m, cmd
+	}
+	if nm, cmd, ok := m.lanKey(msg); ok {
+		return nm, cmd
 	}
 	if key.Matches(msg, k.QR) {
 		m.showQR = !m.showQR
@@ -451,6 +458,10 @@ func (m model) finalize(cmds []tea.Cmd) (tea.Model, tea.Cmd) {
 		m.header.clock = m.c.env.ClockWarning()
 	}
 	m.takeEmitted(-1)
+	if !m.showQR {
+		m.lan.asking = false // the question was about the code on screen
+	}
+	m.header.lan = m.lan.on
 	if !m.spinning && m.needsSpinner() {
 		m.spinning = true
 		cmds = append(cmds, m.spinner.Tick)
@@ -480,7 +491,7 @@ func (m model) chrome() (header, errs, footer string) {
 	errs = m.errorView(w)
 	footer = m.footerHelp(w)
 	if m.status != "" {
-		footer = m.c.styles.OK.Render(ansi.Truncate(inert(m.status), w, "…")) + "\n" + footer
+		footer = m.c.styles.OK.Render(wrapAtMost(inert(m.status), w, 2)) + "\n" + footer
 	}
 	return fitChrome(header, errs, footer, w, m.c.height)
 }

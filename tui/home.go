@@ -6,6 +6,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/flows"
@@ -45,8 +46,31 @@ func (m homeModel) update(msg tea.KeyMsg, k keyMap) (homeModel, int) {
 	return m, -1
 }
 
-// View renders the home screen in a w×h body.
+// onNetwork is where the demo is reachable beyond this machine (the LAN, or --public-host), or "".
+func (m homeModel) onNetwork() string {
+	switch {
+	case m.c.links.on:
+		return hostOf(m.c.links.lan) + " (L takes it off)"
+	case m.c.cfg.PublicHost != "":
+		return inert(m.c.cfg.PublicHost) + " (--public-host)"
+	}
+	return ""
+}
+
+// homeMaxWidth keeps the home screen's prose readable on a wide terminal; wider bodies centre it,
+// as the run screens centre their steps and code.
+const homeMaxWidth = 100
+
+// View renders the home screen in a w×h body: at most homeMaxWidth wide, in the middle.
 func (m homeModel) View(w, h int) string {
+	if w <= homeMaxWidth {
+		return m.view(w, h)
+	}
+	block := m.view(homeMaxWidth, h)
+	return clip(centre(block, lipgloss.Width(block), w), w, h)
+}
+
+func (m homeModel) view(w, h int) string {
 	s := m.c.styles
 	lines := []string{s.Title.Render("Test Plaid Link Recovery end to end"), ""}
 	for i, it := range homeItems {
@@ -70,6 +94,9 @@ func (m homeModel) View(w, h int) string {
 		lines = append(lines, s.Warn.Render(ansi.Wrap("This is a local demo: no Plaid keys are set, so the built-in emulator stands in for the Plaid Sandbox, on this machine. It can also send the recovery e-mail, so the whole flow runs here.", w, "")))
 		if m.c.auto {
 			lines = append(lines, s.Muted.Render(ansi.Wrap("--auto: the emulator completes each Hosted Link session by itself.", w, "")))
+		}
+		if where := m.onNetwork(); where != "" {
+			lines = append(lines, s.Warn.Render(ansi.Wrap("It is on your network too, at "+where+": anyone on that network can open its pages.", w, "")))
 		}
 	}
 	return clip(strings.Join(lines, "\n"), w, h)

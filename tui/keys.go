@@ -37,6 +37,9 @@ type keyMap struct {
 	Resend    key.Binding
 	Back      key.Binding
 	Presenter key.Binding // the presenter view (presenter.go) and its step by step
+	LAN       key.Binding // serve the demo on the LAN (lan.go), after Confirm
+	Loopback  key.Binding // back to loopback only
+	Confirm   key.Binding
 	Next      key.Binding
 	Earlier   key.Binding
 	Later     key.Binding
@@ -70,6 +73,9 @@ func defaultKeyMap() keyMap {
 		Resend:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "resend to --forward-to")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Presenter: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "presenter view")),
+		LAN:       key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "serve on the LAN (for a phone)")),
+		Loopback:  key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "off the LAN")),
+		Confirm:   key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes, serve it on the LAN")),
 		Next:      key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "next step")),
 		Earlier:   key.NewBinding(key.WithKeys("left"), key.WithHelp("←", "earlier step")),
 		Later:     key.NewBinding(key.WithKeys("right"), key.WithHelp("→", "later step")),
@@ -101,8 +107,8 @@ func (k keyMap) ShortHelp() []key.Binding {
 
 // screenKeys are the keys of what is on screen, most useful first (the footer may cut the tail).
 func (k keyMap) screenKeys() []key.Binding {
-	return append(append([]key.Binding{k.Dismiss}, k.Scenarios...),
-		k.Audit, k.Select, k.Rerun, k.Edit, k.Resend, k.Next, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR, k.NewToken,
+	return append(append([]key.Binding{k.Dismiss, k.Confirm}, k.Scenarios...),
+		k.Audit, k.Select, k.Rerun, k.Edit, k.Resend, k.Next, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR, k.LAN, k.Loopback, k.NewToken,
 		k.Tunnel, k.Up, k.Down, k.PageDown, k.Inspector, k.Back)
 }
 
@@ -114,9 +120,9 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		append(append([]key.Binding(nil), k.Scenarios...), k.Audit, k.Select, k.Up, k.Down, k.PageUp, k.PageDown),
 		{k.Open, k.Copy, k.NextCard, k.PrevCard, k.Mark, k.Auto},
-		{k.Restore, k.NewToken, k.QR, k.Inspector, k.Tunnel},
+		{k.Restore, k.NewToken, k.QR, k.LAN, k.Loopback, k.Inspector, k.Tunnel},
 		{k.Presenter, k.Next, k.Earlier, k.Later},
-		{k.Rerun, k.Edit, k.Resend, k.Dismiss, k.Back, k.Help, k.Quit},
+		{k.Rerun, k.Edit, k.Confirm, k.Resend, k.Dismiss, k.Back, k.Help, k.Quit},
 	}
 }
 
@@ -146,8 +152,9 @@ func (m *model) updateKeys() {
 	k.Rerun.SetEnabled(onAudit && !typing && m.audit.canStart())
 	k.Edit.SetEnabled(onAudit && !typing && !m.audit.running() && m.audit.backend != nil)
 	auditList := onAudit && !typing && m.audit.backend != nil
-	k.Up.SetEnabled(home || m.showInspector || auditList)
-	k.Down.SetEnabled(home || m.showInspector || auditList)
+	choosing := m.lan.asking && len(m.lan.cands) > 1 // which LAN address
+	k.Up.SetEnabled(home || m.showInspector || choosing || auditList)
+	k.Down.SetEnabled(home || m.showInspector || choosing || auditList)
 	k.PageUp.SetEnabled(m.showInspector)
 	k.PageDown.SetEnabled(m.showInspector)
 	k.Open.SetEnabled(onRun && url != "")
@@ -159,10 +166,13 @@ func (m *model) updateKeys() {
 		scr.enableKeys(k)
 	}
 	k.Copy.SetEnabled(k.Copy.Enabled() || onAudit && !typing && m.audit.backend != nil)
+	k.LAN.SetEnabled(onRun && m.showQR && url != "" && !m.lan.asking && m.canLAN())
+	k.Loopback.SetEnabled(m.lan.on != "" && !m.lan.serving && !m.showInspector)
+	k.Confirm.SetEnabled(m.lan.asking)
 	k.Tunnel.SetEnabled(m.header.state == tunnelFailed)
 	k.Dismiss.SetEnabled(len(m.errs) > 0)
 	k.Resend.SetEnabled(m.showInspector && m.inspector.canResend())
-	k.Back.SetEnabled(m.state != stateHome || m.showInspector || m.showQR || m.help.ShowAll)
+	k.Back.SetEnabled(m.state != stateHome || m.showInspector || m.showQR || m.help.ShowAll || m.lan.asking)
 	m.updatePresenterKeys(onRun)
 	// While the target line takes the keys, only ctrl+c and the line's own keys work.
 	k.Inspector.SetEnabled(!typing)

@@ -144,6 +144,13 @@ func (m model) qrOnlyView(w, h int) string {
 	if q.url == "" {
 		return title + "\n" + s.Muted.Render("No URL yet.")
 	}
+	if m.lan.asking {
+		return m.lanPrompt(w)
+	}
+	head := title // with the note on where the code points, where that fits
+	if note := m.lanNote(q.url); note != "" {
+		head += "\n" + s.Warn.Render(wrap(note, w))
+	}
 	link := urlLine(q.url, w)
 	rows := h - lipgloss.Height(link) // above the URL line
 	var code string
@@ -161,8 +168,11 @@ func (m model) qrOnlyView(w, h int) string {
 		return clip(title+"\n"+s.Warn.Render(ansi.Wrap(msg, w, "")), w, max(0, rows)) + "\n" + link
 	}
 	code = lipgloss.PlaceHorizontal(w, lipgloss.Center, code)
-	if lipgloss.Height(code)+1 <= rows {
-		code = title + "\n" + code // the title only where it costs the code nothing
+	switch {
+	case lipgloss.Height(code)+lipgloss.Height(head) <= rows:
+		code = head + "\n" + code // the title and the note only where they cost the code nothing
+	case lipgloss.Height(code)+1 <= rows:
+		code = title + "\n" + code
 	}
 	return code + "\n" + link
 }

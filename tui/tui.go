@@ -84,6 +84,10 @@ type common struct {
 	// effectCmd turns one of a run's effects into the Cmd that performs it with the interpreter
 	// (performCmd over env.Perform); tests put theirs in its place to see effects as they are asked.
 	effectCmd func(scenario string, eff flows.Effect) tea.Cmd
+	// lanOps finds LAN addresses and serves the demo there (lan.go); links maps the QR codes' URLs
+	// to the address the emulator answers on now.
+	lanOps lanOps
+	links  lanLinks
 	// emitted are the events the runs established during the current Update.
 	emitted []flows.Event
 }
@@ -143,6 +147,7 @@ func newModel(o Options) model {
 		tmux:           os.Getenv("TMUX") != "",
 	}
 	if o.Env != nil {
+		c.lanOps = lanOpsFor(o.Env, os.Getenv)
 		m.header.provider = o.Env.TunnelProvider()
 		if m.header.provider == tunnel.ProviderNgrok {
 			m.header.tokenSource = o.Env.Config().NgrokAuthtokenSource
