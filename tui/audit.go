@@ -106,9 +106,7 @@ func (m auditModel) update(msg tea.KeyMsg, k keyMap) (auditModel, auditIntent) {
 				return m.queue(nil), auditRun
 			}
 		case tea.KeyEsc:
-			if m.targetProblem() == "" || m.target == "" {
-				m.editing = false
-			}
+			m.editing = false
 			if m.target == "" {
 				return m, auditLeave
 			}
@@ -288,6 +286,8 @@ func (m auditModel) View(s Styles, w, h int, spin string) string {
 			st = s.Bad
 		}
 		lines = append(lines, st.Render(fmt.Sprintf("%d passed, %d failed, %d warned.", pass, fail, warn)))
+	case m.target != "" && m.targetProblem() != "":
+		lines = append(lines, s.Warn.Render(ansi.Wrap(m.targetProblem()+" (e edits it).", w, "")))
 	default:
 		lines = append(lines, s.Text.Render(ansi.Wrap("Point your handler's Plaid client at the base URL with these keys, then press enter.", w, "")))
 	}

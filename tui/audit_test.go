@@ -168,3 +168,20 @@ func TestAuditScreenRuns(t *testing.T) {
 		t.Errorf("the screen after the run:\n%s", v)
 	}
 }
+
+// TestAuditTargetProblem: a target that is not an http URL is named as such, enter does not run
+// it, and esc still ends the typing.
+func TestAuditTargetProblem(t *testing.T) {
+	f := newFixture(t, true, 100, 30, withAuditBackend(fakeBackend{}))
+	f.tunnelUp()
+	f.key("4")
+	f.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("localhost:3000"), Paste: true})
+	f.key("enter")
+	if f.m.audit.running() || !f.m.audit.editing {
+		t.Fatal("enter ran an audit of a target that is not a URL")
+	}
+	f.key("esc")
+	if f.m.audit.editing || f.m.state != stateAudit || !strings.Contains(f.m.View(), "the target must be an http or https URL") {
+		t.Errorf("after esc: editing %v, state %s, view:\n%s", f.m.audit.editing, f.m.state, f.m.View())
+	}
+}
