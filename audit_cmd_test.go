@@ -256,3 +256,17 @@ func TestAuditRunningEmulator(t *testing.T) {
 		t.Errorf("wrong keys: exit %d, stderr %q", code, stderr.String())
 	}
 }
+
+// TestAuditInterrupted: a signal while the audit waits for the target ends it with exit 1, saying
+// nothing was sent (not exit 2: nothing is wrong with the command line or the target yet).
+func TestAuditInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	code := testkit.Returns(t, "linkrecovery audit after a signal", func() int {
+		return run(ctx, []string{"audit", "--target", "http://127.0.0.1:9/plaid/webhook"}, auditEnv, &stdout, &stderr)
+	})
+	if code != 1 || !strings.Contains(stderr.String(), "interrupted") || !strings.Contains(stderr.String(), "nothing was sent") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
