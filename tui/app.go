@@ -31,6 +31,9 @@ func (s state) String() string {
 	if s == stateHome {
 		return "home"
 	}
+	if s == stateAudit {
+		return "audit"
+	}
 	if i := int(s) - 1; i >= 0 && i < len(flows.Scenarios) {
 		return flows.Scenarios[i].Info().Name
 	}
@@ -51,6 +54,7 @@ type model struct {
 
 	header    headerModel
 	home      homeModel
+	audit     auditModel
 	runs      []screen // one per flows.Scenarios entry, in menu order
 	inspector inspectorModel
 	presenter presenterModel
@@ -154,6 +158,14 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		add(m.routeAll(flows.ReceiverStopped{}))
 	case resultMsg:
 		add(m.result(msg))
+	case auditStartedMsg:
+		m.audit = m.audit.started(msg)
+		add(waitAuditCmd(m.audit.ch))
+	case auditCaseMsg:
+		m.audit = m.audit.caseDone(msg)
+		add(waitAuditCmd(m.audit.ch))
+	case auditDoneMsg:
+		m.audit = m.audit.finished(msg)
 	case lanFoundMsg, lanServedMsg, lanStoppedMsg:
 		m.lanResult(msg)
 	case stepErrMsg:
@@ -299,6 +311,9 @@ func (m model) currentQR() qrCode {
 func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 	k := m.keys
 	m.status = ""
+	if m.state == stateAudit && m.audit.editing && !m.showInspector && !m.tiny() && msg.Type != tea.KeyCtrlC {
+		return m.auditKey(msg) // the target line takes every key but ctrl+c
+	}
 	if why, ok := m.tunnelKeyWhy(msg); ok {
 		m.status = why
 		return m, nil
@@ -356,6 +371,9 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 		}
 		return m, nil
 	}
+	if m.state == stateAudit && !m.showInspector {
+		return m.auditKey(msg)
+	}
 	if m.showInspector {
 		var cmd tea.Cmd
 		m.inspector, cmd = m.inspector.update(msg, k)
@@ -379,6 +397,10 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 	if scr == nil {
 		var chosen int
 		m.home, chosen = m.home.update(msg, k)
+		if chosen == homeAudit {
+			m.help.ShowAll = false
+			return m, m.show(stateAudit)
+		}
 		if chosen >= 0 {
 			m.help.ShowAll = false // the help was about home, not the half it opens
 			return m.openRun(chosen)
@@ -400,8 +422,26 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 	return m, cmd
 }
 
+// auditKey hands a key to the audit screen and does what it asks.
+func (m model) auditKey(msg tea.KeyMsg) (model, tea.Cmd) {
+	var intent auditIntent
+	m.audit, intent = m.audit.update(msg, m.keys)
+	switch intent {
+	case auditRun:
+		return m, auditStartCmd(m.c.ctx, m.audit.backend, m.audit.target, m.audit.only(), m.audit.gen)
+	case auditCopy:
+		return m, copyCmd(m.c.ctx, m.clipboard, m.tmux, "emulator's secret", m.audit.backend.Secret())
+	case auditLeave:
+		return m, m.show(stateHome)
+	}
+	return m, nil
+}
+
 // needsSpinner says whether anything on screen is in flight.
 func (m model) needsSpinner() bool {
+	if m.audit.running() {
+		return true
+	}
 	for _, scr := range m.runs {
 		if scr.driver().needsSpinner() {
 			return true
@@ -501,6 +541,8 @@ func (m model) View() string {
 		switch scr := m.current(); {
 		case m.state == stateHome:
 			body = m.home.View(bw, bh)
+		case m.state == stateAudit:
+			body = m.audit.View(m.c.styles, bw, bh, spin)
 		case scr != nil:
 			body = m.runView(scr, bw, bh, spin)
 		default:

@@ -23,7 +23,10 @@ func newHomeModel(c *common) homeModel { return homeModel{c: c} }
 // homeItems are the scenarios, in menu order; their prose comes from flows.
 var homeItems = flows.Scenarios
 
-// update handles a key and returns the chosen scenario's index, or -1.
+// homeAudit is the home screen's entry after the scenarios: the audit of the person's own handler.
+var homeAudit = len(homeItems)
+
+// update handles a key and returns the chosen scenario's index (homeAudit for the audit), or -1.
 func (m homeModel) update(msg tea.KeyMsg, k keyMap) (homeModel, int) {
 	for i, b := range k.Scenarios {
 		if key.Matches(msg, b) {
@@ -31,10 +34,12 @@ func (m homeModel) update(msg tea.KeyMsg, k keyMap) (homeModel, int) {
 		}
 	}
 	switch {
+	case key.Matches(msg, k.Audit):
+		return m, homeAudit
 	case key.Matches(msg, k.Up):
 		m.cursor = max(0, m.cursor-1)
 	case key.Matches(msg, k.Down):
-		m.cursor = min(len(homeItems)-1, m.cursor+1)
+		m.cursor = min(homeAudit, m.cursor+1)
 	case key.Matches(msg, k.Select):
 		return m, m.cursor
 	}
@@ -76,6 +81,12 @@ func (m homeModel) view(w, h int) string {
 		info := it.Info()
 		lines = append(lines, st.Render(marker+strconv.Itoa(i+1)+"  "+info.Title), s.Muted.Render(ansi.Wrap("     "+info.About, w, "")))
 	}
+	marker, st := "  ", s.MenuItem
+	if m.cursor == homeAudit {
+		marker, st = "› ", s.MenuSelected
+	}
+	lines = append(lines, st.Render(marker+strconv.Itoa(homeAudit+1)+"  Audit · your own webhook handler"),
+		s.Muted.Render(ansi.Wrap("     forged and genuine webhooks to your handler: does it verify and dedupe?", w, "")))
 	lines = append(lines, "")
 	if m.c.mode == flows.ModeSandbox {
 		lines = append(lines, s.Text.Render(ansi.Wrap("Plaid Sandbox with your keys. Open the Hosted Link URL (or scan its QR code) and use the credentials shown.", w, "")))

@@ -14,6 +14,9 @@ import (
 type keyMap struct {
 	// Scenarios are 1…n on the home screen, one per flows.Scenarios entry.
 	Scenarios []key.Binding
+	Audit     key.Binding // the audit screen (audit.go), the home screen's entry after the scenarios
+	Rerun     key.Binding // the audit: run the selected case again
+	Edit      key.Binding // the audit: edit the target URL
 	Up        key.Binding
 	Down      key.Binding
 	PageUp    key.Binding
@@ -47,6 +50,9 @@ type keyMap struct {
 func defaultKeyMap() keyMap {
 	return keyMap{
 		Scenarios: scenarioKeys(),
+		Audit:     auditKey(),
+		Rerun:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "re-run this case")),
+		Edit:      key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit the target")),
 		Up:        key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
 		Down:      key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
 		PageUp:    key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "scroll JSON up")),
@@ -88,6 +94,12 @@ func scenarioKeys() []key.Binding {
 	return out
 }
 
+// auditKey is the number after the scenarios' (4 with three scenarios).
+func auditKey() key.Binding {
+	n := strconv.Itoa(len(flows.Scenarios) + 1)
+	return key.NewBinding(key.WithKeys(n), key.WithHelp(n, "audit your webhook handler"))
+}
+
 // ShortHelp puts the current screen's keys first, then the global ones (help skips disabled keys).
 func (k keyMap) ShortHelp() []key.Binding {
 	return append(k.screenKeys(), k.globalKeys()...)
@@ -96,7 +108,7 @@ func (k keyMap) ShortHelp() []key.Binding {
 // screenKeys are the keys of what is on screen, most useful first (the footer may cut the tail).
 func (k keyMap) screenKeys() []key.Binding {
 	return append(append([]key.Binding{k.Dismiss, k.Confirm}, k.Scenarios...),
-		k.Select, k.Resend, k.Next, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR, k.LAN, k.Loopback, k.NewToken,
+		k.Audit, k.Select, k.Rerun, k.Edit, k.Resend, k.Next, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR, k.LAN, k.Loopback, k.NewToken,
 		k.Tunnel, k.Up, k.Down, k.PageDown, k.Inspector, k.Back)
 }
 
@@ -106,11 +118,11 @@ func (k keyMap) globalKeys() []key.Binding { return []key.Binding{k.Help, k.Quit
 // FullHelp groups the keys into columns: navigation, actions, screens.
 func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		append(append([]key.Binding(nil), k.Scenarios...), k.Select, k.Up, k.Down, k.PageUp, k.PageDown),
+		append(append([]key.Binding(nil), k.Scenarios...), k.Audit, k.Select, k.Up, k.Down, k.PageUp, k.PageDown),
 		{k.Open, k.Copy, k.NextCard, k.PrevCard, k.Mark, k.Auto},
 		{k.Restore, k.NewToken, k.QR, k.LAN, k.Loopback, k.Inspector, k.Tunnel},
 		{k.Presenter, k.Next, k.Earlier, k.Later},
-		{k.Confirm, k.Resend, k.Dismiss, k.Back, k.Help, k.Quit},
+		{k.Rerun, k.Edit, k.Confirm, k.Resend, k.Dismiss, k.Back, k.Help, k.Quit},
 	}
 }
 
@@ -129,10 +141,20 @@ func (m *model) updateKeys() {
 	for i := range k.Scenarios {
 		k.Scenarios[i].SetEnabled(home)
 	}
-	k.Select.SetEnabled(home)
+	onAudit := m.state == stateAudit && !m.showInspector
+	typing := onAudit && m.audit.editing
+	k.Audit.SetEnabled(home)
+	k.Select.SetEnabled(home || onAudit && m.audit.canStart())
+	k.Select.SetHelp("enter", "open")
+	if onAudit {
+		k.Select.SetHelp("enter", "run the audit")
+	}
+	k.Rerun.SetEnabled(onAudit && !typing && m.audit.canStart())
+	k.Edit.SetEnabled(onAudit && !typing && !m.audit.running() && m.audit.backend != nil)
+	auditList := onAudit && !typing && m.audit.backend != nil
 	choosing := m.lan.asking && len(m.lan.cands) > 1 // which LAN address
-	k.Up.SetEnabled(home || m.showInspector || choosing)
-	k.Down.SetEnabled(home || m.showInspector || choosing)
+	k.Up.SetEnabled(home || m.showInspector || choosing || auditList)
+	k.Down.SetEnabled(home || m.showInspector || choosing || auditList)
 	k.PageUp.SetEnabled(m.showInspector)
 	k.PageDown.SetEnabled(m.showInspector)
 	k.Open.SetEnabled(onRun && url != "")
@@ -143,6 +165,7 @@ func (m *model) updateKeys() {
 	if onRun {
 		scr.enableKeys(k)
 	}
+	k.Copy.SetEnabled(k.Copy.Enabled() || onAudit && !typing && m.audit.backend != nil)
 	k.LAN.SetEnabled(onRun && m.showQR && url != "" && !m.lan.asking && m.canLAN())
 	k.Loopback.SetEnabled(m.lan.on != "" && !m.lan.serving && !m.showInspector)
 	k.Confirm.SetEnabled(m.lan.asking)
@@ -151,6 +174,17 @@ func (m *model) updateKeys() {
 	k.Resend.SetEnabled(m.showInspector && m.inspector.canResend())
 	k.Back.SetEnabled(m.state != stateHome || m.showInspector || m.showQR || m.help.ShowAll || m.lan.asking)
 	m.updatePresenterKeys(onRun)
+	// While the target line takes the keys, only ctrl+c and the line's own keys work.
+	k.Inspector.SetEnabled(!typing)
+	k.Presenter.SetEnabled(k.Presenter.Enabled() && !typing)
+	k.Help.SetEnabled(!typing)
+	k.Quit.SetHelp("q", "quit")
+	if typing {
+		k.Quit.SetHelp("ctrl+c", "quit")
+		k.Back.SetHelp("esc", "done typing")
+	} else {
+		k.Back.SetHelp("esc", "back")
+	}
 	if m.showInspector {
 		k.Inspector.SetHelp("w", "close")
 	} else {

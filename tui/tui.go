@@ -25,6 +25,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/bankdown/linkrecovery/emulator/audit"
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/env"
 	"github.com/bankdown/linkrecovery/internal/termbg"
@@ -55,6 +56,9 @@ type Options struct {
 	DebugLog *log.Logger
 	// Clipboard receives the OSC 52 sequences that copy a credential (nil: os.Stdout, the terminal).
 	Clipboard io.Writer
+
+	// auditBackend stands in for the demo's emulator on the audit screen (tests; nil: Env's).
+	auditBackend audit.Backend
 
 	// queueRecords keeps the transcript's records on the model as while a write is in flight
 	// (tests write them themselves).
@@ -117,6 +121,10 @@ func newModel(o Options) model {
 		styles: newStyles(o.Renderer, o.Background), debug: o.DebugLog, nowFn: nowFn, now: nowFn(),
 	}
 	c.effectCmd = func(scenario string, eff flows.Effect) tea.Cmd { return performCmd(ctx, o.Env.Perform, scenario, eff) }
+	backend := o.auditBackend
+	if o.Env != nil && o.Env.Emulator != nil {
+		backend = o.Env.Emulator // the audit needs the emulator's keys: demo mode only
+	}
 	clip := o.Clipboard
 	if clip == nil {
 		clip = os.Stdout
@@ -129,6 +137,7 @@ func newModel(o Options) model {
 		spinner:        newSpinner(c.styles),
 		header:         headerModel{mode: mode, clientID: cfg.ClientID, keysFrom: cfg.KeysFrom, baseURL: cfg.PlaidURL, openingSince: c.now, webhooksHalf: -1},
 		home:           newHomeModel(c),
+		audit:          newAuditModel(backend),
 		runs:           newRuns(c),
 		inspector:      newInspectorModel(c),
 		presenter:      newPresenterModel(),

@@ -66,9 +66,10 @@ const (
 type Config struct {
 	// Target is the handler's URL, where webhooks are POSTed.
 	Target string
-	// Emulator is an in-process emulator that is being served (its BaseURL set), at which the
-	// handler's Plaid client points. It signs the deliveries and records the exchanges.
-	Emulator *emulator.Emulator
+	// Emulator is the emulator at which the handler's Plaid client points: an *emulator.Emulator
+	// being served in this process (its BaseURL set), or a Remote one. It signs the deliveries and
+	// records the exchanges.
+	Emulator Backend
 	// Only, if not empty, is the subset of case ids to run (see CaseIDs).
 	Only []string
 	// Timeout is how long one answer may take; zero means DefaultTimeout.
@@ -167,6 +168,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			return res, err
 		}
 		cr, err := r.run(id)
+		if e, ok := cfg.Emulator.(interface{ Err() error }); ok && err == nil {
+			err = e.Err() // a remote lookup that failed: its case cannot be judged
+		}
 		if err != nil {
 			return res, fmt.Errorf("audit: case %s: %w", id, err)
 		}
