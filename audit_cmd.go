@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"slices"
 	"strings"
@@ -226,11 +224,11 @@ func runAudit(ctx context.Context, o auditOptions, getenv func(string) string, s
 	setup.baseURL, setup.clientID, setup.secret = backend.BaseURL(), backend.ClientID(), secret.Mask(backend.Secret())
 	out.ready(setup)
 
-	if err := waitForTarget(ctx, hc, o.target, o.wait); err != nil {
+	if err := audit.WaitForTarget(ctx, hc, o.target, o.wait); err != nil {
 		if ctx.Err() != nil {
 			return fail(1, "target", "interrupted while waiting for --target to answer", "nothing was sent")
 		}
-		return fail(2, "target", err.Error(), "start your app first, check the --target URL, or give it longer with --wait")
+		return fail(2, "target", "--target "+err.Error(), "start your app first, check the --target URL, or give it longer with --wait")
 	}
 
 	res, err := audit.Run(ctx, audit.Config{Target: o.target, Emulator: backend, Only: o.cases, Timeout: o.timeout,
@@ -246,62 +244,6 @@ func runAudit(ctx context.Context, o auditOptions, getenv func(string) string, s
 		return 1
 	}
 	return 0
-}
-
-// targetProbeEvery is how often the audit tries the target while it waits for it to come up.
-const targetProbeEvery = 200 * time.Millisecond
-
-// waitForTarget waits up to wait for target to answer a GET at all (any status), or to take the
-// connection: a handler that only answers POST, or slowly, is up. It sends no webhook.
-func waitForTarget(ctx context.Context, hc *http.Client, target string, wait time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	var last error
-	for {
-		connected := make(chan struct{}, 1)
-		trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) {
-			select {
-			case connected <- struct{}{}:
-			default:
-			}
-		}}
-		actx, acancel := context.WithTimeout(httptrace.WithClientTrace(ctx, trace), 2*time.Second)
-		req, err := http.NewRequestWithContext(actx, http.MethodGet, target, nil)
-		if err != nil {
-			acancel()
-			return err
-		}
-		resp, err := hc.Do(req)
-		acancel()
-		if err == nil {
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-			resp.Body.Close()
-			return nil
-		}
-		select {
-		case <-connected:
-			return nil // it took the connection; the cases will tell whether it answers in time
-		default:
-		}
-		last = err
-		select {
-		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fmt.Errorf("--target %s did not answer within %s (%v)", target, wait, unwrapURLError(last))
-			}
-			return ctx.Err()
-		case <-time.After(targetProbeEvery):
-		}
-	}
-}
-
-// unwrapURLError drops url.Error's "Get URL:" prefix, which repeats the target the message names.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 // auditJSON writes the audit as JSON lines (masked and escaped by flows.JSONLines).

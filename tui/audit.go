@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -278,6 +279,8 @@ func (m auditModel) View(s Styles, w, h int, spin string) string {
 	switch {
 	case m.running():
 		lines = append(lines, s.Text.Render(fmt.Sprintf("Running: %d of %d done.", done, len(m.rows))))
+	case errors.Is(m.err, audit.ErrTargetDown):
+		lines = append(lines, s.Bad.Render(ansi.Wrap("Nothing was sent: "+inert(m.err.Error())+". Start your app, or fix the URL (e edits it), then press enter.", w, "")))
 	case m.err != nil:
 		lines = append(lines, s.Bad.Render(ansi.Wrap("The audit stopped: "+inert(m.err.Error()), w, "")))
 	case done > 0:

@@ -185,3 +185,44 @@ func TestAuditTargetProblem(t *testing.T) {
 		t.Errorf("after esc: editing %v, state %s, view:\n%s", f.m.audit.editing, f.m.state, f.m.View())
 	}
 }
+
+// TestAuditDeadTarget: when nothing listens at the target, the run sends no case and says so,
+// naming the target and the next step; the cases stay not run.
+func TestAuditDeadTarget(t *testing.T) {
+	emu := emulatortest.New(t)
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close() // its port now refuses connections
+	defer func(w time.Duration) { auditTargetWait = w }(auditTargetWait)
+	auditTargetWait = 200 * time.Millisecond
+	f := newFixture(t, true, 100, 30, withAuditBackend(emu.Emulator))
+	f.tunnelUp()
+	f.key("4")
+	f.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(dead.URL + "/hook"), Paste: true})
+	if f.key("enter") == nil {
+		t.Fatal("enter did not start the audit")
+	}
+	cmd := auditStartCmd(context.Background(), f.m.audit.backend, f.m.audit.target, f.m.audit.only(), f.m.audit.gen)
+	for {
+		msg := testkit.Returns(t, "the audit's next message", func() tea.Msg { return cmd() })
+		if _, ok := msg.(auditCaseMsg); ok {
+			t.Fatal("a case ran against a target that is down")
+		}
+		if msg == nil {
+			t.Fatal("the audit's channel closed before its done message")
+		}
+		f.send(msg)
+		if _, done := msg.(auditDoneMsg); done {
+			break
+		}
+		cmd = waitAuditCmd(f.m.audit.ch)
+	}
+	v := f.m.View()
+	if _, _, _, done := f.m.audit.counts(); done != 0 || f.m.audit.running() {
+		t.Errorf("%d cases done, running %v; want none", done, f.m.audit.running())
+	}
+	for _, want := range []string{"Nothing was sent", dead.URL, "did not answer", "Start your app"} {
+		if !strings.Contains(strings.Join(strings.Fields(v), " "), want) {
+			t.Errorf("the screen lacks %q:\n%s", want, v)
+		}
+	}
+}

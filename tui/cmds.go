@@ -138,6 +138,10 @@ func writeRecordsCmd(t *flows.Transcript, recs []flows.Record) tea.Cmd {
 	}
 }
 
+// auditTargetWait is how long a run waits for the target to answer at all before it says the app
+// is not up: the person pressed enter, so it should be running already.
+var auditTargetWait = 3 * time.Second
+
 // auditStartCmd runs the audit of target against backend (the cases of only, or all) in the
 // background. Its messages go through a channel with room for all of them, so the run never
 // blocks on a program that has quit; quitting cancels ctx, which ends the run.
@@ -146,6 +150,10 @@ func auditStartCmd(ctx context.Context, backend audit.Backend, target string, on
 		ch := make(chan tea.Msg, len(audit.CaseIDs())+1)
 		go func() {
 			defer close(ch)
+			if err := audit.WaitForTarget(ctx, nil, target, auditTargetWait); err != nil {
+				ch <- auditDoneMsg{gen: gen, err: err}
+				return
+			}
 			_, err := audit.Run(ctx, audit.Config{Target: target, Emulator: backend, Only: only,
 				OnCase: func(c audit.CaseResult) { ch <- auditCaseMsg{gen: gen, res: c} }})
 			ch <- auditDoneMsg{gen: gen, err: err}
