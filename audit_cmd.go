@@ -267,12 +267,19 @@ func (j auditJSON) caseDone(c audit.CaseResult) {
 	j.emit(r)
 }
 
+// done is the last record, shaped as the walk-through's: passed is a verdict (no case failed), the
+// counts are beside it.
 func (j auditJSON) done(r audit.Result) {
-	j.emit(flows.Record{"event": "done", "passed": r.Passed, "failed": r.Failed, "warned": r.Warned})
+	reason := fmt.Sprintf("%d of %d cases passed, %d failed, %d warned", r.Passed, len(r.Cases), r.Failed, r.Warned)
+	j.emit(flows.Record{"event": "done", "passed": !r.AnyFailed(), "reason": reason,
+		"pass": r.Passed, "fail": r.Failed, "warn": r.Warned})
 }
 
+// failed is an error record and then, since the audit cannot go on, its done record: every run of
+// JSON lines ends with done.
 func (j auditJSON) failed(step, message, hint string) {
 	j.emit(flows.Record{"event": "error", "step": step, "message": message, "hint": hint})
+	j.emit(flows.Record{"event": "done", "passed": false, "reason": message, "hint": hint})
 }
 
 // auditChecklist writes the audit for a person: the setup, then one line per case as it is known,

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -158,7 +159,7 @@ func TestAuditCorrectHandler(t *testing.T) {
 			t.Errorf("case %s has no latency_ms: %v", id, c)
 		}
 	}
-	if done["event"] != "done" || done["passed"] != float64(len(ids)) || done["failed"] != float64(0) || done["warned"] != float64(0) {
+	if done["event"] != "done" || done["passed"] != true || done["pass"] != float64(len(ids)) || done["fail"] != float64(0) || done["warn"] != float64(0) {
 		t.Errorf("done record %v", done)
 	}
 	if strings.Contains(stdout+stderr, auditKeys["PLAID_SECRET"]) {
@@ -196,6 +197,12 @@ func TestAuditBrokenHandler(t *testing.T) {
 	if strings.Contains(stdout, auditKeys["PLAID_SECRET"]) || !strings.Contains(stdout, "secret     ") {
 		t.Errorf("secret line: the secret must show masked:\n%s", stdout)
 	}
+	code, stdout, _, _ = runAuditAgainst(t, auditfixture.Fixture{Dedupe: true}, "--only", "genuine,no_signature", "--json")
+	recs := jsonRecords(t, stdout)
+	if done := recs[len(recs)-1]; code != 1 || done["event"] != "done" || done["passed"] != false || done["fail"] != float64(1) ||
+		done["reason"] != "1 of 2 cases passed, 1 failed, 0 warned" {
+		t.Errorf("exit %d, last record %v; want done, not passed, with the counts", code, done)
+	}
 }
 
 // TestAuditUnreachableTarget: a target that never answers ends the audit after --wait with exit 2
@@ -220,8 +227,9 @@ func TestAuditUnreachableTarget(t *testing.T) {
 		}
 	}
 	recs := jsonRecords(t, stdout.String())
-	if len(recs) != 2 || recs[0]["event"] != "ready" || recs[1]["event"] != "error" || recs[1]["step"] != "target" {
-		t.Errorf("records %v, want ready then an error at step target", recs)
+	if len(recs) != 3 || recs[0]["event"] != "ready" || recs[1]["event"] != "error" || recs[1]["step"] != "target" ||
+		recs[2]["event"] != "done" || recs[2]["passed"] != false || !strings.Contains(fmt.Sprint(recs[2]["reason"]), "did not answer") {
+		t.Errorf("records %v, want ready, an error at step target, and done (not passed, saying why)", recs)
 	}
 }
 
@@ -237,7 +245,7 @@ func TestAuditRunningEmulator(t *testing.T) {
 		return run(context.Background(), args, auditEnv, &stdout, &stderr)
 	})
 	recs := jsonRecords(t, stdout.String())
-	if code != 0 || len(recs) != 6 || recs[0]["plaid_url"] != emu.URL || recs[5]["passed"] != float64(4) {
+	if code != 0 || len(recs) != 6 || recs[0]["plaid_url"] != emu.URL || recs[5]["pass"] != float64(4) || recs[5]["passed"] != true {
 		t.Fatalf("exit %d, stderr %q, records:\n%s", code, stderr.String(), stdout.String())
 	}
 
