@@ -184,3 +184,23 @@ func TestLANHomeSaysSo(t *testing.T) {
 		t.Errorf("home does not say the demo is on the network:\n%s", f.screen())
 	}
 }
+
+// TestLANMainScreenSaysAPhoneCannot: beside the steps too, a loopback code says a phone cannot open
+// it and names the keys to one that can (v, then l); once the demo is on the LAN it no longer does.
+func TestLANMainScreenSaysAPhoneCannot(t *testing.T) {
+	lan := &fakeLAN{cands: []lanaddr.Candidate{{Addr: netip.MustParseAddr("192.168.1.20"), Interface: "wlan0"}}}
+	f := newFixture(t, true, 120, 40)
+	f.m.c.lanOps = lan.ops()
+	f.open(nSession)
+	flat := func() string { return strings.Join(strings.Fields(f.screen()), " ") }
+	if scr := flat(); !strings.Contains(scr, "a phone cannot") || !strings.Contains(scr, "127.0.0.1: v, then l)") {
+		t.Fatalf("the main screen does not say a phone cannot open the code:\n%s", f.screen())
+	}
+	f.key("v")
+	f.keyThrough("l")
+	f.keyThrough("y")
+	f.key("esc")
+	if scr := flat(); strings.Contains(scr, "a phone cannot open") || !strings.Contains(scr, "192.168.1.20") {
+		t.Errorf("on the LAN the main screen still says a phone cannot open it, or lacks the LAN URL:\n%s", f.screen())
+	}
+}

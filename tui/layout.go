@@ -79,7 +79,12 @@ func urlBlock(c *common, label string, q qrCode, qrShown bool, colW, needH int) 
 	if q.url == "" {
 		return nil
 	}
-	head := s.Label.Render(ansi.Wrap(label+": the last line below (o opens it, v shows the QR alone)", colW, ""))
+	where := label + ": the last line below (o opens it, v shows the QR alone)"
+	if isLoopbackURL(q.url) && c.lanOps.serve != nil {
+		// The code on this screen is no use to a phone: say so, and the way to one that is.
+		where = label + ": the last line below (o opens it here; a phone cannot open " + hostOf(q.url) + ": v, then l)"
+	}
+	head := s.Label.Render(ansi.Wrap(where, colW, ""))
 	if qrShown {
 		return []string{"", head}
 	}
