@@ -305,6 +305,14 @@ func (r *runner) attempts(tokens ...string) []string {
 	return out
 }
 
+// judge gives the case verdict v for why; a pass says passed instead.
+func (cr *CaseResult) judge(v Verdict, why, passed string) {
+	cr.Verdict, cr.Reason = v, why
+	if v == Pass {
+		cr.Reason = passed
+	}
+}
+
 func result(d delivery) CaseResult {
 	return CaseResult{Status: d.status, Latency: d.latency, Sent: d.sent, Answer: d.answer}
 }
@@ -351,10 +359,7 @@ func (r *runner) genuine() (CaseResult, error) {
 		}
 		return cr, nil
 	}
-	cr.Verdict, cr.Reason = v, why
-	if v == Pass {
-		cr.Reason = "answered 200 and exchanged the public token"
-	}
+	cr.judge(v, why, "answered 200 and exchanged the public token")
 	return cr, nil
 }
 
@@ -399,10 +404,7 @@ func (r *runner) multiple() (CaseResult, error) {
 	case missing != nil:
 		cr.Verdict, cr.Reason = Fail, "never exchanged "+strings.Join(missing, " and ")+" (one Item per token)"
 	default:
-		cr.Verdict, cr.Reason = v, why
-		if v == Pass {
-			cr.Reason = "exchanged both public tokens"
-		}
+		cr.judge(v, why, "exchanged both public tokens")
 	}
 	return cr, nil
 }
@@ -413,10 +415,8 @@ func (r *runner) exited() (CaseResult, error) {
 		return CaseResult{}, err
 	}
 	cr := result(d)
-	cr.Verdict, cr.Reason = answered(d)
-	if cr.Verdict == Pass {
-		cr.Reason = "answered 200 to a session that ended without an Item"
-	}
+	v, why := answered(d)
+	cr.judge(v, why, "answered 200 to a session that ended without an Item")
 	return cr, nil
 }
 
@@ -445,10 +445,7 @@ func (r *runner) duplicate() (CaseResult, error) {
 	case first == 0:
 		cr.Verdict, cr.Reason = Warn, "neither delivery was acted on, so deduplication could not be seen"
 	default:
-		cr.Verdict, cr.Reason = v, why
-		if v == Pass {
-			cr.Reason = "answered the retry 200 without a second exchange"
-		}
+		cr.judge(v, why, "answered the retry 200 without a second exchange")
 	}
 	return cr, nil
 }
