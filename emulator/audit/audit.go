@@ -125,6 +125,9 @@ type runner struct {
 	client *plaid.APIClient
 	now    func() time.Time
 	ctx    context.Context
+	// unreached is set when a delivery of the current case found nothing listening at the target:
+	// the case then says so, instead of advice about a handler it never reached.
+	unreached error
 }
 
 // Run runs the cases against cfg.Target and returns their results in order. An error means the
@@ -167,6 +170,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
+		r.unreached = nil
 		cr, err := r.run(id)
 		if e, ok := cfg.Emulator.(interface{ Err() error }); ok && err == nil {
 			err = e.Err() // a remote lookup that failed: its case cannot be judged
@@ -176,6 +180,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 		cr.ID = id
 		cr.Why, cr.Fix = advice(id)
+		if r.unreached != nil {
+			cr.Why = "The webhook never reached your handler, so this case says nothing about its code."
+			cr.Fix = "Start your app (is it still running?) and check that it listens at " + cfg.Target + ", then run the case again."
+		}
 		switch cr.Verdict {
 		case Pass:
 			res.Passed++
@@ -280,6 +288,8 @@ func (r *runner) send(b []byte, verification string) delivery {
 	if err != nil && ctx.Err() != nil && r.ctx.Err() == nil {
 		d.status = 0
 		err = fmt.Errorf("no answer within %s (Plaid would retry)", r.cfg.Timeout)
+	} else if err != nil {
+		r.unreached = err
 	}
 	d.err = err
 	return d

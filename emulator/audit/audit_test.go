@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"maps"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -153,6 +154,23 @@ func TestOnly(t *testing.T) {
 	_, err := audit.Run(context.Background(), audit.Config{Target: "http://127.0.0.1:1", Emulator: emu.Emulator, Only: []string{"genuin"}})
 	if err == nil || !strings.Contains(err.Error(), "genuin") || !strings.Contains(err.Error(), "expired_key") {
 		t.Errorf("unknown case: %v", err)
+	}
+}
+
+// TestUnreachedTarget: a case whose webhook found nothing listening fails, and says the handler was
+// never reached and to start the app, not to fix its JWT checks.
+func TestUnreachedTarget(t *testing.T) {
+	emu := emulatortest.New(t)
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	res, err := audit.Run(context.Background(), audit.Config{Target: dead.URL, Emulator: emu.Emulator, Only: []string{audit.Genuine, audit.NoSignature}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Cases {
+		if c.Verdict != audit.Fail || !strings.Contains(c.Why, "never reached") || !strings.Contains(c.Fix, "Start your app") || !strings.Contains(c.Fix, dead.URL) {
+			t.Errorf("%s: %s %q why %q fix %q", c.ID, c.Verdict, c.Reason, c.Why, c.Fix)
+		}
 	}
 }
 
