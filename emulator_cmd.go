@@ -89,9 +89,7 @@ func serveEmulator(ctx context.Context, o emulatorOptions, getenv func(string) s
 	emu.SetBaseURL(base)
 
 	if o.keysFile != "" {
-		keys := fmt.Sprintf("PLAID_CLIENT_ID=%s\nPLAID_SECRET=%s\nPLAID_BASE_URL=%s\n", emu.ClientID(), emu.Secret(), base)
-		// privfile refuses a FIFO (or anything but a regular file) at once rather than block here.
-		if err := privfile.Write(o.keysFile, []byte(keys)); err != nil {
+		if err := writeKeysFile(o.keysFile, emu, base); err != nil {
 			ln.Close() // the port is free the moment the emulator says it will not run
 			fmt.Fprintf(stderr, "linkrecovery emulator: --keys-file: %v\n", err)
 			return 1
@@ -125,4 +123,12 @@ func serveEmulator(ctx context.Context, o emulatorOptions, getenv func(string) s
 		fmt.Fprintln(stderr, "linkrecovery emulator:", err)
 		return 1
 	}
+}
+
+// writeKeysFile writes the emulator's keys and base URL, as an app's .env would hold them, to a
+// file only its owner can read (--keys-file of emulator and audit).
+func writeKeysFile(path string, emu *emulator.Emulator, base string) error {
+	keys := fmt.Sprintf("PLAID_CLIENT_ID=%s\nPLAID_SECRET=%s\nPLAID_BASE_URL=%s\n", emu.ClientID(), emu.Secret(), base)
+	// privfile refuses a FIFO (or anything but a regular file) at once rather than block here.
+	return privfile.Write(path, []byte(keys))
 }

@@ -22,6 +22,8 @@ and these from the environment only:
 
     LINKRECOVERY_DEBUG             any value: log to linkrecovery-debug.log in the working directory
                                    (mode 0600, known secrets masked)
+    LINKRECOVERY_LAN_ADDRS         demo: the addresses l (QR view) offers to serve the demo on, e.g.
+                                   192.168.1.20 (unset: this machine's LAN IPv4 addresses)
     HTTPS_PROXY, NO_PROXY          honoured by the Plaid calls and by the ngrok tunnel
     COLORFGBG                      read, never queried, to pick dark or light colours (--theme wins)
 

@@ -4,6 +4,7 @@
 //
 //	linkrecovery [flags]                  the walk-through (TUI; --no-tui for JSON lines)
 //	linkrecovery emulator --addr ADDR     only the emulator, for your own app's Plaid client
+//	linkrecovery audit --target URL       grade your own webhook handler (docs/audit.md)
 //	linkrecovery version                  the version and VCS revision
 //	linkrecovery help [command]           help on stdout (so is --help)
 //	linkrecovery completion SHELL         a completion script for bash, zsh, fish or powershell
@@ -73,6 +74,7 @@ func newApp(p *process) *cobra.Command {
 	root := newRootCmd(p, nil)
 	root.AddCommand(
 		newEmulatorCmd(p, nil),
+		newAuditCmd(p, nil),
 		newVersionCmd(),
 		newEnvironmentTopic(),
 	)

@@ -58,3 +58,48 @@ func TestTUIInspectorBurst(t *testing.T) {
 	}
 	a.quit()
 }
+
+// TestTUILANKey: in the QR view l offers the LAN, y serves the demo there, and the code then holds
+// a URL at the LAN address that really answers; L takes it off again. LINKRECOVERY_LAN_ADDRS
+// stands in for the interfaces: 127.0.0.2 is this machine's yet not where the demo listened.
+func TestTUILANKey(t *testing.T) {
+	a := startAppEnv(t, []string{"LINKRECOVERY_LAN_ADDRS=127.0.0.2"}, "--half", "2")
+	loop := a.waitQR("")
+	if !strings.HasPrefix(loop, "http://127.0.0.1:") {
+		t.Fatalf("the first code holds %s, want loopback", loop)
+	}
+	a.keys("v")
+	a.waitScreen("the loopback note", "which a phone cannot open: l serves the demo on your LAN")
+	a.keys("l")
+	a.waitScreen("the confirmation", "Serve the demo on your local network?", "Anyone on that network", "127.0.0.2")
+	a.keys("y")
+	a.waitScreen("the header on the LAN", "LAN 127.0.0.2")
+	lan := a.waitQR(loop)
+	if !strings.HasPrefix(lan, "http://127.0.0.2:") {
+		t.Fatalf("on the LAN the code holds %s, want 127.0.0.2", lan)
+	}
+	a.waitScreen("the LAN URL as text", lan)
+	resp, err := http.Get(lan)
+	if err != nil {
+		t.Fatalf("GET the LAN URL %s: %v", lan, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET the LAN URL %s: %s", lan, resp.Status)
+	}
+
+	a.keys("L")
+	if back := a.waitQR(lan); !strings.HasPrefix(back, "http://127.0.0.1:") {
+		t.Errorf("after L the code holds %s, want loopback", back)
+	}
+	if !poll(waitTimeout, func() bool {
+		resp, err := http.Get(lan)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err != nil
+	}) {
+		t.Errorf("the LAN address still answers after L")
+	}
+	a.quit()
+}

@@ -63,7 +63,7 @@ func cleanEnv() []string {
 	var out []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "PLAID_") || k == "NGROK_AUTHTOKEN" || k == "LINKRECOVERY_DEBUG" || k == "TMUX" || k == "COLORFGBG" || k == "CI" {
+		if strings.HasPrefix(k, "PLAID_") || k == "NGROK_AUTHTOKEN" || k == "LINKRECOVERY_DEBUG" || k == "LINKRECOVERY_LAN_ADDRS" || k == "TMUX" || k == "COLORFGBG" || k == "CI" {
 			continue
 		}
 		out = append(out, kv)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bankdown/linkrecovery/internal/jsonkind"
 	"github.com/bankdown/linkrecovery/internal/webhook"
 )
 
@@ -138,25 +139,9 @@ func checkJSON(body []byte) *plaidError {
 		return errInvalidBody("the request body is not valid JSON (" + err.Error() + "); send a JSON object")
 	}
 	if _, ok := v.(map[string]any); !ok {
-		return errInvalidBody("the request body must be a JSON object, not " + jsonKind(v))
+		return errInvalidBody("the request body must be a JSON object, not " + jsonkind.Of(v))
 	}
 	return nil
-}
-
-func jsonKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case []any:
-		return "an array"
-	case string:
-		return "a string"
-	case float64:
-		return "a number"
-	case bool:
-		return "a boolean"
-	}
-	return "something else"
 }
 
 // authenticate checks client_id and secret, taken from the body or, as plaid-go sends them, from the

@@ -118,7 +118,7 @@ func TestExpire(t *testing.T) {
 	if kind, err := v.emu.Expire(lt2.GetHostedLinkUrl()); err != nil || kind != "hosted_link_url" {
 		t.Fatalf("Expire(URL): %q %v", kind, err)
 	}
-	if err := v.emu.CompleteSession(v.ctx, lt2.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err == nil || !strings.Contains(err.Error(), "expired") {
+	if err := v.emu.CompleteSession(v.ctx, lt2.GetHostedLinkUrl(), goodLogin); err == nil || !strings.Contains(err.Error(), "expired") {
 		t.Errorf("CompleteSession on an expired URL: %v", err)
 	}
 	if pe := linkTokenGetErr(t, v, lt2.GetLinkToken()); pe.ErrorCode != "INVALID_LINK_TOKEN" {

@@ -109,10 +109,7 @@ func TestAPIFaults(t *testing.T) {
 func TestControlEndpoints(t *testing.T) {
 	v := newEnv(t, Config{})
 	rc := newReceiver(t)
-	lt := v.linkToken(t, rc.srv.URL+"/hook", "")
-	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserLinkRecovery, Password: PassLinkRecovery}); err != nil {
-		t.Fatal(err)
-	}
+	lt := v.session(t, rc.srv.URL+"/hook", Credentials{Username: UserLinkRecovery, Password: PassLinkRecovery})
 	if st, body := rawPost(t, v, "/emulator/institutions/restore", `{"institution_id":"ins_nope"}`, keys(v)); st != 400 || !strings.Contains(string(body), "ins_109508") {
 		t.Errorf("restore of an unknown institution: HTTP %d %s", st, body)
 	}

@@ -277,7 +277,7 @@ func TestHostedLinkExpiry(t *testing.T) {
 	if st, page := getPage(t, v, short.GetHostedLinkUrl()); st != http.StatusGone || stepOf(page) != "expired" || !strings.Contains(page, "url_lifetime_seconds") {
 		t.Errorf("after 2 min a 60 s URL shows HTTP %d step %q", st, stepOf(page))
 	}
-	if err := v.emu.CompleteSession(v.ctx, short.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err == nil || !strings.Contains(err.Error(), "expired") {
+	if err := v.emu.CompleteSession(v.ctx, short.GetHostedLinkUrl(), goodLogin); err == nil || !strings.Contains(err.Error(), "expired") {
 		t.Errorf("CompleteSession on an expired URL: %v", err)
 	}
 	if _, page := getPage(t, v, long.GetHostedLinkUrl()); stepOf(page) != "select" {

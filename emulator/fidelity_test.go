@@ -143,7 +143,7 @@ func TestHostedLinkLifetimes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := v.emu.CompleteSession(v.ctx, resp.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassInstitutionDown}); err != nil {
+	if err := v.emu.CompleteSession(v.ctx, resp.GetHostedLinkUrl(), bankDown); err != nil {
 		t.Fatal(err)
 	}
 	clk.advance(time.Hour) // the token (60 s) is long gone
@@ -450,7 +450,7 @@ func TestEventsWebhookOnceLinkIsDone(t *testing.T) {
 	if err != nil {
 		t.Fatalf("create: %v %s", err, errBody(err))
 	}
-	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassInstitutionDown}); err != nil {
+	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), bankDown); err != nil {
 		t.Fatal(err)
 	}
 	hooks := rc.waitFor(t, "SESSION_FINISHED", 1)
@@ -514,7 +514,7 @@ func TestAbandonedSessionGetsEvents(t *testing.T) {
 	}
 
 	// The user comes back and finishes: the last EVENTS repeats the earlier events.
-	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err != nil {
+	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), goodLogin); err != nil {
 		t.Fatal(err)
 	}
 	hooks := rc.waitFor(t, "SESSION_FINISHED", 1)
@@ -603,10 +603,7 @@ func TestErrorsLinkPlaidsLiveDocs(t *testing.T) {
 		}
 	}
 	// The INSTITUTION_DOWN error a Link session exits with, as /link/token/get shows it.
-	lt := v.linkToken(t, "", "")
-	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassInstitutionDown}); err != nil {
-		t.Fatal(err)
-	}
+	lt := v.session(t, "", bankDown)
 	_, body := rawPost(t, v, "/link/token/get", `{"link_token":"`+lt.GetLinkToken()+`"}`, keys(v))
 	if !strings.Contains(string(body), `"documentation_url":"`+liveDocURL["INSTITUTION_ERROR"]+`"`) {
 		t.Errorf("/link/token/get's exit error has no live documentation_url: %s", body)
@@ -619,10 +616,7 @@ func TestErrorsLinkPlaidsLiveDocs(t *testing.T) {
 func TestLinkSessionsCarryOnSuccess(t *testing.T) {
 	v := newEnv(t, Config{})
 	doc := specOrNil(t)
-	lt := v.linkToken(t, "", "")
-	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err != nil {
-		t.Fatal(err)
-	}
+	lt := v.session(t, "", goodLogin)
 	got, _, err := v.client.PlaidApi.LinkTokenGet(v.ctx).LinkTokenGetRequest(*plaid.NewLinkTokenGetRequest(lt.GetLinkToken())).Execute()
 	if err != nil {
 		t.Fatal(err)

@@ -32,7 +32,7 @@ func TestSuccessSessionThroughPlaidGo(t *testing.T) {
 		t.Errorf("expiration is %s after creation, want 30 min (the Hosted Link URL's default lifetime)", d)
 	}
 
-	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err != nil {
+	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), goodLogin); err != nil {
 		t.Fatalf("CompleteSession: %v", err)
 	}
 	hooks := rc.waitFor(t, "SESSION_FINISHED", 1)
@@ -196,7 +196,7 @@ func TestRecoveryEmailEndToEnd(t *testing.T) {
 	}
 
 	// Half 2: the recovery session from the e-mail.
-	if err := v.emu.CompleteSession(v.ctx, em.URL, Credentials{Username: UserGood, Password: PassGood}); err != nil {
+	if err := v.emu.CompleteSession(v.ctx, em.URL, goodLogin); err != nil {
 		t.Fatalf("CompleteSession (recovery): %v", err)
 	}
 	all := rc.waitFor(t, "SESSION_FINISHED", 2)
@@ -284,7 +284,7 @@ func BenchmarkSuccessSession(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := emu.CompleteSession(ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err != nil {
+		if err := emu.CompleteSession(ctx, lt.GetHostedLinkUrl(), goodLogin); err != nil {
 			b.Fatal(err)
 		}
 		got, _, err := api.LinkTokenGet(ctx).LinkTokenGetRequest(*plaid.NewLinkTokenGetRequest(lt.GetLinkToken())).Execute()
@@ -335,13 +335,13 @@ func TestCompleteSessionRejections(t *testing.T) {
 	if v.emu.OptIns() != 1 {
 		t.Errorf("OptIns = %d", v.emu.OptIns())
 	}
-	if err := v.emu.CompleteSession(v.ctx, u, Credentials{Username: UserGood, Password: PassGood}); err == nil || !strings.Contains(err.Error(), "already ended") {
+	if err := v.emu.CompleteSession(v.ctx, u, goodLogin); err == nil || !strings.Contains(err.Error(), "already ended") {
 		t.Errorf("a finished session: %v", err)
 	}
 	ctx, cancel := context.WithCancel(v.ctx)
 	cancel()
 	fresh := v.linkToken(t, "", "")
-	if err := v.emu.CompleteSession(ctx, fresh.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err == nil || !strings.Contains(err.Error(), "canceled") {
+	if err := v.emu.CompleteSession(ctx, fresh.GetHostedLinkUrl(), goodLogin); err == nil || !strings.Contains(err.Error(), "canceled") {
 		t.Errorf("cancelled context: %v", err)
 	}
 }

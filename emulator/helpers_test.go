@@ -285,6 +285,23 @@ func (v *env) linkToken(t *testing.T, webhook, redirect string) plaid.LinkTokenC
 	})
 }
 
+// The logins the tests walk most: Plaid's Sandbox user at a bank that works, and at one that is down.
+var (
+	goodLogin = Credentials{Username: UserGood, Password: PassGood}
+	bankDown  = Credentials{Username: UserGood, Password: PassInstitutionDown}
+)
+
+// session creates a hosted-link token with the given webhook and walks its session to the end with
+// creds, as a person in the browser would.
+func (v *env) session(t *testing.T, webhook string, creds Credentials) plaid.LinkTokenCreateResponse {
+	t.Helper()
+	lt := v.linkToken(t, webhook, "")
+	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), creds); err != nil {
+		t.Fatalf("walking the session: %v", err)
+	}
+	return lt
+}
+
 // linkTokenWith creates a hosted-link token after set has adjusted the request and its hosted_link.
 func (v *env) linkTokenWith(t *testing.T, set func(*plaid.LinkTokenCreateRequest, *plaid.LinkTokenCreateHostedLink)) plaid.LinkTokenCreateResponse {
 	t.Helper()

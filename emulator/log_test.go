@@ -6,7 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"unicode/utf8"
+
+	"github.com/bankdown/linkrecovery/internal/testkit/rawcontrol"
 )
 
 // consoleAttacks are what issue 15 sent to a terminal through the emulator's log: an OSC 52 that
@@ -46,13 +47,8 @@ func hostileRequests(e *Emulator, s string) {
 func assertInertRecords(t *testing.T, recs []string) {
 	t.Helper()
 	for _, rec := range recs {
-		if !utf8.ValidString(rec) {
-			t.Fatalf("log record is not valid UTF-8: %q", rec)
-		}
-		for _, r := range rec {
-			if r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
-				t.Fatalf("log record holds control U+%04X (a record is one inert line): %q", r, rec)
-			}
+		if p := rawcontrol.Problem(rec); p != "" {
+			t.Fatalf("log record %s (a record is one inert line): %q", p, rec)
 		}
 	}
 }

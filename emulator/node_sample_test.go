@@ -62,7 +62,7 @@ func TestPlaidNodeHostedLinkSample(t *testing.T) {
 	}
 	created := next()
 	u, _ := created["hosted_link_url"].(string)
-	if err := v.emu.CompleteSession(ctx, u, Credentials{Username: UserGood, Password: PassGood}); err != nil {
+	if err := v.emu.CompleteSession(ctx, u, goodLogin); err != nil {
 		t.Fatalf("completing the sample's Link session: %v", err)
 	}
 	_, _ = io.WriteString(stdin, "done\n")

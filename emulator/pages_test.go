@@ -89,6 +89,9 @@ func TestPagesSuccessByForms(t *testing.T) {
 	if !strings.Contains(page, `name="viewport"`) || strings.Contains(page, "<script") {
 		t.Errorf("pages must be phone-readable (viewport meta) and need no JavaScript")
 	}
+	if !strings.Contains(page, "<title>Select your bank · Plaid Link (Sandbox emulator)</title>") || !strings.Contains(page, `name="robots" content="noindex"`) {
+		t.Errorf("the page's head lacks its title or noindex:\n%s", page[:min(len(page), 600)])
+	}
 	for _, in := range institutions {
 		if !strings.Contains(page, `<button type="submit" name="institution_id" value="`+in.ID+`" class="inst">`+in.Name+`</button>`) {
 			t.Errorf("select page lacks the button for %s", in.Name)
@@ -235,6 +238,9 @@ func TestPagesOutageOptInAndExit(t *testing.T) {
 	_, index := getPage(t, v, strings.Replace(v.emu.ControlURL(), "/emulator/inbox?", "/emulator?", 1))
 	if strings.Contains(index, v.emu.Secret()) || !strings.Contains(index, v.emu.ClientID()) || !strings.Contains(index, `action="/emulator/institutions/restore"`) {
 		t.Errorf("/emulator index: secret shown or client id / restore form missing")
+	}
+	if !strings.Contains(index, " · Plaid Sandbox emulator</title>") || !strings.Contains(index, `name="viewport"`) {
+		t.Errorf("/emulator index lacks its title or viewport:\n%s", index[:min(len(index), 600)])
 	}
 	_, inbox := getPage(t, v, v.srv.URL+"/emulator/inbox")
 	if strings.Contains(inbox, "email-link") {

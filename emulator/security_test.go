@@ -178,10 +178,7 @@ func TestControlPagesRefuseOtherSites(t *testing.T) {
 func TestViewsMaskTokens(t *testing.T) {
 	v := newEnv(t, Config{})
 	rc := newReceiver(t)
-	lt := v.linkToken(t, rc.srv.URL+"/hook", "")
-	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err != nil {
-		t.Fatal(err)
-	}
+	v.session(t, rc.srv.URL+"/hook", goodLogin)
 	f := finishedWith(t, rc.waitFor(t, "SESSION_FINISHED", 1), "SUCCESS")
 	pub := f.GetPublicTokens()
 	if len(pub) == 0 {
@@ -299,7 +296,7 @@ func TestStateIsBounded(t *testing.T) {
 	for i := range n {
 		lt := v.linkToken(t, rc.srv.URL+"/hook", "")
 		if i%10 == 0 {
-			if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err != nil {
+			if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), goodLogin); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -373,10 +370,7 @@ func TestWebhookSenderGuards(t *testing.T) {
 	redirector.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, target.srv.URL+"/stolen", http.StatusTemporaryRedirect)
 	})
-	lt := v.linkToken(t, redirector.srv.URL+"/hook", "")
-	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err != nil {
-		t.Fatal(err)
-	}
+	v.session(t, redirector.srv.URL+"/hook", goodLogin)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		ds := v.emu.Deliveries()
@@ -489,10 +483,7 @@ func TestMetadataTargetsAreRefused(t *testing.T) {
 // visitor with --public-host) that reads them and posts their form sends no recovery e-mail.
 func TestKeylessClientCannotRestore(t *testing.T) {
 	v := newEnv(t, Config{})
-	lt := v.linkToken(t, "", "")
-	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassInstitutionDown}); err != nil {
-		t.Fatal(err)
-	}
+	v.session(t, "", bankDown)
 	tokenRE := regexp.MustCompile(`name="emulator_form_token" value="([^"]+)"`)
 	for _, p := range []string{"/emulator", "/emulator/inbox", "/emulator?control=", "/emulator/inbox?control=wrong"} {
 		_, page := getPage(t, v, v.srv.URL+p)

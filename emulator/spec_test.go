@@ -31,7 +31,7 @@ func TestEveryBodyMatchesTheSpec(t *testing.T) {
 	// Half 1 with the opt-in, then a restore and the recovery session; plus a plain success session
 	// and an exited one, so /link/token/get shows every kind of session.
 	lt := v.linkToken(t, rc.srv.URL+"/hook", "https://app.example/done")
-	if err := v.emu.CompleteSession(ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassInstitutionDown}); err != nil {
+	if err := v.emu.CompleteSession(ctx, lt.GetHostedLinkUrl(), bankDown); err != nil {
 		t.Fatal(err)
 	}
 	// A token's sessions as they stand mid-way (one unfinished) must match too.
@@ -44,7 +44,7 @@ func TestEveryBodyMatchesTheSpec(t *testing.T) {
 	if err != nil || len(emails) != 1 {
 		t.Fatalf("restore: %v %v", emails, err)
 	}
-	if err := v.emu.CompleteSession(ctx, emails[0].URL, Credentials{Username: UserGood, Password: PassGood}); err != nil {
+	if err := v.emu.CompleteSession(ctx, emails[0].URL, goodLogin); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := api.LinkTokenGet(ctx).LinkTokenGetRequest(*plaid.NewLinkTokenGetRequest(lt.GetLinkToken())).Execute(); err != nil {

@@ -16,10 +16,10 @@ func TestStepSessionWalksOnePageAtATime(t *testing.T) {
 		want  []PageStep
 		end   string // SESSION_FINISHED's status
 	}{
-		{"success", Credentials{Username: UserGood, Password: PassGood}, []PageStep{
+		{"success", goodLogin, []PageStep{
 			{From: "select", To: "login"}, {From: "login", To: "accounts"}, {From: "accounts", To: "success", Ended: true},
 		}, "SUCCESS"},
-		{"outage and opt-in", Credentials{Username: UserGood, Password: PassInstitutionDown}, []PageStep{
+		{"outage and opt-in", bankDown, []PageStep{
 			{From: "select", To: "login"}, {From: "login", To: "down"}, {From: "down", To: "code"}, {From: "code", To: "followed", Ended: true},
 		}, "EXITED"},
 		{"exit", Credentials{Exit: true}, []PageStep{{From: "select", To: "exited", Ended: true}}, "EXITED"},
@@ -63,15 +63,12 @@ func TestStepSessionWalksOnePageAtATime(t *testing.T) {
 func TestStepSessionRecoveryStartsAtLogin(t *testing.T) {
 	v := newEnv(t, Config{})
 	rc := newReceiver(t)
-	lt := v.linkToken(t, rc.srv.URL+"/hook", "")
-	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassInstitutionDown}); err != nil {
-		t.Fatal(err)
-	}
+	v.session(t, rc.srv.URL+"/hook", bankDown)
 	mails, err := v.emu.RestoreInstitution("")
 	if err != nil || len(mails) != 1 {
 		t.Fatalf("restore: %v, %d e-mails", err, len(mails))
 	}
-	st, err := v.emu.StepSession(v.ctx, mails[0].URL, Credentials{Username: UserGood, Password: PassGood})
+	st, err := v.emu.StepSession(v.ctx, mails[0].URL, goodLogin)
 	if err != nil || st != (PageStep{From: "login", To: "accounts"}) {
 		t.Fatalf("first recovery step %+v, %v; want login → accounts", st, err)
 	}

@@ -192,10 +192,7 @@ func TestFailingWebhookDoesNotHoldBackTheRest(t *testing.T) {
 		}
 		return 0
 	}
-	lt := v.linkToken(t, rc.srv.URL+"/hook", "")
-	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err != nil {
-		t.Fatal(err)
-	}
+	v.session(t, rc.srv.URL+"/hook", goodLogin)
 	v.emu.Advance(0)
 	if got := codes(rc.all()); got != "[ITEM_ADD_RESULT SESSION_FINISHED]" {
 		t.Fatalf("with EVENTS refused, the receiver got %s first", got)
@@ -218,10 +215,7 @@ func TestWebhookRetriesAreBounded(t *testing.T) {
 	v := newEnv(t, Config{WebhookAttempts: 3, WebhookBackoff: time.Millisecond})
 	rc := newReceiver(t)
 	rc.fail = func(int) int { return http.StatusInternalServerError }
-	lt := v.linkToken(t, rc.srv.URL+"/hook", "")
-	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err != nil {
-		t.Fatal(err)
-	}
+	v.session(t, rc.srv.URL+"/hook", goodLogin)
 	ds := waitDeliveries(t, v.emu, "3 failed deliveries", func(ds []Delivery) bool { return len(ds) == 3 && allDone(ds) })
 	for _, d := range ds {
 		if d.State != "failed" || d.Attempts != 3 || d.StatusCode != 500 || !strings.Contains(d.Err, "500") {
@@ -237,7 +231,7 @@ func TestWebhookRetriesAreBounded(t *testing.T) {
 	deadURL := dead.URL
 	dead.Close()
 	lt2 := v.linkToken(t, deadURL+"/hook", "")
-	if err := v.emu.CompleteSession(v.ctx, lt2.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err != nil {
+	if err := v.emu.CompleteSession(v.ctx, lt2.GetHostedLinkUrl(), goodLogin); err != nil {
 		t.Fatal(err)
 	}
 	ds = waitDeliveries(t, v.emu, "dead-address deliveries", func(ds []Delivery) bool { return len(ds) == 6 && allDone(ds) })
@@ -258,10 +252,7 @@ func TestWebhookFaults(t *testing.T) {
 	rc := newReceiver(t)
 
 	v.emu.SetWebhookFault(WebhookFault{Drop: 1, Duplicate: 1})
-	lt := v.linkToken(t, rc.srv.URL+"/hook", "")
-	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err != nil {
-		t.Fatal(err)
-	}
+	v.session(t, rc.srv.URL+"/hook", goodLogin)
 	hooks := rc.waitFor(t, "SESSION_FINISHED", 1)
 	// EVENTS dropped, ITEM_ADD_RESULT twice, SESSION_FINISHED once.
 	if got := codes(hooks); got != "[ITEM_ADD_RESULT ITEM_ADD_RESULT SESSION_FINISHED]" {
@@ -279,7 +270,7 @@ func TestWebhookFaults(t *testing.T) {
 	}
 	lt2 := v.linkToken(t, rc.srv.URL+"/hook2", "")
 	v.waits.reset()
-	if err := v.emu.CompleteSession(v.ctx, lt2.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err != nil {
+	if err := v.emu.CompleteSession(v.ctx, lt2.GetHostedLinkUrl(), goodLogin); err != nil {
 		t.Fatal(err)
 	}
 	rc.waitFor(t, "SESSION_FINISHED", 2)
@@ -300,10 +291,7 @@ func TestKeyRotation(t *testing.T) {
 	v := newEnv(t, Config{})
 	rc := newReceiver(t)
 	before := v.emu.WebhookKeyID()
-	lt := v.linkToken(t, rc.srv.URL+"/hook", "")
-	if err := v.emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassInstitutionDown}); err != nil {
-		t.Fatal(err)
-	}
+	v.session(t, rc.srv.URL+"/hook", bankDown)
 	first := rc.waitFor(t, "SESSION_FINISHED", 1)
 	old := v.emu.RotateWebhookKey()
 	if old != before || v.emu.WebhookKeyID() == before {
@@ -327,7 +315,7 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	em := v.emu.Inbox()[0]
-	if err := v.emu.CompleteSession(v.ctx, em.URL, Credentials{Username: UserGood, Password: PassGood}); err != nil {
+	if err := v.emu.CompleteSession(v.ctx, em.URL, goodLogin); err != nil {
 		t.Fatal(err)
 	}
 	all := rc.waitFor(t, "SESSION_FINISHED", 2)
@@ -357,10 +345,7 @@ func TestCloseStopsRetries(t *testing.T) {
 	rc.fail = func(int) int { return http.StatusBadGateway }
 	v := newEnv(t, Config{WebhookBackoff: time.Hour})
 	emu := v.emu
-	lt := v.linkToken(t, rc.srv.URL+"/hook", "")
-	if err := emu.CompleteSession(v.ctx, lt.GetHostedLinkUrl(), Credentials{Username: UserGood, Password: PassGood}); err != nil {
-		t.Fatal(err)
-	}
+	lt := v.session(t, rc.srv.URL+"/hook", goodLogin)
 	waitDeliveries(t, emu, "the first attempt", func(ds []Delivery) bool { return len(ds) > 0 && ds[0].Attempts == 1 })
 	done := make(chan struct{})
 	go func() { _ = emu.Close(); close(done) }()
@@ -440,7 +425,7 @@ func TestConcurrentSessions(t *testing.T) {
 		wg2.Add(1)
 		go func() {
 			defer wg2.Done()
-			if err := v.emu.CompleteSession(v.ctx, em.URL, Credentials{Username: UserGood, Password: PassGood}); err != nil {
+			if err := v.emu.CompleteSession(v.ctx, em.URL, goodLogin); err != nil {
 				t.Error(err)
 			}
 		}()

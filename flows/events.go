@@ -35,8 +35,12 @@ type LinkTokenCreated struct{ Token LinkToken }
 // ClockOff: Plaid's first answer says the local clock is more than MaxClockSkew away.
 type ClockOff struct{ Skew time.Duration }
 
-// WaitingForPerson: without --auto, a person must open the URL and finish the session.
-type WaitingForPerson struct{ URL string }
+// WaitingForPerson: without --auto, a person must open the URL and finish the session, typing
+// the scenario's credentials (Cards).
+type WaitingForPerson struct {
+	URL   string
+	Cards []CredentialCard
+}
 
 // WaitingForEvents: every sign-up session ended with steps missing; Plaid may still send its
 // EVENTS, so the run waits Total at most, Left of it still to go.
@@ -158,6 +162,7 @@ type GaveUp struct {
 // Done: the run reached its outcome.
 type Done struct {
 	Passed bool
+	Reason string // why it passed, in a sentence ("" when it did not)
 	Cause  error  // why it did not pass (nil when it passed)
 	Via    string // where the Item (or the exit) came from: "webhook" or "polling"
 }

@@ -63,6 +63,6 @@ func (LeaveScenario) SessionEnded(c *Ctx, end SessionEnd) {
 	case end.Via != "webhook":
 		c.End(false, ErrWebhookPathBroken)
 	default:
-		c.Pass()
+		c.Pass("a verified SESSION_FINISHED webhook said the person left Link (" + orDash(end.Status) + "), and nothing was exchanged")
 	}
 }

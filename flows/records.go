@@ -21,8 +21,9 @@ type Record map[string]any
 //	ready                  scenario, half, mode, plaid_url, webhook_url, tunnel, [ngrok_token_source], [note] (ngrok free plan)
 //	warning                step ("clock"), message, skew_seconds (after link_token_created, when the clock is off)
 //	link_token_created     scenario, half, link_token, hosted_link_url, expiration, webhook, completion_redirect_uri, request_id
-//	waiting                scenario, half, hosted_link_url, message (without --auto: a person must open the URL;
-//	                       sign-up: how long it still waits for Plaid's late EVENTS)
+//	waiting                scenario, half, hosted_link_url, message, [credentials[{card, label, value}]] (without
+//	                       --auto: a person must open the URL and type those; sign-up: how long it still waits
+//	                       for Plaid's late EVENTS)
 //	webhook                seq, webhook_type, webhook_code, verified, duplicate, [reason], [status],
 //	                       [link_session_id], [link_token], [public_token_count], [other_link_token]
 //	progress               institution_down, opted_in (sign-up, when the checklist changes)
@@ -32,7 +33,7 @@ type Record map[string]any
 //	forwarded              seq, url, status_code, latency_ms, [error], [not_relayed] (--forward-to)
 //	error                  step, message, hint, and for Plaid errors code, error_type, request_id,
 //	                       http_status, endpoint
-//	done                   scenario, half, passed, [reason], [hint], [via]
+//	done                   scenario, half, passed, reason (why it passed or failed), [hint], [via]
 //
 // half is there for Link Recovery's two halves only (1 or 2). Records never carry secrets: no
 // access token, no public token (only a count), no keys.
@@ -55,7 +56,10 @@ func RecordOf(ev Event) Record {
 	case ClockOff:
 		r = Record{"event": "warning", "step": "clock", "message": ClockWarning(f.Skew), "skew_seconds": int(f.Skew.Seconds())}
 	case WaitingForPerson:
-		r = ev.about(Record{"event": "waiting", "hosted_link_url": f.URL, "message": "open hosted_link_url in a browser and finish the session"})
+		r = ev.about(Record{"event": "waiting", "hosted_link_url": f.URL, "message": "open hosted_link_url in a browser and finish the session with these credentials"})
+		if len(f.Cards) > 0 {
+			r["credentials"] = credentialRecords(f.Cards)
+		}
 	case WaitingForEvents:
 		msg := fmt.Sprintf("still no EVENTS with %s; waiting %s more", MissingSteps(f.Missing), f.Left.Round(time.Second))
 		if f.First {
@@ -97,6 +101,9 @@ func RecordOf(ev Event) Record {
 		r = Record{"event": "error", "step": "transport", "message": err.Error(), "hint": err.Hint()}
 	case Done:
 		r = ev.about(Record{"event": "done", "passed": f.Passed})
+		if f.Reason != "" {
+			r["reason"] = f.Reason
+		}
 		if f.Cause != nil {
 			r["reason"] = f.Cause.Error()
 			var h Hinter
@@ -154,6 +161,18 @@ func webhookRecord(f WebhookSeen) Record {
 		}
 	}
 	return r
+}
+
+// credentialRecords are the cards as the waiting record carries them, one entry per value in tab
+// order: the Sandbox's test credentials, public in Plaid's docs, never a secret.
+func credentialRecords(cards []CredentialCard) []Record {
+	var out []Record
+	for _, c := range cards {
+		for _, it := range c.Items {
+			out = append(out, Record{"card": c.Title, "label": it.Label, "value": it.Value})
+		}
+	}
+	return out
 }
 
 func accountRecords(accts []Account) []Record {

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -132,4 +133,39 @@ func TestItemNamesItsBank(t *testing.T) {
 	if r := RecordOf(Event{Fact: ItemExchanged{Item: it}}); r["institution_name"] != nil {
 		t.Errorf("a record without a name says %v", r["institution_name"])
 	}
+}
+
+// Without --auto the waiting record carries the credentials to type, in the cards' order.
+func TestWaitingRecordCarriesCredentials(t *testing.T) {
+	cards := SignupScenario{}.Info().Cards
+	rec := RecordOf(Event{At: m0, Scenario: "signup", Half: 1, Fact: WaitingForPerson{URL: "http://127.0.0.1:1/hosted-link/x", Cards: cards}})
+	creds, _ := rec["credentials"].([]Record)
+	var n int
+	for _, c := range cards {
+		n += len(c.Items)
+	}
+	if len(creds) != n || n == 0 {
+		t.Fatalf("credentials = %v, want %d", rec["credentials"], n)
+	}
+	first := cards[0].Items[0]
+	if creds[0]["card"] != cards[0].Title || creds[0]["label"] != first.Label || creds[0]["value"] != first.Value {
+		t.Errorf("first credential = %v, want %s %s %s", creds[0], cards[0].Title, first.Label, first.Value)
+	}
+}
+
+// A run that passes says why in its done record, as a failed one does.
+func TestDonePassedCarriesReason(t *testing.T) {
+	r := newRun(t, SessionScenario{}, Options{GiveUp: true})
+	st, _, _ := Step(r.s, at(time.Second), Received{finishedHook(3, true, "SUCCESS", mPub)})
+	_, _, evs := Step(st, at(2*time.Second), Exchanged{Item: Item{ItemID: "item-1"}})
+	for _, ev := range evs {
+		if d, ok := ev.Fact.(Done); ok {
+			rec := RecordOf(ev)
+			if rec["passed"] != true || !strings.Contains(fmt.Sprint(rec["reason"]), "verified SESSION_FINISHED") {
+				t.Errorf("done = %v (%+v)", rec, d)
+			}
+			return
+		}
+	}
+	t.Fatalf("no done after the exchange: %v", evs)
 }

@@ -158,7 +158,7 @@ func (Base) Exchanged(c *Ctx, _ Item, via string) {
 		c.End(false, ErrWebhookPathBroken)
 		return
 	}
-	c.Pass()
+	c.Pass("a verified SESSION_FINISHED webhook brought the public token, and it was exchanged for an Item")
 }
 
 // Deadline does nothing.
@@ -218,20 +218,22 @@ func (c *Ctx) Schedule(t Timer, d time.Duration) {
 	c.do(Schedule{Timer: t, Token: c.s.Token.Token, After: d})
 }
 
-// Pass ends the run as passed.
-func (c *Ctx) Pass() { c.End(true, nil) }
+// Pass ends the run as passed; reason says why, in a sentence (the done record's reason).
+func (c *Ctx) Pass(reason string) { c.end(true, reason, nil) }
 
 // End ends the run with its outcome (once: a run that is done stays as it ended).
-func (c *Ctx) End(passed bool, cause error) {
+func (c *Ctx) End(passed bool, cause error) { c.end(passed, "", cause) }
+
+func (c *Ctx) end(passed bool, reason string, cause error) {
 	s := c.s
 	if s.Done() {
 		return
 	}
 	s.Phase = PhaseDone
-	s.Outcome = Outcome{Passed: passed, Cause: cause, Via: s.Wait.Via}
+	s.Outcome = Outcome{Passed: passed, Reason: reason, Cause: cause, Via: s.Wait.Via}
 	s.Busy = Busy{}
 	s.Pacing = Pacing{On: s.Pacing.On}
-	c.Emit(Done{Passed: passed, Cause: cause, Via: s.Wait.Via})
+	c.Emit(Done{Passed: passed, Reason: reason, Cause: cause, Via: s.Wait.Via})
 }
 
 // Fail records that step failed; a run that gives up ends with it, otherwise it goes on (the

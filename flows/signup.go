@@ -160,7 +160,7 @@ func (SignupScenario) progressed(c *Ctx) {
 	c.SetOwn(ss)
 	if !s.Opts.CanRestore {
 		// Without the emulator nothing brings the bank back on demand: the half ends here.
-		c.Pass()
+		c.Pass("Plaid's EVENTS showed the institution down and the recovery opt-in; only the demo's emulator can bring the bank back on demand")
 		return
 	}
 	if s.Autopilot() && ss.walked && !ss.Restored {

@@ -94,6 +94,7 @@ type Busy struct {
 // Outcome is how a run ended.
 type Outcome struct {
 	Passed bool
+	Reason string // why it passed
 	Cause  error  // why not
 	Via    string // "webhook" or "polling"
 }

@@ -194,7 +194,7 @@ func (c *Ctx) tokenCreated(in TokenCreated) {
 	if s.Opts.Auto {
 		c.Walk(Walk{URL: lt.HostedLinkURL, Login: s.sc.Info().Login})
 	} else {
-		c.Emit(WaitingForPerson{URL: lt.HostedLinkURL})
+		c.Emit(WaitingForPerson{URL: lt.HostedLinkURL, Cards: s.sc.Info().Cards})
 	}
 	c.pollLater()
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/webhook"
@@ -31,6 +30,9 @@ func runState(i int) state { return state(i + 1) }
 func (s state) String() string {
 	if s == stateHome {
 		return "home"
+	}
+	if s == stateAudit {
+		return "audit"
 	}
 	if i := int(s) - 1; i >= 0 && i < len(flows.Scenarios) {
 		return flows.Scenarios[i].Info().Name
@@ -52,10 +54,12 @@ type model struct {
 
 	header    headerModel
 	home      homeModel
+	audit     auditModel
 	runs      []screen // one per flows.Scenarios entry, in menu order
 	inspector inspectorModel
 	presenter presenterModel
 	summary   summaryModel
+	lan       lanModel
 
 	spinner  spinner.Model
 	spinning bool
@@ -155,6 +159,16 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		add(m.routeAll(flows.ReceiverStopped{}))
 	case resultMsg:
 		add(m.result(msg))
+	case auditStartedMsg:
+		m.audit = m.audit.started(msg)
+		add(waitAuditCmd(m.audit.ch))
+	case auditCaseMsg:
+		m.audit = m.audit.caseDone(msg)
+		add(waitAuditCmd(m.audit.ch))
+	case auditDoneMsg:
+		m.audit = m.audit.finished(msg)
+	case lanFoundMsg, lanServedMsg, lanStoppedMsg:
+		m.lanResult(msg)
 	case stepErrMsg:
 		if m.addErr(errEntry{step: msg.step, err: msg.err}) == 1 {
 			// A run's failed calls are its own events; the TUI's own failures are recorded here, once.
@@ -286,10 +300,10 @@ func (m model) newToken(scr screen) (model, tea.Cmd) {
 	return m, scr.driver().start(scr)
 }
 
-// currentURL is what o opens and v shows.
+// currentURL is what o opens and v shows, at the address the emulator answers on now.
 func (m model) currentURL() string {
 	if scr := m.current(); scr != nil {
-		return scr.url()
+		return m.c.links.reachable(scr.url())
 	}
 	return ""
 }
@@ -304,6 +318,9 @@ func (m model) currentQR() qrCode {
 func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 	k := m.keys
 	m.status = ""
+	if m.state == stateAudit && m.audit.editing && !m.showInspector && !m.tiny() && msg.Type != tea.KeyCtrlC {
+		return m.auditKey(msg) // the target line takes every key but ctrl+c
+	}
 	if why, ok := m.tunnelKeyWhy(msg); ok {
 		m.status = why
 		return m, nil
@@ -352,6 +369,8 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 			m.help.ShowAll = false
 		case m.showInspector:
 			m.showInspector = false
+		case m.lan.asking:
+			m.lan.asking = false // not on the LAN after all
 		case m.showQR:
 			m.showQR = false
 		case m.summaryOn():
@@ -360,6 +379,9 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 			return m, m.show(stateHome)
 		}
 		return m, nil
+	}
+	if m.state == stateAudit && !m.showInspector {
+		return m.auditKey(msg)
 	}
 	if m.showInspector {
 		var cmd tea.Cmd
@@ -375,6 +397,9 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 	if cmd, ok := m.summaryKey(msg); ok {
 		return m, cmd
 	}
+	if nm, cmd, ok := m.lanKey(msg); ok {
+		return nm, cmd
+	}
 	if key.Matches(msg, k.QR) {
 		m.showQR = !m.showQR
 		return m, nil
@@ -384,6 +409,10 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 	if scr == nil {
 		var chosen int
 		m.home, chosen = m.home.update(msg, k)
+		if chosen == homeAudit {
+			m.help.ShowAll = false
+			return m, m.show(stateAudit)
+		}
 		if chosen >= 0 {
 			m.help.ShowAll = false // the help was about home, not the half it opens
 			return m.openRun(chosen)
@@ -405,8 +434,26 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 	return m, cmd
 }
 
+// auditKey hands a key to the audit screen and does what it asks.
+func (m model) auditKey(msg tea.KeyMsg) (model, tea.Cmd) {
+	var intent auditIntent
+	m.audit, intent = m.audit.update(msg, m.keys)
+	switch intent {
+	case auditRun:
+		return m, auditStartCmd(m.c.ctx, m.audit.backend, m.audit.target, m.audit.only(), m.audit.gen)
+	case auditCopy:
+		return m, copyCmd(m.c.ctx, m.clipboard, m.tmux, "emulator's secret", m.audit.backend.Secret())
+	case auditLeave:
+		return m, m.show(stateHome)
+	}
+	return m, nil
+}
+
 // needsSpinner says whether anything on screen is in flight.
 func (m model) needsSpinner() bool {
+	if m.audit.running() {
+		return true
+	}
 	for _, scr := range m.runs {
 		if scr.driver().needsSpinner() {
 			return true
@@ -423,6 +470,10 @@ func (m model) finalize(cmds []tea.Cmd) (tea.Model, tea.Cmd) {
 		m.header.clock = m.c.env.ClockWarning()
 	}
 	m.takeEmitted(-1)
+	if !m.showQR {
+		m.lan.asking = false // the question was about the code on screen
+	}
+	m.header.lan = m.lan.on
 	if !m.spinning && m.needsSpinner() {
 		m.spinning = true
 		cmds = append(cmds, m.spinner.Tick)
@@ -452,7 +503,7 @@ func (m model) chrome() (header, errs, footer string) {
 	errs = m.errorView(w)
 	footer = m.footerHelp(w)
 	if m.status != "" {
-		footer = m.c.styles.OK.Render(ansi.Truncate(inert(m.status), w, "…")) + "\n" + footer
+		footer = m.c.styles.OK.Render(wrapAtMost(inert(m.status), w, 2)) + "\n" + footer
 	}
 	return fitChrome(header, errs, footer, w, m.c.height)
 }
@@ -502,6 +553,8 @@ func (m model) View() string {
 		switch scr := m.current(); {
 		case m.state == stateHome:
 			body = m.home.View(bw, bh, m.summary.passed)
+		case m.state == stateAudit:
+			body = m.audit.View(m.c.styles, bw, bh, spin)
 		case scr != nil:
 			body = m.runView(scr, bw, bh, spin)
 		default:

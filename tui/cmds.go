@@ -13,6 +13,7 @@ import (
 	"github.com/aymanbagabas/go-osc52/v2"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/bankdown/linkrecovery/emulator/audit"
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/env"
 	"github.com/bankdown/linkrecovery/internal/report"
@@ -136,6 +137,38 @@ func writeRecordsCmd(t *flows.Transcript, recs []flows.Record) tea.Cmd {
 		}
 		return transcriptWrittenMsg{}
 	}
+}
+
+// auditTargetWait is how long a run waits for the target to answer at all before it says the app
+// is not up: the person pressed enter, so it should be running already.
+var auditTargetWait = 3 * time.Second
+
+// auditStartCmd runs the audit of target against backend (the cases of only, or all) in the
+// background. Its messages go through a channel with room for all of them, so the run never
+// blocks on a program that has quit; quitting cancels ctx, which ends the run.
+func auditStartCmd(ctx context.Context, backend audit.Backend, target string, only []string, gen int) tea.Cmd {
+	return func() tea.Msg {
+		ch := make(chan tea.Msg, len(audit.CaseIDs())+1)
+		go func() {
+			defer close(ch)
+			if err := audit.WaitForTarget(ctx, nil, target, auditTargetWait); err != nil {
+				ch <- auditDoneMsg{gen: gen, err: err}
+				return
+			}
+			_, err := audit.Run(ctx, audit.Config{Target: target, Emulator: backend, Only: only,
+				OnCase: func(c audit.CaseResult) { ch <- auditCaseMsg{gen: gen, res: c} }})
+			ch <- auditDoneMsg{gen: gen, err: err}
+		}()
+		return auditStartedMsg{gen: gen, ch: ch}
+	}
+}
+
+// waitAuditCmd waits for the audit run's next message (nil once its channel is closed).
+func waitAuditCmd(ch <-chan tea.Msg) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg { return <-ch }
 }
 
 // saveReportCmd writes a run's report into dir under a name that says when (report.Save).

@@ -36,40 +36,55 @@ func contrastScenarios() []goldenScenario {
 // 4.5:1 on a known background; on an unknown one, body text must use the terminal's own colours
 // and each colour set on the terminal's background must reach 3:1 on black and on white.
 func TestContrast(t *testing.T) {
+	eachTheme(t, []termbg.Background{termbg.DarkBackground, termbg.LightBackground, termbg.Unknown}, func(t *testing.T, r *lipgloss.Renderer, bg termbg.Background) {
+		failures := map[string]bool{}
+		coloured := 0
+		for _, sc := range contrastScenarios() {
+			sizes := [][2]int{{80, 24}, {120, 40}}
+			if goldenAtEdges[sc.name] {
+				sizes = append(sizes, goldenEdgeSizes...) // the smallest layout and a big terminal
+			}
+			for _, size := range sizes {
+				f := newFixture(t, sc.demo, size[0], size[1], func(o *Options) { o.Background, o.Renderer = bg, r })
+				sc.build(f)
+				n, bad := checkContrast(f.m.View(), bg)
+				coloured += n
+				for _, b := range bad {
+					failures[sc.name+": "+b] = true
+				}
+			}
+		}
+		if coloured == 0 {
+			t.Fatal("no letter carried a colour: the views were rendered without colours, so nothing was checked")
+		}
+		var list []string
+		for k := range failures {
+			list = append(list, k)
+		}
+		sort.Strings(list)
+		for _, l := range list {
+			t.Error(l)
+		}
+	})
+}
+
+// eachTheme runs fn as a subtest for each colour profile (256 colours, true colour) and each
+// background in bgs, with a renderer set up for the pair.
+func eachTheme(t *testing.T, bgs []termbg.Background, fn func(t *testing.T, r *lipgloss.Renderer, bg termbg.Background)) {
 	for _, prof := range []termenv.Profile{termenv.ANSI256, termenv.TrueColor} {
-		for _, bg := range []termbg.Background{termbg.DarkBackground, termbg.LightBackground, termbg.Unknown} {
+		for _, bg := range bgs {
 			t.Run(fmt.Sprintf("%s_%s", profileName(prof), bg), func(t *testing.T) {
 				r := lipgloss.NewRenderer(io.Discard)
 				r.SetColorProfile(prof)
 				r.SetHasDarkBackground(bg != termbg.LightBackground)
-				failures := map[string]bool{}
-				coloured := 0
-				for _, sc := range contrastScenarios() {
-					for _, size := range [][2]int{{80, 24}, {120, 40}} {
-						f := newFixture(t, sc.demo, size[0], size[1], func(o *Options) { o.Background, o.Renderer = bg, r })
-						sc.build(f)
-						n, bad := checkContrast(f.m.View(), bg)
-						coloured += n
-						for _, b := range bad {
-							failures[sc.name+": "+b] = true
-						}
-					}
-				}
-				if coloured == 0 {
-					t.Fatal("no letter carried a colour: the views were rendered without colours, so nothing was checked")
-				}
-				var list []string
-				for k := range failures {
-					list = append(list, k)
-				}
-				sort.Strings(list)
-				for _, l := range list {
-					t.Error(l)
-				}
+				fn(t, r, bg)
 			})
 		}
 	}
 }
+
+// darkAndLight are the known backgrounds.
+var darkAndLight = []termbg.Background{termbg.DarkBackground, termbg.LightBackground}
 
 func profileName(p termenv.Profile) string {
 	switch p {
@@ -309,27 +324,22 @@ func TestTickedByHandLooksDifferent(t *testing.T) {
 // step, the footer's keys and descriptions) to 4.5:1 on dark and light, by themselves, so that a
 // palette change fails here by name rather than somewhere in a screen.
 func TestPendingAndFooterContrast(t *testing.T) {
-	for _, prof := range []termenv.Profile{termenv.ANSI256, termenv.TrueColor} {
-		for _, bg := range []termbg.Background{termbg.DarkBackground, termbg.LightBackground} {
-			r := lipgloss.NewRenderer(io.Discard)
-			r.SetColorProfile(prof)
-			r.SetHasDarkBackground(bg != termbg.LightBackground)
-			s := newStyles(r, bg)
-			for name, v := range map[string]string{
-				"pending step": check(s, false, "Public token exchanged"),
-				"footer key":   s.Help.ShortKey.Render("q"),
-				"footer desc":  s.Help.ShortDesc.Render("quit"),
-				"footer sep":   s.Help.ShortSeparator.Render("x"),
-				"full help":    s.Help.FullDesc.Render("quit"),
-			} {
-				n, bad := checkContrastMin(v, bg, 4.5)
-				if n == 0 {
-					t.Errorf("%s %s %s: no colour set, nothing checked", profileName(prof), bg, name)
-				}
-				for _, b := range bad {
-					t.Errorf("%s %s %s: %s", profileName(prof), bg, name, b)
-				}
+	eachTheme(t, darkAndLight, func(t *testing.T, r *lipgloss.Renderer, bg termbg.Background) {
+		s := newStyles(r, bg)
+		for name, v := range map[string]string{
+			"pending step": check(s, false, "Public token exchanged"),
+			"footer key":   s.Help.ShortKey.Render("q"),
+			"footer desc":  s.Help.ShortDesc.Render("quit"),
+			"footer sep":   s.Help.ShortSeparator.Render("x"),
+			"full help":    s.Help.FullDesc.Render("quit"),
+		} {
+			n, bad := checkContrastMin(v, bg, 4.5)
+			if n == 0 {
+				t.Errorf("%s: no colour set, nothing checked", name)
+			}
+			for _, b := range bad {
+				t.Errorf("%s: %s", name, b)
 			}
 		}
-	}
+	})
 }

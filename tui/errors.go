@@ -64,17 +64,23 @@ func (m model) errorView(width int) string {
 	if n := len(m.errs) - 1; n > 0 {
 		text += fmt.Sprintf(" (+%d more)", n)
 	}
-	// A box of at most maxErrLines: an error must not push the code and the URL off the screen.
-	lines := strings.Split(ansi.Wrap(text, max(10, width-2), ""), "\n")
-	if len(lines) > maxErrLines {
-		lines = append(lines[:maxErrLines-1], ansi.Truncate(lines[maxErrLines-1], max(10, width-2)-1, "")+"…")
-	}
-	return s.ErrorBox.Render(strings.Join(lines, "\n"))
+	// A box of a few lines, more on a tall terminal: an error must not push the code and the URL
+	// off the screen.
+	return s.ErrorBox.Render(wrapAtMost(text, max(10, width-2), max(maxErrLines, m.c.height/4)))
 }
 
-// maxErrLines is the most lines of text the error box takes; the rest of a long error is cut (the
-// debug log and the transcript have it whole).
+// maxErrLines is the fewest lines of text the error box may take; the rest of a longer error is
+// cut (the debug log and the transcript have it whole).
 const maxErrLines = 4
+
+// wrapAtMost wraps text to width in at most n lines, the last one ending in … when more was cut.
+func wrapAtMost(text string, width, n int) string {
+	lines := strings.Split(ansi.Wrap(text, width, ""), "\n")
+	if len(lines) > n {
+		lines = append(lines[:n-1], ansi.Truncate(lines[n-1], width-1, "")+"…")
+	}
+	return strings.Join(lines, "\n")
+}
 
 // errorText is an error as a person needs it: what failed, the Plaid code, message and request id,
 // and the next step.

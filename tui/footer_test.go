@@ -97,7 +97,11 @@ func TestFooterFitsAt80(t *testing.T) {
 		v := f.m.View()
 		lines := strings.Split(v, "\n")
 		foot := ansi.Strip(lines[len(lines)-1])
-		if len(lines) > 24 || ansi.StringWidth(foot) > 80 || !strings.HasSuffix(foot, "? more keys · q quit") {
+		want := "? more keys · q quit"
+		if f.m.state == stateAudit && f.m.audit.editing {
+			want = "ctrl+c quit" // the audit's target line takes q and ? as letters of the URL
+		}
+		if len(lines) > 24 || ansi.StringWidth(foot) > 80 || !strings.HasSuffix(foot, want) {
 			t.Errorf("%s: footer %q (%d cells, view %d lines)", sc.name, foot, ansi.StringWidth(foot), len(lines))
 		}
 		if prev := ansi.Strip(lines[len(lines)-2]); strings.Contains(prev, " · ") && !f.m.showInspector {

@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/termbg"
 	"github.com/bankdown/linkrecovery/internal/webhook"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
@@ -217,6 +218,27 @@ func TestGolden(t *testing.T) {
 		for _, size := range sizes {
 			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
 				f := newFixture(t, sc.demo, size[0], size[1], goldenOptions[sc.name]...)
+				sc.build(f)
+				golden.RequireEqual(t, f.m.View())
+			})
+		}
+	}
+}
+
+// TestGoldenLight pins the screens of goldenAtEdges at 60×15 and 250×70 on a light theme, with
+// their colours (true colour), since the theme is what differs: the QR code's fixed colours, the
+// pending steps and the footer on white.
+func TestGoldenLight(t *testing.T) {
+	for _, sc := range goldenScenarios {
+		if !goldenAtEdges[sc.name] {
+			continue
+		}
+		for _, size := range goldenEdgeSizes {
+			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
+				light := func(o *Options) {
+					o.Background, o.Renderer = termbg.LightBackground, colourRenderer(termbg.LightBackground)
+				}
+				f := newFixture(t, sc.demo, size[0], size[1], append(goldenOptions[sc.name], light)...)
 				sc.build(f)
 				golden.RequireEqual(t, f.m.View())
 			})

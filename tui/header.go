@@ -47,6 +47,7 @@ type headerModel struct {
 	tokenSource     string // where the ngrok authtoken came from ("" when not ngrok)
 	freePlan        bool   // ngrok's free plan: say that the phone meets ngrok's warning page
 	clock           string // the clock-skew warning, once Plaid has answered
+	lan             string // the LAN address the demo is served on too ("": loopback only)
 
 	openingSince time.Time     // when the tunnel began opening
 	elapsed      time.Duration // since then, set by the root just before a spinning View
@@ -93,6 +94,9 @@ func (h headerModel) ViewSpinning(s Styles, width int, spin string) string {
 	default:
 		st = s.Bad.Render("tunnel: " + h.state.String())
 	}
+	if h.lan != "" {
+		badge += "  " + s.Warn.Render("LAN "+h.lan)
+	}
 	line1 := badge + "  " + st + s.HeaderText.Render(fmt.Sprintf("  webhooks: %d", h.webhooks))
 	urlLine := s.HeaderText.Render("webhook URL ") + s.URL.Render(inert(h.webhookURL))
 	if h.webhookURL == "" {
@@ -104,7 +108,7 @@ func (h headerModel) ViewSpinning(s Styles, width int, spin string) string {
 	}
 	lines = append(lines, ansi.Truncate(urlLine, width, "…"))
 	if h.state == tunnelUp && h.freePlan {
-		lines = append(lines, s.Warn.Render(ansi.Truncate("! "+tunnel.FreePlanNote, width, "…")))
+		lines = append(lines, s.Warn.Render(ansi.Wrap("! "+tunnel.FreePlanNote, width, "")))
 	}
 	if h.clock != "" {
 		lines = append(lines, s.Bad.Render(ansi.Wrap("! "+inertBlock(h.clock), width, "")))

@@ -6,6 +6,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/flows"
@@ -22,7 +23,10 @@ func newHomeModel(c *common) homeModel { return homeModel{c: c} }
 // homeItems are the scenarios, in menu order; their prose comes from flows.
 var homeItems = flows.Scenarios
 
-// update handles a key and returns the chosen scenario's index, or -1.
+// homeAudit is the home screen's entry after the scenarios: the audit of the person's own handler.
+var homeAudit = len(homeItems)
+
+// update handles a key and returns the chosen scenario's index (homeAudit for the audit), or -1.
 func (m homeModel) update(msg tea.KeyMsg, k keyMap) (homeModel, int) {
 	for i, b := range k.Scenarios {
 		if key.Matches(msg, b) {
@@ -30,18 +34,44 @@ func (m homeModel) update(msg tea.KeyMsg, k keyMap) (homeModel, int) {
 		}
 	}
 	switch {
+	case key.Matches(msg, k.Audit):
+		return m, homeAudit
 	case key.Matches(msg, k.Up):
 		m.cursor = max(0, m.cursor-1)
 	case key.Matches(msg, k.Down):
-		m.cursor = min(len(homeItems)-1, m.cursor+1)
+		m.cursor = min(homeAudit, m.cursor+1)
 	case key.Matches(msg, k.Select):
 		return m, m.cursor
 	}
 	return m, -1
 }
 
-// View renders the home screen in a w×h body; a scenario that passed in this session has a ✓.
+// onNetwork is where the demo is reachable beyond this machine (the LAN, or --public-host), or "".
+func (m homeModel) onNetwork() string {
+	switch {
+	case m.c.links.on:
+		return hostOf(m.c.links.lan) + " (L takes it off)"
+	case m.c.cfg.PublicHost != "":
+		return inert(m.c.cfg.PublicHost) + " (--public-host)"
+	}
+	return ""
+}
+
+// homeMaxWidth keeps the home screen's prose readable on a wide terminal; wider bodies centre it,
+// as the run screens centre their steps and code.
+const homeMaxWidth = 100
+
+// View renders the home screen in a w×h body: at most homeMaxWidth wide, in the middle. A
+// scenario that passed in this session has a ✓.
 func (m homeModel) View(w, h int, passed func(name string) bool) string {
+	if w <= homeMaxWidth {
+		return m.view(w, h, passed)
+	}
+	block := m.view(homeMaxWidth, h, passed)
+	return clip(centre(block, lipgloss.Width(block), w), w, h)
+}
+
+func (m homeModel) view(w, h int, passed func(name string) bool) string {
 	s := m.c.styles
 	lines := []string{s.Title.Render("Test Plaid Link Recovery end to end"), ""}
 	for i, it := range homeItems {
@@ -56,6 +86,12 @@ func (m homeModel) View(w, h int, passed func(name string) bool) string {
 		}
 		lines = append(lines, line, s.Muted.Render(ansi.Wrap("     "+info.About, w, "")))
 	}
+	marker, st := "  ", s.MenuItem
+	if m.cursor == homeAudit {
+		marker, st = "› ", s.MenuSelected
+	}
+	lines = append(lines, st.Render(marker+strconv.Itoa(homeAudit+1)+"  Audit · your own webhook handler"),
+		s.Muted.Render(ansi.Wrap("     forged and genuine webhooks to your handler: does it verify and dedupe?", w, "")))
 	lines = append(lines, "")
 	if m.c.mode == flows.ModeSandbox {
 		lines = append(lines, s.Text.Render(ansi.Wrap("Plaid Sandbox with your keys. Open the Hosted Link URL (or scan its QR code) and use the credentials shown.", w, "")))
@@ -63,6 +99,9 @@ func (m homeModel) View(w, h int, passed func(name string) bool) string {
 		lines = append(lines, s.Warn.Render(ansi.Wrap("This is a local demo: no Plaid keys are set, so the built-in emulator stands in for the Plaid Sandbox, on this machine. It can also send the recovery e-mail, so the whole flow runs here.", w, "")))
 		if m.c.auto {
 			lines = append(lines, s.Muted.Render(ansi.Wrap("--auto: the emulator completes each Hosted Link session by itself.", w, "")))
+		}
+		if where := m.onNetwork(); where != "" {
+			lines = append(lines, s.Warn.Render(ansi.Wrap("It is on your network too, at "+where+": anyone on that network can open its pages.", w, "")))
 		}
 	}
 	return clip(strings.Join(lines, "\n"), w, h)

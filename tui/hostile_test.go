@@ -13,7 +13,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -23,6 +22,7 @@ import (
 	"github.com/bankdown/linkrecovery/internal/env"
 	"github.com/bankdown/linkrecovery/internal/secret"
 	"github.com/bankdown/linkrecovery/internal/testkit"
+	"github.com/bankdown/linkrecovery/internal/testkit/rawcontrol"
 	"github.com/bankdown/linkrecovery/internal/webhook"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
@@ -297,13 +297,8 @@ func assertInertView(t *testing.T, out string) {
 	t.Helper()
 	out = strings.NewReplacer(qrOn, "", qrOff, "").Replace(out)
 	out = stripOurLinks(t, out)
-	if !utf8.ValidString(out) {
-		t.Fatalf("the view is not valid UTF-8: %q", out)
-	}
-	for _, r := range out {
-		if r < 0x20 && r != '\n' || r == 0x7f || r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
-			t.Fatalf("the view holds control U+%04X:\n%q", r, out)
-		}
+	if p := rawcontrol.Problem(out, '\n'); p != "" {
+		t.Fatalf("the view %s:\n%q", p, out)
 	}
 }
 
@@ -316,10 +311,8 @@ func stripOurLinks(t *testing.T, out string) string {
 	t.Helper()
 	return osc8.ReplaceAllStringFunc(out, func(m string) string {
 		u := osc8.FindStringSubmatch(m)[1]
-		for _, r := range u {
-			if r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
-				t.Fatalf("an OSC 8 link's URL holds control U+%04X: %q", r, u)
-			}
+		if p := rawcontrol.Problem(u); p != "" {
+			t.Fatalf("an OSC 8 link's URL %s: %q", p, u)
 		}
 		return ""
 	})

@@ -14,12 +14,32 @@ type inboxModel struct {
 	emails []flows.Email
 	sel    int
 	qr     qrCode
+	link   func(string) string // the URL at the address the emulator answers on now (lanLinks)
 }
 
-func newInboxModel(emails []flows.Email) inboxModel {
-	m := inboxModel{emails: emails}
+// newInboxModel is the inbox of emails; link gives a link's URL as the QR code holds it (nil: as it is).
+func newInboxModel(emails []flows.Email, link func(string) string) inboxModel {
+	m := inboxModel{emails: emails, link: link}
 	if len(emails) > 0 {
-		m.qr = newQRCode(emails[0].URL)
+		m.qr = m.codeFor(emails[0].URL)
+	}
+	return m
+}
+
+// codeFor is the QR code of an e-mail's link.
+func (m inboxModel) codeFor(u string) qrCode {
+	if m.link != nil {
+		u = m.link(u)
+	}
+	return newQRCode(u)
+}
+
+// relink re-encodes the selected e-mail's code (the emulator's address changed).
+func (m inboxModel) relink() inboxModel {
+	if e, ok := m.selected(); ok {
+		if c := m.codeFor(e.URL); c.url != m.qr.url {
+			m.qr = c
+		}
 	}
 	return m
 }
@@ -29,7 +49,7 @@ func (m inboxModel) selectEmail(id string) inboxModel {
 	for i, e := range m.emails {
 		if e.ID == id {
 			m.sel = i
-			m.qr = newQRCode(e.URL)
+			m.qr = m.codeFor(e.URL)
 		}
 	}
 	return m

@@ -144,6 +144,16 @@ func (m *inspectorModel) setSize(w, h int) {
 	*m = m.refresh(false)
 }
 
+// jsonHeight is what the JSON gets under the selected event's detail, which wraps (a long
+// refusal reason, a relay's error) rather than being cut.
+func (m inspectorModel) jsonHeight() int {
+	dh := 2
+	if len(m.items) > 0 && m.sel >= 0 && m.sel < len(m.items) {
+		dh = lipgloss.Height(strings.Join(m.detail(m.items[m.sel], max(1, m.w-m.listWidth()-1)), "\n"))
+	}
+	return max(1, m.h-1-dh)
+}
+
 // refresh puts the selected event's JSON in the viewport (top, when the selection changed).
 func (m inspectorModel) refresh(top bool) inspectorModel {
 	if len(m.items) == 0 {
@@ -151,6 +161,7 @@ func (m inspectorModel) refresh(top bool) inspectorModel {
 		return m
 	}
 	m.sel = max(0, min(m.sel, len(m.items)-1))
+	m.vp.Height = m.jsonHeight()
 	m.vp.SetContent(wrapIndented(eventBody(m.items[m.sel]), max(1, m.vp.Width)))
 	if top {
 		m.vp.GotoTop()
@@ -248,11 +259,11 @@ func (m inspectorModel) detail(ev webhook.Event, width int) []string {
 	reason := inert(ev.Reason)
 	switch {
 	case ev.Kind == webhook.EventRejected:
-		out = append(out, s.Bad.Render(ansi.Truncate(head+" · rejected: "+reason, width, "…")))
+		out = append(out, s.Bad.Render(wrap(head+" · rejected: "+reason, width)))
 	case ev.Kind == webhook.EventComplete:
 		out = append(out, s.Text.Render(ansi.Truncate(head+" · the completion page was opened", width, "…")))
 	case !ev.Verified:
-		out = append(out, s.Bad.Render(ansi.Truncate(head+" · NOT verified: "+reason, width, "…")))
+		out = append(out, s.Bad.Render(wrap(head+" · NOT verified: "+reason, width)))
 	case ev.Duplicate:
 		out = append(out, s.Warn.Render(ansi.Truncate(head+" · verified"+retryText(ev.Attempt)+" · duplicate (ignored)", width, "…")))
 	default:
@@ -270,7 +281,7 @@ func (m inspectorModel) detail(ev webhook.Event, width int) []string {
 		} else if f.StatusCode >= 300 {
 			st = s.Warn
 		}
-		out = append(out, st.Render(ansi.Truncate(line, width, "…")))
+		out = append(out, st.Render(wrap(line, width)))
 	} else {
 		out = append(out, s.Muted.Render("not forwarded"))
 	}
@@ -321,7 +332,9 @@ func (m inspectorModel) View() string {
 	} else {
 		right = append(right, "", "")
 	}
-	right = append(right, m.vp.View())
+	vp := m.vp
+	vp.Height = m.jsonHeight() // the detail above may have grown since refresh (a relay's answer)
+	right = append(right, vp.View())
 	lblock := lipgloss.NewStyle().Width(lw).Render(strings.Join(list, "\n"))
 	return clip(lipgloss.JoinHorizontal(lipgloss.Top, lblock, " ", strings.Join(right, "\n")), m.w, m.h)
 }

@@ -14,6 +14,9 @@ import (
 type keyMap struct {
 	// Scenarios are 1…n on the home screen, one per flows.Scenarios entry.
 	Scenarios []key.Binding
+	Audit     key.Binding // the audit screen (audit.go), the home screen's entry after the scenarios
+	Rerun     key.Binding // the audit: run the selected case again
+	Edit      key.Binding // the audit: edit the target URL
 	Up        key.Binding
 	Down      key.Binding
 	PageUp    key.Binding
@@ -35,6 +38,9 @@ type keyMap struct {
 	Back      key.Binding
 	Save      key.Binding // the summary's: save the run's report
 	Presenter key.Binding // the presenter view (presenter.go) and its step by step
+	LAN       key.Binding // serve the demo on the LAN (lan.go), after Confirm
+	Loopback  key.Binding // back to loopback only
+	Confirm   key.Binding
 	Next      key.Binding
 	Earlier   key.Binding
 	Later     key.Binding
@@ -45,6 +51,9 @@ type keyMap struct {
 func defaultKeyMap() keyMap {
 	return keyMap{
 		Scenarios: scenarioKeys(),
+		Audit:     auditKey(),
+		Rerun:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "re-run this case")),
+		Edit:      key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit the target")),
 		Up:        key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
 		Down:      key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
 		PageUp:    key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "scroll JSON up")),
@@ -66,6 +75,9 @@ func defaultKeyMap() keyMap {
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Save:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "save the report")),
 		Presenter: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "presenter view")),
+		LAN:       key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "serve on the LAN (for a phone)")),
+		Loopback:  key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "off the LAN")),
+		Confirm:   key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes, serve it on the LAN")),
 		Next:      key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "next step")),
 		Earlier:   key.NewBinding(key.WithKeys("left"), key.WithHelp("←", "earlier step")),
 		Later:     key.NewBinding(key.WithKeys("right"), key.WithHelp("→", "later step")),
@@ -84,6 +96,12 @@ func scenarioKeys() []key.Binding {
 	return out
 }
 
+// auditKey is the number after the scenarios' (4 with three scenarios).
+func auditKey() key.Binding {
+	n := strconv.Itoa(len(flows.Scenarios) + 1)
+	return key.NewBinding(key.WithKeys(n), key.WithHelp(n, "audit your webhook handler"))
+}
+
 // ShortHelp puts the current screen's keys first, then the global ones (help skips disabled keys).
 func (k keyMap) ShortHelp() []key.Binding {
 	return append(k.screenKeys(), k.globalKeys()...)
@@ -91,8 +109,8 @@ func (k keyMap) ShortHelp() []key.Binding {
 
 // screenKeys are the keys of what is on screen, most useful first (the footer may cut the tail).
 func (k keyMap) screenKeys() []key.Binding {
-	return append(append([]key.Binding{k.Dismiss}, k.Scenarios...),
-		k.Select, k.Resend, k.Save, k.Next, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR, k.NewToken,
+	return append(append([]key.Binding{k.Dismiss, k.Confirm}, k.Scenarios...),
+		k.Audit, k.Select, k.Rerun, k.Edit, k.Resend, k.Save, k.Next, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR, k.LAN, k.Loopback, k.NewToken,
 		k.Tunnel, k.Up, k.Down, k.PageDown, k.Inspector, k.Back)
 }
 
@@ -102,11 +120,11 @@ func (k keyMap) globalKeys() []key.Binding { return []key.Binding{k.Help, k.Quit
 // FullHelp groups the keys into columns: navigation, actions, screens.
 func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		append(append([]key.Binding(nil), k.Scenarios...), k.Select, k.Up, k.Down, k.PageUp, k.PageDown),
+		append(append([]key.Binding(nil), k.Scenarios...), k.Audit, k.Select, k.Up, k.Down, k.PageUp, k.PageDown),
 		{k.Open, k.Copy, k.NextCard, k.PrevCard, k.Mark, k.Auto},
-		{k.Restore, k.NewToken, k.QR, k.Inspector, k.Tunnel, k.Save},
+		{k.Restore, k.NewToken, k.QR, k.LAN, k.Loopback, k.Inspector, k.Tunnel, k.Save},
 		{k.Presenter, k.Next, k.Earlier, k.Later},
-		{k.Resend, k.Dismiss, k.Back, k.Help, k.Quit},
+		{k.Rerun, k.Edit, k.Confirm, k.Resend, k.Dismiss, k.Back, k.Help, k.Quit},
 	}
 }
 
@@ -125,9 +143,20 @@ func (m *model) updateKeys() {
 	for i := range k.Scenarios {
 		k.Scenarios[i].SetEnabled(home)
 	}
-	k.Select.SetEnabled(home)
-	k.Up.SetEnabled(home || m.showInspector)
-	k.Down.SetEnabled(home || m.showInspector)
+	onAudit := m.state == stateAudit && !m.showInspector
+	typing := onAudit && m.audit.editing
+	k.Audit.SetEnabled(home)
+	k.Select.SetEnabled(home || onAudit && m.audit.canStart())
+	k.Select.SetHelp("enter", "open")
+	if onAudit {
+		k.Select.SetHelp("enter", "run the audit")
+	}
+	k.Rerun.SetEnabled(onAudit && !typing && m.audit.canStart())
+	k.Edit.SetEnabled(onAudit && !typing && !m.audit.running() && m.audit.backend != nil)
+	auditList := onAudit && !typing && m.audit.backend != nil
+	choosing := m.lan.asking && len(m.lan.cands) > 1 // which LAN address
+	k.Up.SetEnabled(home || m.showInspector || choosing || auditList)
+	k.Down.SetEnabled(home || m.showInspector || choosing || auditList)
 	k.PageUp.SetEnabled(m.showInspector)
 	k.PageDown.SetEnabled(m.showInspector)
 	k.Open.SetEnabled(onRun && url != "")
@@ -144,12 +173,27 @@ func (m *model) updateKeys() {
 			b.SetEnabled(false)
 		}
 	}
+	k.Copy.SetEnabled(k.Copy.Enabled() || onAudit && !typing && m.audit.backend != nil)
+	k.LAN.SetEnabled(onRun && m.showQR && url != "" && !m.lan.asking && m.canLAN())
+	k.Loopback.SetEnabled(m.lan.on != "" && !m.lan.serving && !m.showInspector)
+	k.Confirm.SetEnabled(m.lan.asking)
 	k.Tunnel.SetEnabled(m.header.state == tunnelFailed)
 	k.Dismiss.SetEnabled(len(m.errs) > 0)
 	k.Resend.SetEnabled(m.showInspector && m.inspector.canResend())
 	k.Save.SetEnabled(m.summaryOn())
-	k.Back.SetEnabled(m.state != stateHome || m.showInspector || m.showQR || m.help.ShowAll)
+	k.Back.SetEnabled(m.state != stateHome || m.showInspector || m.showQR || m.help.ShowAll || m.lan.asking)
 	m.updatePresenterKeys(onRun)
+	// While the target line takes the keys, only ctrl+c and the line's own keys work.
+	k.Inspector.SetEnabled(!typing)
+	k.Presenter.SetEnabled(k.Presenter.Enabled() && !typing)
+	k.Help.SetEnabled(!typing)
+	k.Quit.SetHelp("q", "quit")
+	if typing {
+		k.Quit.SetHelp("ctrl+c", "quit")
+		k.Back.SetHelp("esc", "done typing")
+	} else {
+		k.Back.SetHelp("esc", "back")
+	}
 	if m.showInspector {
 		k.Inspector.SetHelp("w", "close")
 	} else {

@@ -79,7 +79,12 @@ func urlBlock(c *common, label string, q qrCode, qrShown bool, colW, needH int) 
 	if q.url == "" {
 		return nil
 	}
-	head := s.Label.Render(ansi.Wrap(label+": the last line below (o opens it, v shows the QR alone)", colW, ""))
+	where := label + ": the last line below (o opens it, v shows the QR alone)"
+	if isLoopbackURL(q.url) && c.lanOps.serve != nil {
+		// The code on this screen is no use to a phone: say so, and the way to one that is.
+		where = label + ": the last line below (o opens it here; a phone cannot open " + hostOf(q.url) + ": v, then l)"
+	}
+	head := s.Label.Render(ansi.Wrap(where, colW, ""))
 	if qrShown {
 		return []string{"", head}
 	}
@@ -144,6 +149,13 @@ func (m model) qrOnlyView(w, h int) string {
 	if q.url == "" {
 		return title + "\n" + s.Muted.Render("No URL yet.")
 	}
+	if m.lan.asking {
+		return m.lanPrompt(w)
+	}
+	head := title // with the note on where the code points, where that fits
+	if note := m.lanNote(q.url); note != "" {
+		head += "\n" + s.Warn.Render(wrap(note, w))
+	}
 	link := urlLine(q.url, w)
 	rows := h - lipgloss.Height(link) // above the URL line
 	var code string
@@ -161,8 +173,11 @@ func (m model) qrOnlyView(w, h int) string {
 		return clip(title+"\n"+s.Warn.Render(ansi.Wrap(msg, w, "")), w, max(0, rows)) + "\n" + link
 	}
 	code = lipgloss.PlaceHorizontal(w, lipgloss.Center, code)
-	if lipgloss.Height(code)+1 <= rows {
-		code = title + "\n" + code // the title only where it costs the code nothing
+	switch {
+	case lipgloss.Height(code)+lipgloss.Height(head) <= rows:
+		code = head + "\n" + code // the title and the note only where they cost the code nothing
+	case lipgloss.Height(code)+1 <= rows:
+		code = title + "\n" + code
 	}
 	return code + "\n" + link
 }

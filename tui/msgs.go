@@ -1,6 +1,9 @@
 package tui
 
 import (
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/bankdown/linkrecovery/emulator/audit"
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/webhook"
 )
@@ -86,4 +89,23 @@ func unwrap(in flows.Input) flows.Input {
 		return a.Input
 	}
 	return in
+}
+
+// auditStartedMsg fires when an audit run has started (auditStartCmd): ch carries its
+// auditCaseMsg and then its auditDoneMsg, and the handler of each re-arms the wait.
+type auditStartedMsg struct {
+	gen int
+	ch  <-chan tea.Msg
+}
+
+// auditCaseMsg fires as each case of audit run gen is judged.
+type auditCaseMsg struct {
+	gen int
+	res audit.CaseResult
+}
+
+// auditDoneMsg fires when audit run gen has ended: err if it could not finish.
+type auditDoneMsg struct {
+	gen int
+	err error
 }

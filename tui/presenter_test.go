@@ -161,25 +161,20 @@ func TestPresenterSpaceStepsTheWalk(t *testing.T) {
 // TestPresenterContrast: every letter of the pane reads at least 7:1 on a dark and a light
 // theme, in true colour and degraded to 256 colours.
 func TestPresenterContrast(t *testing.T) {
-	for _, prof := range []termenv.Profile{termenv.ANSI256, termenv.TrueColor} {
-		for _, bg := range []termbg.Background{termbg.DarkBackground, termbg.LightBackground} {
-			r := lipgloss.NewRenderer(io.Discard)
-			r.SetColorProfile(prof)
-			r.SetHasDarkBackground(bg != termbg.LightBackground)
-			f := presenterFixture(t, 160, 48, bg, r)
-			recoveryPoint(f)
-			scr := f.m.current().driver()
-			for i := 0; i < f.m.presenter.count(nSignup); i++ {
-				pane := f.m.presenter.pane(f.m.c.styles, nSignup, scr.st, 64, 40)
-				n, bad := checkContrastMin(pane, bg, 7)
-				if n == 0 {
-					t.Fatal("no coloured letter: nothing was checked")
-				}
-				for _, b := range bad {
-					t.Errorf("%s %s step %d: %s", profileName(prof), bg, i, b)
-				}
-				f.key("left")
+	eachTheme(t, darkAndLight, func(t *testing.T, r *lipgloss.Renderer, bg termbg.Background) {
+		f := presenterFixture(t, 160, 48, bg, r)
+		recoveryPoint(f)
+		scr := f.m.current().driver()
+		for i := 0; i < f.m.presenter.count(nSignup); i++ {
+			pane := f.m.presenter.pane(f.m.c.styles, nSignup, scr.st, 64, 40)
+			n, bad := checkContrastMin(pane, bg, 7)
+			if n == 0 {
+				t.Fatal("no coloured letter: nothing was checked")
 			}
+			for _, b := range bad {
+				t.Errorf("step %d: %s", i, b)
+			}
+			f.key("left")
 		}
-	}
+	})
 }

@@ -37,6 +37,8 @@ type screen interface {
 	// url is what o opens and v shows; currentQR its code.
 	url() string
 	currentQR() qrCode
+	// relink re-encodes the QR codes once the emulator's address changed (the LAN, lan.go).
+	relink()
 }
 
 // screens are the scenarios' own screens, by scenario name (registerScreen).
@@ -138,9 +140,12 @@ func (r *run) spinLine(spin, text string, since time.Time, width int) string {
 	return s.Spinner.Render(spin) + " " + s.Text.Render(wrap(text+r.elapsed(since), width-2))
 }
 
-// syncQR keeps the QR code on the token's URL.
+// relink: a run's one code is its token's.
+func (r *run) relink() { r.syncQR() }
+
+// syncQR keeps the QR code on the token's URL, at the address the emulator answers on now.
 func (r *run) syncQR() {
-	if u := r.st.Token.HostedLinkURL; u != "" && u != r.qrFor {
+	if u := r.c.links.reachable(r.st.Token.HostedLinkURL); u != "" && u != r.qrFor {
 		r.qr, r.qrFor = newQRCode(u), u
 	}
 	if !r.st.HasToken() && r.qrFor != "" {

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -25,6 +26,12 @@ type signupModel struct {
 	inbox inboxModel
 }
 
+// relink re-encodes the token's code and the recovery e-mail's.
+func (m *signupModel) relink() {
+	m.run.relink()
+	m.inbox = m.inbox.relink()
+}
+
 // own is the sign-up's own state.
 func (m *signupModel) own() flows.SignupState {
 	ss, _ := flows.SignupOf(m.st)
@@ -40,7 +47,7 @@ func (m *signupModel) events(evs []flows.Event) {
 		}
 	}
 	if len(ss.Inbox) != len(m.inbox.emails) {
-		m.inbox = newInboxModel(ss.Inbox)
+		m.inbox = newInboxModel(ss.Inbox, func(u string) string { return m.c.links.reachable(u) })
 		if ss.Restored {
 			m.inbox = m.inbox.selectEmail(ss.Mail.ID)
 			m.focus = 0 // the recovery session's cards replace the sign-up's
@@ -176,12 +183,14 @@ func (m *signupModel) lines(colW int, qrShown bool, needH int, spin string) []st
 		}
 		left = append(left, m.spinLine(spin, what, st.Busy.Walking, colW))
 	}
+	cardsAt := -1 // where the recovery login goes when it would be cut under the e-mail
 	if m.c.demo {
 		switch {
 		case !st.Busy.Restoring.IsZero():
 			left = append(left, m.spinLine(spin, "Bringing the institution back…", st.Busy.Restoring, colW))
 		case ss.Restored:
 			left = append(left, check(s, true, "Institution back: recovery e-mail sent"))
+			cardsAt = len(left)
 			left = append(left, m.finishLines(spin, colW)...)
 			left = append(left, m.exchangeLines(spin, colW)...)
 		default:
@@ -208,14 +217,25 @@ func (m *signupModel) lines(colW int, qrShown bool, needH int, spin string) []st
 		left = append(left, m.cardsView(m.info().Cards, colW, room)...)
 		left = append(left, tail...)
 	case st.HasToken():
-		left = append(left, "")
-		left = append(left, m.inbox.View(s, colW)...)
-		tail := urlBlock(m.c, "Its link", m.currentQR(), qrShown, colW, needH)
+		var rows []string
 		if cards := m.cards(); cards != nil {
 			// Under the e-mail, as the rows its session takes (the footer names tab and c).
-			left = append(left, m.cardsView(cards, colW, math.MaxInt)[1:]...)
+			rows = m.cardsView(cards, colW, math.MaxInt)[1:]
 		}
-		left = append(left, tail...)
+		mail := append([]string{""}, m.inbox.View(s, colW)...)
+		tail := urlBlock(m.c, "Its link", m.currentQR(), qrShown, colW, needH)
+		if cardsAt >= 0 && len(rows) > 0 && !qrShown &&
+			lipgloss.Height(strings.Join(slices.Concat(left, mail, rows, tail), "\n")) > m.roomAboveLink(colW) {
+			// A short terminal would cut them off under the e-mail: the login to type comes first.
+			left = slices.Concat(left[:cardsAt], rows, left[cardsAt:])
+			rows = nil
+		}
+		left = append(append(append(left, mail...), rows...), tail...)
 	}
 	return left
+}
+
+// roomAboveLink is how many lines the column has above the URL line in a body as wide as colW.
+func (m *signupModel) roomAboveLink(colW int) int {
+	return m.c.bodyH - lipgloss.Height(urlLine(m.currentQR().url, colW))
 }

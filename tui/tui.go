@@ -25,6 +25,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/bankdown/linkrecovery/emulator/audit"
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/env"
 	"github.com/bankdown/linkrecovery/internal/termbg"
@@ -60,6 +61,9 @@ type Options struct {
 	// Clipboard receives the OSC 52 sequences that copy a credential (nil: os.Stdout, the terminal).
 	Clipboard io.Writer
 
+	// auditBackend stands in for the demo's emulator on the audit screen (tests; nil: Env's).
+	auditBackend audit.Backend
+
 	// queueRecords keeps the transcript's records on the model as while a write is in flight
 	// (tests write them themselves).
 	queueRecords bool
@@ -84,6 +88,10 @@ type common struct {
 	// effectCmd turns one of a run's effects into the Cmd that performs it with the interpreter
 	// (performCmd over env.Perform); tests put theirs in its place to see effects as they are asked.
 	effectCmd func(scenario string, eff flows.Effect) tea.Cmd
+	// lanOps finds LAN addresses and serves the demo there (lan.go); links maps the QR codes' URLs
+	// to the address the emulator answers on now.
+	lanOps lanOps
+	links  lanLinks
 	// emitted are the events the runs established during the current Update.
 	emitted []flows.Event
 }
@@ -117,6 +125,10 @@ func newModel(o Options) model {
 		styles: newStyles(o.Renderer, o.Background), debug: o.DebugLog, nowFn: nowFn, now: nowFn(),
 	}
 	c.effectCmd = func(scenario string, eff flows.Effect) tea.Cmd { return performCmd(ctx, o.Env.Perform, scenario, eff) }
+	backend := o.auditBackend
+	if o.Env != nil && o.Env.Emulator != nil {
+		backend = o.Env.Emulator // the audit needs the emulator's keys: demo mode only
+	}
 	clip := o.Clipboard
 	if clip == nil {
 		clip = os.Stdout
@@ -129,6 +141,7 @@ func newModel(o Options) model {
 		spinner:        newSpinner(c.styles),
 		header:         headerModel{mode: mode, clientID: cfg.ClientID, keysFrom: cfg.KeysFrom, baseURL: cfg.PlaidURL, openingSince: c.now, webhooksHalf: -1},
 		home:           newHomeModel(c),
+		audit:          newAuditModel(backend),
 		runs:           newRuns(c),
 		inspector:      newInspectorModel(c),
 		presenter:      newPresenterModel(),
@@ -139,6 +152,7 @@ func newModel(o Options) model {
 		tmux:           os.Getenv("TMUX") != "",
 	}
 	if o.Env != nil {
+		c.lanOps = lanOpsFor(o.Env, os.Getenv)
 		m.header.provider = o.Env.TunnelProvider()
 		if m.header.provider == tunnel.ProviderNgrok {
 			m.header.tokenSource = o.Env.Config().NgrokAuthtokenSource

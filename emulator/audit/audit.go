@@ -66,9 +66,10 @@ const (
 type Config struct {
 	// Target is the handler's URL, where webhooks are POSTed.
 	Target string
-	// Emulator is an in-process emulator that is being served (its BaseURL set), at which the
-	// handler's Plaid client points. It signs the deliveries and records the exchanges.
-	Emulator *emulator.Emulator
+	// Emulator is the emulator at which the handler's Plaid client points: an *emulator.Emulator
+	// being served in this process (its BaseURL set), or a Remote one. It signs the deliveries and
+	// records the exchanges.
+	Emulator Backend
 	// Only, if not empty, is the subset of case ids to run (see CaseIDs).
 	Only []string
 	// Timeout is how long one answer may take; zero means DefaultTimeout.
@@ -124,6 +125,9 @@ type runner struct {
 	client *plaid.APIClient
 	now    func() time.Time
 	ctx    context.Context
+	// unreached is set when a delivery of the current case found nothing listening at the target:
+	// the case then says so, instead of advice about a handler it never reached.
+	unreached error
 }
 
 // Run runs the cases against cfg.Target and returns their results in order. An error means the
@@ -166,12 +170,20 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
+		r.unreached = nil
 		cr, err := r.run(id)
+		if e, ok := cfg.Emulator.(interface{ Err() error }); ok && err == nil {
+			err = e.Err() // a remote lookup that failed: its case cannot be judged
+		}
 		if err != nil {
 			return res, fmt.Errorf("audit: case %s: %w", id, err)
 		}
 		cr.ID = id
 		cr.Why, cr.Fix = advice(id)
+		if r.unreached != nil {
+			cr.Why = "The webhook never reached your handler, so this case says nothing about its code."
+			cr.Fix = "Start your app (is it still running?) and check that it listens at " + cfg.Target + ", then run the case again."
+		}
 		switch cr.Verdict {
 		case Pass:
 			res.Passed++
@@ -276,6 +288,8 @@ func (r *runner) send(b []byte, verification string) delivery {
 	if err != nil && ctx.Err() != nil && r.ctx.Err() == nil {
 		d.status = 0
 		err = fmt.Errorf("no answer within %s (Plaid would retry)", r.cfg.Timeout)
+	} else if err != nil {
+		r.unreached = err
 	}
 	d.err = err
 	return d
@@ -299,6 +313,14 @@ func (r *runner) attempts(tokens ...string) []string {
 		}
 	}
 	return out
+}
+
+// judge gives the case verdict v for why; a pass says passed instead.
+func (cr *CaseResult) judge(v Verdict, why, passed string) {
+	cr.Verdict, cr.Reason = v, why
+	if v == Pass {
+		cr.Reason = passed
+	}
 }
 
 func result(d delivery) CaseResult {
@@ -347,10 +369,7 @@ func (r *runner) genuine() (CaseResult, error) {
 		}
 		return cr, nil
 	}
-	cr.Verdict, cr.Reason = v, why
-	if v == Pass {
-		cr.Reason = "answered 200 and exchanged the public token"
-	}
+	cr.judge(v, why, "answered 200 and exchanged the public token")
 	return cr, nil
 }
 
@@ -395,10 +414,7 @@ func (r *runner) multiple() (CaseResult, error) {
 	case missing != nil:
 		cr.Verdict, cr.Reason = Fail, "never exchanged "+strings.Join(missing, " and ")+" (one Item per token)"
 	default:
-		cr.Verdict, cr.Reason = v, why
-		if v == Pass {
-			cr.Reason = "exchanged both public tokens"
-		}
+		cr.judge(v, why, "exchanged both public tokens")
 	}
 	return cr, nil
 }
@@ -409,10 +425,8 @@ func (r *runner) exited() (CaseResult, error) {
 		return CaseResult{}, err
 	}
 	cr := result(d)
-	cr.Verdict, cr.Reason = answered(d)
-	if cr.Verdict == Pass {
-		cr.Reason = "answered 200 to a session that ended without an Item"
-	}
+	v, why := answered(d)
+	cr.judge(v, why, "answered 200 to a session that ended without an Item")
 	return cr, nil
 }
 
@@ -441,10 +455,7 @@ func (r *runner) duplicate() (CaseResult, error) {
 	case first == 0:
 		cr.Verdict, cr.Reason = Warn, "neither delivery was acted on, so deduplication could not be seen"
 	default:
-		cr.Verdict, cr.Reason = v, why
-		if v == Pass {
-			cr.Reason = "answered the retry 200 without a second exchange"
-		}
+		cr.judge(v, why, "answered the retry 200 without a second exchange")
 	}
 	return cr, nil
 }

@@ -1,99 +1,25 @@
 package audit_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
+	"errors"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/plaid/plaid-go/v29/plaid"
-
 	"github.com/bankdown/linkrecovery/emulator/audit"
 	"github.com/bankdown/linkrecovery/emulator/emulatortest"
-	"github.com/bankdown/linkrecovery/internal/webhook"
+	"github.com/bankdown/linkrecovery/internal/auditfixture"
 )
 
-// fixture is a developer's handler with its faults switched on one by one.
-type fixture struct {
-	verify      bool // check Plaid-Verification with internal/webhook's verifier
-	reserialise bool // hash a compacted re-encoding instead of the raw bytes
-	dedupe      bool // exchange each public token once
-	firstOnly   bool // exchange only public_tokens[0]
-	fail500     bool // answer 500 to EXITED
-	hang        bool // answer only when the sender gives up
-}
+// fixture is a developer's handler with its faults switched on one by one (internal/auditfixture).
+type fixture = auditfixture.Fixture
 
-func (f fixture) handler(t testing.TB, client *plaid.APIClient) http.Handler {
-	verifier := webhook.NewVerifier(webhook.PlaidKeySource(client))
-	var mu sync.Mutex
-	seen := map[string]bool{}
-	release := make(chan struct{})
-	t.Cleanup(func() { close(release) }) // runs before the target's Close, which waits for handlers
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		raw, _ := io.ReadAll(r.Body) // read first, so that the server notices the sender giving up
-		if f.hang {
-			select {
-			case <-r.Context().Done():
-			case <-release:
-			}
-			return
-		}
-		var hook struct {
-			Code         string   `json:"webhook_code"`
-			Status       string   `json:"status"`
-			PublicTokens []string `json:"public_tokens"`
-		}
-		if err := json.Unmarshal(raw, &hook); err != nil {
-			http.Error(w, "bad json", http.StatusBadRequest)
-			return
-		}
-		if f.verify {
-			hashed := raw
-			if f.reserialise {
-				var buf bytes.Buffer
-				_ = json.Compact(&buf, raw)
-				hashed = buf.Bytes()
-			}
-			if err := verifier.Verify(r.Context(), r.Header.Get("Plaid-Verification"), hashed); err != nil {
-				w.WriteHeader(http.StatusOK) // refused quietly: Plaid must not retry a forgery
-				return
-			}
-		}
-		if hook.Code != "SESSION_FINISHED" {
-			w.WriteHeader(http.StatusOK)
-			return
-		}
-		if hook.Status == "EXITED" && f.fail500 {
-			http.Error(w, "no tokens", http.StatusInternalServerError)
-			return
-		}
-		toks := hook.PublicTokens
-		if f.firstOnly && len(toks) > 1 {
-			toks = toks[:1]
-		}
-		for _, tok := range toks {
-			mu.Lock()
-			dup := seen[tok]
-			seen[tok] = true
-			mu.Unlock()
-			if dup && f.dedupe {
-				continue
-			}
-			_, _, _ = client.PlaidApi.ItemPublicTokenExchange(r.Context()).
-				ItemPublicTokenExchangeRequest(*plaid.NewItemPublicTokenExchangeRequest(tok)).Execute()
-		}
-		w.WriteHeader(http.StatusOK)
-	})
-}
-
-var correct = fixture{verify: true, dedupe: true}
+var correct = auditfixture.Correct
 
 func allVerdicts(v audit.Verdict) map[string]audit.Verdict {
 	m := map[string]audit.Verdict{}
@@ -114,7 +40,7 @@ func run(t *testing.T, f fixture, cfg audit.Config) audit.Result {
 	emu := emulatortest.New(t)
 	target := httptest.NewServer(nil)
 	t.Cleanup(target.Close)
-	target.Config.Handler = f.handler(t, emu.Client)
+	target.Config.Handler = f.Handler(t, emu.Client)
 	cfg.Target, cfg.Emulator = target.URL, emu.Emulator
 	res, err := audit.Run(context.Background(), cfg)
 	if err != nil {
@@ -165,8 +91,8 @@ func TestFixtures(t *testing.T) {
 		check   func(t *testing.T, res audit.Result)
 	}{
 		{name: "correct", f: correct, want: pass},
-		{name: "verifies nothing", f: fixture{dedupe: true}, want: with(pass, forgedFail)},
-		{name: "hashes re-serialised JSON", f: fixture{verify: true, reserialise: true, dedupe: true},
+		{name: "verifies nothing", f: fixture{Dedupe: true}, want: with(pass, forgedFail)},
+		{name: "hashes re-serialised JSON", f: fixture{Verify: true, Reserialise: true, Dedupe: true},
 			want: with(pass, map[string]audit.Verdict{audit.Genuine: audit.Fail, audit.MultipleTokens: audit.Fail,
 				audit.Duplicate: audit.Warn, audit.StillWorks: audit.Fail}),
 			check: func(t *testing.T, res audit.Result) {
@@ -174,21 +100,21 @@ func TestFixtures(t *testing.T) {
 					t.Errorf("genuine reason %q does not diagnose re-serialised hashing", r)
 				}
 			}},
-		{name: "exchanges on every delivery", f: fixture{verify: true},
+		{name: "exchanges on every delivery", f: fixture{Verify: true},
 			want: with(pass, map[string]audit.Verdict{audit.Duplicate: audit.Fail}),
 			check: func(t *testing.T, res audit.Result) {
 				if c := caseOf(res, audit.Duplicate); len(c.Exchanged) != 2 {
 					t.Errorf("duplicate exchanged %v, want two attempts of one token", c.Exchanged)
 				}
 			}},
-		{name: "500 to EXITED", f: fixture{verify: true, dedupe: true, fail500: true},
+		{name: "500 to EXITED", f: fixture{Verify: true, Dedupe: true, Fail500: true},
 			want: with(pass, map[string]audit.Verdict{audit.Exited: audit.Fail}),
 			check: func(t *testing.T, res audit.Result) {
 				if c := caseOf(res, audit.Exited); c.Status != 500 {
 					t.Errorf("exited status %d, want 500", c.Status)
 				}
 			}},
-		{name: "answers after the timeout", f: fixture{hang: true}, timeout: 50 * time.Millisecond,
+		{name: "answers after the timeout", f: fixture{Hang: true}, timeout: 50 * time.Millisecond,
 			// A handler that never answers cannot act on a forgery either: the forged cases fail
 			// only because no answer came in time.
 			want: allVerdicts(audit.Fail),
@@ -197,7 +123,7 @@ func TestFixtures(t *testing.T) {
 					t.Errorf("genuine reason %q, want the timeout named", r)
 				}
 			}},
-		{name: "exchanges only the first token", f: fixture{verify: true, dedupe: true, firstOnly: true},
+		{name: "exchanges only the first token", f: fixture{Verify: true, Dedupe: true, FirstOnly: true},
 			want: with(pass, map[string]audit.Verdict{audit.MultipleTokens: audit.Fail})},
 	}
 	for _, tt := range tests {
@@ -233,15 +159,112 @@ func TestOnly(t *testing.T) {
 	}
 }
 
+// TestUnreachedTarget: a case whose webhook found nothing listening fails, and says the handler was
+// never reached and to start the app, not to fix its JWT checks.
+func TestUnreachedTarget(t *testing.T) {
+	emu := emulatortest.New(t)
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	res, err := audit.Run(context.Background(), audit.Config{Target: dead.URL, Emulator: emu.Emulator, Only: []string{audit.Genuine, audit.NoSignature}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Cases {
+		if c.Verdict != audit.Fail || !strings.Contains(c.Why, "never reached") || !strings.Contains(c.Fix, "Start your app") || !strings.Contains(c.Fix, dead.URL) {
+			t.Errorf("%s: %s %q why %q fix %q", c.ID, c.Verdict, c.Reason, c.Why, c.Fix)
+		}
+	}
+}
+
 // BenchmarkAuditLocalHandler is the whole audit of a correct local handler (issue 17: under 20 s).
 func BenchmarkAuditLocalHandler(b *testing.B) {
 	emu := emulatortest.New(b)
-	target := httptest.NewServer(correct.handler(b, emu.Client))
+	target := httptest.NewServer(correct.Handler(b, emu.Client))
 	defer target.Close()
 	for b.Loop() {
 		res, err := audit.Run(context.Background(), audit.Config{Target: target.URL, Emulator: emu.Emulator})
 		if err != nil || res.Failed > 0 {
 			b.Fatalf("audit: %v, %d failed", err, res.Failed)
 		}
+	}
+}
+
+// TestRemote: an emulator served by another process, reached over its HTTP hooks, grades as the
+// in-process one does; wrong keys stop the audit instead of reading as "nothing exchanged".
+func TestRemote(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		f    fixture
+		fail []string
+	}{
+		{"correct", correct, nil},
+		{"verifies nothing", fixture{Dedupe: true}, []string{audit.NoSignature, audit.AlgNone, audit.AlgHS256,
+			audit.UnknownKey, audit.WrongKey, audit.TamperedBody, audit.Stale, audit.ExpiredKey}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			emu := emulatortest.New(t)
+			target := httptest.NewServer(tt.f.Handler(t, emu.Client))
+			t.Cleanup(target.Close)
+			remote := audit.NewRemote(emu.URL, emu.Emulator.ClientID(), emu.Emulator.Secret(), nil)
+			if err := remote.Check(context.Background()); err != nil {
+				t.Fatalf("Check: %v", err)
+			}
+			res, err := audit.Run(context.Background(), audit.Config{Target: target.URL, Emulator: remote})
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			want := allVerdicts(audit.Pass)
+			for _, id := range tt.fail {
+				want[id] = audit.Fail
+			}
+			if got := verdicts(res); !maps.Equal(got, want) {
+				t.Errorf("verdicts:%s\nwant %v", reasons(res), want)
+			}
+		})
+	}
+	emu := emulatortest.New(t)
+	bad := audit.NewRemote(emu.URL, emu.Emulator.ClientID(), "not-the-secret", nil)
+	if err := bad.Check(context.Background()); err == nil || !strings.Contains(err.Error(), "INVALID_API_KEYS") {
+		t.Errorf("Check with a wrong secret: %v, want INVALID_API_KEYS", err)
+	}
+}
+
+// TestWaitForTarget: a target nobody listens at is down (ErrTargetDown, naming it and the cause)
+// once the wait is over; one that answers, or only takes the connection, is up.
+func TestWaitForTarget(t *testing.T) {
+	ctx := context.Background()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String() + "/hook"
+	ln.Close()
+	err = audit.WaitForTarget(ctx, nil, dead, 300*time.Millisecond)
+	if !errors.Is(err, audit.ErrTargetDown) || !strings.Contains(err.Error(), dead) || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("a dead target: %v, want ErrTargetDown naming %s and the refusal", err, dead)
+	}
+
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusMethodNotAllowed) }))
+	defer up.Close()
+	if err := audit.WaitForTarget(ctx, nil, up.URL, time.Minute); err != nil {
+		t.Errorf("a target answering 405 to GET: %v, want up", err)
+	}
+
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // takes the connection, never answers
+		}
+	}()
+	if err := audit.WaitForTarget(ctx, nil, "http://"+silent.Addr().String()+"/hook", time.Minute); err != nil {
+		t.Errorf("a target that takes the connection but does not answer: %v, want up (the cases judge its speed)", err)
 	}
 }

@@ -59,6 +59,36 @@ func (rc *receiver) finished() []map[string]any {
 	return out
 }
 
+// must keeps the examples to the calls they show: a failure there is a bug in the example.
+func must(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
+// start runs an emulator and a receiver for its webhooks; stop closes both.
+func start(opts ...emulatortest.Option) (s *emulatortest.Server, rc *receiver, stop func()) {
+	s, err := emulatortest.Start(opts...)
+	must(err)
+	rc = newReceiver()
+	return s, rc, func() { rc.Close(); s.Close() }
+}
+
+// hostedSession is start plus a Hosted Link token whose webhook is the receiver; url is its
+// hosted_link_url.
+func hostedSession(ctx context.Context) (s *emulatortest.Server, rc *receiver, url string, stop func()) {
+	s, rc, stop = start()
+	lt, err := hostedLinkToken(ctx, s, rc.URL+"/plaid/webhook")
+	must(err)
+	return s, rc, lt.GetHostedLinkUrl(), stop
+}
+
+// The logins of the examples: Plaid's Sandbox user, with a bank that works and one that is down.
+var (
+	goodLogin = emulator.Credentials{Username: emulator.UserGood, Password: emulator.PassGood}
+	bankDown  = emulator.Credentials{Username: emulator.UserGood, Password: emulator.PassInstitutionDown}
+)
+
 func hostedLinkToken(ctx context.Context, s *emulatortest.Server, webhook string) (plaid.LinkTokenCreateResponse, error) {
 	req := plaid.NewLinkTokenCreateRequest("Example App", "en", []plaid.CountryCode{plaid.COUNTRYCODE_US}, *plaid.NewLinkTokenCreateRequestUser("user-1"))
 	req.SetProducts([]plaid.Products{plaid.PRODUCTS_TRANSACTIONS})
@@ -72,22 +102,10 @@ func hostedLinkToken(ctx context.Context, s *emulatortest.Server, webhook string
 // SESSION_FINISHED and exchange its public token.
 func Example_hostedLink() {
 	ctx := context.Background()
-	s, err := emulatortest.Start()
-	if err != nil {
-		panic(err)
-	}
-	defer s.Close()
-	rc := newReceiver()
-	defer rc.Close()
-
-	lt, err := hostedLinkToken(ctx, s, rc.URL+"/plaid/webhook")
-	if err != nil {
-		panic(err)
-	}
-	// The user, in the browser at lt.HostedLinkUrl: First Platypus Bank, user_good / pass_good.
-	if err := s.Emulator.CompleteSession(ctx, lt.GetHostedLinkUrl(), emulator.Credentials{Username: emulator.UserGood, Password: emulator.PassGood}); err != nil {
-		panic(err)
-	}
+	s, rc, url, stop := hostedSession(ctx)
+	defer stop()
+	// The user, in the browser at url: First Platypus Bank, user_good / pass_good.
+	must(s.Emulator.CompleteSession(ctx, url, goodLogin))
 	s.Emulator.Advance(0) // wait for the webhooks in flight
 	fin := rc.finished()[0]
 	fmt.Println("SESSION_FINISHED", fin["status"])
@@ -105,34 +123,18 @@ func Example_hostedLink() {
 // new session under the same link token, and its SESSION_FINISHED carries the public token.
 func Example_linkRecovery() {
 	ctx := context.Background()
-	s, err := emulatortest.Start()
-	if err != nil {
-		panic(err)
-	}
-	defer s.Close()
-	rc := newReceiver()
-	defer rc.Close()
-
-	lt, err := hostedLinkToken(ctx, s, rc.URL+"/plaid/webhook")
-	if err != nil {
-		panic(err)
-	}
+	s, rc, url, stop := hostedSession(ctx)
+	defer stop()
 	// user_good / error_INSTITUTION_DOWN shows the outage; the user opts in with example@plaid.com.
-	if err := s.Emulator.CompleteSession(ctx, lt.GetHostedLinkUrl(), emulator.Credentials{Username: emulator.UserGood, Password: emulator.PassInstitutionDown}); err != nil {
-		panic(err)
-	}
+	must(s.Emulator.CompleteSession(ctx, url, bankDown))
 	// Each session's webhooks go out on a queue of their own, so the outage session's EXITED and
 	// the recovery's SUCCESS would race to the receiver. Wait for the first before the bank comes back,
 	// as it would in life.
 	s.Emulator.Advance(0)
 	emails, err := s.Emulator.RestoreInstitution(emulator.DefaultInstitutionID)
-	if err != nil {
-		panic(err)
-	}
+	must(err)
 	fmt.Println("e-mail to", emails[0].To, "about", emails[0].InstitutionName)
-	if err := s.Emulator.CompleteSession(ctx, emails[0].URL, emulator.Credentials{Username: emulator.UserGood, Password: emulator.PassGood}); err != nil {
-		panic(err)
-	}
+	must(s.Emulator.CompleteSession(ctx, emails[0].URL, goodLogin))
 	s.Emulator.Advance(0)
 	for _, fin := range rc.finished() {
 		fmt.Println("SESSION_FINISHED", fin["status"], "with", len(fin["public_tokens"].([]any)), "public token(s)")
@@ -148,24 +150,18 @@ func Example_linkRecovery() {
 func Example_expiry() {
 	ctx := context.Background()
 	s, err := emulatortest.Start()
-	if err != nil {
-		panic(err)
-	}
+	must(err)
 	defer s.Close()
 
 	lt, err := hostedLinkToken(ctx, s, "")
-	if err != nil {
-		panic(err)
-	}
+	must(err)
 	s.Emulator.Advance(31 * time.Minute)
-	err = s.Emulator.CompleteSession(ctx, lt.GetHostedLinkUrl(), emulator.Credentials{Username: emulator.UserGood, Password: emulator.PassGood})
+	err = s.Emulator.CompleteSession(ctx, lt.GetHostedLinkUrl(), goodLogin)
 	fmt.Println("link after 31 min expired:", err != nil)
 
 	pt, _, err := s.Client.PlaidApi.SandboxPublicTokenCreate(ctx).SandboxPublicTokenCreateRequest(
 		*plaid.NewSandboxPublicTokenCreateRequest(emulator.DefaultInstitutionID, []plaid.Products{plaid.PRODUCTS_AUTH})).Execute()
-	if err != nil {
-		panic(err)
-	}
+	must(err)
 	if _, err := s.Emulator.Expire(pt.PublicToken); err != nil {
 		panic(err)
 	}
@@ -182,14 +178,9 @@ func Example_expiry() {
 // wall-clock timers out of the test: only Advance moves time.
 func Example_retry() {
 	ctx := context.Background()
-	start := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	s, err := emulatortest.Start(emulatortest.WithConfig(emulator.Config{Now: func() time.Time { return start }}))
-	if err != nil {
-		panic(err)
-	}
-	defer s.Close()
-	rc := newReceiver()
-	defer rc.Close()
+	t0 := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	s, rc, stop := start(emulatortest.WithConfig(emulator.Config{Now: func() time.Time { return t0 }}))
+	defer stop()
 	rc.status = func(n int) int {
 		if n <= 3 {
 			return http.StatusServiceUnavailable
@@ -202,13 +193,9 @@ func Example_retry() {
 	req := plaid.NewSandboxPublicTokenCreateRequest(emulator.DefaultInstitutionID, []plaid.Products{plaid.PRODUCTS_TRANSACTIONS})
 	req.SetOptions(*opts)
 	pt, _, err := s.Client.PlaidApi.SandboxPublicTokenCreate(ctx).SandboxPublicTokenCreateRequest(*req).Execute()
-	if err != nil {
-		panic(err)
-	}
+	must(err)
 	ex, _, err := s.Client.PlaidApi.ItemPublicTokenExchange(ctx).ItemPublicTokenExchangeRequest(*plaid.NewItemPublicTokenExchangeRequest(pt.PublicToken)).Execute()
-	if err != nil {
-		panic(err)
-	}
+	must(err)
 	if _, _, err := s.Client.PlaidApi.SandboxItemFireWebhook(ctx).SandboxItemFireWebhookRequest(*plaid.NewSandboxItemFireWebhookRequest(ex.AccessToken, "DEFAULT_UPDATE")).Execute(); err != nil {
 		panic(err)
 	}
@@ -218,7 +205,7 @@ func Example_retry() {
 	}
 	d := s.Emulator.Deliveries()[0]
 	for i, a := range d.AttemptLog {
-		fmt.Printf("attempt %d at +%s: HTTP %d\n", i+1, a.At.Sub(start), a.StatusCode)
+		fmt.Printf("attempt %d at +%s: HTTP %d\n", i+1, a.At.Sub(t0), a.StatusCode)
 	}
 	fmt.Println(d.WebhookCode, d.State)
 	// Output:

@@ -7,9 +7,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/bankdown/linkrecovery/internal/secret"
+	"github.com/bankdown/linkrecovery/internal/testkit/rawcontrol"
 )
 
 type idleCounter struct {
@@ -45,13 +45,8 @@ func assertInertLog(t *testing.T, out, prefix string, want int) {
 		if !strings.HasPrefix(l, prefix) {
 			t.Errorf("a line does not start as a record does (%q): %q", prefix, l)
 		}
-		if !utf8.ValidString(l) {
-			t.Errorf("a line is not valid UTF-8: %q", l)
-		}
-		for _, r := range l {
-			if r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
-				t.Errorf("a line holds the raw control %U: %q", r, l)
-			}
+		if p := rawcontrol.Problem(l); p != "" {
+			t.Errorf("a line %s: %q", p, l)
 		}
 	}
 }

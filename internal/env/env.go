@@ -52,6 +52,8 @@ type Env struct {
 
 	mu        sync.Mutex
 	emuServer *http.Server // serves the emulator in demo mode
+	lanServer *http.Server // serves it on a LAN address too, after ServeLAN (nil: loopback only)
+	lanBase   string       // lanServer's base URL
 	// webhookTransport carries the emulator's webhooks in demo mode (see New).
 	webhookTransport *http.Transport
 	stopRecv         context.CancelFunc
@@ -305,7 +307,11 @@ func (e *Env) Close() error {
 	}
 	e.closed = true
 	t, stop, done, srv, emu, wt := e.tun, e.stopRecv, e.recvDone, e.emuServer, e.Emulator, e.webhookTransport
+	lan := e.lanServer
 	e.mu.Unlock()
+	if lan != nil {
+		lan.Close() // the LAN listener goes at once: nobody on the network should reach a closing demo
+	}
 
 	var errs []error
 	if emu != nil {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -53,8 +55,29 @@ var schema = map[string][]string{
 	"forwarded":              {"seq", "url"},
 	"error":                  {"step", "message", "hint"},
 	"warning":                {"step", "message"},
-	"done":                   {"scenario", "passed"},
+	"done":                   {"scenario", "passed", "reason"},
 }
+
+// docFields are the fields docs/headless.md's event table gives each event (its backticked words).
+var docFields = sync.OnceValues(func() (map[string][]string, error) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "headless.md"))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	tick := regexp.MustCompile("`([a-z_]+)`")
+	for _, line := range strings.Split(string(b), "\n") {
+		cols := strings.Split(line, "|")
+		if len(cols) < 4 || !strings.HasPrefix(strings.TrimSpace(cols[1]), "`") {
+			continue
+		}
+		ev := strings.Trim(strings.TrimSpace(cols[1]), "`")
+		for _, m := range tick.FindAllStringSubmatch(cols[2], -1) {
+			out[ev] = append(out[ev], m[1])
+		}
+	}
+	return out, nil
+})
 
 func checkSchema(t testing.TB, rec flows.Record) {
 	t.Helper()
@@ -71,6 +94,21 @@ func checkSchema(t testing.TB, rec flows.Record) {
 		if v, ok := rec[f]; !ok || v == "" || v == nil {
 			t.Errorf("%s record lacks %s: %v", ev, f, rec)
 		}
+	}
+	docs, err := docFields()
+	if err != nil {
+		t.Fatalf("docs/headless.md: %v", err)
+	}
+	for k := range rec {
+		if k != "event" && k != "time" && !slices.Contains(docs[ev], k) {
+			t.Errorf("docs/headless.md's event table does not give %s records the field %s: %v", ev, k, rec)
+		}
+	}
+	if ev == "waiting" && rec["credentials"] == nil && !strings.Contains(fmt.Sprint(rec["message"]), "EVENTS") {
+		t.Errorf("a waiting record for a person without the credentials to type: %v", rec)
+	}
+	if ev == "webhook" && rec["verified"] == true && rec["webhook_code"] == "SESSION_FINISHED" && rec["link_token"] == nil {
+		t.Errorf("a SESSION_FINISHED record without its link_token: %v", rec)
 	}
 	if ev == "webhook" && rec["verified"] == false && rec["reason"] == nil {
 		t.Errorf("unverified webhook without a reason: %v", rec)

@@ -7,38 +7,64 @@ import (
 	"testing"
 )
 
-func TestWriteTightensExistingFile(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "keys")
-	if err := os.WriteFile(p, []byte("old content that is longer"), 0o644); err != nil {
+// seed writes content to dir/name, readable by all (0644) as a file left by an older version would
+// be, and returns its path.
+func seed(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(p, []byte("new")); err != nil {
-		t.Fatal(err)
-	}
-	fi, _ := os.Stat(p)
-	b, _ := os.ReadFile(p)
-	if fi.Mode().Perm() != 0o600 || string(b) != "new" {
-		t.Errorf("mode %v content %q, want 0600 and \"new\"", fi.Mode().Perm(), b)
-	}
+	return p
 }
 
-func TestWriteRefusesSymlink(t *testing.T) {
-	dir := t.TempDir()
-	target := filepath.Join(dir, "victim")
-	if err := os.WriteFile(target, []byte("keep me"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	link := filepath.Join(dir, "keys")
+// victimLink makes dir/name a symlink to a file holding "keep me", as an attacker would plant it.
+func victimLink(t *testing.T, name string) (dir, link, target string) {
+	t.Helper()
+	dir = t.TempDir()
+	target = seed(t, dir, "victim", "keep me")
+	link = filepath.Join(dir, name)
 	if err := os.Symlink(target, link); err != nil {
 		t.Skip("no symlinks here:", err)
 	}
+	return dir, link, target
+}
+
+// assertPrivate fails unless the file at p is the owner's alone (0600) and holds want.
+func assertPrivate(t *testing.T, p, want string) {
+	t.Helper()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); fi.Mode().Perm() != 0o600 || string(b) != want {
+		t.Errorf("%s: mode %v content %q, want 0600 and %q", p, fi.Mode().Perm(), b, want)
+	}
+}
+
+// assertKept fails if the symlink's target was written.
+func assertKept(t *testing.T, target string) {
+	t.Helper()
+	if b, _ := os.ReadFile(target); string(b) != "keep me" {
+		t.Errorf("the link's target was changed to %q", b)
+	}
+}
+
+func TestWriteTightensExistingFile(t *testing.T) {
+	p := seed(t, t.TempDir(), "keys", "old content that is longer")
+	if err := Write(p, []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	assertPrivate(t, p, "new")
+}
+
+func TestWriteRefusesSymlink(t *testing.T) {
+	dir, link, target := victimLink(t, "keys")
 	err := Write(link, []byte("secret"))
 	if err == nil || !strings.Contains(err.Error(), "symbolic link") {
 		t.Fatalf("Write through a symlink: %v, want a refusal naming the link", err)
 	}
-	if b, _ := os.ReadFile(target); string(b) != "keep me" {
-		t.Errorf("the link's target was changed to %q", b)
-	}
+	assertKept(t, target)
 	// A dangling link must not create its target either.
 	dangling := filepath.Join(dir, "dangling")
 	_ = os.Symlink(filepath.Join(dir, "new-target"), dangling)
@@ -57,10 +83,7 @@ func TestWriteRefusesDirectory(t *testing.T) {
 }
 
 func TestAppendKeepsContentTightensAndRefusesSymlink(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "debug.log")
-	if err := os.WriteFile(p, []byte("earlier\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	p := seed(t, t.TempDir(), "debug.log", "earlier\n")
 	f, err := Append(p)
 	if err != nil {
 		t.Fatal(err)
@@ -69,27 +92,14 @@ func TestAppendKeepsContentTightensAndRefusesSymlink(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	fi, _ := os.Stat(p)
-	b, _ := os.ReadFile(p)
-	if fi.Mode().Perm() != 0o600 || string(b) != "earlier\nnow\n" {
-		t.Errorf("mode %v content %q, want 0600 and both lines", fi.Mode().Perm(), b)
-	}
-	dir := t.TempDir()
-	target := filepath.Join(dir, "victim")
-	if err := os.WriteFile(target, []byte("keep me"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	link := filepath.Join(dir, "debug.log")
-	if err := os.Symlink(target, link); err != nil {
-		t.Skip("no symlinks here:", err)
-	}
+	assertPrivate(t, p, "earlier\nnow\n")
+
+	_, link, target := victimLink(t, "debug.log")
 	if f, err := Append(link); err == nil || !strings.Contains(err.Error(), "symbolic link") {
 		if f != nil {
 			f.Close()
 		}
 		t.Fatalf("Append through a symlink: %v, want a refusal naming the link", err)
 	}
-	if b, _ := os.ReadFile(target); string(b) != "keep me" {
-		t.Errorf("the link's target was changed to %q", b)
-	}
+	assertKept(t, target)
 }

@@ -75,6 +75,30 @@ func TestDefaultColoursOnlyWorkOnDarkTerminals(t *testing.T) {
 	}
 }
 
+// TestReadsWhatTheDetectorMisjudges: a code (the app's: level L, a 2-module quiet zone, from a
+// hosted_link_url the suite once drew) on which ZXing's detector misjudges the dimension at any
+// uniform scale still reads, as it does on a phone's next frame, under both themes; its inverted
+// drawing still does not.
+func TestReadsWhatTheDetectorMisjudges(t *testing.T) {
+	const hard = "http://127.0.0.1:33933/hosted-link/261e9527-7a3d-4d02-9970-93b519e6de8c"
+	var buf bytes.Buffer
+	qrterminal.GenerateWithConfig(hard, qrterminal.Config{Level: qrterminal.L, Writer: &buf, QuietZone: 2,
+		HalfBlocks: true, BlackChar: qrterminal.BLACK_BLACK, WhiteBlackChar: qrterminal.WHITE_BLACK,
+		WhiteChar: qrterminal.WHITE_WHITE, BlackWhiteChar: qrterminal.BLACK_WHITE})
+	lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
+	if _, err := decodeFrame(scale(Rasterize(screen(lines, explicit), Dark), Scale, Scale)); err == nil {
+		t.Fatal("the detector reads this code in one frame now: pick another that it misjudges, or this test proves nothing")
+	}
+	for name, th := range map[string]Theme{"dark": Dark, "light": Light} {
+		if got, err := DecodeScreen(screen(lines, explicit), th); err != nil || got != hard {
+			t.Errorf("%s theme: got %q, %v; want %q", name, got, err, hard)
+		}
+	}
+	if got, err := DecodeScreen(screen(lines, plain), Light); err == nil {
+		t.Errorf("the inverted drawing decoded as %q; want failure", got)
+	}
+}
+
 func TestTrueColourAndBasicSGR(t *testing.T) {
 	lines := halfBlockQR(t, url)
 	for name, wrap := range map[string]func(string) string{

@@ -21,6 +21,8 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/bankdown/linkrecovery/internal/jsonkind"
 )
 
 // EnvPath is the environment variable that overrides where the spec file is looked for.
@@ -278,7 +280,7 @@ func (d *Doc) validate(what string, schema *openapi3.Schema, body []byte, mode o
 	// Every Plaid body is a JSON object. Some schemas (PlaidError) are nullable, which would let a bare
 	// `null` through, but no Plaid endpoint or webhook ever sends one.
 	if _, ok := v.(map[string]any); !ok {
-		return &ValidationError{Schema: what, Problems: []string{fmt.Sprintf("body is %s, not a JSON object", jsonKind(v))}}
+		return &ValidationError{Schema: what, Problems: []string{fmt.Sprintf("body is %s, not a JSON object", jsonkind.Of(v))}}
 	}
 	opts := append(d.t.GetSchemaValidationOptions(),
 		mode,
@@ -332,22 +334,6 @@ func compactStrings(s []string) []string {
 		}
 	}
 	return out
-}
-
-func jsonKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case []any:
-		return "an array"
-	case string:
-		return "a string"
-	case float64:
-		return "a number"
-	case bool:
-		return "a boolean"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 // Examples returns the spec's own x-examples of #/components/schemas/<name>, re-encoded as JSON, keyed

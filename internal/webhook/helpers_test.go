@@ -118,6 +118,15 @@ func nextEvent(t testing.TB, r *Receiver, kinds ...EventKind) Event {
 	}
 }
 
+// kinds counts events by kind.
+func kinds(evs []Event) map[EventKind]int {
+	n := map[EventKind]int{}
+	for _, e := range evs {
+		n[e.Kind]++
+	}
+	return n
+}
+
 // rawHTTP writes raw bytes to addr and returns the response status (0 if the server hung up).
 // It sends what net/http's client refuses to: truncated bodies, header bytes outside ASCII.
 func rawHTTP(t testing.TB, baseURL, raw string, closeWrite bool) int {

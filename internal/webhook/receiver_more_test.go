@@ -90,20 +90,14 @@ func TestCompleteCountsOnlyWithNonce(t *testing.T) {
 	if string(ev.Body) != "link_session_id=ok" || strings.Contains(string(ev.Body), r.CompleteNonce()) {
 		t.Fatalf("complete event body %q: want the query without the nonce", ev.Body)
 	}
-	var completes, rejects int
-	for _, e := range r.Recent() {
-		switch e.Kind {
-		case EventComplete:
-			completes++
-		case EventRejected:
-			rejects++
-			if e.Status != 403 || !strings.Contains(e.Reason, "not counted") {
-				t.Errorf("wrong-nonce listing: %+v", e)
-			}
-		}
+	n := kinds(r.Recent())
+	if n[EventComplete] != 1 || n[EventRejected] != 1 {
+		t.Fatalf("%d completions and %d refusals; want 1 and 1 (only the nonce counts; the wrong nonce is listed)", n[EventComplete], n[EventRejected])
 	}
-	if completes != 1 || rejects != 1 {
-		t.Fatalf("%d completions and %d refusals; want 1 and 1 (only the nonce counts; the wrong nonce is listed)", completes, rejects)
+	for _, e := range r.Recent() {
+		if e.Kind == EventRejected && (e.Status != 403 || !strings.Contains(e.Reason, "not counted")) {
+			t.Errorf("wrong-nonce listing: %+v", e)
+		}
 	}
 }
 
@@ -238,17 +232,8 @@ func TestForwardToBadURLAndLoopGuard(t *testing.T) {
 	self.FinishForwards(testWait)
 	cancel()
 	<-done
-	var webhooks, forwards int
-	for _, ev := range self.Recent() {
-		switch ev.Kind {
-		case EventWebhook:
-			webhooks++
-		case EventForward:
-			forwards++
-		}
-	}
-	if webhooks != 2 || forwards != 1 {
-		t.Fatalf("self-forward: %d webhooks, %d forwards; want 2 and 1", webhooks, forwards)
+	if n := kinds(self.Recent()); n[EventWebhook] != 2 || n[EventForward] != 1 {
+		t.Fatalf("self-forward: %d webhooks, %d forwards; want 2 and 1", n[EventWebhook], n[EventForward])
 	}
 }
 
