@@ -49,6 +49,15 @@ func newSummaryModel(o Options) summaryModel {
 	return summaryModel{dir: dir, reportPath: o.ReportPath, transcript: o.TranscriptPath, runs: map[string]*summarized{}}
 }
 
+// peek is scenario name's entry, or an empty one (not kept: View must not change the model).
+func (m summaryModel) peek(name string) *summarized {
+	if r := m.runs[name]; r != nil {
+		return r
+	}
+	return &summarized{b: runreport.New(name)}
+}
+
+// get is scenario name's entry, made the first time.
 func (m summaryModel) get(name string) *summarized {
 	r := m.runs[name]
 	if r == nil {
@@ -100,7 +109,7 @@ func (m summaryModel) hide(name string) summaryModel {
 
 // report is scenario name's report so far, with the steps ticked by hand marked (st is its run).
 func (m summaryModel) report(name string, st flows.State) report.Run {
-	run := m.get(name).b.Run()
+	run := m.peek(name).b.Run()
 	if ss, ok := flows.SignupOf(st); ok {
 		rep := ss.Reported()
 		run = runreport.ByHand(run, flows.SignupProgress{
@@ -138,7 +147,7 @@ func (m summaryModel) final(st flows.State) (report.Run, bool) {
 
 // View renders scenario name's summary in a w×h body.
 func (m summaryModel) View(s Styles, name string, st flows.State, w, h int) string {
-	r := m.get(name)
+	r := m.peek(name)
 	run := m.report(name, st)
 	title := st.Info().Title
 	var out []string
