@@ -128,3 +128,27 @@ func TestReportPathCheckedAtStart(t *testing.T) {
 	}
 	assertUntouched(t, target)
 }
+
+// The TUI with --report writes the report of the half it ran when the person quits.
+func TestReportOfATUIRun(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tui.md")
+	out, stop := startOnPTY(t, appCommand(t, "--half", "2", "--auto", "--report", path))
+	if !out.waitFor("Session: passed", testWait) {
+		stop()
+		t.Fatalf("no summary within %s; screen bytes: %q", testWait, out.String())
+	}
+	stop() // q
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("report: %v (mode %v), want 0600", err, fi.Mode().Perm())
+	}
+	b, _ := os.ReadFile(path)
+	for _, want := range []string{"Half 2 · Session", "✅ passed", "SESSION_FINISHED received: verified", "sequenceDiagram"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("report lacks %q:\n%s", want, b)
+		}
+	}
+	if m := fullToken.FindString(string(b)); m != "" {
+		t.Errorf("report holds the token %s in full", m)
+	}
+}
