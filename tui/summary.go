@@ -174,8 +174,14 @@ func (m summaryModel) View(s Styles, name string, st flows.State, w, h int) stri
 		col = max(col, ansi.StringWidth(l))
 	}
 	for i, c := range run.Checklist {
-		if c.Done && !c.At.IsZero() {
-			lines[i] = padRight(lines[i], col) + s.Muted.Render(fmt.Sprintf("  %s  +%s", c.At.Format("15:04:05"), clock(c.At.Sub(run.Started))))
+		if !c.Done || c.At.IsZero() {
+			continue
+		}
+		when := s.Muted.Render(fmt.Sprintf("%s  +%s", c.At.Format("15:04:05"), clock(c.At.Sub(run.Started))))
+		if col+2+ansi.StringWidth(when) <= w {
+			lines[i] = padRight(lines[i], col) + "  " + when // a column of times
+		} else {
+			lines[i] = wrap(lines[i]+"  "+when, w) // too narrow for a column: the time follows the step
 		}
 	}
 	out = append(out, lines...)
