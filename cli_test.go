@@ -319,6 +319,7 @@ func TestOldFlagsStillWork(t *testing.T) {
 		{[]string{"--no-tui"}, func(o options) bool { return o.noTUI }},
 		{[]string{"--auto"}, func(o options) bool { return o.auto }},
 		{[]string{"--transcript", "run.jsonl"}, func(o options) bool { return o.transcript == "run.jsonl" }},
+		{[]string{"--report", "run.md"}, func(o options) bool { return o.report == "run.md" }},
 		{[]string{"--env-file", "x.env"}, func(o options) bool { return o.envFile == "x.env" && o.envFileSet }},
 		{[]string{"--theme", "light"}, func(o options) bool { return o.theme == "light" }},
 		{[]string{"--webhook-url", "https://x.example", "--listen", "127.0.0.1:9"}, func(o options) bool {

@@ -17,6 +17,8 @@ import (
 
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/env"
+	"github.com/bankdown/linkrecovery/internal/report"
+	"github.com/bankdown/linkrecovery/internal/runreport"
 	"github.com/bankdown/linkrecovery/internal/secret"
 	"github.com/bankdown/linkrecovery/internal/termbg"
 	"github.com/bankdown/linkrecovery/tui"
@@ -60,6 +62,7 @@ Sandbox; without them it runs a demo against a built-in emulator of the Sandbox 
 	completeFlag(cmd, "scenario", scenarioNames()...)
 	completeFlag(cmd, "theme", themes...)
 	_ = cmd.MarkFlagFilename("transcript")
+	_ = cmd.MarkFlagFilename("report", "md")
 	_ = cmd.MarkFlagFilename("env-file")
 	return cmd
 }
@@ -72,6 +75,7 @@ func (o *options) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.noTUI, "no-tui", false, "run headless, needing no terminal: one JSON object per line on stdout; exit 0 only if the scenario passed")
 	fs.BoolVar(&o.auto, "auto", false, "demo mode only: complete the Hosted Link session(s) without a browser")
 	fs.StringVar(&o.transcript, "transcript", "", "record the run as JSON lines in `FILE` (mode 0600; a symbolic link there is refused)")
+	fs.StringVar(&o.report, "report", "", "write a Markdown report of the run to `FILE` when it ends (mode 0600; a symbolic link there is refused)")
 	fs.StringVar(&o.envFile, "env-file", ".env", "read PLAID_* and NGROK_AUTHTOKEN from `FILE` when not in the environment")
 	fs.StringVar(&o.theme, "theme", "auto", "terminal background `THEME`: auto (from COLORFGBG, else colours that read on any background), dark or light")
 	fs.StringVar(&o.webhookURL, "webhook-url", "", "your own public `URL` (e.g. your own tunnel) forwarding to --listen, instead of ngrok")
@@ -189,6 +193,12 @@ func walkThrough(ctx context.Context, opts options, args []string, getenv func(s
 		}
 		defer transcript.Close()
 	}
+	if opts.report != "" {
+		if err := report.Prepare(opts.report); err != nil {
+			fmt.Fprintln(stderr, "linkrecovery: --report:", err)
+			return 2
+		}
+	}
 
 	world, err := env.New(ctx, cfg)
 	if err != nil {
@@ -220,7 +230,13 @@ func runHeadless(ctx context.Context, world *env.Env, opts options, transcript *
 			}
 		}
 	}
-	if env.RunHeadless(ctx, world, env.RunOptions{Scenario: scenario, Auto: opts.auto}, emit) {
+	ro := env.RunOptions{Scenario: scenario, Auto: opts.auto}
+	if opts.report != "" {
+		// Page by page, so the report shows each Hosted Link page the emulator walks.
+		b := runreport.New(scenario)
+		ro.OnEvent, ro.PageByPage, emit = b.Add, opts.auto, headlessReport(opts.report, b, emit, stderr)
+	}
+	if env.RunHeadless(ctx, world, ro, emit) {
 		return 0
 	}
 	return 1
@@ -234,17 +250,26 @@ func runTUI(ctx context.Context, cfg env.Config, world *env.Env, opts options, t
 	}
 
 	m := tui.New(tui.Options{
-		Context:    ctx,
-		Config:     cfg,
-		Env:        world,
-		Scenario:   opts.scenario,
-		Auto:       opts.auto,
-		Transcript: transcript,
-		Background: termbg.Current(),
-		DebugLog:   cfg.DebugLog,
+		Context:        ctx,
+		Config:         cfg,
+		Env:            world,
+		Scenario:       opts.scenario,
+		Auto:           opts.auto,
+		Transcript:     transcript,
+		TranscriptPath: opts.transcript,
+		ReportPath:     opts.report,
+		Background:     termbg.Current(),
+		DebugLog:       cfg.DebugLog,
 	})
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx))
-	_, err := p.Run()
+	final, err := p.Run()
+	if opts.report != "" {
+		if run, ok := tui.FinalReport(final); ok {
+			writeReport(opts.report, run, nil, stderr)
+		} else {
+			fmt.Fprintf(stderr, "linkrecovery: --report: no scenario ran, so %s is empty\n", opts.report)
+		}
+	}
 	// --forward-to relays still in flight when the TUI ended finish (bounded) and are recorded.
 	for _, ev := range world.FinishForwards() {
 		if rec := flows.ForwardRecord(ev); rec != nil {
@@ -267,6 +292,7 @@ type options struct {
 	noTUI             bool
 	auto              bool
 	transcript        string
+	report            string
 	envFile           string
 	theme             string
 	webhookURL        string

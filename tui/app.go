@@ -58,6 +58,7 @@ type model struct {
 	runs      []screen // one per flows.Scenarios entry, in menu order
 	inspector inspectorModel
 	presenter presenterModel
+	summary   summaryModel
 	lan       lanModel
 
 	spinner  spinner.Model
@@ -179,6 +180,11 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case copiedMsg:
 		m.clearErr("copy "+msg.label, "")
 		m.status = copiedStatus(msg)
+	case reportSavedMsg:
+		m.summary = m.summary.savedMsg(msg)
+		if msg.err == nil {
+			m.status = "Report saved: " + msg.path
+		}
 	case transcriptWrittenMsg:
 		m.transcriptBusy = false
 		if msg.err != nil {
@@ -275,6 +281,7 @@ func (m model) openRun(i int) (model, tea.Cmd) {
 	}
 	scr := m.runs[i]
 	m.showQR = false
+	m.summary.last = scr.driver().name
 	cmd := m.show(runState(i))
 	if r := scr.driver(); !r.st.HasToken() && !r.starting() {
 		m.clearRunErrs(r.name)          // this retries the token: its old failure goes while it runs
@@ -366,6 +373,8 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 			m.lan.asking = false // not on the LAN after all
 		case m.showQR:
 			m.showQR = false
+		case m.summaryOn():
+			m.summary = m.summary.hide(m.currentName())
 		default:
 			return m, m.show(stateHome)
 		}
@@ -383,6 +392,9 @@ func (m model) handleKey(msg tea.KeyMsg) (model, tea.Cmd) {
 		return m, cmd
 	}
 	if cmd, ok := m.presenterKey(msg); ok {
+		return m, cmd
+	}
+	if cmd, ok := m.summaryKey(msg); ok {
 		return m, cmd
 	}
 	if nm, cmd, ok := m.lanKey(msg); ok {
@@ -540,7 +552,7 @@ func (m model) View() string {
 	default:
 		switch scr := m.current(); {
 		case m.state == stateHome:
-			body = m.home.View(bw, bh)
+			body = m.home.View(bw, bh, m.summary.passed)
 		case m.state == stateAudit:
 			body = m.audit.View(m.c.styles, bw, bh, spin)
 		case scr != nil:

@@ -333,6 +333,10 @@ func TestSignupProgressAndMark(t *testing.T) {
 	if !f.signup().done() || f.m.keys.Mark.Enabled() {
 		t.Fatal("sandbox sign-up is done after the opt-in, and m has nothing left to mark")
 	}
+	if v := f.m.View(); !strings.Contains(v, "Half 1 · Sign-up: passed") || !strings.Contains(v, "✎ Recovery opt-in done") {
+		t.Fatalf("no summary, with the opt-in ticked by hand:\n%s", v)
+	}
+	f.key("esc")
 	if !strings.Contains(f.m.View(), "Sign-up half done") {
 		t.Fatal("no done message")
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/bankdown/linkrecovery/emulator/audit"
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/env"
+	"github.com/bankdown/linkrecovery/internal/report"
 	"github.com/bankdown/linkrecovery/internal/webhook"
 )
 
@@ -168,4 +169,15 @@ func waitAuditCmd(ch <-chan tea.Msg) tea.Cmd {
 		return nil
 	}
 	return func() tea.Msg { return <-ch }
+}
+
+// saveReportCmd writes a run's report into dir under a name that says when (report.Save).
+func saveReportCmd(ctx context.Context, scenario, dir string, r report.Run, now time.Time) tea.Cmd {
+	return func() tea.Msg {
+		if err := ctx.Err(); err != nil {
+			return reportSavedMsg{scenario: scenario, err: err}
+		}
+		path, err := report.Save(dir, r, now)
+		return reportSavedMsg{scenario: scenario, path: path, err: err}
+	}
 }

@@ -92,6 +92,36 @@ var goldenScenarios = []goldenScenario{
 		f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, true)})
 		f.send(exchanged(nSession, fixedItem()))
 	}},
+	{"session_done_saved", true, func(f *fixture) {
+		// The summary after s: where the report went.
+		f.open(nSession)
+		f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, true)})
+		f.send(exchanged(nSession, fixedItem()))
+		f.key("s")
+		f.send(reportSavedMsg{scenario: nSession, path: "linkrecovery-report-20260102-150405.md"})
+	}},
+	{"session_done_save_failed", true, func(f *fixture) {
+		f.open(nSession)
+		f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, true)})
+		f.send(exchanged(nSession, fixedItem()))
+		f.key("s")
+		f.send(reportSavedMsg{scenario: nSession, err: errors.New("cannot write the report: open linkrecovery-report-20260102-150405.md: permission denied")})
+	}},
+	{"session_done_back_to_run", true, func(f *fixture) {
+		// esc on the summary shows the run's own screen, done.
+		f.open(nSession)
+		f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, true)})
+		f.send(exchanged(nSession, fixedItem()))
+		f.key("esc")
+	}},
+	{"home_demo_passed", true, func(f *fixture) {
+		// The home screen marks the half that passed in this session.
+		f.open(nSession)
+		f.send(webhookReceivedMsg{ev: sessionFinished(1, fixedToken2, true)})
+		f.send(exchanged(nSession, fixedItem()))
+		f.key("esc")
+		f.key("esc")
+	}},
 	{"session_left_link", true, func(f *fixture) {
 		// The person left Link: SESSION_FINISHED EXITED ends the wait (no spinner), nothing to exchange.
 		f.open(nSession)

@@ -61,16 +61,17 @@ func (m homeModel) onNetwork() string {
 // as the run screens centre their steps and code.
 const homeMaxWidth = 100
 
-// View renders the home screen in a w×h body: at most homeMaxWidth wide, in the middle.
-func (m homeModel) View(w, h int) string {
+// View renders the home screen in a w×h body: at most homeMaxWidth wide, in the middle. A
+// scenario that passed in this session has a ✓.
+func (m homeModel) View(w, h int, passed func(name string) bool) string {
 	if w <= homeMaxWidth {
-		return m.view(w, h)
+		return m.view(w, h, passed)
 	}
-	block := m.view(homeMaxWidth, h)
+	block := m.view(homeMaxWidth, h, passed)
 	return clip(centre(block, lipgloss.Width(block), w), w, h)
 }
 
-func (m homeModel) view(w, h int) string {
+func (m homeModel) view(w, h int, passed func(name string) bool) string {
 	s := m.c.styles
 	lines := []string{s.Title.Render("Test Plaid Link Recovery end to end"), ""}
 	for i, it := range homeItems {
@@ -79,7 +80,11 @@ func (m homeModel) view(w, h int) string {
 			marker, st = "› ", s.MenuSelected
 		}
 		info := it.Info()
-		lines = append(lines, st.Render(marker+strconv.Itoa(i+1)+"  "+info.Title), s.Muted.Render(ansi.Wrap("     "+info.About, w, "")))
+		line := st.Render(marker + strconv.Itoa(i+1) + "  " + info.Title)
+		if passed != nil && passed(info.Name) {
+			line += s.OK.Render("  ✓ passed")
+		}
+		lines = append(lines, line, s.Muted.Render(ansi.Wrap("     "+info.About, w, "")))
 	}
 	marker, st := "  ", s.MenuItem
 	if m.cursor == homeAudit {

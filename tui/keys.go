@@ -36,6 +36,7 @@ type keyMap struct {
 	Dismiss   key.Binding
 	Resend    key.Binding
 	Back      key.Binding
+	Save      key.Binding // the summary's: save the run's report
 	Presenter key.Binding // the presenter view (presenter.go) and its step by step
 	LAN       key.Binding // serve the demo on the LAN (lan.go), after Confirm
 	Loopback  key.Binding // back to loopback only
@@ -72,6 +73,7 @@ func defaultKeyMap() keyMap {
 		Dismiss:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "dismiss error")),
 		Resend:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "resend to --forward-to")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Save:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "save the report")),
 		Presenter: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "presenter view")),
 		LAN:       key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "serve on the LAN (for a phone)")),
 		Loopback:  key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "off the LAN")),
@@ -108,7 +110,7 @@ func (k keyMap) ShortHelp() []key.Binding {
 // screenKeys are the keys of what is on screen, most useful first (the footer may cut the tail).
 func (k keyMap) screenKeys() []key.Binding {
 	return append(append([]key.Binding{k.Dismiss, k.Confirm}, k.Scenarios...),
-		k.Audit, k.Select, k.Rerun, k.Edit, k.Resend, k.Next, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR, k.LAN, k.Loopback, k.NewToken,
+		k.Audit, k.Select, k.Rerun, k.Edit, k.Resend, k.Save, k.Next, k.Auto, k.Restore, k.Open, k.Copy, k.Mark, k.QR, k.LAN, k.Loopback, k.NewToken,
 		k.Tunnel, k.Up, k.Down, k.PageDown, k.Inspector, k.Back)
 }
 
@@ -120,7 +122,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		append(append([]key.Binding(nil), k.Scenarios...), k.Audit, k.Select, k.Up, k.Down, k.PageUp, k.PageDown),
 		{k.Open, k.Copy, k.NextCard, k.PrevCard, k.Mark, k.Auto},
-		{k.Restore, k.NewToken, k.QR, k.LAN, k.Loopback, k.Inspector, k.Tunnel},
+		{k.Restore, k.NewToken, k.QR, k.LAN, k.Loopback, k.Inspector, k.Tunnel, k.Save},
 		{k.Presenter, k.Next, k.Earlier, k.Later},
 		{k.Rerun, k.Edit, k.Confirm, k.Resend, k.Dismiss, k.Back, k.Help, k.Quit},
 	}
@@ -165,6 +167,12 @@ func (m *model) updateKeys() {
 	if onRun {
 		scr.enableKeys(k)
 	}
+	if m.summaryOn() {
+		// The summary shows no cards and no URL: its keys are s, n and esc.
+		for _, b := range []*key.Binding{&k.Copy, &k.NextCard, &k.PrevCard, &k.Restore, &k.Mark, &k.Auto, &k.Open, &k.QR} {
+			b.SetEnabled(false)
+		}
+	}
 	k.Copy.SetEnabled(k.Copy.Enabled() || onAudit && !typing && m.audit.backend != nil)
 	k.LAN.SetEnabled(onRun && m.showQR && url != "" && !m.lan.asking && m.canLAN())
 	k.Loopback.SetEnabled(m.lan.on != "" && !m.lan.serving && !m.showInspector)
@@ -172,6 +180,7 @@ func (m *model) updateKeys() {
 	k.Tunnel.SetEnabled(m.header.state == tunnelFailed)
 	k.Dismiss.SetEnabled(len(m.errs) > 0)
 	k.Resend.SetEnabled(m.showInspector && m.inspector.canResend())
+	k.Save.SetEnabled(m.summaryOn())
 	k.Back.SetEnabled(m.state != stateHome || m.showInspector || m.showQR || m.help.ShowAll || m.lan.asking)
 	m.updatePresenterKeys(onRun)
 	// While the target line takes the keys, only ctrl+c and the line's own keys work.

@@ -39,6 +39,12 @@ type browserOpenedMsg struct{ url string }
 // copiedMsg fires when a credential went to the clipboard: via says how (OSC 52, tmux load-buffer).
 type copiedMsg struct{ label, value, via string }
 
+// reportSavedMsg fires when s has written a run's report to path (err if not).
+type reportSavedMsg struct {
+	scenario, path string
+	err            error
+}
+
 // transcriptWrittenMsg fires when a batch of records reached the transcript (err if not).
 type transcriptWrittenMsg struct{ err error }
 

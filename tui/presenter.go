@@ -320,12 +320,12 @@ func explain(ps presenterStyles, ev flows.Event, iw int) explanation {
 	case flows.RecoveryEmailSent:
 		m := f.Email
 		return explanation{title: "The bank is back: Plaid e-mails the person",
-			what: []string{kv("to", m.To), kv("subject", m.Subject), kv("institution", m.InstitutionID), kv("link_token", shortToken(m.LinkToken)), kv("url", m.URL)},
+			what: []string{kv("to", m.To), kv("subject", m.Subject), kv("institution", flows.BankName(m.InstitutionName, m.InstitutionID)), kv("link_token", shortToken(m.LinkToken)), kv("url", m.URL)},
 			why:  "When the institution recovers, Plaid e-mails everyone who opted in, with a link to a new Hosted Link session for the same link token. The real Sandbox never sends it; the emulator does, so the flow can finish here.",
 			doc:  docLinkRecovery}
 	case flows.ItemExchanged:
 		return explanation{title: "The Item is in (public token from " + sourceName(f.Via) + ")",
-			what: []string{kv("item_id", f.Item.ItemID), kv("institution", f.Item.InstitutionID), kv("access_token", secret.Mask(f.Item.AccessToken)), kv("accounts", fmt.Sprint(len(f.Item.Accounts)))},
+			what: []string{kv("item_id", f.Item.ItemID), kv("institution", f.Item.Bank()), kv("access_token", secret.Mask(f.Item.AccessToken)), kv("accounts", fmt.Sprint(len(f.Item.Accounts)))},
 			why:  "The person is linked: the app holds an access token for the Item and can read its accounts. Link Recovery turned an outage into a connected user, without the app chasing them.",
 			doc:  docLinkRecovery}
 	case flows.Done:
@@ -494,6 +494,9 @@ func (m *model) presenterKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 
 // runView is a run's screen, with the presenter pane beside it while it shows.
 func (m model) runView(scr screen, w, h int, spin string) string {
+	if v, ok := m.summaryView(scr, w, h); ok {
+		return v
+	}
 	if !m.presenter.on {
 		return scr.View(w, h, spin)
 	}

@@ -52,14 +52,18 @@ func colourRenderer(bg termbg.Background) *lipgloss.Renderer {
 }
 
 // TestGoldenPresenter pins the presenter pane at 120×40 and 160×48 on a dark and a light theme
-// (with colours, since the theme is what differs): the token call, and the Link Recovery point.
+// (with colours, since the theme is what differs): the token call, the Link Recovery point, and
+// the summary beside the pane once the half passed.
 func TestGoldenPresenter(t *testing.T) {
 	for _, bg := range []termbg.Background{termbg.DarkBackground, termbg.LightBackground} {
 		for _, size := range [][2]int{{120, 40}, {160, 48}} {
 			for _, st := range []struct {
 				name  string
 				build func(*fixture)
-			}{{"token", func(*fixture) {}}, {"recovery_point", recoveryPoint}} {
+			}{{"token", func(*fixture) {}}, {"recovery_point", recoveryPoint}, {"summary", func(f *fixture) {
+				recoveryPoint(f)
+				f.send(exchanged(nSignup, fixedItem())) // the half passes: its summary beside the pane
+			}}} {
 				t.Run(fmt.Sprintf("%s_%s_%dx%d", st.name, bg, size[0], size[1]), func(t *testing.T) {
 					f := presenterFixture(t, size[0], size[1], bg, colourRenderer(bg))
 					st.build(f)

@@ -66,7 +66,7 @@ func TestTeaHalf2TunnelFailedFallsBackToPolling(t *testing.T) {
 	if err := emu.CompleteSession(ctx, hosted, emulator.Credentials{Username: emulator.UserGood, Password: emulator.PassGood}); err != nil {
 		t.Fatal(err)
 	}
-	waitForText(t, tm, testWait, "tunnel: failed", "following the session by polling", "Public token exchanged (from /link/token/get)")
+	waitForText(t, tm, testWait, "tunnel: failed", "the session by polling", "Public token exchanged", "did not pass")
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(testWait)).(model)
 	if fin := fm.byName(nSession).driver().st.Wait; fin.Item == nil || fin.Via != "polling" || fin.WebhookSeq != 0 {

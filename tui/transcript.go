@@ -23,6 +23,7 @@ func (m *model) takeEmitted(eventFrom int) {
 	em := m.c.emitted
 	m.c.emitted = nil
 	m.presenter = m.presenter.add(em) // every run's own events, before receiver facts are deduplicated
+	m.summary = m.summary.add(em)
 	if eventFrom >= 0 && eventFrom < len(em) {
 		keep := -1
 		for i := eventFrom; i < len(em); i++ {

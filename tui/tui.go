@@ -40,6 +40,10 @@ type Options struct {
 	Scenario   string
 	Auto       bool // demo mode: complete Hosted Link sessions without a browser
 	Transcript *flows.Transcript
+	// TranscriptPath and ReportPath are --transcript's and --report's files, for the summary to
+	// name ("" none); s saves reports next to ReportPath, else in the working directory.
+	TranscriptPath string
+	ReportPath     string
 
 	// Context bounds every call the TUI makes (nil: context.Background()). Quitting cancels what
 	// is still running.
@@ -141,6 +145,7 @@ func newModel(o Options) model {
 		runs:           newRuns(c),
 		inspector:      newInspectorModel(c),
 		presenter:      newPresenterModel(),
+		summary:        newSummaryModel(o),
 		transcript:     o.Transcript,
 		transcriptBusy: o.queueRecords,
 		clipboard:      clip,

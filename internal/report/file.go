@@ -52,3 +52,17 @@ func Save(dir string, r Run, now time.Time) (string, error) {
 	}
 	return "", fmt.Errorf("cannot write the report in %s: %s and 99 more names like it are taken; remove old reports or choose another directory", dir, base)
 }
+
+// Prepare makes sure a report can be written at path when the run ends: it creates the file
+// (empty, mode 0600, never through a symbolic link), so a path that cannot be written fails at
+// the start rather than after the run.
+func Prepare(path string) error {
+	if path == "" {
+		return errors.New("the report needs a file name")
+	}
+	f, err := privfile.Create(path)
+	if err != nil {
+		return fmt.Errorf("cannot write the report %s: %w; pick a writable path", path, err)
+	}
+	return f.Close()
+}
