@@ -17,6 +17,8 @@ import (
 	"github.com/bankdown/linkrecovery/emulator/audit"
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/env"
+	"github.com/bankdown/linkrecovery/internal/report"
+	"github.com/bankdown/linkrecovery/internal/runreport"
 	"github.com/bankdown/linkrecovery/internal/sanitize"
 	"github.com/bankdown/linkrecovery/internal/secret"
 )
@@ -33,6 +35,7 @@ type auditOptions struct {
 	timeout      time.Duration
 	wait         time.Duration
 	json         bool
+	report       string // --report FILE: the Markdown report of the audit
 }
 
 // defaultAuditWait is how long the audit waits for the target to answer at all before it gives up:
@@ -83,8 +86,10 @@ per case and a done record.`,
 	o.timeout, o.wait = audit.DefaultTimeout, defaultAuditWait
 	fs.Var(durationFlag{&o.timeout}, "timeout", "fail a case whose answer takes longer than `DURATION` (Plaid's own limit is 10s)")
 	fs.Var(durationFlag{&o.wait}, "wait", "wait `DURATION` for the target to answer at all before giving up (exit 2)")
+	fs.StringVar(&o.report, "report", "", "write the audit as a Markdown report to `FILE` (mode 0600): each case, its verdict and fix, and the webhooks sent")
 	fs.BoolVar(&o.json, "json", false, "print JSON lines instead of a checklist: ready, one case record per case, done")
 	_ = cmd.MarkFlagFilename("keys-file")
+	_ = cmd.MarkFlagFilename("report", "md")
 	completeFlag(cmd, "only", audit.CaseIDs()...)
 	return cmd
 }
@@ -142,6 +147,7 @@ type auditOutput interface {
 	caseDone(c audit.CaseResult)
 	done(r audit.Result)
 	failed(step, message, hint string)
+	reported(path string, err error)
 }
 
 // runAudit starts the emulator, waits for the target and runs the cases; it returns the exit code.
@@ -156,6 +162,13 @@ func runAudit(ctx context.Context, o auditOptions, getenv func(string) string, s
 			out.failed(step, message, hint)
 		}
 		return code
+	}
+
+	started := time.Now()
+	if o.report != "" {
+		if err := report.Prepare(o.report); err != nil {
+			return fail(2, "report", "--report: "+err.Error(), "pick a writable path for --report and run again")
+		}
 	}
 
 	transport := http.DefaultTransport.(*http.Transport).Clone()
@@ -239,8 +252,16 @@ func runAudit(ctx context.Context, o auditOptions, getenv func(string) string, s
 		}
 		return fail(1, "audit", err.Error(), "the audit itself could not go on; run it again with LINKRECOVERY_DEBUG=1 and report it")
 	}
+	var reportErr error
+	if o.report != "" {
+		reportErr = report.Write(o.report, runreport.AuditRun(o.target, backend.BaseURL(), res, started, time.Now()))
+		if reportErr != nil {
+			fmt.Fprintf(stderr, "linkrecovery audit: %s; pick a writable path for --report and run again\n", sanitize.Text(reportErr.Error()))
+		}
+		out.reported(o.report, reportErr)
+	}
 	out.done(res)
-	if res.AnyFailed() {
+	if res.AnyFailed() || reportErr != nil {
 		return 1
 	}
 	return 0
@@ -273,6 +294,15 @@ func (j auditJSON) done(r audit.Result) {
 	reason := fmt.Sprintf("%d of %d cases passed, %d failed, %d warned", r.Passed, len(r.Cases), r.Failed, r.Warned)
 	j.emit(flows.Record{"event": "done", "passed": !r.AnyFailed(), "reason": reason,
 		"pass": r.Passed, "fail": r.Failed, "warn": r.Warned})
+}
+
+// reported is the report record, or the error that kept the report from being written.
+func (j auditJSON) reported(path string, err error) {
+	if err != nil {
+		j.emit(flows.Record{"event": "error", "step": "report", "message": err.Error(), "hint": "pick a writable path for --report and run again"})
+		return
+	}
+	j.emit(flows.Record{"event": "report", "path": path})
 }
 
 // failed is an error record and then, since the audit cannot go on, its done record: every run of
@@ -327,3 +357,9 @@ func (c *auditChecklist) done(r audit.Result) {
 }
 
 func (c *auditChecklist) failed(string, string, string) {} // stderr has said it
+
+func (c *auditChecklist) reported(path string, err error) {
+	if err == nil {
+		fmt.Fprintf(c.w, "Report: %s\n", path)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -276,5 +277,37 @@ func TestAuditInterrupted(t *testing.T) {
 	})
 	if code != 1 || !strings.Contains(stderr.String(), "interrupted") || !strings.Contains(stderr.String(), "nothing was sent") {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// TestAuditReport: --report writes the audit as a 0600 Markdown report (every case with its
+// verdict, the fix of a failed one, the forged webhooks marked as such, no secret in it), the JSON
+// says where just before done, and an unwritable path is refused before anything starts.
+func TestAuditReport(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.md")
+	code, stdout, stderr, _ := runAuditAgainst(t, auditfixture.Fixture{Dedupe: true}, "--only", "genuine,no_signature", "--json", "--report", path)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (no_signature fails); stderr %q", code, stderr)
+	}
+	recs := jsonRecords(t, stdout)
+	if n := len(recs); n < 2 || recs[n-2]["event"] != "report" || recs[n-2]["path"] != path || recs[n-1]["event"] != "done" {
+		t.Errorf("records end %v, want report (naming %s) then done", recs[max(0, len(recs)-2):], path)
+	}
+	md := string(testkit.ReadPrivate(t, path))
+	for _, want := range []string{"# Link Recovery report: Audit of http://127.0.0.1:", "❌ failed", "1 of 2 cases failed",
+		"| ✅ | genuine: pass, answered 200 and exchanged the public token", "| ❌ | no_signature: fail, acted on a forged webhook",
+		"Fix: Refuse a webhook without a Plaid-Verification header", "forged on purpose (no_signature)", "```mermaid"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, auditKeys["PLAID_SECRET"]) || regexp.MustCompile(`public-sandbox-[0-9a-f]{8}-[0-9a-f]{4}-`).MatchString(md) {
+		t.Errorf("the report holds the secret or a public token in full:\n%s", md)
+	}
+
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), []string{"audit", "--target", "http://127.0.0.1:9/hook", "--report", filepath.Join(t.TempDir(), "no", "such", "dir", "r.md")}, auditEnv, &out, &errOut)
+	if code != 2 || !strings.Contains(errOut.String(), "--report") || strings.Contains(out.String(), "Waiting") {
+		t.Errorf("unwritable --report: exit %d, stderr %q, stdout %q; want exit 2 naming --report before anything starts", code, errOut.String(), out.String())
 	}
 }

@@ -102,6 +102,8 @@ type CaseResult struct {
 	// Sent and Answer are the case's last delivery and the handler's answer to it (body clipped).
 	Sent   Message
 	Answer Message
+	// Forged says the case's webhook was forged on purpose (a handler must not act on it).
+	Forged bool
 	// Why says why the case matters; Fix says what to change when it fails (both link DocsURL).
 	Why string
 	Fix string
@@ -213,7 +215,9 @@ func (r *runner) run(id string) (CaseResult, error) {
 	case OtherWebhooks:
 		return r.others()
 	default:
-		return r.forged(id)
+		cr, err := r.forged(id)
+		cr.Forged = true
+		return cr, err
 	}
 }
 

@@ -90,8 +90,11 @@ func checklist(b *strings.Builder, r Run) {
 	b.WriteString("## Checklist\n\n| | Step | When |\n|:-:|---|---|\n")
 	for _, c := range r.Checklist {
 		mark, text := "⬜", md(c.Text)
-		if c.Done {
+		switch {
+		case c.Done:
 			mark = "✅"
+		case c.Failed:
+			mark = "❌"
 		}
 		if c.ByHand {
 			text += " (ticked by hand)"

@@ -53,6 +53,7 @@ type Run struct {
 type Check struct {
 	Text   string
 	Done   bool
+	Failed bool      // it ran and failed (an audit case): shown as such rather than as not done
 	ByHand bool      // ticked by hand rather than reported by Plaid
 	At     time.Time // when it was seen (zero: not yet)
 }
