@@ -181,10 +181,10 @@ func (d *diagram) webhook(w Webhook) {
 		parts = append(parts, "verified")
 	}
 	d.arrow(pPlaid, arrow, pHook, mermaid(strings.Join(parts, " · ")))
-	recovery := d.emailed && w.LinkSessionID != "" && !d.before[w.LinkSessionID]
-	if !d.emailed && w.LinkSessionID != "" {
+	if w.LinkSessionID != "" && (!d.emailed || OptedIn(w)) {
 		d.before[w.LinkSessionID] = true
 	}
+	recovery := d.emailed && w.LinkSessionID != "" && !d.before[w.LinkSessionID]
 	if w.Code != "SESSION_FINISHED" || !w.Verified {
 		return
 	}

@@ -16,8 +16,8 @@ import (
 // Hosted Link page by page, the bank coming back, the recovery session, the exchange), built by
 // runreport from the run's own events, draws in Chromium as a sequence diagram with every message
 // and note it holds, the recovery's SESSION_FINISHED called out at the original token's webhook.
-// (The outage session's EXITED is not asserted: its webhooks go out on a queue of their own and,
-// this fast, may come after the run is done.)
+// The outage session's webhooks come after the e-mail, walked page by page, and may come after the
+// run is done; when its EXITED is drawn, it must not be taken for the recovery's.
 func TestMermaidDrawsARealRunsDiagram(t *testing.T) {
 	world := testkit.DemoEnv(t, env.Config{})
 	name := flows.SignupScenario{}.Info().Name
@@ -43,6 +43,13 @@ func TestMermaidDrawsARealRunsDiagram(t *testing.T) {
 		"LINK SESSION_FINISHED · SUCCESS · 1 public token · verified", "POST /item/public_token/exchange"} {
 		if !has(msgs, m) {
 			t.Errorf("no message with %q drawn; drew %q", m, msgs)
+		}
+	}
+	diagram := report.Diagram(b.Run())
+	lines := strings.Split(diagram, "\n")
+	for i, l := range lines[:len(lines)-1] {
+		if strings.Contains(l, "SESSION_FINISHED · EXITED") && strings.Contains(lines[i+1], "recovery session finished") {
+			t.Errorf("the outage session's EXITED is drawn as the recovery's:\n%s", diagram)
 		}
 	}
 	if !has(notes, "webhook of the ORIGINAL link token") {

@@ -9,7 +9,10 @@
 // makes the text inert for Markdown and Mermaid, and bounds what it writes.
 package report
 
-import "time"
+import (
+	"bytes"
+	"time"
+)
 
 // Mode is where the run's Plaid calls went.
 type Mode string
@@ -177,4 +180,12 @@ func capBody(b []byte) ([]byte, int) {
 	}
 	n := min(len(b), MaxBody)
 	return append([]byte(nil), b[:n]...), len(b) - n
+}
+
+// OptedIn says whether w is the verified EVENTS webhook of a session in which the person opted in
+// to Link Recovery (ISSUE_FOLLOWED): the sign-up's outage session, whatever the order its webhooks
+// arrive in. With the walk paced page by page they can come after the recovery e-mail, and the
+// session would otherwise pass for the recovery's.
+func OptedIn(w Webhook) bool {
+	return w.Verified && w.Code == "EVENTS" && bytes.Contains(w.Body, []byte(`"ISSUE_FOLLOWED"`))
 }

@@ -139,10 +139,11 @@ func (b *Builder) webhook(ev flows.Event, f flows.WebhookSeen) {
 	if f.Other && f.Verified {
 		return // Plaid's webhook about another of the app's tokens: that run's report has it
 	}
-	b.run.Add(report.Webhook{At: ev.At, Type: f.Type, Code: f.Code, Status: f.Status, LinkToken: f.LinkToken,
+	w := report.Webhook{At: ev.At, Type: f.Type, Code: f.Code, Status: f.Status, LinkToken: f.LinkToken,
 		LinkSessionID: f.LinkSessionID, PublicTokens: f.PublicTokenCount, Verified: f.Verified,
-		Duplicate: f.Duplicate, Reason: f.Reason, Body: body(f.Body)})
-	if !b.emailed && f.LinkSessionID != "" {
+		Duplicate: f.Duplicate, Reason: f.Reason, Body: body(f.Body)}
+	b.run.Add(w)
+	if f.LinkSessionID != "" && (!b.emailed || report.OptedIn(w)) {
 		b.before[f.LinkSessionID] = true
 	}
 	if f.Code != "SESSION_FINISHED" || !f.Verified || f.Duplicate || f.Other {

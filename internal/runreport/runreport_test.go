@@ -243,3 +243,37 @@ func TestRunIsACopy(t *testing.T) {
 		t.Error("Started is wrong")
 	}
 }
+
+// TestOutageWebhooksAfterTheEmail: walked page by page, the outage session's EVENTS and EXITED can
+// arrive only after the recovery e-mail went out. Its EVENTS show the opt-in (ISSUE_FOLLOWED), so
+// its EXITED neither ticks the recovery's SESSION_FINISHED nor is drawn as the recovery.
+func TestOutageWebhooksAfterTheEmail(t *testing.T) {
+	var evs []flows.Event
+	for _, ev := range script() {
+		if w, ok := ev.Fact.(flows.WebhookSeen); ok && w.LinkSessionID == "s1" {
+			continue // the outage session's webhooks move below, after the e-mail
+		}
+		evs = append(evs, ev)
+		if _, ok := ev.Fact.(flows.RecoveryEmailSent); ok {
+			mk := func(ms int, code, status, body string) flows.Event {
+				return flows.Event{At: at(ms), Scenario: "signup", Half: 1, Fact: flows.WebhookSeen{Verified: true, Type: "LINK",
+					Code: code, Status: status, LinkSessionID: "s0", LinkToken: linkToken, Body: flows.MaskBody([]byte(body))}}
+			}
+			evs = append(evs,
+				mk(5100, "EVENTS", "", `{"webhook_type":"LINK","webhook_code":"EVENTS","events":[{"event_name":"ISSUE_FOLLOWED"}],"link_token":"`+linkToken+`"}`),
+				mk(5200, "SESSION_FINISHED", "EXITED", `{"webhook_type":"LINK","webhook_code":"SESSION_FINISHED","status":"EXITED","public_tokens":[]}`))
+		}
+	}
+	r := build(evs)
+	for _, c := range r.Checklist {
+		if strings.HasPrefix(c.Text, "SESSION_FINISHED received") && !c.At.Equal(at(7500)) {
+			t.Errorf("the recovery's SESSION_FINISHED ticked at %v, want at(7500): the outage's EXITED was taken for it", c.At)
+		}
+	}
+	lines := strings.Split(report.Diagram(r), "\n")
+	for i, l := range lines[:len(lines)-1] {
+		if strings.Contains(l, "SESSION_FINISHED · EXITED") && strings.Contains(lines[i+1], "recovery session finished") {
+			t.Errorf("the outage's EXITED is drawn as the recovery's:\n%s", strings.Join(lines, "\n"))
+		}
+	}
+}
