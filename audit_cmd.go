@@ -147,7 +147,7 @@ type auditOutput interface {
 	caseDone(c audit.CaseResult)
 	done(r audit.Result)
 	failed(step, message, hint string)
-	reported(path string, err error)
+	reported(rec flows.Record) // writeReport's record: the report written, or why not
 }
 
 // runAudit starts the emulator, waits for the target and runs the cases; it returns the exit code.
@@ -229,10 +229,7 @@ func runAudit(ctx context.Context, o auditOptions, getenv func(string) string, s
 			_ = srv.Shutdown(shutdown)
 		}()
 		backend = emu
-		setup.secretFrom = "made up; set PLAID_SECRET to choose it, or use --keys-file"
-		if getenv("PLAID_SECRET") != "" {
-			setup.secretFrom = "from PLAID_SECRET"
-		}
+		setup.secretFrom = secretSource(getenv)
 	}
 	setup.baseURL, setup.clientID, setup.secret = backend.BaseURL(), backend.ClientID(), secret.Mask(backend.Secret())
 	out.ready(setup)
@@ -252,16 +249,14 @@ func runAudit(ctx context.Context, o auditOptions, getenv func(string) string, s
 		}
 		return fail(1, "audit", err.Error(), "the audit itself could not go on; run it again with LINKRECOVERY_DEBUG=1 and report it")
 	}
-	var reportErr error
+	reportFailed := false
 	if o.report != "" {
-		reportErr = report.Write(o.report, runreport.AuditRun(o.target, backend.BaseURL(), res, started, time.Now()))
-		if reportErr != nil {
-			fmt.Fprintf(stderr, "linkrecovery audit: %s; pick a writable path for --report and run again\n", sanitize.Text(reportErr.Error()))
-		}
-		out.reported(o.report, reportErr)
+		rec := writeReport(o.report, runreport.AuditRun(o.target, backend.BaseURL(), res, started, time.Now()), nil, stderr)
+		out.reported(rec)
+		reportFailed = rec["event"] != "report"
 	}
 	out.done(res)
-	if res.AnyFailed() || reportErr != nil {
+	if res.AnyFailed() || reportFailed {
 		return 1
 	}
 	return 0
@@ -296,14 +291,7 @@ func (j auditJSON) done(r audit.Result) {
 		"pass": r.Passed, "fail": r.Failed, "warn": r.Warned})
 }
 
-// reported is the report record, or the error that kept the report from being written.
-func (j auditJSON) reported(path string, err error) {
-	if err != nil {
-		j.emit(flows.Record{"event": "error", "step": "report", "message": err.Error(), "hint": "pick a writable path for --report and run again"})
-		return
-	}
-	j.emit(flows.Record{"event": "report", "path": path})
-}
+func (j auditJSON) reported(rec flows.Record) { j.emit(rec) }
 
 // failed is an error record and then, since the audit cannot go on, its done record: every run of
 // JSON lines ends with done.
@@ -358,8 +346,8 @@ func (c *auditChecklist) done(r audit.Result) {
 
 func (c *auditChecklist) failed(string, string, string) {} // stderr has said it
 
-func (c *auditChecklist) reported(path string, err error) {
-	if err == nil {
-		fmt.Fprintf(c.w, "Report: %s\n", path)
-	}
+func (c *auditChecklist) reported(rec flows.Record) {
+	if rec["event"] == "report" {
+		fmt.Fprintf(c.w, "Report: %s\n", rec["path"])
+	} // else stderr has said why
 }

@@ -98,10 +98,7 @@ func serveEmulator(ctx context.Context, o emulatorOptions, getenv func(string) s
 
 	fmt.Fprintf(stdout, "base URL   %s\n", base)
 	fmt.Fprintf(stdout, "client id  %s\n", emu.ClientID())
-	secretFrom := "made up; set PLAID_SECRET to choose it, or use --keys-file"
-	if getenv("PLAID_SECRET") != "" {
-		secretFrom = "from PLAID_SECRET"
-	}
+	secretFrom := secretSource(getenv)
 	if o.keysFile != "" {
 		secretFrom += ", written to " + o.keysFile
 	}
@@ -123,6 +120,15 @@ func serveEmulator(ctx context.Context, o emulatorOptions, getenv func(string) s
 		fmt.Fprintln(stderr, "linkrecovery emulator:", err)
 		return 1
 	}
+}
+
+// secretSource says where the secret of an emulator made from the environment came from (emulator
+// and audit).
+func secretSource(getenv func(string) string) string {
+	if getenv("PLAID_SECRET") != "" {
+		return "from PLAID_SECRET"
+	}
+	return "made up; set PLAID_SECRET to choose it, or use --keys-file"
 }
 
 // writeKeysFile writes the emulator's keys and base URL, as an app's .env would hold them, to a

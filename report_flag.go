@@ -7,6 +7,7 @@ import (
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/report"
 	"github.com/bankdown/linkrecovery/internal/runreport"
+	"github.com/bankdown/linkrecovery/internal/sanitize"
 )
 
 // --report FILE: the run's Markdown report (internal/report), built from the same events as the
@@ -23,12 +24,17 @@ func headlessReport(path string, b *runreport.Builder, emit func(flows.Record), 
 	}
 }
 
-// writeReport writes run to path and returns the record that says so, at the time at (done's).
+// writeReport writes run to path and returns the record that says so (the walk-through's and the
+// audit's), at the time at (done's; nil: the record has no time).
 func writeReport(path string, run report.Run, at any, stderr io.Writer) flows.Record {
+	rec := flows.Record{"event": "report", "path": path}
 	if err := report.Write(path, run); err != nil {
-		fmt.Fprintln(stderr, "linkrecovery:", err)
-		return flows.Record{"event": "error", "step": "report", "message": err.Error(),
-			"hint": "pick a writable path for --report and run again", "time": at}
+		const hint = "pick a writable path for --report and run again"
+		fmt.Fprintf(stderr, "linkrecovery: %s; %s\n", sanitize.Text(err.Error()), hint)
+		rec = flows.Record{"event": "error", "step": "report", "message": err.Error(), "hint": hint}
 	}
-	return flows.Record{"event": "report", "path": path, "time": at}
+	if at != nil {
+		rec["time"] = at
+	}
+	return rec
 }
