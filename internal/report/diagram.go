@@ -28,15 +28,14 @@ const (
 
 // Diagram returns the Mermaid sequenceDiagram of what happened in r (without the fence).
 func Diagram(r Run) string {
-	d := diagram{run: r, original: maskToken(r.LinkToken), before: map[string]bool{}}
+	d := diagram{run: r, original: maskToken(r.LinkToken)}
 	return d.render()
 }
 
 type diagram struct {
 	run      Run
-	original string          // the first link token, masked
-	before   map[string]bool // link sessions seen before the recovery e-mail
-	emailed  bool            // the recovery e-mail went out
+	original string   // the first link token, masked
+	sessions Sessions // the recovery's Link sessions from those before it
 	lines    []string
 	size     int
 	arrows   int
@@ -78,7 +77,7 @@ func (d *diagram) render() string {
 			}
 			d.arrow(pPerson, "->>", pPlaid, mermaid(label))
 		case Email:
-			d.emailed = true
+			d.sessions.Emailed()
 			label := "recovery e-mail to " + clip(e.To)
 			if e.Subject != "" {
 				label += " · " + clip(e.Subject)
@@ -181,10 +180,7 @@ func (d *diagram) webhook(w Webhook) {
 		parts = append(parts, "verified")
 	}
 	d.arrow(pPlaid, arrow, pHook, mermaid(strings.Join(parts, " · ")))
-	if w.LinkSessionID != "" && (!d.emailed || OptedIn(w)) {
-		d.before[w.LinkSessionID] = true
-	}
-	recovery := d.emailed && w.LinkSessionID != "" && !d.before[w.LinkSessionID]
+	recovery := d.sessions.Recovery(w)
 	if w.Code != "SESSION_FINISHED" || !w.Verified {
 		return
 	}

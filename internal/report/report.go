@@ -182,10 +182,31 @@ func capBody(b []byte) ([]byte, int) {
 	return append([]byte(nil), b[:n]...), len(b) - n
 }
 
-// OptedIn says whether w is the verified EVENTS webhook of a session in which the person opted in
-// to Link Recovery (ISSUE_FOLLOWED): the sign-up's outage session, whatever the order its webhooks
-// arrive in. With the walk paced page by page they can come after the recovery e-mail, and the
-// session would otherwise pass for the recovery's.
-func OptedIn(w Webhook) bool {
-	return w.Verified && w.Code == "EVENTS" && bytes.Contains(w.Body, []byte(`"ISSUE_FOLLOWED"`))
+// Sessions tells the recovery's Link sessions from the ones before it, for the diagram and for
+// runreport's checklist alike. A session is the recovery's when its first webhook came after the
+// recovery e-mail, unless its verified EVENTS show the opt-in (ISSUE_FOLLOWED): that is the
+// sign-up's outage session, whose webhooks can also come after the e-mail when the walk is paced
+// page by page. The zero value is ready to use.
+type Sessions struct {
+	emailed bool
+	before  map[string]bool // sessions known not to be the recovery's
+}
+
+// Emailed notes that the recovery e-mail went out.
+func (s *Sessions) Emailed() { s.emailed = true }
+
+// Recovery takes webhook w, in the order webhooks came, and says whether it belongs to the
+// recovery's session.
+func (s *Sessions) Recovery(w Webhook) bool {
+	if w.LinkSessionID == "" {
+		return false
+	}
+	optedIn := w.Verified && w.Code == "EVENTS" && bytes.Contains(w.Body, []byte(`"ISSUE_FOLLOWED"`))
+	if !s.emailed || optedIn {
+		if s.before == nil {
+			s.before = map[string]bool{}
+		}
+		s.before[w.LinkSessionID] = true
+	}
+	return s.emailed && !s.before[w.LinkSessionID]
 }

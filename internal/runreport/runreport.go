@@ -7,6 +7,7 @@ package runreport
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,16 +17,15 @@ import (
 
 // Builder collects one scenario's run.
 type Builder struct {
-	sc      flows.Scenario // nil: a name flows does not know
-	run     report.Run
-	checks  []checkID       // the checklist's lines, in order (run.Checklist holds their state)
-	emailed bool            // the recovery e-mail went out for the current token
-	before  map[string]bool // link sessions seen before the e-mail: not the recovery's
+	sc       flows.Scenario // nil: a name flows does not know
+	run      report.Run
+	checks   []checkID       // the checklist's lines, in order (run.Checklist holds their state)
+	sessions report.Sessions // the recovery's Link sessions from those before it, for the current token
 }
 
 // New starts the run of the scenario named name (flows.Scenarios' names).
 func New(name string) *Builder {
-	b := &Builder{run: report.Run{Scenario: name}, before: map[string]bool{}}
+	b := &Builder{run: report.Run{Scenario: name}}
 	if sc, ok := flows.Lookup(name); ok {
 		b.sc = sc
 		b.run.Title = sc.Info().Title
@@ -90,7 +90,7 @@ func (b *Builder) Add(ev flows.Event) {
 		b.tick(ev, checkDown, f.Progress.InstitutionDown)
 		b.tick(ev, checkOptIn, f.Progress.OptedIn)
 	case flows.RecoveryEmailSent:
-		b.emailed = true
+		b.sessions.Emailed()
 		m := f.Email
 		r.Add(report.Email{At: ev.At, To: m.To, Subject: m.Subject, InstitutionName: flows.BankName(m.InstitutionName, m.InstitutionID)})
 		b.tick(ev, checkEmail, true)
@@ -124,7 +124,7 @@ func (b *Builder) tokenCreated(ev flows.Event, lt flows.LinkToken) {
 	r := &b.run
 	r.LinkToken, r.Webhook = lt.Token, lt.Webhook
 	r.Verdict, r.Item, r.Ended = nil, nil, time.Time{}
-	b.emailed, b.before = false, map[string]bool{}
+	b.sessions = report.Sessions{}
 	b.checks = checklist(r.Scenario, r.Mode)
 	r.Checklist = make([]report.Check, len(b.checks))
 	for i, id := range b.checks {
@@ -143,14 +143,12 @@ func (b *Builder) webhook(ev flows.Event, f flows.WebhookSeen) {
 		LinkSessionID: f.LinkSessionID, PublicTokens: f.PublicTokenCount, Verified: f.Verified,
 		Duplicate: f.Duplicate, Reason: f.Reason, Body: body(f.Body)}
 	b.run.Add(w)
-	if f.LinkSessionID != "" && (!b.emailed || report.OptedIn(w)) {
-		b.before[f.LinkSessionID] = true
-	}
+	recovery := b.sessions.Recovery(w)
 	if f.Code != "SESSION_FINISHED" || !f.Verified || f.Duplicate || f.Other {
 		return
 	}
 	if b.has(checkRecoveryFinished) {
-		if b.emailed && !b.before[f.LinkSessionID] && f.LinkToken == b.run.LinkToken {
+		if recovery && f.LinkToken == b.run.LinkToken {
 			b.tick(ev, checkRecoveryFinished, true)
 		}
 		return
@@ -237,14 +235,7 @@ func checklist(scenario string, mode report.Mode) []checkID {
 	return []checkID{checkToken, checkFinished, checkExchanged}
 }
 
-func (b *Builder) has(id checkID) bool {
-	for _, c := range b.checks {
-		if c == id {
-			return true
-		}
-	}
-	return false
-}
+func (b *Builder) has(id checkID) bool { return slices.Contains(b.checks, id) }
 
 // tick marks line id done at ev's time, once (the first time stays).
 func (b *Builder) tick(ev flows.Event, id checkID, done bool) {
