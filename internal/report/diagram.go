@@ -180,7 +180,7 @@ func (d *diagram) webhook(w Webhook) {
 		parts = append(parts, "verified")
 	}
 	d.arrow(pPlaid, arrow, pHook, mermaid(strings.Join(parts, " · ")))
-	recovery := d.sessions.Recovery(w)
+	recovery := d.sessions.Recovery(w) && w.LinkSessionID != "" // the diagram names only a session it knows
 	if w.Code != "SESSION_FINISHED" || !w.Verified {
 		return
 	}

@@ -196,13 +196,11 @@ type Sessions struct {
 func (s *Sessions) Emailed() { s.emailed = true }
 
 // Recovery takes webhook w, in the order webhooks came, and says whether it belongs to the
-// recovery's session.
+// recovery's session: it came after the e-mail, from a session not known to be an earlier one. A
+// webhook without a link_session_id after the e-mail counts as the recovery's.
 func (s *Sessions) Recovery(w Webhook) bool {
-	if w.LinkSessionID == "" {
-		return false
-	}
 	optedIn := w.Verified && w.Code == "EVENTS" && bytes.Contains(w.Body, []byte(`"ISSUE_FOLLOWED"`))
-	if !s.emailed || optedIn {
+	if w.LinkSessionID != "" && (!s.emailed || optedIn) {
 		if s.before == nil {
 			s.before = map[string]bool{}
 		}
