@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"errors"
-	"net"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -203,22 +202,12 @@ func (m model) lanNote(u string) string {
 	switch {
 	case m.lan.on != "":
 		return "On the LAN (" + m.lan.on + "): a phone on the same network can open it; L takes the demo off the network."
-	case isLoopbackURL(u) && m.keys.LAN.Enabled():
+	case env.IsLoopbackURL(u) && m.keys.LAN.Enabled():
 		return "This code holds " + hostOf(u) + ", which a phone cannot open: l serves the demo on your LAN."
-	case isLoopbackURL(u):
+	case env.IsLoopbackURL(u):
 		return "This code holds " + hostOf(u) + ", which a phone cannot open; open it here with o."
 	}
 	return ""
-}
-
-// isLoopbackURL says whether u points at this machine's loopback.
-func isLoopbackURL(u string) bool {
-	h := hostOf(u)
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 // hostOf is u's host ("" when u is not a URL).

@@ -6,6 +6,8 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/bankdown/linkrecovery/internal/env"
 )
 
 // minLeftWidth is the narrowest the checklist column may get before the QR code moves out of it.
@@ -80,7 +82,7 @@ func urlBlock(c *common, label string, q qrCode, qrShown bool, colW, needH int) 
 		return nil
 	}
 	where := label + ": the last line below (o opens it, v shows the QR alone)"
-	if isLoopbackURL(q.url) && c.lanOps.serve != nil {
+	if env.IsLoopbackURL(q.url) && c.lanOps.serve != nil {
 		// The code on this screen is no use to a phone: say so, and the way to one that is.
 		where = label + ": the last line below (o opens it here; a phone cannot open " + hostOf(q.url) + ": v, then l)"
 	}

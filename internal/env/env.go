@@ -293,9 +293,13 @@ func (e *Env) FinishForwards() []webhook.Event {
 
 // plaidIsLocal says whether the Plaid base URL is this machine: an emulator standing in for Plaid,
 // which can deliver webhooks to loopback, so no public tunnel is needed.
-func plaidIsLocal(base string) bool {
-	u, err := url.Parse(base)
-	return err == nil && isLoopbackHost(u.Hostname())
+func plaidIsLocal(base string) bool { return IsLoopbackURL(base) }
+
+// IsLoopbackURL says whether u points at this machine's loopback (localhost or a loopback IP):
+// a URL that only this machine can open, not a phone.
+func IsLoopbackURL(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && isLoopbackHost(p.Hostname())
 }
 
 // Close closes the tunnel, the receiver and the emulator. It is safe to call more than once.
