@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http/httptest"
@@ -118,21 +116,6 @@ func runAuditAgainst(t *testing.T, f auditfixture.Fixture, args ...string) (code
 	return code, out.String(), errOut.String(), keys
 }
 
-// jsonRecords decodes JSON lines.
-func jsonRecords(t *testing.T, s string) []map[string]any {
-	t.Helper()
-	var recs []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		var r map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("not a JSON line: %q: %v", sc.Text(), err)
-		}
-		recs = append(recs, r)
-	}
-	return recs
-}
-
 // TestAuditCorrectHandler: a handler that verifies and exchanges each token once passes every
 // case: exit 0, a ready record with the emulator's base URL and the keys (the secret masked), one
 // case record per case, and a done record with the counts. The keys file is the owner's only.
@@ -141,7 +124,7 @@ func TestAuditCorrectHandler(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, want 0; stderr %q\nstdout:\n%s", code, stderr, stdout)
 	}
-	recs := jsonRecords(t, stdout)
+	recs := records(t, stdout)
 	ids := audit.CaseIDs()
 	if len(recs) != len(ids)+2 {
 		t.Fatalf("%d records, want ready, %d cases and done:\n%s", len(recs), len(ids), stdout)
@@ -199,7 +182,7 @@ func TestAuditBrokenHandler(t *testing.T) {
 		t.Errorf("secret line: the secret must show masked:\n%s", stdout)
 	}
 	code, stdout, _, _ = runAuditAgainst(t, auditfixture.Fixture{Dedupe: true}, "--only", "genuine,no_signature", "--json")
-	recs := jsonRecords(t, stdout)
+	recs := records(t, stdout)
 	if done := recs[len(recs)-1]; code != 1 || done["event"] != "done" || done["passed"] != false || done["fail"] != float64(1) ||
 		done["reason"] != "1 of 2 cases passed, 1 failed, 0 warned" {
 		t.Errorf("exit %d, last record %v; want done, not passed, with the counts", code, done)
@@ -227,7 +210,7 @@ func TestAuditUnreachableTarget(t *testing.T) {
 			t.Errorf("stderr %q does not say %q", stderr.String(), want)
 		}
 	}
-	recs := jsonRecords(t, stdout.String())
+	recs := records(t, stdout.String())
 	if len(recs) != 3 || recs[0]["event"] != "ready" || recs[1]["event"] != "error" || recs[1]["step"] != "target" ||
 		recs[2]["event"] != "done" || recs[2]["passed"] != false || !strings.Contains(fmt.Sprint(recs[2]["reason"]), "did not answer") {
 		t.Errorf("records %v, want ready, an error at step target, and done (not passed, saying why)", recs)
@@ -245,7 +228,7 @@ func TestAuditRunningEmulator(t *testing.T) {
 	code := testkit.Returns(t, "linkrecovery audit --emulator", func() int {
 		return run(context.Background(), args, auditEnv, &stdout, &stderr)
 	})
-	recs := jsonRecords(t, stdout.String())
+	recs := records(t, stdout.String())
 	if code != 0 || len(recs) != 6 || recs[0]["plaid_url"] != emu.URL || recs[5]["pass"] != float64(4) || recs[5]["passed"] != true {
 		t.Fatalf("exit %d, stderr %q, records:\n%s", code, stderr.String(), stdout.String())
 	}
@@ -289,7 +272,7 @@ func TestAuditReport(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (no_signature fails); stderr %q", code, stderr)
 	}
-	recs := jsonRecords(t, stdout)
+	recs := records(t, stdout)
 	if n := len(recs); n < 2 || recs[n-2]["event"] != "report" || recs[n-2]["path"] != path || recs[n-1]["event"] != "done" {
 		t.Errorf("records end %v, want report (naming %s) then done", recs[max(0, len(recs)-2):], path)
 	}

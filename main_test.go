@@ -184,11 +184,7 @@ func TestHeadlessHalf2Auto(t *testing.T) {
 
 	var events []string
 	var exchanged, finishedVerified bool
-	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
-		var r map[string]any
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			t.Fatalf("not a JSON line: %q", line)
-		}
+	for _, r := range records(t, stdout.String()) {
 		ev, _ := r["event"].(string)
 		events = append(events, ev)
 		switch ev {
@@ -361,4 +357,18 @@ func TestEmulatorKeysFileRefusesSymlink(t *testing.T) {
 	if fi, err := os.Stat(loose); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("existing keys file: %v mode %v, want 0600", err, fi.Mode().Perm())
 	}
+}
+
+// records parses JSON lines: a headless run's stdout, or the audit's with --json.
+func records(t *testing.T, stdout string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var r map[string]any
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("not a JSON line: %q", line)
+		}
+		out = append(out, r)
+	}
+	return out
 }

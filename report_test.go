@@ -12,20 +12,6 @@ import (
 	"time"
 )
 
-// records parses a headless run's stdout.
-func records(t *testing.T, stdout string) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
-		var r map[string]any
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			t.Fatalf("not a JSON line: %q", line)
-		}
-		out = append(out, r)
-	}
-	return out
-}
-
 // checkReport reads the report a headless run wrote to path and checks what every report must
 // hold: a report record naming it just before done (last), mode 0600, the steps and the diagram,
 // and none of the secrets (in full).
