@@ -53,6 +53,15 @@ func exitWith(code int) error {
 	return exitCode(code)
 }
 
+// runOrHand ends each command's RunE: a test's runF gets the parsed flags in place of the run;
+// otherwise run's status becomes the command's error (see exitWith).
+func runOrHand[O any](o *O, runF func(*O) error, run func() int) error {
+	if runF != nil {
+		return runF(o)
+	}
+	return exitWith(run())
+}
+
 // exitStatus prints err once on stderr, prefixed with the command that failed, and returns the
 // process's exit code: 2 for a usage error (with the pointer at --help), 1 for any other.
 func exitStatus(cmd *cobra.Command, err error, stderr io.Writer) int {

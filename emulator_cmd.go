@@ -40,10 +40,7 @@ only ever printed masked (--keys-file writes it in full, to a file only you can 
   linkrecovery emulator --addr 127.0.0.1:0 --quiet   # any free port; read it from the first line`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if runF != nil {
-				return runF(o)
-			}
-			return exitWith(serveEmulator(c.Context(), *o, p.getenv, p.stdout, p.stderr))
+			return runOrHand(o, runF, func() int { return serveEmulator(c.Context(), *o, p.getenv, p.stdout, p.stderr) })
 		},
 	}
 	fs := cmd.Flags()

@@ -50,10 +50,7 @@ Sandbox; without them it runs a demo against a built-in emulator of the Sandbox 
 			if err := o.check(); err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(o)
-			}
-			return exitWith(walkThrough(c.Context(), *o, p.args, p.getenv, p.stdout, p.stderr))
+			return runOrHand(o, runF, func() int { return walkThrough(c.Context(), *o, p.args, p.getenv, p.stdout, p.stderr) })
 		},
 	}
 	cmd.SetVersionTemplate("{{.Version}}\n")
@@ -101,14 +98,6 @@ func scenarioNames() []string { return flows.Names() }
 // check tells a flag mistake (a usage error) before anything starts, and turns --half into the
 // scenario it names.
 func (o *options) check() error {
-	for _, d := range []struct {
-		name string
-		v    time.Duration
-	}{{"--webhook-timeout", o.webhookTimeout}, {"--tunnel-timeout", o.tunnelTimeout}} {
-		if d.v <= 0 {
-			return usagef("%s must be longer than zero, not %s (e.g. %s 90s)", d.name, d.v, d.name)
-		}
-	}
 	if o.half != 0 {
 		sc, ok := flows.ByHalf(o.half)
 		switch {
@@ -308,7 +297,7 @@ type options struct {
 	products          string
 }
 
-// durationFlag is a duration flag whose parse error says how to write one (pflag's own quotes
+// durationFlag is a duration flag, longer than zero, whose parse error says how to write one (pflag's own quotes
 // time.ParseDuration); flagError puts the flag's name in front of it.
 type durationFlag struct{ d *time.Duration }
 
@@ -323,6 +312,9 @@ func (f durationFlag) Set(s string) error {
 	d, err := time.ParseDuration(s)
 	if err != nil {
 		return fmt.Errorf("%q is not a duration; write it like 90s, 3m or 1m30s", s)
+	}
+	if d <= 0 {
+		return fmt.Errorf("must be longer than zero, not %s; write it like 90s, 3m or 1m30s", d)
 	}
 	*f.d = d
 	return nil
