@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,18 +12,14 @@ import (
 	"github.com/mdp/qrterminal/v3"
 
 	"github.com/bankdown/linkrecovery/internal/qrscan"
+	"github.com/bankdown/linkrecovery/internal/testkit/ci"
 )
 
 // TestQRScanThroughTmux checks the scanner against what tmux really prints with capture-pane -e
 // (tmux re-encodes colours in its own way), independently of the app: a QR code printed with explicit
 // colours reads on both themes, one in the terminal's default colours only on a dark theme.
 func TestQRScanThroughTmux(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("tmux is not installed, and CI is set: install it (apt-get install -y tmux)")
-		}
-		t.Skip("skipping: tmux is not installed (apt-get install -y tmux)")
-	}
+	ci.NeedCommand(t, "tmux", "apt-get install -y tmux")
 	const url = "http://127.0.0.1:43111/hosted-link/0b5e8a8e-3d7c-4a43-9d4f-6f1f0b2b7c11"
 	var buf bytes.Buffer
 	qrterminal.GenerateWithConfig(url, qrterminal.Config{

@@ -20,6 +20,7 @@ import (
 	"github.com/bankdown/linkrecovery/internal/browser"
 	"github.com/bankdown/linkrecovery/internal/qrscan"
 	"github.com/bankdown/linkrecovery/internal/testkit"
+	"github.com/bankdown/linkrecovery/internal/testkit/ci"
 )
 
 // tmuxSession runs a command in a detached tmux session on its own server socket, so the test sees
@@ -137,12 +138,7 @@ func startApp(t *testing.T, args ...string) *app {
 // startAppEnv is startApp with extra environment variables (KEY=value) for the app, e.g. a PATH.
 func startAppEnv(t *testing.T, extraEnv []string, args ...string) *app {
 	t.Helper()
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("tmux is not installed, and CI is set: install it (apt-get install -y tmux)")
-		}
-		t.Skip("skipping: tmux is not installed (apt-get install -y tmux)")
-	}
+	ci.NeedCommand(t, "tmux", "apt-get install -y tmux")
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "linkrecovery-e2e-bin-")
 		if err != nil {

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/bankdown/linkrecovery/internal/testkit/ci"
 )
 
 // DefaultPath is where Debian's chromium package installs the browser.
@@ -60,20 +62,17 @@ func ExecPath() (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("no Chromium at %s or on PATH (install it with `apt-get install -y chromium`, or set %s)", DefaultPath, EnvPath)
+	return "", fmt.Errorf("no Chromium at %s, on PATH or in $%s", DefaultPath, EnvPath)
 }
 
 // New starts a headless Chromium with a phone-sized viewport and returns a chromedp context for one
 // tab. The browser and its temporary profile are removed in t.Cleanup. Without a browser the test is
-// skipped, except when $CI is set: CI installs Chromium, so a missing one there is a real failure.
+// skipped, except under CI, which installs Chromium (see package ci).
 func New(t testing.TB) context.Context {
 	t.Helper()
 	path, err := ExecPath()
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("browser: %v; CI is set, so this is a failure, not a skip", err)
-		}
-		t.Skipf("skipping: %v", err)
+		ci.Missing(t, err.Error(), "apt-get install -y chromium (or set $"+EnvPath+" to its path)")
 	}
 	profile, err := os.MkdirTemp("", "linkrecovery-chromium-")
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/bankdown/linkrecovery/internal/browser"
+	"github.com/bankdown/linkrecovery/internal/testkit/ci"
 )
 
 // Mermaid comes from npm, pinned by testdata/mermaid/package-lock.json; .ci/run installs it.
@@ -30,12 +31,7 @@ const (
 func mermaidBundle(t *testing.T) string {
 	t.Helper()
 	p := filepath.Join(mermaidDir, "node_modules", "mermaid", "dist", "mermaid.min.js")
-	missing := func(why string) {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s; CI is set, so this is a failure, not a skip: install it with %s", why, mermaidInstall)
-		}
-		t.Skipf("skipping: %s; install it with %s", why, mermaidInstall)
-	}
+	missing := func(why string) { ci.Missing(t, why, mermaidInstall) }
 	if _, err := os.Stat(p); err != nil {
 		missing("Mermaid is not installed (" + p + ")")
 	}

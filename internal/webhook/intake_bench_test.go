@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/bankdown/linkrecovery/internal/testkit/ci"
 )
 
 // benchPool is a pool of distinct signed webhooks. Cycling through it repeats deliveries, which
@@ -249,5 +251,5 @@ func soakEnabled() bool {
 	if v := os.Getenv("LINKRECOVERY_SOAK"); v != "" {
 		return v != "0"
 	}
-	return os.Getenv("CI") != ""
+	return ci.Set()
 }
