@@ -146,28 +146,24 @@ func TestDebugLogKeepsHostileWebhookOnOneInertLine(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	env := map[string]string{"LINKRECOVERY_DEBUG": "1"}
-	pr, pw := io.Pipe()
-	code := make(chan int, 1)
-	go func() {
-		code <- run(ctx, []string{"--no-tui", "--half", "2", "--env-file", emptyEnvFile(t)}, func(k string) string { return env[k] }, pw, io.Discard)
-		pw.Close()
-	}()
 	const forged = "\nlinkrecovery 2026/01/01 00:00:00 webhook #9 LINK/SESSION_FINISHED status=\"success\" -> HTTP 200, verified"
 	body := `{"webhook_type":"LINK\u001b]2;pwned\u0007","webhook_code":"SESSION_FINISHED\r\u0000` + strings.ReplaceAll(strings.ReplaceAll(forged, "\n", `\n`), `"`, `\"`) + `","status":"\u001b[2K\u009b31m"}`
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		var r map[string]any
-		if json.Unmarshal(sc.Bytes(), &r) != nil || r["event"] != "ready" {
-			continue
-		}
-		url, _ := r["webhook_url"].(string)
-		resp, err := http.Post(url, "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		break
-	}
+	code := make(chan int, 1)
+	go func() {
+		c, _, _ := runWatching(ctx, env, func(r map[string]any) {
+			if r["event"] != "ready" {
+				return
+			}
+			url, _ := r["webhook_url"].(string)
+			resp, err := http.Post(url, "application/json", strings.NewReader(body))
+			if err != nil {
+				t.Errorf("posting the webhook: %v", err)
+				return
+			}
+			resp.Body.Close()
+		}, "--half", "2", "--env-file", emptyEnvFile(t))
+		code <- c
+	}()
 	// Wait (generously) for the receiver's verdict to reach the log, then end the run.
 	var text string
 	testkit.Eventually(t, "the webhook's verdict in the debug log", func() bool {
@@ -176,7 +172,6 @@ func TestDebugLogKeepsHostileWebhookOnOneInertLine(t *testing.T) {
 		return strings.Contains(text, "webhook #1 ")
 	})
 	cancel()
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
 	<-code
 	if !strings.Contains(text, "webhook #1 ") {
 		t.Fatalf("the webhook never reached the debug log:\n%s", text)
@@ -273,11 +268,28 @@ func runHalf2Completing(t *testing.T, em *emulator.Emulator, env map[string]stri
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
+	return runWatching(ctx, env, func(r map[string]any) {
+		if r["event"] != "waiting" {
+			return
+		}
+		url, _ := r["hosted_link_url"].(string)
+		go func() {
+			if err := em.CompleteSession(ctx, url, emulator.Credentials{Username: emulator.UserGood, Password: emulator.PassGood}); err != nil {
+				t.Errorf("CompleteSession: %v", err)
+			}
+		}()
+	}, append([]string{"--half", "2"}, args...)...)
+}
+
+// runWatching runs the app headless in-process (--no-tui plus args) with env, handing on each JSON
+// record as it is printed, so a test can act on the run as a person or Plaid would (finish the
+// session, send a webhook); it returns the exit code, stdout and stderr once the run ends.
+func runWatching(ctx context.Context, env map[string]string, on func(r map[string]any), args ...string) (int, string, string) {
 	pr, pw := io.Pipe()
 	var stderr bytes.Buffer
 	code := make(chan int, 1)
 	go func() {
-		code <- run(ctx, append([]string{"--no-tui", "--half", "2"}, args...), func(k string) string { return env[k] }, pw, &stderr)
+		code <- run(ctx, append([]string{"--no-tui"}, args...), func(k string) string { return env[k] }, pw, &stderr)
 		pw.Close()
 	}()
 	var stdout strings.Builder
@@ -285,13 +297,8 @@ func runHalf2Completing(t *testing.T, em *emulator.Emulator, env map[string]stri
 	for sc.Scan() {
 		stdout.WriteString(sc.Text() + "\n")
 		var r map[string]any
-		if json.Unmarshal(sc.Bytes(), &r) == nil && r["event"] == "waiting" {
-			url, _ := r["hosted_link_url"].(string)
-			go func() {
-				if err := em.CompleteSession(ctx, url, emulator.Credentials{Username: emulator.UserGood, Password: emulator.PassGood}); err != nil {
-					t.Errorf("CompleteSession: %v", err)
-				}
-			}()
+		if json.Unmarshal(sc.Bytes(), &r) == nil {
+			on(r)
 		}
 	}
 	return <-code, stdout.String(), stderr.String()
