@@ -72,8 +72,16 @@ func (e *Emulator) serveMachine(w http.ResponseWriter, r *http.Request, path str
 
 func isGet(r *http.Request) bool { return r.Method == http.MethodGet || r.Method == http.MethodHead }
 
-func isForm(r *http.Request) bool {
+// mediaType is r's Content-Type without its parameters ("" when there is none or it is malformed).
+func mediaType(r *http.Request) string {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt
+}
+
+func isJSON(r *http.Request) bool { return mediaType(r) == "application/json" }
+
+func isForm(r *http.Request) bool {
+	mt := mediaType(r)
 	return mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data"
 }
 

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime"
 	"net"
 	"net/http"
 	"net/netip"
@@ -150,11 +149,6 @@ func decodeControl(body []byte, v any) *plaidError {
 		return errInvalidBody("the request body is not the JSON object this endpoint takes (" + err.Error() + "); see GET /emulator")
 	}
 	return nil
-}
-
-func isJSON(r *http.Request) bool {
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	return mt == "application/json"
 }
 
 // maskTokens returns v with every public or access token string shortened by mask, so no
