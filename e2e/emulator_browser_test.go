@@ -158,10 +158,10 @@ func TestHostedLinkSuccess(t *testing.T) {
 	// The verifier itself must be able to say no, or "all verified" above means nothing.
 	tampered := append([]byte(nil), finished.Body...)
 	tampered = append(tampered, ' ')
-	if err := h.hooks.verify(context.Background(), tampered, finished.Signature); err == nil {
+	if err := h.hooks.verifier.Verify(context.Background(), finished.Signature, tampered); err == nil {
 		t.Errorf("a SESSION_FINISHED body with one byte added still verified")
 	}
-	if err := h.hooks.verify(context.Background(), finished.Body, ""); err == nil {
+	if err := h.hooks.verifier.Verify(context.Background(), "", finished.Body); err == nil {
 		t.Errorf("a webhook without Plaid-Verification verified")
 	}
 
