@@ -11,9 +11,9 @@ import (
 	"github.com/plaid/plaid-go/v29/plaid"
 )
 
-// TestParseJWK: the key checks the emulator's keys cannot fail on their own (it always serves
-// use "sig" on P-256), by changing one member of a good JWK at a time.
-func TestParseJWK(t *testing.T) {
+// TestKeyMembersChecked: the key checks the emulator's keys cannot fail on their own (it always
+// serves use "sig" on P-256), by changing one member of a good JWK at a time.
+func TestKeyMembersChecked(t *testing.T) {
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
