@@ -11,7 +11,6 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/emulator/audit"
 	"github.com/bankdown/linkrecovery/flows"
@@ -259,7 +258,7 @@ func auditListW() int {
 func (m auditModel) View(s Styles, w, h int, spin string) string {
 	lines := []string{s.Title.Render("Audit your own webhook handler")}
 	if m.backend == nil {
-		lines = append(lines, s.Warn.Render(ansi.Wrap("The audit signs its webhooks with the emulator's keys, so it runs in demo mode: start linkrecovery without Plaid keys, or run linkrecovery audit --target URL.", w, "")))
+		lines = append(lines, para(s.Warn, "The audit signs its webhooks with the emulator's keys, so it runs in demo mode: start linkrecovery without Plaid keys, or run linkrecovery audit --target URL.", w))
 		return clip(strings.Join(lines, "\n"), w, h)
 	}
 	target := s.Text.Render(inert(m.target))
@@ -273,16 +272,16 @@ func (m auditModel) View(s Styles, w, h int, spin string) string {
 		}
 	}
 	lines = append(lines, s.Label.Render("Target  ")+target)
-	lines = append(lines, s.Muted.Render(ansi.Wrap(fmt.Sprintf("Its Plaid client: base URL %s · client id %s · secret %s (c copies it)",
-		m.backend.BaseURL(), m.backend.ClientID(), secret.Mask(m.backend.Secret())), w, "")))
+	lines = append(lines, para(s.Muted, fmt.Sprintf("Its Plaid client: base URL %s · client id %s · secret %s (c copies it)",
+		m.backend.BaseURL(), m.backend.ClientID(), secret.Mask(m.backend.Secret())), w))
 	pass, fail, warn, done := m.counts()
 	switch {
 	case m.running():
 		lines = append(lines, s.Text.Render(fmt.Sprintf("Running: %d of %d done.", done, len(m.rows))))
 	case errors.Is(m.err, audit.ErrTargetDown):
-		lines = append(lines, s.Bad.Render(ansi.Wrap("Nothing was sent: "+inert(m.err.Error())+". Start your app, or fix the URL (e edits it), then press enter.", w, "")))
+		lines = append(lines, para(s.Bad, "Nothing was sent: "+inert(m.err.Error())+". Start your app, or fix the URL (e edits it), then press enter.", w))
 	case m.err != nil:
-		lines = append(lines, s.Bad.Render(ansi.Wrap("The audit stopped: "+inert(m.err.Error()), w, "")))
+		lines = append(lines, para(s.Bad, "The audit stopped: "+inert(m.err.Error()), w))
 	case done > 0:
 		st := s.OK
 		if fail > 0 {
@@ -290,9 +289,9 @@ func (m auditModel) View(s Styles, w, h int, spin string) string {
 		}
 		lines = append(lines, st.Render(fmt.Sprintf("%d passed, %d failed, %d warned.", pass, fail, warn)))
 	case m.target != "" && m.targetProblem() != "":
-		lines = append(lines, s.Warn.Render(ansi.Wrap(m.targetProblem()+" (e edits it).", w, "")))
+		lines = append(lines, para(s.Warn, m.targetProblem()+" (e edits it).", w))
 	default:
-		lines = append(lines, s.Text.Render(ansi.Wrap("Point your handler's Plaid client at the base URL with these keys, then press enter.", w, "")))
+		lines = append(lines, para(s.Text, "Point your handler's Plaid client at the base URL with these keys, then press enter.", w))
 	}
 	lines = append(lines, "")
 	head := strings.Join(lines, "\n")
@@ -347,7 +346,7 @@ func (m auditModel) detailView(s Styles, w, h int) string {
 		return ""
 	}
 	r := m.rows[m.cursor]
-	wrap := func(st lipgloss.Style, text string) string { return st.Render(ansi.Wrap(inert(text), w, "")) }
+	wrap := func(st lipgloss.Style, text string) string { return para(st, inert(text), w) }
 	switch r.state {
 	case auditNotRun:
 		return wrap(s.Muted, r.id+": not run yet.")

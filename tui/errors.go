@@ -75,7 +75,7 @@ const maxErrLines = 4
 
 // wrapAtMost wraps text to width in at most n lines, the last one ending in … when more was cut.
 func wrapAtMost(text string, width, n int) string {
-	lines := strings.Split(ansi.Wrap(text, width, ""), "\n")
+	lines := strings.Split(wrap(text, width), "\n")
 	if len(lines) > n {
 		lines = append(lines[:n-1], ansi.Truncate(lines[n-1], width-1, "")+"…")
 	}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/secret"
@@ -102,16 +101,16 @@ func (h headerModel) ViewSpinning(s Styles, width int, spin string) string {
 	if h.webhookURL == "" {
 		urlLine = s.HeaderText.Render("webhook URL ") + s.Muted.Render(h.noURLReason())
 	}
-	lines := []string{ansi.Truncate(line1, width, "…")}
+	lines := []string{fit(line1, width)}
 	if where := h.sandboxLine(); where != "" {
-		lines = append(lines, ansi.Truncate(s.HeaderText.Render(inert(where)), width, "…")) // paths and URLs from the environment
+		lines = append(lines, fit(s.HeaderText.Render(inert(where)), width)) // paths and URLs from the environment
 	}
-	lines = append(lines, ansi.Truncate(urlLine, width, "…"))
+	lines = append(lines, fit(urlLine, width))
 	if h.state == tunnelUp && h.freePlan {
-		lines = append(lines, s.Warn.Render(ansi.Wrap("! "+tunnel.FreePlanNote, width, "")))
+		lines = append(lines, para(s.Warn, "! "+tunnel.FreePlanNote, width))
 	}
 	if h.clock != "" {
-		lines = append(lines, s.Bad.Render(ansi.Wrap("! "+inertBlock(h.clock), width, "")))
+		lines = append(lines, para(s.Bad, "! "+inertBlock(h.clock), width))
 	}
 	if h.state == tunnelFailed && h.err != nil {
 		cause, next := h.err.Error(), "Polling /link/token/get still works; press t to try the tunnel again."
@@ -120,8 +119,8 @@ func (h headerModel) ViewSpinning(s Styles, width int, spin string) string {
 			cause, next = te.Cause, te.Next
 		}
 		lines = append(lines,
-			s.Bad.Render(ansi.Wrap("tunnel: "+inertBlock(cause), width, "")),
-			s.Warn.Render(ansi.Wrap("→ "+inertBlock(next), width, "")))
+			para(s.Bad, "tunnel: "+inertBlock(cause), width),
+			para(s.Warn, "→ "+inertBlock(next), width))
 	}
 	return lipgloss.JoinVertical(lipgloss.Left, lines...)
 }

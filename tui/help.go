@@ -4,7 +4,6 @@ import (
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/ansi"
 )
 
 // footerHelp is the short help on one line, with the global keys kept whole at the end (help
@@ -15,7 +14,7 @@ func (m model) footerHelp(w int) string {
 	sep := m.help.Styles.ShortSeparator.Render(m.help.ShortSeparator)
 	screen := fitShortHelp(m.help, m.keys.screenKeys(), w-lipgloss.Width(global)-lipgloss.Width(sep))
 	if screen == "" {
-		return ansi.Truncate(global, w, "…")
+		return fit(global, w)
 	}
 	return screen + sep + global
 }
@@ -56,6 +55,6 @@ func newHelp(s Styles) help.Model {
 func (m model) fullHelpView(w, h int) string {
 	hm := m.help
 	hm.ShowAll, hm.Width = true, w
-	title := m.c.styles.Title.Render(ansi.Truncate("Every key on this screen (? or esc closes this)", w, "…"))
+	title := m.c.styles.Title.Render(fit("Every key on this screen (? or esc closes this)", w))
 	return clip(title+"\n\n"+hm.View(m.keys), w, h)
 }

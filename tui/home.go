@@ -7,7 +7,6 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/flows"
 )
@@ -84,24 +83,24 @@ func (m homeModel) view(w, h int, passed func(name string) bool) string {
 		if passed != nil && passed(info.Name) {
 			line += s.OK.Render("  ✓ passed")
 		}
-		lines = append(lines, line, s.Muted.Render(ansi.Wrap("     "+info.About, w, "")))
+		lines = append(lines, line, para(s.Muted, "     "+info.About, w))
 	}
 	marker, st := "  ", s.MenuItem
 	if m.cursor == homeAudit {
 		marker, st = "› ", s.MenuSelected
 	}
 	lines = append(lines, st.Render(marker+strconv.Itoa(homeAudit+1)+"  Audit · your own webhook handler"),
-		s.Muted.Render(ansi.Wrap("     forged and genuine webhooks to your handler: does it verify and dedupe?", w, "")))
+		para(s.Muted, "     forged and genuine webhooks to your handler: does it verify and dedupe?", w))
 	lines = append(lines, "")
 	if m.c.mode == flows.ModeSandbox {
-		lines = append(lines, s.Text.Render(ansi.Wrap("Plaid Sandbox with your keys. Open the Hosted Link URL (or scan its QR code) and use the credentials shown.", w, "")))
+		lines = append(lines, para(s.Text, "Plaid Sandbox with your keys. Open the Hosted Link URL (or scan its QR code) and use the credentials shown.", w))
 	} else {
-		lines = append(lines, s.Warn.Render(ansi.Wrap("This is a local demo: no Plaid keys are set, so the built-in emulator stands in for the Plaid Sandbox, on this machine. It can also send the recovery e-mail, so the whole flow runs here.", w, "")))
+		lines = append(lines, para(s.Warn, "This is a local demo: no Plaid keys are set, so the built-in emulator stands in for the Plaid Sandbox, on this machine. It can also send the recovery e-mail, so the whole flow runs here.", w))
 		if m.c.auto {
-			lines = append(lines, s.Muted.Render(ansi.Wrap("--auto: the emulator completes each Hosted Link session by itself.", w, "")))
+			lines = append(lines, para(s.Muted, "--auto: the emulator completes each Hosted Link session by itself.", w))
 		}
 		if where := m.onNetwork(); where != "" {
-			lines = append(lines, s.Warn.Render(ansi.Wrap("It is on your network too, at "+where+": anyone on that network can open its pages.", w, "")))
+			lines = append(lines, para(s.Warn, "It is on your network too, at "+where+": anyone on that network can open its pages.", w))
 		}
 	}
 	return clip(strings.Join(lines, "\n"), w, h)

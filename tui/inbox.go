@@ -3,8 +3,6 @@ package tui
 import (
 	"fmt"
 
-	"github.com/charmbracelet/x/ansi"
-
 	"github.com/bankdown/linkrecovery/flows"
 )
 
@@ -70,9 +68,9 @@ func (m inboxModel) View(s Styles, width int) []string {
 		return append(out, s.Muted.Render("no e-mail yet"))
 	}
 	out = append(out,
-		s.Label.Render("To      ")+s.Text.Render(ansi.Truncate(inert(mail.To), width-8, "…")),
-		s.Label.Render("Subject ")+s.Text.Render(ansi.Truncate(inert(mail.Subject), width-8, "…")),
-		s.Label.Render("Bank    ")+s.Text.Render(ansi.Truncate(inert(flows.BankName(mail.InstitutionName, mail.InstitutionID)), width-8, "…")),
+		s.Label.Render("To      ")+s.Text.Render(fit(inert(mail.To), width-8)),
+		s.Label.Render("Subject ")+s.Text.Render(fit(inert(mail.Subject), width-8)),
+		s.Label.Render("Bank    ")+s.Text.Render(fit(inert(flows.BankName(mail.InstitutionName, mail.InstitutionID)), width-8)),
 		s.Label.Render("Sent    ")+s.Text.Render(mail.SentAt.UTC().Format("15:04:05")+" UTC"),
 	)
 	return out

@@ -259,15 +259,15 @@ func (m inspectorModel) detail(ev webhook.Event, width int) []string {
 	reason := inert(ev.Reason)
 	switch {
 	case ev.Kind == webhook.EventRejected:
-		out = append(out, s.Bad.Render(wrap(head+" · rejected: "+reason, width)))
+		out = append(out, para(s.Bad, head+" · rejected: "+reason, width))
 	case ev.Kind == webhook.EventComplete:
-		out = append(out, s.Text.Render(ansi.Truncate(head+" · the completion page was opened", width, "…")))
+		out = append(out, s.Text.Render(fit(head+" · the completion page was opened", width)))
 	case !ev.Verified:
-		out = append(out, s.Bad.Render(wrap(head+" · NOT verified: "+reason, width)))
+		out = append(out, para(s.Bad, head+" · NOT verified: "+reason, width))
 	case ev.Duplicate:
-		out = append(out, s.Warn.Render(ansi.Truncate(head+" · verified"+retryText(ev.Attempt)+" · duplicate (ignored)", width, "…")))
+		out = append(out, s.Warn.Render(fit(head+" · verified"+retryText(ev.Attempt)+" · duplicate (ignored)", width)))
 	default:
-		out = append(out, s.OK.Render(ansi.Truncate(head+" · verified"+retryText(ev.Attempt), width, "…")))
+		out = append(out, s.OK.Render(fit(head+" · verified"+retryText(ev.Attempt), width)))
 	}
 	if f, ok := m.forwards[ev.Seq]; ok {
 		line := fmt.Sprintf("forwarded: %d in %s from %s", f.StatusCode, f.Latency.Round(1e6), inert(f.URL))
@@ -281,13 +281,13 @@ func (m inspectorModel) detail(ev webhook.Event, width int) []string {
 		} else if f.StatusCode >= 300 {
 			st = s.Warn
 		}
-		out = append(out, st.Render(wrap(line, width)))
+		out = append(out, para(st, line, width))
 	} else {
 		out = append(out, s.Muted.Render("not forwarded"))
 	}
 	if ev.Kind == webhook.EventRejected {
 		// What was refused is worth seeing: a forged sender, a test with the wrong content type.
-		out = append(out, s.Label.Render(ansi.Truncate(fmt.Sprintf("the body it sent (%d bytes, up to 4 KiB kept):", max(ev.BodySize, len(ev.Body))), width, "…")))
+		out = append(out, s.Label.Render(fit(fmt.Sprintf("the body it sent (%d bytes, up to 4 KiB kept):", max(ev.BodySize, len(ev.Body))), width)))
 	}
 	return out
 }
@@ -301,8 +301,8 @@ func (m inspectorModel) View() string {
 		title = fmt.Sprintf("Webhooks (latest %d of %d), newest first", len(m.items), m.total)
 	}
 	list := []string{
-		s.Title.Render(ansi.Truncate(title, lw, "…")),
-		s.Muted.Render(ansi.Truncate("✓ verified ✗ unverified = dup · not hook", lw, "…")),
+		s.Title.Render(fit(title, lw)),
+		s.Muted.Render(fit("✓ verified ✗ unverified = dup · not hook", lw)),
 	}
 	// Keep the selected row on screen when the list is longer than the pane.
 	rows := max(1, m.h-2)
@@ -311,7 +311,7 @@ func (m inspectorModel) View() string {
 		start = m.sel - rows + 1
 	}
 	for i := start; i < len(m.items) && i < start+rows; i++ {
-		r := ansi.Truncate(m.row(m.items[i]), lw-2, "…")
+		r := fit(m.row(m.items[i]), lw-2)
 		if i == m.sel {
 			list = append(list, s.ListSel.Render("› "+r))
 		} else {
@@ -323,7 +323,7 @@ func (m inspectorModel) View() string {
 	}
 	if m.newAbove > 0 {
 		// Said under the title, the cursor staying put: ↑ reaches them.
-		list[1] = s.Warn.Render(ansi.Truncate(fmt.Sprintf("↑ %d new above", m.newAbove), lw, "…"))
+		list[1] = s.Warn.Render(fit(fmt.Sprintf("↑ %d new above", m.newAbove), lw))
 	}
 	rw := max(1, m.w-lw-1)
 	var right []string

@@ -9,7 +9,6 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/internal/env"
 	"github.com/bankdown/linkrecovery/internal/lanaddr"
@@ -179,21 +178,21 @@ func (m model) relinkAll() {
 func (m model) lanPrompt(w int) string {
 	s := m.c.styles
 	lines := []string{
-		s.Title.Render(ansi.Truncate("Serve the demo on your local network?", w, "…")),
-		s.Warn.Render(wrap("Anyone on that network can then open the demo's pages and call its emulator (the Hosted Link pages, the API at this address, the recovery links) until you press L or quit.", w)),
+		s.Title.Render(fit("Serve the demo on your local network?", w)),
+		para(s.Warn, "Anyone on that network can then open the demo's pages and call its emulator (the Hosted Link pages, the API at this address, the recovery links) until you press L or quit.", w),
 	}
 	for i, c := range m.lan.cands {
 		marker, st := "  ", s.MenuItem
 		if i == m.lan.sel {
 			marker, st = "› ", s.MenuSelected
 		}
-		lines = append(lines, st.Render(ansi.Truncate(marker+c.String(), w, "…")))
+		lines = append(lines, st.Render(fit(marker+c.String(), w)))
 	}
 	hint := "y serves it on " + m.lan.cands[m.lan.sel].Addr.String() + " · esc cancels"
 	if len(m.lan.cands) > 1 {
 		hint = "y serves it on " + m.lan.cands[m.lan.sel].Addr.String() + " · ↑/↓ choose · esc cancels"
 	}
-	return strings.Join(append(lines, s.Label.Render(wrap(hint, w))), "\n")
+	return strings.Join(append(lines, para(s.Label, hint, w)), "\n")
 }
 
 // lanNote is the QR view's line about where the code points: a loopback URL no phone can open

@@ -69,6 +69,16 @@ func centre(block string, bw, w int) string {
 	return strings.Join(lines, "\n")
 }
 
+// wrap wraps text at width cells; it, para and fit are the one place that decides how a screen
+// wraps a paragraph and where it cuts a line.
+func wrap(text string, width int) string { return ansi.Wrap(text, width, "") }
+
+// para is a paragraph in st wrapped to w cells, so every screen wraps the same way.
+func para(st lipgloss.Style, text string, w int) string { return st.Render(wrap(text, w)) }
+
+// fit cuts a line to w cells and marks the cut with an ellipsis, the same one on every screen.
+func fit(text string, w int) string { return ansi.Truncate(text, w, "…") }
+
 // wrapBlock joins lines and wraps them to w, so that its height can be measured.
 func wrapBlock(lines []string, w int) string {
 	return lipgloss.NewStyle().Width(w).Render(strings.Join(lines, "\n"))
@@ -86,7 +96,7 @@ func urlBlock(c *common, label string, q qrCode, qrShown bool, colW, needH int) 
 		// The code on this screen is no use to a phone: say so, and the way to one that is.
 		where = label + ": the last line below (o opens it here; a phone cannot open " + hostOf(q.url) + ": v, then l)"
 	}
-	head := s.Label.Render(ansi.Wrap(where, colW, ""))
+	head := para(s.Label, where, colW)
 	if qrShown {
 		return []string{"", head}
 	}
@@ -98,7 +108,7 @@ func urlBlock(c *common, label string, q qrCode, qrShown bool, colW, needH int) 
 // now or at what size. The full help never changes it: it is measured with the short footer.
 func tooSmallNotice(c *common, q qrCode, needH, width int) string {
 	if !q.drawn() {
-		return c.styles.Warn.Render(ansi.Wrap(q.whyNone(), max(10, width), ""))
+		return para(c.styles.Warn, q.whyNone(), max(10, width))
 	}
 	chromeW, chromeH := c.width-c.bodyW, c.height-c.bodyH
 	needW := max(chromeW+minLeftWidth+columnGap+q.w, tinyW)
@@ -110,7 +120,7 @@ func tooSmallNotice(c *common, q qrCode, needH, width int) string {
 	} else {
 		msg += fmt.Sprintf(" Alone (v) it needs %d×%d.", aloneW, aloneH)
 	}
-	return c.styles.Warn.Render(ansi.Wrap(msg, max(10, width), ""))
+	return para(c.styles.Warn, msg, max(10, width))
 }
 
 // qrAloneNeeds is the smallest terminal on which v shows the code: the code and the URL line in
@@ -135,7 +145,7 @@ func clip(s string, w, h int) string {
 	}
 	for i, l := range lines {
 		if ansi.StringWidth(l) > w {
-			lines[i] = ansi.Truncate(l, w, "…")
+			lines[i] = fit(l, w)
 		}
 		lines[i] = strings.TrimRight(lines[i], " ")
 	}
@@ -147,7 +157,7 @@ func clip(s string, w, h int) string {
 func (m model) qrOnlyView(w, h int) string {
 	s := m.c.styles
 	q := m.currentQR()
-	title := s.Title.Render(ansi.Truncate("Scan with your phone (esc or v goes back)", w, "…"))
+	title := s.Title.Render(fit("Scan with your phone (esc or v goes back)", w))
 	if q.url == "" {
 		return title + "\n" + s.Muted.Render("No URL yet.")
 	}
@@ -156,7 +166,7 @@ func (m model) qrOnlyView(w, h int) string {
 	}
 	head := title // with the note on where the code points, where that fits
 	if note := m.lanNote(q.url); note != "" {
-		head += "\n" + s.Warn.Render(wrap(note, w))
+		head += "\n" + para(s.Warn, note, w)
 	}
 	link := urlLine(q.url, w)
 	rows := h - lipgloss.Height(link) // above the URL line
@@ -172,7 +182,7 @@ func (m model) qrOnlyView(w, h int) string {
 		if !q.drawn() {
 			msg = q.whyNone()
 		}
-		return clip(title+"\n"+s.Warn.Render(ansi.Wrap(msg, w, "")), w, max(0, rows)) + "\n" + link
+		return clip(title+"\n"+para(s.Warn, msg, w), w, max(0, rows)) + "\n" + link
 	}
 	code = lipgloss.PlaceHorizontal(w, lipgloss.Center, code)
 	switch {
@@ -190,7 +200,7 @@ func (m model) tinyView() string {
 	s := m.c.styles
 	w := max(1, m.c.width)
 	text := fmt.Sprintf("Make the window bigger: needs ≥ %d×%d (now %d×%d).", tinyW, tinyH, m.c.width, m.c.height)
-	return clip(s.Title.Render("linkrecovery")+"\n"+s.Tiny.Render(ansi.Wrap(text, w, ""))+"\n"+s.Muted.Render("q quits"), w, m.c.height)
+	return clip(s.Title.Render("linkrecovery")+"\n"+para(s.Tiny, text, w)+"\n"+s.Muted.Render("q quits"), w, m.c.height)
 }
 
 // minBodyH is the fewest lines the body keeps however tall the chrome grows.

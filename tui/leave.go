@@ -59,12 +59,12 @@ func (m *leaveModel) lines(colW int, qrShown bool, needH int, spin string) []str
 		check(s, st.Done() && st.Outcome.Passed, "Nothing exchanged"))
 	switch {
 	case st.Done() && st.Outcome.Passed:
-		left = append(left, "", s.OK.Render(wrap("Passed: the person left Link and nothing was exchanged. An app should now offer Link again (n makes a new token).", colW)))
+		left = append(left, "", para(s.OK, "Passed: the person left Link and nothing was exchanged. An app should now offer Link again (n makes a new token).", colW))
 		return left
 	case st.Done():
-		left = append(left, s.Bad.Render(wrap("✗ "+inert(st.Outcome.Cause.Error())+" (press n for a new token)", colW)))
+		left = append(left, para(s.Bad, "✗ "+inert(st.Outcome.Cause.Error())+" (press n for a new token)", colW))
 		return left
 	}
-	left = append(left, "", s.Text.Render(wrap("Open the Hosted Link URL and leave Link (Exit) without linking an account.", colW)))
+	left = append(left, "", para(s.Text, "Open the Hosted Link URL and leave Link (Exit) without linking an account.", colW))
 	return append(left, m.linkBlock(left, nil, m.qr, qrShown, colW, needH)...)
 }

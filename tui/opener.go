@@ -12,7 +12,6 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/ansi"
 )
 
 // openerError is a failed o: the platform's opener is missing or could not open a browser, or the
@@ -32,7 +31,7 @@ type openerError struct {
 func (e *openerError) Error() string {
 	if e.refused {
 		// Cut: the whole URL is on the screen already, and a refusal is one line.
-		return fmt.Sprintf("refused %q", ansi.Truncate(e.url, 32, "…"))
+		return fmt.Sprintf("refused %q", fit(e.url, 32))
 	}
 	if errors.Is(e.err, exec.ErrNotFound) {
 		return fmt.Sprintf("no browser (no %s)", e.name)

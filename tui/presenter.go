@@ -9,7 +9,6 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/secret"
@@ -154,7 +153,7 @@ func (p presenterModel) besides(s Styles, name string, st flows.State, w, h int,
 		if next := nextStep(st); next != "" {
 			notice += " space: " + next
 		}
-		return s.Warn.Render(ansi.Truncate(notice, w, "…")) + "\n" + checklist(w, h-1)
+		return s.Warn.Render(fit(notice, w)) + "\n" + checklist(w, h-1)
 	}
 	left := clip(checklist(w-pw-1, h), w-pw-1, h)
 	left = lipgloss.NewStyle().Width(w - pw - 1).Render(left)
@@ -173,16 +172,16 @@ func (p presenterModel) pane(s Styles, name string, st flows.State, pw, h int) s
 	}
 	body = append(body, ps.Title.Render(title))
 	if r == nil || len(r.steps) == 0 {
-		body = append(body, "", ps.Text.Render(wrap("Each step of the run is explained here as it happens: what the app sent, what Plaid answered, and why it matters for Link Recovery.", iw)))
+		body = append(body, "", para(ps.Text, "Each step of the run is explained here as it happens: what the app sent, what Plaid answered, and why it matters for Link Recovery.", iw))
 		if st.Opts.CanWalk() {
-			body = append(body, "", ps.Text.Render(wrap("Press a: the demo walks Hosted Link one page at a time, and space performs each page.", iw)))
+			body = append(body, "", para(ps.Text, "Press a: the demo walks Hosted Link one page at a time, and space performs each page.", iw))
 		}
 	} else {
 		body = append(body, explainStep(ps, r.steps[r.index()], st, iw)...)
 	}
 	foot := []string{}
 	if next := nextStep(st); next != "" {
-		foot = append(foot, ps.Label.Render("Next: ")+ps.Key.Render(ansi.Truncate(next, iw-12, "…"))+ps.Label.Render(" · space"))
+		foot = append(foot, ps.Label.Render("Next: ")+ps.Key.Render(fit(next, iw-12))+ps.Label.Render(" · space"))
 	}
 	keys := "p close"
 	if r != nil && len(r.steps) > 1 {
@@ -191,7 +190,7 @@ func (p presenterModel) pane(s Styles, name string, st flows.State, pw, h int) s
 			keys = "→ back to the latest · " + keys
 		}
 	}
-	foot = append(foot, ps.Label.Render(ansi.Truncate(keys, iw, "…")))
+	foot = append(foot, ps.Label.Render(fit(keys, iw)))
 	room := h - 2 - len(foot)
 	lines := strings.Split(strings.Join(body, "\n"), "\n")
 	if len(lines) > room {
@@ -202,8 +201,8 @@ func (p presenterModel) pane(s Styles, name string, st flows.State, pw, h int) s
 	}
 	lines = append(lines, foot...)
 	for i, l := range lines {
-		l = ansi.Truncate(l, iw, "…")
-		lines[i] = l + strings.Repeat(" ", max(0, iw-ansi.StringWidth(l)))
+		l = fit(l, iw)
+		lines[i] = l + strings.Repeat(" ", max(0, iw-lipgloss.Width(l)))
 	}
 	return ps.Pane.Width(pw - 2).Render(strings.Join(lines, "\n"))
 }
@@ -245,7 +244,7 @@ type explanation struct {
 // the Link Recovery point.
 func explainStep(ps presenterStyles, step presStep, st flows.State, iw int) []string {
 	x := explain(ps, step.ev, iw)
-	out := []string{ps.Heading.Render(wrap(x.title, iw)), ""}
+	out := []string{para(ps.Heading, x.title, iw), ""}
 	if len(x.what) > 0 {
 		out = append(out, ps.Label.Render("WHAT HAPPENED"))
 		out = append(out, x.what...)
@@ -253,10 +252,10 @@ func explainStep(ps presenterStyles, step presStep, st flows.State, iw int) []st
 	}
 	if step.point {
 		out = append(out, ps.Point.Render(" ★ THE LINK RECOVERY POINT "))
-		out = append(out, ps.Text.Render(wrap("This SESSION_FINISHED is the recovery session's, and it came to the webhook of the ORIGINAL link token ("+
-			shortToken(webhookToken(step.ev))+"), made at sign-up. That is how the app knows which user came back: the e-mail carries nothing of the app's.", iw)), "")
+		out = append(out, para(ps.Text, "This SESSION_FINISHED is the recovery session's, and it came to the webhook of the ORIGINAL link token ("+
+			shortToken(webhookToken(step.ev))+"), made at sign-up. That is how the app knows which user came back: the e-mail carries nothing of the app's.", iw), "")
 	}
-	out = append(out, ps.Label.Render("WHY"), ps.Text.Render(wrap(x.why, iw)))
+	out = append(out, ps.Label.Render("WHY"), para(ps.Text, x.why, iw))
 	if x.doc != "" {
 		out = append(out, ps.URL.Render(wrapURL(x.doc, iw)))
 	}
@@ -274,7 +273,7 @@ func webhookToken(ev flows.Event) string {
 func explain(ps presenterStyles, ev flows.Event, iw int) explanation {
 	kv := func(k, v string) string {
 		k = fmt.Sprintf("%-15s ", k)
-		return ps.Label.Render(k) + ps.Text.Render(ansi.Truncate(inert(v), max(1, iw-len(k)), "…"))
+		return ps.Label.Render(k) + ps.Text.Render(fit(inert(v), max(1, iw-len(k))))
 	}
 	switch f := ev.Fact.(type) {
 	case flows.PlaidCall:
@@ -336,10 +335,10 @@ func explain(ps presenterStyles, ev flows.Event, iw int) explanation {
 		if f.Cause != nil {
 			cause = f.Cause.Error()
 		}
-		return explanation{title: "The half did not pass", what: []string{ps.Bad.Render(wrap(inert(cause), iw))},
+		return explanation{title: "The half did not pass", what: []string{para(ps.Bad, inert(cause), iw)},
 			why: "Something the half checks did not happen as Plaid documents it; the checklist and the error box say what, and n starts again with a new token."}
 	case flows.Failed:
-		return explanation{title: "A step failed: " + inert(f.Step), what: []string{ps.Bad.Render(wrap(inert(f.Err.Error()), iw))},
+		return explanation{title: "A step failed: " + inert(f.Step), what: []string{para(ps.Bad, inert(f.Err.Error()), iw)},
 			why: "The run shows what went wrong and goes on where it can; the error box beside says what to do next."}
 	case flows.FellBack:
 		return explanation{title: "No webhook: the app polls /link/token/get", why: "Without a verified SESSION_FINISHED the app follows the session by polling. It still finds the result, but a production app that only listens to webhooks would not.", doc: docLinkAPI}

@@ -9,7 +9,6 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/flows"
 )
@@ -137,7 +136,7 @@ func (r *run) elapsed(t time.Time) string {
 // spinLine is a spinner, its text wrapped to width, and how long it has been going.
 func (r *run) spinLine(spin, text string, since time.Time, width int) string {
 	s := r.c.styles
-	return s.Spinner.Render(spin) + " " + s.Text.Render(wrap(text+r.elapsed(since), width-2))
+	return s.Spinner.Render(spin) + " " + para(s.Text, text+r.elapsed(since), width-2)
 }
 
 // relink: a run's one code is its token's.
@@ -217,7 +216,7 @@ func (r *run) cardsView(cards []flows.CredentialCard, width, room int) []string 
 	s := r.c.styles
 	pad := 0
 	for _, card := range cards {
-		pad = max(pad, ansi.StringWidth(card.Title)+1)
+		pad = max(pad, lipgloss.Width(card.Title)+1)
 	}
 	var rows [][]string
 	focusRow, i := 0, 0
@@ -229,7 +228,7 @@ func (r *run) cardsView(cards []flows.CredentialCard, width, room int) []string 
 			if i == r.focus {
 				v, focusRow = s.CardFocused.Render("["+it.Value+"]"), n
 			}
-			if vw := ansi.StringWidth(v) + 1; used > pad && used+vw > width {
+			if vw := lipgloss.Width(v) + 1; used > pad && used+vw > width {
 				row = append(row, strings.Repeat(" ", pad)) // the rest wraps under the label
 				used = pad
 			} else if used > pad {
@@ -237,7 +236,7 @@ func (r *run) cardsView(cards []flows.CredentialCard, width, room int) []string 
 				used++
 			}
 			row[len(row)-1] += v
-			used += ansi.StringWidth(v)
+			used += lipgloss.Width(v)
 			i++
 		}
 		rows = append(rows, row)
@@ -260,7 +259,7 @@ func (r *run) cardsView(cards []flows.CredentialCard, width, room int) []string 
 		return out
 	}
 	more := s.Muted.Render(fmt.Sprintf("+%d more (tab)", len(rows)-1))
-	if last := len(out) - 1; ansi.StringWidth(out[last])+2+ansi.StringWidth(more) <= width {
+	if last := len(out) - 1; lipgloss.Width(out[last])+2+lipgloss.Width(more) <= width {
 		out[last] += "  " + more
 	} else {
 		out = append(out, more)
@@ -292,7 +291,7 @@ func view(w, h int, spin string, q qrCode, withQR bool, lines func(colW int, qrS
 // walks the session, walking and how long it has been at it.
 func (r *run) head(colW int, spin, walking string) []string {
 	s, st := r.c.styles, r.st
-	out := append([]string{s.Title.Render(wrap(r.info().Goal, colW)), ""}, r.tokenLines(colW, spin)...)
+	out := append([]string{para(s.Title, r.info().Goal, colW), ""}, r.tokenLines(colW, spin)...)
 	if st.HasToken() && !st.Busy.Walking.IsZero() {
 		out = append(out, r.spinLine(spin, walking, st.Busy.Walking, colW))
 	}

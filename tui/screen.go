@@ -8,7 +8,6 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/secret"
@@ -40,36 +39,36 @@ func (r *run) finishLines(spin string, width int) []string {
 		}
 		out = append(out, s.Spinner.Render(spin)+" "+s.Text.Render(fmt.Sprintf("%s  %s", what, clock(el))))
 		if !f.TimedOut() {
-			out = append(out, s.Muted.Render(wrap(fmt.Sprintf("  falls back to polling %s after finish", shortDur(timeout)), width)))
+			out = append(out, para(s.Muted, fmt.Sprintf("  falls back to polling %s after finish", shortDur(timeout)), width))
 		}
 	default:
 		out = append(out, check(s, false, "SESSION_FINISHED received"))
 	}
 	switch f.Fallback {
 	case flows.FallbackNoWebhook:
-		out = append(out, s.Warn.Render(wrap("! This token has no webhook because the tunnel did not open: following the session by polling /link/token/get. Fix the tunnel (see the header), press t to retry it, then n for a token with a webhook.", width)))
+		out = append(out, para(s.Warn, "! This token has no webhook because the tunnel did not open: following the session by polling /link/token/get. Fix the tunnel (see the header), press t to retry it, then n for a token with a webhook.", width))
 	case flows.FallbackTimeout, flows.FallbackReceiverStopped:
 		msg := fmt.Sprintf("No SESSION_FINISHED webhook %s after the session finished: the webhook path looks broken (check the tunnel/URL). Falling back to /link/token/get.", shortDur(timeout))
 		if f.Fallback == flows.FallbackReceiverStopped {
 			msg = "The webhook receiver stopped before SESSION_FINISHED: following the session by /link/token/get."
 		}
-		out = append(out, s.Warn.Render(wrap("! "+msg, width)))
+		out = append(out, para(s.Warn, "! "+msg, width))
 	}
 	if f.PolledFinished() && f.WebhookSeq == 0 && !f.TimedOut() {
-		out = append(out, s.Muted.Render(wrap("  /link/token/get says the session finished; waiting for its webhook", width)))
+		out = append(out, para(s.Muted, "  /link/token/get says the session finished; waiting for its webhook", width))
 	}
 	if len(f.PolledExits) > 0 && !f.QuietExits && !f.Left && f.Item == nil && st.Busy.Exchanging.IsZero() {
 		var exits []string
 		for _, x := range f.PolledExits {
 			exits = append(exits, fmt.Sprintf("session %s: status %s, exit %s", orDash(x.ID), orDash(x.Status), orDash(x.ExitCode)))
 		}
-		out = append(out, s.Warn.Render(wrap("! /link/token/get shows a session that ended without an Item ("+inert(strings.Join(exits, "; "))+"); waiting for its SESSION_FINISHED.", width)))
+		out = append(out, para(s.Warn, "! /link/token/get shows a session that ended without an Item ("+inert(strings.Join(exits, "; "))+"); waiting for its SESSION_FINISHED.", width))
 	}
 	for _, x := range f.Rejected {
-		out = append(out, s.Bad.Render(wrap(fmt.Sprintf("✗ unverified SESSION_FINISHED #%d: %s (ignored)", x.Seq, inert(x.Reason)), width)))
+		out = append(out, para(s.Bad, fmt.Sprintf("✗ unverified SESSION_FINISHED #%d: %s (ignored)", x.Seq, inert(x.Reason)), width))
 	}
 	if f.CompleteSeen {
-		out = append(out, s.OK.Render("✓ ")+s.Text.Render(ansi.Truncate("completion page reached"+completeOutcome(st), width-2, "…")))
+		out = append(out, s.OK.Render("✓ ")+s.Text.Render(fit("completion page reached"+completeOutcome(st), width-2)))
 	}
 	return out
 }
@@ -82,8 +81,8 @@ func (r *run) exchangeLines(spin string, width int) []string {
 	switch {
 	case f.Left && f.Item == nil:
 		// The person left Link: nothing to exchange, and no spinner waits for a webhook that came.
-		out = append(out, s.Warn.Render(wrap("! The person left Link without linking an account (SESSION_FINISHED status "+
-			inert(orDash(f.WebhookStatus))+", no public token): nothing to exchange. Press n for a new token to try Link again.", width)))
+		out = append(out, para(s.Warn, "! The person left Link without linking an account (SESSION_FINISHED status "+
+			inert(orDash(f.WebhookStatus))+", no public token): nothing to exchange. Press n for a new token to try Link again.", width))
 	case f.Item != nil:
 		out = append(out, check(s, true, "Public token exchanged (from "+sourceName(f.Via)+")"))
 	case !st.Busy.Exchanging.IsZero():
@@ -92,7 +91,7 @@ func (r *run) exchangeLines(spin string, width int) []string {
 		out = append(out, check(s, false, "Public token exchanged"))
 	}
 	if st.Done() && !st.Outcome.Passed && st.Outcome.Cause != nil && f.Item == nil && !f.Left {
-		out = append(out, s.Bad.Render(wrap("✗ "+inert(st.Outcome.Cause.Error())+" (press n for a new token)", width)))
+		out = append(out, para(s.Bad, "✗ "+inert(st.Outcome.Cause.Error())+" (press n for a new token)", width))
 	}
 	return out
 }
@@ -121,16 +120,13 @@ func sourceName(source string) string {
 	return source
 }
 
-// wrap wraps text at width cells.
-func wrap(text string, width int) string { return ansi.Wrap(text, width, "") }
-
 // itemView shows the exchanged Item in at most maxLines lines; the access token only ever masked.
 // Accounts that do not fit are counted rather than cut off silently.
 func itemView(s Styles, it flows.Item, width, maxLines int) string {
 	lines := []string{
 		s.Title.Render("Item"),
 		s.Label.Render("item_id      ") + s.Text.Render(inert(it.ItemID)),
-		s.Label.Render("institution  ") + s.Text.Render(ansi.Truncate(inert(it.Bank()), max(1, width-13), "…")),
+		s.Label.Render("institution  ") + s.Text.Render(fit(inert(it.Bank()), max(1, width-13))),
 		s.Label.Render("access_token ") + s.Text.Render(secret.Mask(it.AccessToken)),
 		s.Title.Render(fmt.Sprintf("Accounts (%d)", len(it.Accounts))),
 	}
@@ -149,8 +145,8 @@ func itemView(s Styles, it flows.Item, width, maxLines int) string {
 		if a.Subtype != "" {
 			typ += "/" + a.Subtype
 		}
-		line := fmt.Sprintf("%-18s ••%-4s %-20s %10s", ansi.Truncate(inert(a.Name), 18, "…"), inert(a.Mask), ansi.Truncate(inert(typ), 20, "…"), bal)
-		lines = append(lines, s.Text.Render(ansi.Truncate(line, width, "…")))
+		line := fmt.Sprintf("%-18s ••%-4s %-20s %10s", fit(inert(a.Name), 18), inert(a.Mask), fit(inert(typ), 20), bal)
+		lines = append(lines, s.Text.Render(fit(line, width)))
 	}
 	return strings.Join(lines, "\n")
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/flows"
 )
@@ -139,7 +138,7 @@ func (m *signupModel) currentQR() qrCode {
 }
 
 func padRight(s string, n int) string {
-	if w := ansi.StringWidth(s); w < n {
+	if w := lipgloss.Width(s); w < n {
 		return s + strings.Repeat(" ", n-w)
 	}
 	return s
@@ -170,7 +169,7 @@ func (m *signupModel) note() string {
 func (m *signupModel) lines(colW int, qrShown bool, needH int, spin string) []string {
 	s, st := m.c.styles, m.st
 	ss := m.own()
-	left := []string{s.Title.Render(wrap(m.info().Goal, colW)), ""}
+	left := []string{para(s.Title, m.info().Goal, colW), ""}
 	left = append(left, m.tokenLines(colW, spin)...)
 	p, seen := ss.Progress(), ss.Reported()
 	left = append(left,
@@ -201,10 +200,10 @@ func (m *signupModel) lines(colW int, qrShown bool, needH int, spin string) []st
 			left = append(left, check(s, false, hint))
 		}
 	} else if p.Done() {
-		left = append(left, "", s.OK.Render(wrap("Sign-up half done. The Sandbox cannot bring the bank back on demand, so no e-mail comes: test the session half next (esc, then 2).", colW)))
+		left = append(left, "", para(s.OK, "Sign-up half done. The Sandbox cannot bring the bank back on demand, so no e-mail comes: test the session half next (esc, then 2).", colW))
 	}
 	if note := m.note(); note != "" {
-		left = append(left, s.Warn.Render(wrap(inert(note), colW)))
+		left = append(left, para(s.Warn, inert(note), colW))
 	}
 	switch {
 	case st.Wait.Item != nil:

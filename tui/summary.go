@@ -9,7 +9,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/report"
@@ -152,18 +152,18 @@ func (m summaryModel) View(s Styles, name string, st flows.State, w, h int) stri
 	title := st.Info().Title
 	var out []string
 	if st.Outcome.Passed {
-		out = append(out, s.OK.Render(wrap("✓ "+title+": passed", w)))
+		out = append(out, para(s.OK, "✓ "+title+": passed", w))
 	} else {
-		out = append(out, s.Bad.Render(wrap("✗ "+title+": did not pass", w)))
+		out = append(out, para(s.Bad, "✗ "+title+": did not pass", w))
 		if st.Outcome.Cause != nil {
-			out = append(out, s.Bad.Render(wrap(inert(st.Outcome.Cause.Error()), w)))
+			out = append(out, para(s.Bad, inert(st.Outcome.Cause.Error()), w))
 		}
 	}
 	switch st.Outcome.Via {
 	case "webhook":
-		out = append(out, s.Muted.Render(wrap("The public token came by a verified SESSION_FINISHED webhook.", w)))
+		out = append(out, para(s.Muted, "The public token came by a verified SESSION_FINISHED webhook.", w))
 	case "polling":
-		out = append(out, s.Muted.Render(wrap("The public token came by polling /link/token/get, not by the webhook.", w)))
+		out = append(out, para(s.Muted, "The public token came by polling /link/token/get, not by the webhook.", w))
 	}
 	out = append(out, "", s.Title.Render("Checklist"))
 	var lines []string
@@ -171,14 +171,14 @@ func (m summaryModel) View(s Styles, name string, st flows.State, w, h int) stri
 	for _, c := range run.Checklist {
 		l := checkStep(s, c.Done && !c.ByHand, c.ByHand, c.Text)
 		lines = append(lines, l)
-		col = max(col, ansi.StringWidth(l))
+		col = max(col, lipgloss.Width(l))
 	}
 	for i, c := range run.Checklist {
 		if !c.Done || c.At.IsZero() {
 			continue
 		}
 		when := s.Muted.Render(fmt.Sprintf("%s  +%s", c.At.Format("15:04:05"), clock(c.At.Sub(run.Started))))
-		if col+2+ansi.StringWidth(when) <= w {
+		if col+2+lipgloss.Width(when) <= w {
 			lines[i] = padRight(lines[i], col) + "  " + when // a column of times
 		} else {
 			lines[i] = wrap(lines[i]+"  "+when, w) // too narrow for a column: the time follows the step
@@ -198,7 +198,7 @@ func (m summaryModel) View(s Styles, name string, st flows.State, w, h int) stri
 func (m summaryModel) files(s Styles, r *summarized, w int) []string {
 	var out []string
 	row := func(label, text string) {
-		out = append(out, s.Label.Render(fmt.Sprintf("%-11s", label))+s.Text.Render(wrap(inert(text), max(1, w-11))))
+		out = append(out, s.Label.Render(fmt.Sprintf("%-11s", label))+para(s.Text, inert(text), max(1, w-11)))
 	}
 	if m.transcript != "" {
 		row("Transcript", m.transcript)
@@ -210,13 +210,13 @@ func (m summaryModel) files(s Styles, r *summarized, w int) []string {
 	case r.saving:
 		out = append(out, s.Muted.Render("Saving the report…"))
 	case r.err != nil:
-		out = append(out, s.Bad.Render(wrap("✗ The report was not saved: "+inert(r.err.Error()), w)))
+		out = append(out, para(s.Bad, "✗ The report was not saved: "+inert(r.err.Error()), w))
 	case r.saved != "":
 		row("Saved", r.saved)
 	default:
-		out = append(out, s.Muted.Render(wrap("s saves this run's report (Markdown, with a Mermaid diagram) in "+inert(m.dir)+" as linkrecovery-report-DATE-TIME.md", w)))
+		out = append(out, para(s.Muted, "s saves this run's report (Markdown, with a Mermaid diagram) in "+inert(m.dir)+" as linkrecovery-report-DATE-TIME.md", w))
 	}
-	return append(out, s.Muted.Render(wrap("esc shows the run's screen · n starts again with a new token", w)))
+	return append(out, para(s.Muted, "esc shows the run's screen · n starts again with a new token", w))
 }
 
 // summaryView is the run's summary while it shows ("" when not), beside the presenter pane when
