@@ -162,8 +162,8 @@ func parseJWK(kid string, j plaid.JWKPublicKey) (key, error) {
 	if j.Kty != "EC" || j.Crv != "P-256" || j.Alg != "ES256" || j.Kid != kid {
 		return key{}, fmt.Errorf("%w: %s is kty=%s crv=%s alg=%s kid=%s; want EC P-256 ES256 %s", ErrKey, kid, j.Kty, j.Crv, j.Alg, j.Kid, kid)
 	}
-	// use is optional in a JWK; when it is there, it must say the key is for signatures.
-	if j.Use != "" && j.Use != "sig" {
+	// Plaid's JWKPublicKey requires use, and a webhook key is for signatures.
+	if j.Use != "sig" {
 		return key{}, fmt.Errorf("%w: %s has use %q, want sig", ErrKey, kid, j.Use)
 	}
 	x, errX := base64.RawURLEncoding.DecodeString(j.X)

@@ -32,7 +32,7 @@ func TestKeyMembersChecked(t *testing.T) {
 		ok     bool
 	}{
 		{"good", func(*plaid.JWKPublicKey) {}, true},
-		{"no use", func(j *plaid.JWKPublicKey) { j.Use = "" }, true},
+		{"no use", func(j *plaid.JWKPublicKey) { j.Use = "" }, false},
 		{"use enc", func(j *plaid.JWKPublicKey) { j.Use = "enc" }, false},
 		{"kty RSA", func(j *plaid.JWKPublicKey) { j.Kty = "RSA" }, false},
 		{"crv P-384", func(j *plaid.JWKPublicKey) { j.Crv = "P-384" }, false},
