@@ -297,8 +297,8 @@ type options struct {
 	products          string
 }
 
-// durationFlag is a duration flag, longer than zero, whose parse error says how to write one (pflag's own quotes
-// time.ParseDuration); flagError puts the flag's name in front of it.
+// durationFlag is a duration flag, longer than zero, whose parse error says how to write one
+// (pflag's own quotes time.ParseDuration); flagError puts the flag's name in front of it.
 type durationFlag struct{ d *time.Duration }
 
 func (f durationFlag) String() string {
