@@ -346,12 +346,13 @@ func (m auditModel) detailView(s Styles, w, h int) string {
 		return ""
 	}
 	r := m.rows[m.cursor]
-	wrap := func(st lipgloss.Style, text string) string { return para(st, inert(text), w) }
+	// The evidence quotes the target's own answers, so every paragraph here is made inert.
+	line := func(st lipgloss.Style, text string) string { return para(st, inert(text), w) }
 	switch r.state {
 	case auditNotRun:
-		return wrap(s.Muted, r.id+": not run yet.")
+		return line(s.Muted, r.id+": not run yet.")
 	case auditQueued, auditRunning:
-		return wrap(s.Muted, r.id+": running…")
+		return line(s.Muted, r.id+": running…")
 	}
 	c := r.res
 	verdict := map[audit.Verdict]lipgloss.Style{audit.Pass: s.OK, audit.Fail: s.Bad, audit.Warn: s.Warn}[c.Verdict]
@@ -362,24 +363,24 @@ func (m auditModel) detailView(s Styles, w, h int) string {
 	lines := []string{
 		verdict.Render(strings.ToUpper(string(c.Verdict))) + s.Text.Render(" "+c.ID) +
 			s.Muted.Render(fmt.Sprintf(" · %s · %s · exchanged %d", status, c.Latency.Round(time.Millisecond), len(c.Exchanged))),
-		wrap(s.Text, c.Reason),
+		line(s.Text, c.Reason),
 	}
 	if c.Verdict != audit.Pass {
-		lines = append(lines, wrap(s.Warn, "Fix: "+c.Fix))
+		lines = append(lines, line(s.Warn, "Fix: "+c.Fix))
 	}
-	lines = append(lines, wrap(s.Muted, "Why: "+c.Why))
+	lines = append(lines, line(s.Muted, "Why: "+c.Why))
 	answer := status
 	if b := strings.TrimSpace(flows.MaskBody(c.Answer.Body).Text); b != "" {
 		answer += " " + b
 	}
-	lines = append(lines, s.Label.Render("Answer  ")+wrap(s.Text, answer))
+	lines = append(lines, s.Label.Render("Answer  ")+line(s.Text, answer))
 	sig := c.Sent.Header.Get("Plaid-Verification")
 	if sig == "" {
 		sig = "(none)"
 	} else if len(sig) > 24 {
 		sig = sig[:24] + "…"
 	}
-	lines = append(lines, s.Label.Render("Sent  ")+wrap(s.Text, "Plaid-Verification: "+sig))
+	lines = append(lines, s.Label.Render("Sent  ")+line(s.Text, "Plaid-Verification: "+sig))
 	lines = append(lines, s.Muted.Render(inertBlock(flows.MaskBody(c.Sent.Body).Text)))
 	return clip(strings.Join(lines, "\n"), w, h)
 }
