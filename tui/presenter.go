@@ -315,7 +315,7 @@ func explain(ps presenterStyles, ev flows.Event, iw int) explanation {
 	case flows.WebhookSeen:
 		return explainWebhook(ps, f, kv, iw)
 	case flows.PageSubmitted:
-		return explainPage(ps, f, kv)
+		return explainPage(f, kv)
 	case flows.RecoveryEmailSent:
 		m := f.Email
 		return explanation{title: "The bank is back: Plaid e-mails the person",
@@ -386,41 +386,38 @@ func explainWebhook(ps presenterStyles, f flows.WebhookSeen, kv func(k, v string
 	return x
 }
 
+// pageTexts explain each Hosted Link page by the page the person left. The login page is
+// explained by where it led, so explainPage picks among the login texts itself.
+var pageTexts = map[flows.Page]pageText{
+	flows.PageSelect:   {"The person chooses the bank", "Hosted Link is Plaid's own page, on the person's phone or browser; the app only gave it the link token. In the Sandbox the banks are test banks.", docHostedLink},
+	flows.PageDown:     {"The person opts in to the recovery e-mail", "Link asks for an e-mail address (example@plaid.com in the Sandbox) so Plaid can write when the bank is back. The app does nothing here: Plaid keeps the opt-in with the link token.", docLinkRecovery},
+	flows.PageCode:     {"The person confirms the e-mail with its code", "The code (123456 in the Sandbox) proves the address. The session then ends EXITED with no public token: no Item yet, and that is expected.", docLinkRecovery},
+	flows.PageAccounts: {"The person chooses the accounts and finishes", "Link creates the Item and a public token. Plaid now sends SESSION_FINISHED, with that token, to the link token's webhook.", docHostedLink},
+}
+
+var (
+	loginDown = pageText{"The person logs in, and the bank is down", "With user_good / error_INSTITUTION_DOWN the Sandbox plays an outage. Here Link Recovery begins: instead of a dead end, Link offers to tell the person when the bank is back.", docLinkRecovery}
+	loginBack = pageText{"The person is back, from the recovery e-mail", "The e-mail's link opened a new Hosted Link session at the bank's login: the bank is already known. The app created nothing for it: it belongs to the original link token.", docLinkRecovery}
+	loginGood = pageText{"The person logs in", "With user_good / pass_good the Sandbox bank accepts the login and offers the accounts to share.", docHostedLink}
+)
+
+type pageText struct{ title, why, doc string }
+
 // explainPage explains one Hosted Link page the emulator submitted.
-func explainPage(ps presenterStyles, f flows.PageSubmitted, kv func(k, v string) string) explanation {
-	what := []string{kv("Hosted Link", string(f.Step.From)+" → "+string(f.Step.To))}
-	x := explanation{what: what, doc: docHostedLink}
+func explainPage(f flows.PageSubmitted, kv func(k, v string) string) explanation {
+	t, known := pageTexts[f.Step.From]
 	switch {
-	case f.Step.From == flows.PageSelect:
-		x.title = "The person chooses the bank"
-		x.why = "Hosted Link is Plaid's own page, on the person's phone or browser; the app only gave it the link token. In the Sandbox the banks are test banks."
 	case f.Step.From == flows.PageLogin && f.Step.To == flows.PageDown:
-		x.title = "The person logs in, and the bank is down"
-		x.why = "With user_good / error_INSTITUTION_DOWN the Sandbox plays an outage. Here Link Recovery begins: instead of a dead end, Link offers to tell the person when the bank is back."
-		x.doc = docLinkRecovery
+		t = loginDown
 	case f.Step.From == flows.PageLogin && f.Recovery:
-		x.title = "The person is back, from the recovery e-mail"
-		x.why = "The e-mail's link opened a new Hosted Link session at the bank's login: the bank is already known. The app created nothing for it: it belongs to the original link token."
-		x.doc = docLinkRecovery
+		t = loginBack
 	case f.Step.From == flows.PageLogin:
-		x.title = "The person logs in"
-		x.why = "With user_good / pass_good the Sandbox bank accepts the login and offers the accounts to share."
-	case f.Step.From == flows.PageDown:
-		x.title = "The person opts in to the recovery e-mail"
-		x.why = "Link asks for an e-mail address (example@plaid.com in the Sandbox) so Plaid can write when the bank is back. The app does nothing here: Plaid keeps the opt-in with the link token."
-		x.doc = docLinkRecovery
-	case f.Step.From == flows.PageCode:
-		x.title = "The person confirms the e-mail with its code"
-		x.why = "The code (123456 in the Sandbox) proves the address. The session then ends EXITED with no public token: no Item yet, and that is expected."
-		x.doc = docLinkRecovery
-	case f.Step.From == flows.PageAccounts:
-		x.title = "The person chooses the accounts and finishes"
-		x.why = "Link creates the Item and a public token. Plaid now sends SESSION_FINISHED, with that token, to the link token's webhook."
-	default:
-		x.title = "Hosted Link page: " + string(f.Step.From)
-		x.why = "The emulator submitted the page as the person would."
+		t = loginGood
+	case !known:
+		t = pageText{"Hosted Link page: " + string(f.Step.From), "The emulator submitted the page as the person would.", docHostedLink}
 	}
-	return x
+	what := []string{kv("Hosted Link", string(f.Step.From)+" → "+string(f.Step.To))}
+	return explanation{title: t.title, what: what, why: t.why, doc: t.doc}
 }
 
 // callStatus is " → 200 in 12ms" (or why nothing answered).

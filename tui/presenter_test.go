@@ -182,3 +182,35 @@ func TestPresenterContrast(t *testing.T) {
 		}
 	})
 }
+
+// Each Hosted Link page is explained by the page left; the login page by where it led.
+func TestExplainPageByWhereItLed(t *testing.T) {
+	kv := func(k, v string) string { return k + ": " + v }
+	for _, tc := range []struct {
+		from, to  flows.Page
+		recovery  bool
+		title     string
+		recoverys bool // the Link Recovery docs, not Hosted Link's
+	}{
+		{flows.PageSelect, flows.PageLogin, false, "The person chooses the bank", false},
+		{flows.PageLogin, flows.PageDown, false, "The person logs in, and the bank is down", true},
+		{flows.PageLogin, flows.PageAccounts, true, "The person is back, from the recovery e-mail", true},
+		{flows.PageLogin, flows.PageAccounts, false, "The person logs in", false},
+		{flows.PageDown, flows.PageCode, false, "The person opts in to the recovery e-mail", true},
+		{flows.PageCode, flows.PageFollowed, false, "The person confirms the e-mail with its code", true},
+		{flows.PageAccounts, flows.PageSuccess, false, "The person chooses the accounts and finishes", false},
+		{"consent", flows.PageSelect, false, "Hosted Link page: consent", false},
+	} {
+		x := explainPage(flows.PageSubmitted{Step: flows.PageStep{From: tc.from, To: tc.to}, Recovery: tc.recovery}, kv)
+		wantDoc := docHostedLink
+		if tc.recoverys {
+			wantDoc = docLinkRecovery
+		}
+		if x.title != tc.title || x.doc != wantDoc || x.why == "" {
+			t.Errorf("%s → %s (recovery %v): %q, doc %s, why %q; want %q, doc %s", tc.from, tc.to, tc.recovery, x.title, x.doc, x.why, tc.title, wantDoc)
+		}
+		if want := "Hosted Link: " + string(tc.from) + " → " + string(tc.to); len(x.what) != 1 || x.what[0] != want {
+			t.Errorf("%s → %s: what %q, want %q", tc.from, tc.to, x.what, want)
+		}
+	}
+}
