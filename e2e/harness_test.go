@@ -3,11 +3,9 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -18,6 +16,7 @@ import (
 	"github.com/bankdown/linkrecovery/emulator"
 	"github.com/bankdown/linkrecovery/emulator/emulatortest"
 	"github.com/bankdown/linkrecovery/internal/spec"
+	"github.com/bankdown/linkrecovery/internal/testkit/bodytap"
 	"github.com/bankdown/linkrecovery/internal/testkit/hookcheck"
 )
 
@@ -58,34 +57,23 @@ func newHarness(t *testing.T) *harness {
 			WebhookBackoff: 50 * time.Millisecond,
 			Logf:           func(format string, args ...any) { t.Logf("emulator: "+format, args...) },
 		}),
-		emulatortest.WithTransport(func(base http.RoundTripper) http.RoundTripper { return &specTransport{h: h, base: base} }))
+		emulatortest.WithTransport(func(base http.RoundTripper) http.RoundTripper {
+			return &bodytap.Transport{Next: base, Seen: h.checkSpec}
+		}))
 	h.em, h.srv, h.client = srv.Emulator, srv, srv.Client
 	h.hooks.verifier = hookcheck.New(h.client)
 	return h
 }
 
-// specTransport checks every Plaid API response the tests get against Plaid's OpenAPI spec, so the
-// emulator cannot pass these tests with shapes the real API would never send.
-type specTransport struct {
-	h    *harness
-	base http.RoundTripper
-}
-
-func (s *specTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := s.base.RoundTrip(req)
-	if err != nil || s.h.spec == nil {
-		return resp, err
+// checkSpec holds every Plaid API response the tests get to Plaid's OpenAPI spec, so the emulator
+// cannot pass these tests with shapes the real API would never send.
+func (h *harness) checkSpec(req *http.Request, resp *http.Response, body []byte) {
+	if h.spec == nil {
+		return
 	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
+	if err := h.spec.ValidateResponseErr(req.Method, req.URL.Path, resp.StatusCode, body); err != nil {
+		h.t.Errorf("emulator response breaks Plaid's spec: %v", err)
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	if err := s.h.spec.ValidateResponseErr(req.Method, req.URL.Path, resp.StatusCode, body); err != nil {
-		s.h.t.Errorf("emulator response breaks Plaid's spec: %v", err)
-	}
-	return resp, nil
 }
 
 // createToken makes a Hosted Link token whose webhook is the receiver at hookPath.

@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,7 @@ import (
 
 	plaid "github.com/plaid/plaid-go/v29/plaid"
 
+	"github.com/bankdown/linkrecovery/internal/testkit/bodytap"
 	"github.com/bankdown/linkrecovery/internal/testkit/hookcheck"
 )
 
@@ -26,29 +26,17 @@ type exchange struct {
 	Body         []byte
 }
 
-// recorder is an http.RoundTripper that keeps every raw response body, so tests can check the
-// bytes on the wire against the OpenAPI spec and not only what plaid-go decoded.
+// recorder keeps every raw response body its tap sees, so tests can check the bytes on the wire
+// against the OpenAPI spec and not only what plaid-go decoded.
 type recorder struct {
-	mu   sync.Mutex
-	next http.RoundTripper
-	log  []exchange
+	mu  sync.Mutex
+	log []exchange
 }
 
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := r.next.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
+func (r *recorder) add(req *http.Request, resp *http.Response, body []byte) {
 	r.mu.Lock()
 	r.log = append(r.log, exchange{req.Method, req.URL.Path, resp.StatusCode, body})
 	r.mu.Unlock()
-	return resp, nil
 }
 
 func (r *recorder) all() []exchange {
@@ -260,12 +248,12 @@ func newEnv(t *testing.T, cfg Config) *env {
 			t.Errorf("the secret appears in the log")
 		}
 	})
-	rec := &recorder{next: http.DefaultTransport}
+	rec := &recorder{}
 	pc := plaid.NewConfiguration()
 	pc.AddDefaultHeader("PLAID-CLIENT-ID", emu.ClientID())
 	pc.AddDefaultHeader("PLAID-SECRET", emu.Secret())
 	pc.UseEnvironment(plaid.Environment(srv.URL))
-	pc.HTTPClient = &http.Client{Transport: rec, Timeout: testWait}
+	pc.HTTPClient = &http.Client{Transport: &bodytap.Transport{Seen: rec.add}, Timeout: testWait}
 	client := plaid.NewAPIClient(pc)
 	return &env{emu: emu, srv: srv, client: client, rec: rec, ctx: context.Background(), logs: logs, waits: waits, hooks: hookcheck.New(client)}
 }
