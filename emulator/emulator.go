@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/bankdown/linkrecovery/internal/httpserve"
+	"github.com/bankdown/linkrecovery/internal/positive"
 	"github.com/bankdown/linkrecovery/internal/sanitize"
 )
 
@@ -209,23 +210,15 @@ func New(cfg Config) (*Emulator, error) {
 	}
 	e.httpClient = e.guardWebhookClient(e.httpClient)
 	e.noteBaseURL(e.baseURL)
-	if e.backoff <= 0 {
-		e.backoff = DefaultWebhookBackoff
-	}
-	if e.retryFor <= 0 {
-		e.retryFor = DefaultWebhookRetryFor
-	}
-	if e.whTimeout <= 0 {
-		e.whTimeout = DefaultWebhookTimeout
-	}
+	e.backoff = positive.Or(e.backoff, DefaultWebhookBackoff)
+	e.retryFor = positive.Or(e.retryFor, DefaultWebhookRetryFor)
+	e.whTimeout = positive.Or(e.whTimeout, DefaultWebhookTimeout)
 	e.logf = inertLogf(cfg.Logf)
 	if e.base == nil {
 		e.base = time.Now
 	}
 	e.now = func() time.Time { return e.base().Add(time.Duration(e.offset.Load())) }
-	if e.abandonAfter <= 0 {
-		e.abandonAfter = DefaultAbandonedSessionDelay
-	}
+	e.abandonAfter = positive.Or(e.abandonAfter, DefaultAbandonedSessionDelay)
 	if e.sleep == nil {
 		e.sleep = sleepCtx
 	}

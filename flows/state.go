@@ -3,6 +3,8 @@ package flows
 import (
 	"slices"
 	"time"
+
+	"github.com/bankdown/linkrecovery/internal/positive"
 )
 
 // Phase is where a run is in its life.
@@ -53,21 +55,11 @@ type Options struct {
 func (o Options) CanWalk() bool { return o.Mode == ModeDemo }
 
 func (o Options) withDefaults() Options {
-	if o.WebhookTimeout <= 0 {
-		o.WebhookTimeout = DefaultWebhookTimeout
-	}
-	if o.PollInterval <= 0 {
-		o.PollInterval = PollInterval(o.Mode)
-	}
-	if o.TransportGrace <= 0 {
-		o.TransportGrace = DefaultTransportGrace
-	}
-	if o.ServerErrorGrace <= 0 {
-		o.ServerErrorGrace = DefaultServerErrorGrace
-	}
-	if o.EventsWait <= 0 {
-		o.EventsWait = DefaultEventsWait
-	}
+	o.WebhookTimeout = positive.Or(o.WebhookTimeout, DefaultWebhookTimeout)
+	o.PollInterval = positive.Or(o.PollInterval, PollInterval(o.Mode))
+	o.TransportGrace = positive.Or(o.TransportGrace, DefaultTransportGrace)
+	o.ServerErrorGrace = positive.Or(o.ServerErrorGrace, DefaultServerErrorGrace)
+	o.EventsWait = positive.Or(o.EventsWait, DefaultEventsWait)
 	return o
 }
 

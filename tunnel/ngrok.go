@@ -18,6 +18,7 @@ import (
 	"golang.ngrok.com/ngrok"
 	"golang.ngrok.com/ngrok/config"
 
+	"github.com/bankdown/linkrecovery/internal/positive"
 	"github.com/bankdown/linkrecovery/internal/secret"
 )
 
@@ -90,10 +91,7 @@ func Ngrok(ctx context.Context, o NgrokOptions) (*Tunnel, error) {
 			}
 		}
 	}
-	deadline := o.Deadline
-	if deadline <= 0 {
-		deadline = DefaultNgrokDeadline
-	}
+	deadline := positive.Or(o.Deadline, DefaultNgrokDeadline)
 	server := o.ServerAddr
 	if server == "" {
 		server = "connect.ngrok-agent.com:443"

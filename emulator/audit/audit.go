@@ -21,6 +21,7 @@ import (
 	"github.com/plaid/plaid-go/v29/plaid"
 
 	"github.com/bankdown/linkrecovery/emulator"
+	"github.com/bankdown/linkrecovery/internal/positive"
 )
 
 // DocsURL is Plaid's page on webhook verification, named by every fix.
@@ -150,9 +151,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 		ids = slices.DeleteFunc(ids, func(id string) bool { return !slices.Contains(cfg.Only, id) })
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultTimeout
-	}
+	cfg.Timeout = positive.Or(cfg.Timeout, DefaultTimeout)
 	r := &runner{cfg: cfg, hc: cfg.HTTPClient, now: cfg.Now, ctx: ctx}
 	if r.hc == nil {
 		r.hc = &http.Client{}

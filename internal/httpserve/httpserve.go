@@ -8,6 +8,8 @@ import (
 	"log"
 	"net/http"
 	"time"
+
+	"github.com/bankdown/linkrecovery/internal/positive"
 )
 
 // The limits every server gets unless its Limits say otherwise. ReadTimeout covers the headers and
@@ -32,23 +34,13 @@ type Limits struct {
 // New returns a server for h with every limit set. Its ErrorLog discards net/http's connection noise
 // (TLS probes, timeouts), which would otherwise tear through a TUI on stderr.
 func New(h http.Handler, l Limits) *http.Server {
-	def := func(v, d time.Duration) time.Duration {
-		if v <= 0 {
-			return d
-		}
-		return v
-	}
-	maxHeader := l.MaxHeaderBytes
-	if maxHeader <= 0 {
-		maxHeader = MaxHeaderBytes
-	}
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: def(l.ReadHeaderTimeout, ReadHeaderTimeout),
-		ReadTimeout:       def(l.ReadTimeout, ReadTimeout),
-		WriteTimeout:      def(l.WriteTimeout, WriteTimeout),
-		IdleTimeout:       def(l.IdleTimeout, IdleTimeout),
-		MaxHeaderBytes:    maxHeader,
+		ReadHeaderTimeout: positive.Or(l.ReadHeaderTimeout, ReadHeaderTimeout),
+		ReadTimeout:       positive.Or(l.ReadTimeout, ReadTimeout),
+		WriteTimeout:      positive.Or(l.WriteTimeout, WriteTimeout),
+		IdleTimeout:       positive.Or(l.IdleTimeout, IdleTimeout),
+		MaxHeaderBytes:    positive.Or(l.MaxHeaderBytes, MaxHeaderBytes),
 		ErrorLog:          log.New(io.Discard, "", 0),
 	}
 }

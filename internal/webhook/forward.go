@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/bankdown/linkrecovery/internal/positive"
 )
 
 // Relaying (--forward-to) is bounded so that neither a slow target nor a flood can hurt anything
@@ -77,9 +79,7 @@ func newForwarder(target string, c *http.Client, timeout time.Duration) *forward
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
-	if timeout <= 0 {
-		timeout = DefaultForwardTimeout
-	}
+	timeout = positive.Or(timeout, DefaultForwardTimeout)
 	shown := target
 	if u, err := url.Parse(target); err == nil {
 		shown = u.Redacted()
@@ -228,9 +228,7 @@ func (r *Receiver) stopForwards(timeout time.Duration) {
 	if r.fwd == nil {
 		return
 	}
-	if timeout <= 0 {
-		timeout = DefaultForwardDrain
-	}
+	timeout = positive.Or(timeout, DefaultForwardDrain)
 	r.mu.Lock()
 	first := !r.fwd.stopping
 	r.fwd.stopping = true

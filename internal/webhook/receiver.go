@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/bankdown/linkrecovery/internal/httpserve"
+	"github.com/bankdown/linkrecovery/internal/positive"
 )
 
 // EventKind says what an Event is about.
@@ -225,15 +226,9 @@ type Receiver struct {
 
 // NewReceiver returns a receiver; call Serve or mount it as an http.Handler and call Close.
 func NewReceiver(cfg ReceiverConfig) *Receiver {
-	if cfg.Keep <= 0 {
-		cfg.Keep = DefaultKeep
-	}
-	if cfg.Buffer <= 0 {
-		cfg.Buffer = DefaultBuffer
-	}
-	if cfg.SendWait <= 0 {
-		cfg.SendWait = 100 * time.Millisecond
-	}
+	cfg.Keep = positive.Or(cfg.Keep, DefaultKeep)
+	cfg.Buffer = positive.Or(cfg.Buffer, DefaultBuffer)
+	cfg.SendWait = positive.Or(cfg.SendWait, 100*time.Millisecond)
 	r := &Receiver{
 		cfg:      cfg,
 		now:      cfg.Now,
