@@ -3,6 +3,8 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
@@ -78,6 +80,20 @@ func para(st lipgloss.Style, text string, w int) string { return st.Render(wrap(
 
 // fit cuts a line to w cells and marks the cut with an ellipsis, the same one on every screen.
 func fit(text string, w int) string { return ansi.Truncate(text, w, "…") }
+
+// sentence makes a reason the core gives in lower case ("a verified SESSION_FINISHED webhook …")
+// a sentence of its own.
+func sentence(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
 
 // wrapBlock joins lines and wraps them to w, so that its height can be measured.
 func wrapBlock(lines []string, w int) string {

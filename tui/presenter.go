@@ -328,15 +328,25 @@ func explain(ps presenterStyles, ev flows.Event, iw int) explanation {
 			why:  "The person is linked: the app holds an access token for the Item and can read its accounts. Link Recovery turned an outage into a connected user, without the app chasing them.",
 			doc:  docLinkRecovery}
 	case flows.Done:
+		title := "The run"
+		if sc, ok := flows.Lookup(ev.Scenario); ok {
+			title = sc.Info().Title
+		}
 		if f.Passed {
-			return explanation{title: "The half passed", why: "Every step the half checks happened, and the Item came by a verified SESSION_FINISHED webhook, as Plaid documents it.", doc: docLinkRecovery}
+			// The scenario's reason first: a sign-up in the Sandbox, or a person who left Link, passes
+			// with no Item.
+			why := "Every step the scenario checks happened, as Plaid documents it."
+			if f.Reason != "" {
+				why = inert(sentence(f.Reason)) + " " + why
+			}
+			return explanation{title: title + " passed", why: why, doc: docLinkRecovery}
 		}
 		cause := "-"
 		if f.Cause != nil {
 			cause = f.Cause.Error()
 		}
-		return explanation{title: "The half did not pass", what: []string{para(ps.Bad, inert(cause), iw)},
-			why: "Something the half checks did not happen as Plaid documents it; the checklist and the error box say what, and n starts again with a new token."}
+		return explanation{title: title + " did not pass", what: []string{para(ps.Bad, inert(cause), iw)},
+			why: "Something the scenario checks did not happen as Plaid documents it; the checklist and the error box say what, and n starts again with a new token."}
 	case flows.Failed:
 		return explanation{title: "A step failed: " + inert(f.Step), what: []string{para(ps.Bad, inert(f.Err.Error()), iw)},
 			why: "The run shows what went wrong and goes on where it can; the error box beside says what to do next."}

@@ -123,6 +123,10 @@ func sourceName(source string) string {
 // itemView shows the exchanged Item in at most maxLines lines; the access token only ever masked.
 // Accounts that do not fit are counted rather than cut off silently.
 func itemView(s Styles, it flows.Item, width, maxLines int) string {
+	if maxLines < 6 { // not even the heading, its four lines and one line of accounts: one line says it
+		return fit(s.Title.Render("Item ")+s.Text.Render(inert(it.ItemID))+
+			s.Muted.Render(fmt.Sprintf(" · %d accounts (a taller window shows them)", len(it.Accounts))), width)
+	}
 	lines := []string{
 		s.Title.Render("Item"),
 		s.Label.Render("item_id      ") + s.Text.Render(inert(it.ItemID)),

@@ -153,17 +153,18 @@ func (m summaryModel) View(s Styles, name string, st flows.State, w, h int) stri
 	var out []string
 	if st.Outcome.Passed {
 		out = append(out, para(s.OK, "✓ "+title+": passed", w))
+		// The scenario's own reason: not every pass brings a public token (leave passes on none).
+		if st.Outcome.Reason != "" {
+			out = append(out, para(s.Muted, inert(sentence(st.Outcome.Reason)), w))
+		}
 	} else {
 		out = append(out, para(s.Bad, "✗ "+title+": did not pass", w))
 		if st.Outcome.Cause != nil {
 			out = append(out, para(s.Bad, inert(st.Outcome.Cause.Error()), w))
 		}
-	}
-	switch st.Outcome.Via {
-	case "webhook":
-		out = append(out, para(s.Muted, "The public token came by a verified SESSION_FINISHED webhook.", w))
-	case "polling":
-		out = append(out, para(s.Muted, "The public token came by polling /link/token/get, not by the webhook.", w))
+		if st.Outcome.Via == "polling" {
+			out = append(out, para(s.Muted, "The app learnt how the session ended by polling /link/token/get, not by the webhook.", w))
+		}
 	}
 	out = append(out, "", s.Title.Render("Checklist"))
 	var lines []string
@@ -187,7 +188,8 @@ func (m summaryModel) View(s Styles, name string, st flows.State, w, h int) stri
 	out = append(out, lines...)
 	tail := m.files(s, r, w)
 	if it := st.Wait.Item; it != nil {
-		room := h - len(out) - len(tail) - 1
+		// Lines, not entries: a wrapped paragraph is one entry of several lines.
+		room := h - lipgloss.Height(strings.Join(out, "\n")) - lipgloss.Height(strings.Join(tail, "\n")) - 2
 		out = append(out, "", itemView(s, *it, w, room))
 	}
 	out = append(out, "")

@@ -121,3 +121,25 @@ func TestPresenterNamesTheBank(t *testing.T) {
 		}
 	}
 }
+
+// A summary never loses its last lines to a short window: the Item gives way first (down to one
+// line that counts its accounts), so the hint on esc and n always shows whole.
+func TestSummaryKeepsItsTail(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		for _, sc := range goldenScenarios {
+			f := newFixture(t, sc.demo, size[0], size[1])
+			sc.build(f)
+			scr := f.m.current()
+			if scr == nil || !f.m.summary.shown(scr.driver().name) || f.m.presenter.on {
+				continue
+			}
+			v := ansi.Strip(f.m.View())
+			if !strings.Contains(v, "esc shows the run's screen · n starts again with a new token") {
+				t.Errorf("%s at %dx%d: the summary's tail is cut:\n%s", sc.name, size[0], size[1], v)
+			}
+			if st := scr.driver().st; st.Wait.Item != nil && !strings.Contains(v, "Item") {
+				t.Errorf("%s at %dx%d: the Item is gone:\n%s", sc.name, size[0], size[1], v)
+			}
+		}
+	}
+}

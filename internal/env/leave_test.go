@@ -1,10 +1,13 @@
 package env_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/bankdown/linkrecovery/flows"
 	"github.com/bankdown/linkrecovery/internal/env"
+	"github.com/bankdown/linkrecovery/internal/report"
+	"github.com/bankdown/linkrecovery/internal/runreport"
 	"github.com/bankdown/linkrecovery/internal/testkit"
 )
 
@@ -43,5 +46,14 @@ func TestLeaveAutoDemo(t *testing.T) {
 	}
 	if !left {
 		t.Error("no LeftLink event")
+	}
+	// The report of the run says why it passed in the scenario's words: no public token came.
+	b := runreport.New("leave")
+	for _, ev := range rec.Events() {
+		b.Add(ev)
+	}
+	md := string(report.Markdown(b.Run()))
+	if !strings.Contains(md, "✅ passed: a verified SESSION_FINISHED webhook said the person left Link") || strings.Contains(md, "public token came") {
+		t.Errorf("the report's verdict:\n%s", md)
 	}
 }

@@ -31,6 +31,9 @@ func summary(b *strings.Builder, r Run) {
 	switch v := r.Verdict; {
 	case v == nil:
 		b.WriteString("- **Verdict:** ⏳ not finished\n")
+	case v.Passed && v.Reason != "":
+		// The scenario's own reason: not every pass brings a public token (leave passes on none).
+		fmt.Fprintf(b, "- **Verdict:** ✅ passed: %s\n", md(v.Reason))
 	case v.Passed:
 		fmt.Fprintf(b, "- **Verdict:** ✅ passed%s\n", via(v.Via))
 	default:

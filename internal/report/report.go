@@ -64,7 +64,7 @@ type Check struct {
 // Verdict is how the run ended.
 type Verdict struct {
 	Passed bool
-	Reason string // why it failed ("" when it passed)
+	Reason string // why it passed or failed, as the scenario says it
 	Via    string // how the public token came: "webhook" or "polling" ("" if none came)
 }
 

@@ -109,7 +109,7 @@ func (b *Builder) Add(ev flows.Event) {
 			r.Add(report.Note{At: ev.At, Text: message(ev)})
 		}
 	case flows.Done:
-		v := &report.Verdict{Passed: f.Passed, Via: f.Via}
+		v := &report.Verdict{Passed: f.Passed, Reason: f.Reason, Via: f.Via}
 		if f.Cause != nil {
 			v.Reason = f.Cause.Error()
 		}
