@@ -52,6 +52,12 @@ func TestMaskBody(t *testing.T) {
 	if !strings.Contains(b.Text, `"link_token": "link-sandbox-abc"`) || b.Cut {
 		t.Errorf("masked body lost what it should keep:\n%s", b.Text)
 	}
+	// An empty list of public tokens (the person left Link) still reads as empty; each item of a
+	// list under a secret name is hidden whole.
+	eb := MaskBody([]byte(`{"status":"EXITED","public_tokens":[],"access_token":[{"t":"access-sandbox-de3ce8ef"}, 7]}`))
+	if !strings.Contains(eb.Text, `"public_tokens": []`) || strings.Count(eb.Text, `"****"`) != 2 || strings.Contains(eb.Text, "de3ce8ef") || strings.Contains(eb.Text, "7\n") {
+		t.Errorf("lists under secret names:\n%s", eb.Text)
+	}
 	raw := "not json \x1b[2J " + strings.Repeat("x", 2*MaxBody)
 	nb := MaskBody([]byte(raw))
 	if len(nb.Text) > MaxBody || !nb.Cut || nb.Size != len(raw) || strings.Contains(nb.Text, "\x1b") {

@@ -177,6 +177,14 @@ func redactValue(key string, v any) any {
 				m[i] = secret.Mask(s)
 			}
 			return m
+		case []any:
+			// A list as JSON decodes it (a body's public_tokens): each item hidden whole, but its
+			// length kept, so an empty one (the person left Link) still reads as empty.
+			m := make([]any, len(x))
+			for i := range x {
+				m[i] = "****"
+			}
+			return m
 		case nil:
 			return nil
 		default:
