@@ -82,8 +82,9 @@ type WebhookSeen struct {
 	Status           string // SESSION_FINISHED: SUCCESS or EXITED
 	LinkSessionID    string
 	LinkToken        string
-	PublicTokenCount int  // the tokens themselves are never in an event
-	Other            bool // about a link token that is not this run's
+	PublicTokenCount int      // the tokens themselves are never in an event
+	LinkEvents       []string // EVENTS: its Link events' names, in order (EXIT, ERROR…)
+	Other            bool     // about a link token that is not this run's
 	Body             Body
 }
 

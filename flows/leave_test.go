@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -23,4 +24,23 @@ func TestLeaveSteps(t *testing.T) {
 				{4 * time.Second, DeadlinePassed{TimerWebhook, mTok}}},
 			"fellback,done:false | "},
 	})
+}
+
+// An EVENTS webhook's event carries the names of its Link events, so the report can tick "EVENTS
+// reported the EXIT" from events alone; other webhooks carry none.
+func TestWebhookSeenNamesLinkEvents(t *testing.T) {
+	r := newRun(t, LeaveScenario{}, Options{})
+	var got [][]string
+	for i, in := range []Input{Received{eventsHook(1, "OPEN", "EXIT")}, Received{finishedHook(2, true, "EXITED")}} {
+		var evs []Event
+		r.s, _, evs = Step(r.s, at(time.Duration(i+1)*time.Second), in)
+		for _, ev := range evs {
+			if w, ok := ev.Fact.(WebhookSeen); ok {
+				got = append(got, w.LinkEvents)
+			}
+		}
+	}
+	if len(got) != 2 || !slices.Equal(got[0], []string{"OPEN", "EXIT"}) || got[1] != nil {
+		t.Errorf("LinkEvents = %q, want [[OPEN EXIT] []]", got)
+	}
 }

@@ -144,6 +144,9 @@ func (b *Builder) webhook(ev flows.Event, f flows.WebhookSeen) {
 		Duplicate: f.Duplicate, Reason: f.Reason, Body: body(f.Body)}
 	b.run.Add(w)
 	recovery := b.sessions.Recovery(w)
+	if f.Verified && !f.Other && slices.Contains(f.LinkEvents, "EXIT") {
+		b.tick(ev, checkExitEvent, true)
+	}
 	if f.Code != "SESSION_FINISHED" || !f.Verified || f.Duplicate || f.Other {
 		return
 	}
@@ -200,6 +203,7 @@ const (
 	checkEmail
 	checkRecoveryFinished
 	checkFinished
+	checkExitEvent
 	checkLeft
 	checkExchanged
 	checkNothing
@@ -214,6 +218,7 @@ func (c checkID) text() string {
 		checkEmail:            "Institution back: recovery e-mail sent",
 		checkRecoveryFinished: "SESSION_FINISHED received: verified, at the original link token's webhook",
 		checkFinished:         "SESSION_FINISHED received: verified",
+		checkExitEvent:        "EVENTS reported the EXIT",
 		checkLeft:             "Left Link: SESSION_FINISHED EXITED, no public token",
 		checkExchanged:        "Public token exchanged",
 		checkNothing:          "Nothing exchanged",
@@ -230,7 +235,7 @@ func checklist(scenario string, mode report.Mode) []checkID {
 		}
 		return []checkID{checkToken, checkDown, checkOptIn, checkEmail, checkRecoveryFinished, checkExchanged}
 	case flows.LeaveScenario{}.Info().Name:
-		return []checkID{checkToken, checkFinished, checkLeft, checkNothing}
+		return []checkID{checkToken, checkFinished, checkExitEvent, checkLeft, checkNothing}
 	}
 	return []checkID{checkToken, checkFinished, checkExchanged}
 }

@@ -195,10 +195,20 @@ func TestSessionAndLeaveChecklists(t *testing.T) {
 		}, []string{"✓ Hosted Link token created", "○ SESSION_FINISHED received: verified", "✓ Public token exchanged"}},
 		{"leave", []flows.Fact{
 			flows.LinkTokenCreated{Token: flows.LinkToken{Token: linkToken}},
+			flows.WebhookSeen{Verified: true, Code: "EVENTS", LinkToken: linkToken, LinkEvents: []string{"OPEN"}},
+			flows.WebhookSeen{Verified: false, Code: "EVENTS", LinkToken: linkToken, LinkEvents: []string{"EXIT"}}, // forged
 			flows.WebhookSeen{Verified: true, Code: "SESSION_FINISHED", Status: "EXITED", LinkToken: linkToken},
 			flows.LeftLink{Status: "EXITED"},
 			flows.Done{Passed: true, Via: "webhook"},
-		}, []string{"✓ Hosted Link token created", "✓ SESSION_FINISHED received: verified",
+		}, []string{"✓ Hosted Link token created", "✓ SESSION_FINISHED received: verified", "○ EVENTS reported the EXIT",
+			"✓ Left Link: SESSION_FINISHED EXITED, no public token", "✓ Nothing exchanged"}},
+		{"leave", []flows.Fact{
+			flows.LinkTokenCreated{Token: flows.LinkToken{Token: linkToken}},
+			flows.WebhookSeen{Verified: true, Code: "EVENTS", LinkToken: linkToken, LinkEvents: []string{"OPEN", "EXIT"}},
+			flows.WebhookSeen{Verified: true, Code: "SESSION_FINISHED", Status: "EXITED", LinkToken: linkToken},
+			flows.LeftLink{Status: "EXITED"},
+			flows.Done{Passed: true, Via: "webhook"},
+		}, []string{"✓ Hosted Link token created", "✓ SESSION_FINISHED received: verified", "✓ EVENTS reported the EXIT",
 			"✓ Left Link: SESSION_FINISHED EXITED, no public token", "✓ Nothing exchanged"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
