@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bankdown/linkrecovery/flows"
+	"github.com/bankdown/linkrecovery/internal/termbg"
 	"github.com/bankdown/linkrecovery/internal/webhook"
 	"github.com/bankdown/linkrecovery/tunnel"
 )
@@ -165,5 +166,27 @@ func TestCardsKeepLabelsAndSayMore(t *testing.T) {
 	f.open(nSignup)
 	if v := ansi.Strip(f.m.View()); !strings.Contains(v, "\nlog in [user_good]  error_INSTITUTION_DOWN   +2 more (tab)") {
 		t.Errorf("60×15: nothing says there are more credentials:\n%s", v)
+	}
+}
+
+// The Item fits the lines it is given, from one up, and always names itself and its accounts:
+// listed when there is room, counted when not. The access token stays masked at every size.
+func TestItemViewFitsItsLines(t *testing.T) {
+	s := newStyles(nil, termbg.DarkBackground)
+	it := fixedItem()
+	for maxLines := 1; maxLines <= 10; maxLines++ {
+		v := itemView(s, it, 60, maxLines)
+		plain := ansi.Strip(v)
+		if h := lipgloss.Height(v); h > maxLines {
+			t.Errorf("%d lines: the Item takes %d:\n%s", maxLines, h, plain)
+		}
+		if lipgloss.Width(v) > 60 {
+			t.Errorf("%d lines: wider than 60:\n%s", maxLines, plain)
+		}
+		listed := strings.Contains(plain, "Plaid Checking")
+		counted := strings.Contains(plain, fmt.Sprintf("%d accounts", len(it.Accounts))) || strings.Contains(plain, "more (a taller window")
+		if !strings.Contains(plain, it.ItemID) || !listed && !counted || strings.Contains(plain, it.AccessToken) {
+			t.Errorf("%d lines:\n%s", maxLines, plain)
+		}
 	}
 }

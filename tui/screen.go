@@ -123,15 +123,28 @@ func sourceName(source string) string {
 // itemView shows the exchanged Item in at most maxLines lines; the access token only ever masked.
 // Accounts that do not fit are counted rather than cut off silently.
 func itemView(s Styles, it flows.Item, width, maxLines int) string {
-	if maxLines < 6 { // not even the heading, its four lines and one line of accounts: one line says it
-		return fit(s.Title.Render("Item ")+s.Text.Render(inert(it.ItemID))+
-			s.Muted.Render(fmt.Sprintf(" · %d accounts (a taller window shows them)", len(it.Accounts))), width)
+	id := s.Title.Render("Item ") + s.Text.Render(inert(it.ItemID))
+	about := []string{
+		s.Label.Render("institution  ") + s.Text.Render(fit(inert(it.Bank()), max(1, width-13))),
+		s.Label.Render("access_token ") + s.Text.Render(secret.Mask(it.AccessToken)),
+	}
+	counted := fmt.Sprintf("%d accounts (a taller window shows them)", len(it.Accounts))
+	if maxLines < 6 { // no room for the heading, its four lines and an account: the Item in brief
+		if maxLines <= 1 {
+			return fit(id+s.Muted.Render(" · "+counted), width)
+		}
+		lines := []string{fit(id, width)}
+		for _, l := range about {
+			if len(lines) < maxLines-1 {
+				lines = append(lines, l)
+			}
+		}
+		return strings.Join(append(lines, s.Muted.Render(fit(counted, width))), "\n")
 	}
 	lines := []string{
 		s.Title.Render("Item"),
 		s.Label.Render("item_id      ") + s.Text.Render(inert(it.ItemID)),
-		s.Label.Render("institution  ") + s.Text.Render(fit(inert(it.Bank()), max(1, width-13))),
-		s.Label.Render("access_token ") + s.Text.Render(secret.Mask(it.AccessToken)),
+		about[0], about[1],
 		s.Title.Render(fmt.Sprintf("Accounts (%d)", len(it.Accounts))),
 	}
 	room := maxLines - len(lines)
