@@ -232,9 +232,10 @@ func (c *Ctx) received(ev webhook.Event, live bool) {
 		for _, le := range WebhookEvents(ev) {
 			names = append(names, le.Name)
 		}
-		c.Emit(WebhookSeen{LinkEvents: names, Seq: ev.Seq, Verified: ev.Verified, Duplicate: ev.Duplicate, Reason: ev.Reason,
+		c.Emit(WebhookSeen{Seq: ev.Seq, Verified: ev.Verified, Duplicate: ev.Duplicate, Reason: ev.Reason,
 			Type: w.WebhookType, Code: w.WebhookCode, Status: w.Status, LinkSessionID: w.LinkSessionID,
-			LinkToken: w.LinkToken, PublicTokenCount: len(PublicTokens(ev)), Other: !mine, Body: MaskBody(ev.Body)})
+			LinkToken: w.LinkToken, PublicTokenCount: len(PublicTokens(ev)), LinkEvents: names, Other: !mine,
+			Body: MaskBody(ev.Body)})
 		if !live || !mine || !s.HasToken() {
 			return
 		}
