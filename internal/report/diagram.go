@@ -97,7 +97,7 @@ func (d *diagram) render() string {
 		if !v.Passed {
 			text = "failed"
 		}
-		if v.Via != "" {
+		if v.Via != "" && (!v.Passed || v.Reason == "") { // a pass's reason says how it ended, token or none
 			text += " · public token via " + v.Via
 		}
 		if v.Reason != "" {

@@ -65,7 +65,7 @@ type Check struct {
 type Verdict struct {
 	Passed bool
 	Reason string // why it passed or failed, as the scenario says it
-	Via    string // how the public token came: "webhook" or "polling" ("" if none came)
+	Via    string // how the run learnt the session's end (and its public token, if any): "webhook" or "polling"
 }
 
 // Item is the Item the public token was exchanged for.

@@ -149,6 +149,25 @@ func TestVerdicts(t *testing.T) {
 	}
 }
 
+// A pass with the scenario's reason says it, in the summary and the diagram, and claims no public
+// token: Leave Link passes on none.
+func TestPassedVerdictGivesItsReason(t *testing.T) {
+	r := sandboxSession()
+	r.Verdict = &Verdict{Passed: true, Via: "webhook", Reason: "a verified SESSION_FINISHED webhook said the person left Link (EXITED), and nothing was exchanged"}
+	out := string(Markdown(r))
+	for _, want := range []string{
+		"- **Verdict:** ✅ passed: a verified SESSION_FINISHED webhook said the person left Link (EXITED), and nothing was exchanged\n",
+		"    Note over App: passed · a verified SESSION_FINISHED webhook said the person left Link (EXITED), and nothing was exchanged\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("passed report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "public token via") || strings.Contains(out, "public token came") {
+		t.Errorf("a pass on no token claims one:\n%s", out)
+	}
+}
+
 func TestConsecutiveCallsAreOneArrow(t *testing.T) {
 	var r Run
 	for i := range 40 {
