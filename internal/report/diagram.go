@@ -98,7 +98,7 @@ func (d *diagram) render() string {
 			text = "failed"
 		}
 		if v.Via != "" && (!v.Passed || v.Reason == "") { // a pass's reason says how it ended, token or none
-			text += " · public token via " + v.Via
+			text += " · " + d.run.learnt() + " via " + v.Via
 		}
 		if v.Reason != "" {
 			text += " · " + clip(v.Reason)

@@ -35,9 +35,9 @@ func summary(b *strings.Builder, r Run) {
 		// The scenario's own reason: not every pass brings a public token (leave passes on none).
 		fmt.Fprintf(b, "- **Verdict:** ✅ passed: %s\n", md(v.Reason))
 	case v.Passed:
-		fmt.Fprintf(b, "- **Verdict:** ✅ passed%s\n", via(v.Via))
+		fmt.Fprintf(b, "- **Verdict:** ✅ passed%s\n", via(v.Via, r.learnt()))
 	default:
-		fmt.Fprintf(b, "- **Verdict:** ❌ failed%s\n", via(v.Via))
+		fmt.Fprintf(b, "- **Verdict:** ❌ failed%s\n", via(v.Via, r.learnt()))
 		if v.Reason != "" {
 			fmt.Fprintf(b, "- **Reason:** %s\n", md(v.Reason))
 		}
@@ -73,15 +73,15 @@ func summary(b *strings.Builder, r Run) {
 	b.WriteString("\n")
 }
 
-// via says how the public token came, for the verdict.
-func via(how string) string {
+// via says how what (Run.learnt) came, for the verdict.
+func via(how, what string) string {
 	switch how {
 	case "":
 		return ""
 	case "webhook":
-		return ": the public token came by a verified `SESSION_FINISHED` webhook"
+		return ": the " + what + " came by a verified `SESSION_FINISHED` webhook"
 	case "polling":
-		return ": the public token came by polling `/link/token/get`, not by the webhook"
+		return ": the " + what + " came by polling `/link/token/get`, not by the webhook"
 	}
 	return ", via " + md(how)
 }

@@ -68,6 +68,15 @@ type Verdict struct {
 	Via    string // how the run learnt the session's end (and its public token, if any): "webhook" or "polling"
 }
 
+// learnt is what the run learnt by its verdict's Via: the public token, or, when no Item came (Leave
+// Link passes on none), only how the session ended.
+func (r Run) learnt() string {
+	if r.Item != nil {
+		return "public token"
+	}
+	return "session's end"
+}
+
 // Item is the Item the public token was exchanged for.
 type Item struct {
 	ItemID          string

@@ -149,22 +149,32 @@ func TestVerdicts(t *testing.T) {
 	}
 }
 
-// A pass with the scenario's reason says it, in the summary and the diagram, and claims no public
-// token: Leave Link passes on none.
-func TestPassedVerdictGivesItsReason(t *testing.T) {
-	r := sandboxSession()
-	r.Verdict = &Verdict{Passed: true, Via: "webhook", Reason: "a verified SESSION_FINISHED webhook said the person left Link (EXITED), and nothing was exchanged"}
-	out := string(Markdown(r))
-	for _, want := range []string{
-		"- **Verdict:** ✅ passed: a verified SESSION_FINISHED webhook said the person left Link (EXITED), and nothing was exchanged\n",
-		"    Note over App: passed · a verified SESSION_FINISHED webhook said the person left Link (EXITED), and nothing was exchanged\n",
+// A verdict claims a public token only when an Item came: a pass gives the scenario's own reason
+// (Leave Link passes on none), and a failure with no Item says how the session's end was learnt.
+func TestVerdictClaimsATokenOnlyWithAnItem(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		verdict Verdict
+		want    []string
+	}{
+		{"passed, left Link", Verdict{Passed: true, Via: "webhook", Reason: "a verified SESSION_FINISHED webhook said the person left Link (EXITED), and nothing was exchanged"},
+			[]string{"- **Verdict:** ✅ passed: a verified SESSION_FINISHED webhook said the person left Link (EXITED), and nothing was exchanged\n",
+				"    Note over App: passed · a verified SESSION_FINISHED webhook said the person left Link (EXITED), and nothing was exchanged\n"}},
+		{"failed, no Item", Verdict{Passed: false, Via: "polling", Reason: "the session finished, but no verified SESSION_FINISHED webhook arrived"},
+			[]string{"- **Verdict:** ❌ failed: the session's end came by polling `/link/token/get`, not by the webhook\n",
+				"    Note over App: failed · session's end via polling · the session finished"}},
 	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("passed report lacks %q:\n%s", want, out)
+		r := sandboxSession()
+		r.Item, r.Verdict = nil, &tc.verdict
+		out := string(Markdown(r))
+		for _, want := range tc.want {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: the report lacks %q:\n%s", tc.name, want, out)
+			}
 		}
-	}
-	if strings.Contains(out, "public token via") || strings.Contains(out, "public token came") {
-		t.Errorf("a pass on no token claims one:\n%s", out)
+		if strings.Contains(out, "public token via") || strings.Contains(out, "public token came") {
+			t.Errorf("%s: the report claims a public token with no Item:\n%s", tc.name, out)
+		}
 	}
 }
 
